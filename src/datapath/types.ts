@@ -1,0 +1,137 @@
+/**
+ * The one data-path interface. Two implementations:
+ *  - kernel:    generic netlink family "ovpn" (this project's module or mainline's driver)
+ *  - userspace: a TUN device plus UDP sockets served by an engine process in Node
+ * Both put byte-identical DATA_V2 packets on the wire (shared/spec/ovpn-interface.md).
+ *
+ * Names mirror the ovpn netlink attributes so that one maps onto the other 1:1.
+ */
+
+export type DeviceMode = 'p2p' | 'mp';
+export type CipherAlg = 'none' | 'aes-gcm' | 'chacha20-poly1305';
+export type KeySlot = 'primary' | 'secondary';
+export type DelReason =
+  | 'teardown'
+  | 'userspace'
+  | 'expired'
+  | 'transport-error'
+  | 'transport-disconnect';
+
+/** A transport endpoint. `address` is an IPv4 or IPv6 literal. */
+export interface Endpoint {
+  address: string;
+  port: number;
+  /** IPv6 scope (interface index) for link-local addresses. */
+  scopeId?: number;
+}
+
+/**
+ * A UDP socket that carries one or more peers. It is owned by the caller:
+ * closing it deletes its peers (reason 'transport-disconnect'), as in mainline.
+ * Packets that are not DATA_V2 (the OpenVPN control channel) are delivered to
+ * `onControlPacket`, on both paths.
+ */
+export interface TransportSocket {
+  readonly local: Endpoint;
+  onControlPacket(handler: (packet: Buffer, from: Endpoint) => void): void;
+  send(packet: Buffer, to: Endpoint): void;
+  close(): Promise<void>;
+}
+
+export interface PeerConfig {
+  /** Peer id, 0..0xFFFFFF: the id this side expects on received packets. */
+  id: number;
+  /** Id put on transmitted packets when the two sides use different ids (ASYMM). */
+  txId?: number;
+  /** Required on PEER_NEW. */
+  socket?: TransportSocket;
+  remote?: Endpoint;
+  local?: { address: string; port?: number };
+  vpnIpv4?: string;
+  vpnIpv6?: string;
+  /** Seconds; 0 disables. */
+  keepaliveInterval?: number;
+  keepaliveTimeout?: number;
+}
+
+export interface PeerCounters {
+  vpnRxBytes: bigint;
+  vpnTxBytes: bigint;
+  vpnRxPackets: bigint;
+  vpnTxPackets: bigint;
+  linkRxBytes: bigint;
+  linkTxBytes: bigint;
+  linkRxPackets: bigint;
+  linkTxPackets: bigint;
+}
+
+export interface PeerInfo extends PeerCounters {
+  id: number;
+  txId?: number;
+  remote?: Endpoint;
+  local?: { address: string; port?: number };
+  vpnIpv4?: string;
+  vpnIpv6?: string;
+  keepaliveInterval?: number;
+  keepaliveTimeout?: number;
+  socketNetnsId?: number;
+}
+
+export interface KeyDirection {
+  /** 16, 24 or 32 bytes (AES-GCM) or 32 bytes (ChaCha20-Poly1305). */
+  cipherKey: Uint8Array;
+  /** Exactly 8 bytes. */
+  nonceTail: Uint8Array;
+}
+
+export interface KeyConfig {
+  peerId: number;
+  slot: KeySlot;
+  /** 0..7 */
+  keyId: number;
+  cipher: CipherAlg;
+  encrypt: KeyDirection;
+  decrypt: KeyDirection;
+}
+
+export interface KeyInfo {
+  peerId: number;
+  slot: KeySlot;
+  keyId: number;
+  cipher: CipherAlg;
+}
+
+export type DeviceEvent =
+  | { type: 'peer-deleted'; ifindex: number; peerId: number; reason: DelReason }
+  | { type: 'key-swap-needed'; ifindex: number; peerId: number; keyId: number }
+  | { type: 'peer-float'; ifindex: number; peerId: number; remote: Endpoint };
+
+/** One ovpn network device (kernel netdev, or TUN device served by the userspace engine). */
+export interface Device {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly mode: DeviceMode;
+
+  newPeer(peer: PeerConfig): Promise<void>;
+  setPeer(peer: PeerConfig): Promise<void>;
+  getPeer(id: number): Promise<PeerInfo>;
+  dumpPeers(): Promise<PeerInfo[]>;
+  delPeer(id: number): Promise<void>;
+
+  newKey(key: KeyConfig): Promise<void>;
+  getKey(peerId: number, slot: KeySlot): Promise<KeyInfo>;
+  swapKeys(peerId: number): Promise<void>;
+  delKey(peerId: number, slot: KeySlot): Promise<void>;
+}
+
+export interface Datapath {
+  readonly kind: 'kernel' | 'userspace';
+  createDevice(name: string, mode: DeviceMode): Promise<Device>;
+  openDevice(name: string): Promise<Device>;
+  deleteDevice(name: string): Promise<void>;
+  /** Bind a UDP socket for peers of this path (kernel: fd handed over on newPeer). */
+  openUdpSocket(local: { address: string; port: number }): Promise<TransportSocket>;
+  /** Notifications of group "peers" for every device of this path. */
+  subscribe(handler: (event: DeviceEvent) => void): Promise<() => void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,75 @@
+/**
+ * The native addon (native/netlink, node-addon-api): system calls and event-loop
+ * integration only. All message encoding and decoding lives in TypeScript.
+ *
+ * Conventions:
+ *  - Every fd is created non-blocking and close-on-exec.
+ *  - A failing system call throws an Error with `code` (e.g. 'EAGAIN', 'EADDRINUSE')
+ *    and `errno` (positive number) set, and a message naming the call.
+ *  - Batch calls fill caller-owned, preallocated buffers (no allocation per packet):
+ *    `bufs[i]` is the i-th packet buffer, `lens[i]` its length in bytes (in: capacity
+ *    is bufs[i].length; out: bytes received). They return how many entries were done
+ *    (0 when the fd would block).
+ *  - Socket addresses cross the boundary as raw `struct sockaddr_in6`-sized records
+ *    (28 bytes; an AF_INET address uses the first 16 bytes as `struct sockaddr_in`),
+ *    packed back to back in one Buffer, `addrs[i*28 .. i*28+28)`. Encoding/decoding of
+ *    those records is in TypeScript (src/util/sockaddr.ts).
+ */
+import { createRequire } from 'node:module';
+
+export interface Poller {
+  /** Calls `onReadable` (from the event loop) whenever the fd is readable. */
+  start(onReadable: () => void): void;
+  stop(): void;
+  /** Stops and releases the uv handle (the fd itself is not closed). */
+  close(): void;
+}
+
+export interface NativeAddon {
+  // --- generic fd helpers
+  close(fd: number): void;
+  Poller: new (fd: number) => Poller;
+
+  // --- netlink
+  /** socket(AF_NETLINK, SOCK_RAW, protocol), bound; NETLINK_EXT_ACK and NETLINK_CAP_ACK on. */
+  netlinkOpen(protocol: number): number;
+  netlinkPortId(fd: number): number;
+  netlinkAddMembership(fd: number, group: number): void;
+  /** sendto(fd, msg, {nl_family: AF_NETLINK, nl_pid: 0}) */
+  netlinkSend(fd: number, msg: Buffer): void;
+  /** One datagram into `buf`; returns its length, or -1 when it would block. Grows nothing:
+   *  a datagram larger than `buf` throws ENOBUFS-like error with code 'EMSGSIZE'. */
+  netlinkRecv(fd: number, buf: Buffer): number;
+
+  // --- UDP
+  /** socket(AF_INET|AF_INET6, SOCK_DGRAM), bind to the raw sockaddr record (see above).
+   *  IPV6_V6ONLY is set on AF_INET6. Returns the fd. */
+  udpOpen(sockaddr: Buffer): number;
+  /** getsockname() as a 28-byte record. */
+  sockName(fd: number): Buffer;
+  /** recvmmsg(): fills bufs/lens/addrs; returns count (0 if it would block). */
+  udpRecvBatch(fd: number, bufs: Buffer[], lens: Uint32Array, addrs: Buffer): number;
+  /** sendmmsg() of the first `count` entries; returns how many were sent. */
+  udpSendBatch(fd: number, bufs: Buffer[], lens: Uint32Array, addrs: Buffer, count: number): number;
+
+  // --- TUN
+  /** open /dev/net/tun, TUNSETIFF with IFF_TUN|IFF_NO_PI (name may be '' for tun%d);
+   *  returns { fd, name }. */
+  tunOpen(name: string): { fd: number; name: string };
+  /** read() packets until it would block or bufs run out; returns count. */
+  tunReadBatch(fd: number, bufs: Buffer[], lens: Uint32Array): number;
+  /** write() the first `count` packets; returns how many were written. */
+  tunWriteBatch(fd: number, bufs: Buffer[], lens: Uint32Array, count: number): number;
+}
+
+const require = createRequire(import.meta.url);
+
+let cached: NativeAddon | undefined;
+
+/** Loads the addon built by node-gyp (native/netlink/build/Release/kovpn_netlink.node). */
+export function native(): NativeAddon {
+  if (!cached) {
+    cached = require('../../native/netlink/build/Release/kovpn_netlink.node') as NativeAddon;
+  }
+  return cached;
+}
