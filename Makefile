@@ -1,0 +1,104 @@
+# kovpn — top-level build and test driver.
+#
+#   make                      build module, addon and TypeScript
+#   make KERNEL_SRC=DIR       build the module against another kernel tree
+#   make KERNEL_SRC=DIR install   install the module (updates/, depmod)
+#   make demo                 two namespaces, a tunnel, ping and throughput
+#   make check                every test (check-host + check-vm); last line "N passed, N failed"
+#   make check-host           tests that need no VM (unit, host netlink, netns on the userspace path)
+#   make check-vm             the VM suite (Debian's kernel in qemu, module loaded)
+#   make bench                benchmarks (report only, never fail)
+#   make clean
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# The kernel tree the module is built against: the first installed headers by default
+# (the host kernel itself has no module support, so never `uname -r`).
+KERNEL_SRC ?= $(firstword $(wildcard /lib/modules/*/build))
+# Extra arguments for the VM harness, e.g. VM_ARGS="--kernel bzImage --kmod-dir DIR".
+VM_ARGS ?=
+
+RESULTS_DIR := .build/results
+NODE_DEPS := node_modules/.kovpn-lock-stamp
+ADDON := native/netlink/build/Release/kovpn_netlink.node
+TS_STAMP := dist/.stamp
+
+.PHONY: all deps deps-host build kmod native ts install clean check check-host check-vm \
+	demo bench lint sparse
+
+all: build
+
+deps:
+	@scripts/install-deps.sh all
+
+deps-host:
+	@scripts/install-deps.sh host
+
+$(NODE_DEPS): package-lock.json
+	@scripts/install-deps.sh host
+
+build: kmod native ts
+
+kmod:
+	@if [ -z "$(KERNEL_SRC)" ]; then \
+		echo "make: no kernel headers found: apt-get install linux-headers-amd64, or set KERNEL_SRC=<kernel build dir>" >&2; \
+		exit 1; fi
+	$(MAKE) -C kmod KERNEL_SRC=$(KERNEL_SRC)
+
+native: $(ADDON)
+
+$(ADDON): $(NODE_DEPS) native/netlink/binding.gyp $(wildcard native/netlink/src/*)
+	npx node-gyp rebuild --directory native/netlink --loglevel=warn
+
+ts: $(TS_STAMP)
+
+$(TS_STAMP): $(NODE_DEPS) tsconfig.json $(shell find src tests bench -name '*.ts' 2>/dev/null)
+	npx tsc -p tsconfig.json
+	@touch $@
+
+install: kmod
+	$(MAKE) -C kmod KERNEL_SRC=$(KERNEL_SRC) install
+
+sparse:
+	$(MAKE) -C kmod KERNEL_SRC=$(KERNEL_SRC) C=1
+
+clean:
+	$(MAKE) -C kmod KERNEL_SRC=$(KERNEL_SRC) clean || true
+	rm -rf dist native/netlink/build .build tests/qemu/out
+
+# --- tests -------------------------------------------------------------------------------
+
+check:
+	@mkdir -p $(RESULTS_DIR); rm -f $(RESULTS_DIR)/check.txt
+	@$(MAKE) --no-print-directory check-host KOVPN_RESULTS=$(CURDIR)/$(RESULTS_DIR)/check.txt SUMMARY=no || true
+	@$(MAKE) --no-print-directory check-vm KOVPN_RESULTS=$(CURDIR)/$(RESULTS_DIR)/check.txt SUMMARY=no || true
+	@scripts/summarize.sh $(RESULTS_DIR)/check.txt
+
+check-host: export KOVPN_RESULTS ?= $(CURDIR)/$(RESULTS_DIR)/check-host.txt
+check-host:
+	@scripts/install-deps.sh host
+	@mkdir -p $(RESULTS_DIR); [ "$(SUMMARY)" = no ] || rm -f $(KOVPN_RESULTS)
+	@$(MAKE) --no-print-directory native ts || echo "FAIL build: addon and TypeScript" >> $(KOVPN_RESULTS)
+	@tests/run-host.sh
+	@[ "$(SUMMARY)" = no ] || scripts/summarize.sh $(KOVPN_RESULTS)
+
+check-vm: export KOVPN_RESULTS ?= $(CURDIR)/$(RESULTS_DIR)/check-vm.txt
+check-vm:
+	@scripts/install-deps.sh vm
+	@mkdir -p $(RESULTS_DIR); [ "$(SUMMARY)" = no ] || rm -f $(KOVPN_RESULTS)
+	@$(MAKE) --no-print-directory build || echo "FAIL build: module, addon and TypeScript" >> $(KOVPN_RESULTS)
+	@tests/run-vm.sh $(VM_ARGS)
+	@[ "$(SUMMARY)" = no ] || scripts/summarize.sh $(KOVPN_RESULTS)
+
+# --- demo and benchmarks ----------------------------------------------------------------
+
+demo:
+	@scripts/install-deps.sh host
+	@$(MAKE) --no-print-directory native ts
+	@scripts/demo.sh
+
+bench:
+	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory build
+	@bench/run.sh

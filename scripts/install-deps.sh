@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing kovpn needs on Debian 12, and nothing that is already there.
+#   scripts/install-deps.sh [host|vm|bench|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-all}
+pkgs=(build-essential python3 make g++ iproute2 iputils-ping kmod)
+case $what in
+host) pkgs+=(iperf3 openvpn tcpdump openssl) ;;
+vm|all|bench) pkgs+=(iperf3 openvpn tcpdump openssl qemu-system-x86 linux-image-amd64
+	linux-headers-amd64 busybox-static cpio sparse wireguard-tools) ;;
+*) echo "install-deps: unknown set '$what' (host, vm, bench or all)" >&2; exit 2 ;;
+esac
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: apt-get install ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lock file changed since the last install.
+stamp=node_modules/.kovpn-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+	echo "install-deps: npm ci"
+	npm ci --no-audit --no-fund --loglevel=error
+	cp package-lock.json "$stamp"
+fi

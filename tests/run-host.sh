@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The host suite (no VM): unit tests, real netlink/TUN/UDP on the host kernel, and the
+# netns suites over the userspace data path. Results go to $KOVPN_RESULTS.
+set -u
+cd "$(dirname "$0")/.."
+: "${KOVPN_RESULTS:?set KOVPN_RESULTS}"
+. tests/lib/results.sh
+. tests/lib/run-program.sh
+
+run_program "unit tests" tests/run-unit.sh
+
+for t in dist/tests/host/*/*.test.js; do
+	[ -e "$t" ] || continue
+	run_program "host: ${t#dist/tests/host/}" node "$t"
+done
+
+export KOVPN_DATAPATH=userspace
+for t in tests/netns/netns-test.sh tests/netns/multi-peer-test.sh; do
+	[ -x "$t" ] || { fail "host: $t" "missing or not executable"; continue; }
+	run_program "netns[userspace]: $t" "$t"
+done
+
+for t in tests/interop/*.test.sh; do
+	[ -e "$t" ] || continue
+	run_program "interop: $t" "$t"
+done

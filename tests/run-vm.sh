@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The VM suite: the module must build clean against the kernel headers, then one boot of
+# the guest runs tests/vm-suite.sh with the module loaded (kernel log checked by the harness).
+#   tests/run-vm.sh [harness args...]     e.g. --kernel IMAGE --kmod-dir DIR
+set -u
+cd "$(dirname "$0")/.."
+: "${KOVPN_RESULTS:?set KOVPN_RESULTS}"
+. tests/lib/results.sh
+. tests/lib/run-program.sh
+
+ksrc=${KERNEL_SRC:-$(ls -d /lib/modules/*/build 2>/dev/null | head -1)}
+log=$(mktemp)
+if make -s -C kmod KERNEL_SRC="$ksrc" clean >/dev/null 2>&1 &&
+	make -s -C kmod KERNEL_SRC="$ksrc" W=1 >"$log" 2>&1; then
+	if grep -qE 'warning:|error:' "$log"; then
+		fail "kmod: builds with W=1 and no warnings" "$(grep -m1 -E 'warning:|error:' "$log")"
+	else
+		pass "kmod: builds with W=1 and no warnings"
+	fi
+else
+	fail "kmod: builds with W=1 and no warnings" "$(grep -m1 -E 'error' "$log")"
+fi
+if command -v sparse >/dev/null; then
+	if make -s -C kmod KERNEL_SRC="$ksrc" C=2 >"$log" 2>&1 && ! grep -qE 'warning:|error:' "$log"; then
+		pass "kmod: sparse (C=2) is quiet"
+	else
+		fail "kmod: sparse (C=2) is quiet" "$(grep -m1 -E 'warning:|error:' "$log")"
+	fi
+fi
+rm -f "$log"
+
+run_program "vm suite" tests/qemu/run.sh "$@" -- tests/vm-suite.sh
