@@ -1,0 +1,18 @@
+import { Command, Option } from 'clipanion';
+import { OvpnCommand } from '../command.js';
+import { parseIfname, parsePeerId } from '../../common/parse.js';
+
+/** swap_keys <iface> <peer_id>: primary <-> secondary. */
+export class SwapKeysCommand extends OvpnCommand {
+  static override paths = [['swap_keys']];
+  static override usage = Command.Usage({ description: 'swap the primary and secondary keys of a peer' });
+
+  iface = Option.String({ name: 'iface' });
+  peerId = Option.String({ name: 'peer_id' });
+
+  protected async run(): Promise<void> {
+    const name = parseIfname(this.iface);
+    const id = parsePeerId(this.peerId);
+    await (await this.device(name)).swapKeys(id);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * ovpn-cli: a stand-in for the kernel selftests' ovpn client, on the kernel ovpn
+ * driver or kovpn's userspace data path. Same command words and positional argument
+ * order; errors are one line on stderr with a non-zero exit status.
+ */
+import { Cli } from 'clipanion';
+import type { Writable } from 'node:stream';
+import { EXIT_FAILURE, EXIT_USAGE, errorText } from '../common/errors.js';
+import { PROG } from './command.js';
+import { isCommandName, usageLine, usageText } from './synopsis.js';
+import { NewIfaceCommand } from './commands/new-iface.js';
+import { DelIfaceCommand } from './commands/del-iface.js';
+import { NewPeerCommand } from './commands/new-peer.js';
+import { NewMultiPeerCommand } from './commands/new-multi-peer.js';
+import { SetPeerCommand } from './commands/set-peer.js';
+import { DelPeerCommand } from './commands/del-peer.js';
+import { GetPeerCommand } from './commands/get-peer.js';
+import { NewKeyCommand } from './commands/new-key.js';
+import { DelKeyCommand } from './commands/del-key.js';
+import { GetKeyCommand } from './commands/get-key.js';
+import { SwapKeysCommand } from './commands/swap-keys.js';
+import { ListenMcastCommand } from './commands/listen-mcast.js';
+import { ConnectCommand } from './commands/connect.js';
+import { ListenCommand } from './commands/listen.js';
+
+const COMMANDS = [
+  NewIfaceCommand,
+  DelIfaceCommand,
+  NewPeerCommand,
+  NewMultiPeerCommand,
+  SetPeerCommand,
+  DelPeerCommand,
+  GetPeerCommand,
+  NewKeyCommand,
+  DelKeyCommand,
+  GetKeyCommand,
+  SwapKeysCommand,
+  ListenMcastCommand,
+  ConnectCommand,
+  ListenCommand,
+];
+
+/** Options accepted before the command word; moved after it for clipanion. */
+const GLOBAL_WITH_VALUE = new Set(['--datapath']);
+
+export interface MainIo {
+  stdout: Writable;
+  stderr: Writable;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `ovpn-cli --datapath X new_peer ...` -> `new_peer --datapath X ...`.
+ * Returns the reordered argv, or an error text for an unknown leading option.
+ */
+export function hoistGlobalOptions(argv: readonly string[]): string[] | { error: string } {
+  const globals: string[] = [];
+  let i = 0;
+  while (i < argv.length && (argv[i] ?? '').startsWith('--') && argv[i] !== '--help') {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    if (!GLOBAL_WITH_VALUE.has(name)) return { error: `unknown option "${arg}" before the command` };
+    if (eq >= 0) {
+      globals.push(arg);
+      i += 1;
+    } else {
+      const value = argv[i + 1];
+      if (value === undefined) return { error: `option ${name} needs a value` };
+      globals.push(name, value);
+      i += 2;
+    }
+  }
+  const [word, ...rest] = argv.slice(i);
+  if (word === undefined) return globals.length > 0 ? { error: 'no command given' } : [];
+  return [word, ...globals, ...rest];
+}
+
+/** Shape of clipanion's UnknownSyntaxError (not exported by its entry point). */
+interface SyntaxErrorLike {
+  name: string;
+  candidates?: Array<{ usage: string; reason: string | null }>;
+}
+
+function syntaxReason(err: unknown): string {
+  const e = err as SyntaxErrorLike;
+  if (err instanceof Error && e.name === 'UnknownSyntaxError') {
+    const reason = e.candidates?.find((c) => c.reason)?.reason;
+    if (reason) return `wrong arguments: ${reason.charAt(0).toLowerCase()}${reason.slice(1).replace(/\.$/, '')}`;
+    return 'wrong arguments';
+  }
+  if (err instanceof Error && e.name === 'AmbiguousSyntaxError') return 'ambiguous arguments';
+  return errorText(err);
+}
+
+/** Runs ovpn-cli with `argv` (without node and script); resolves with the exit status. */
+export async function main(argv: readonly string[], io: MainIo = process): Promise<number> {
+  const hoisted = hoistGlobalOptions(argv);
+  if (!Array.isArray(hoisted)) {
+    io.stderr.write(`${PROG}: ${hoisted.error}; see "${PROG} --help"\n`);
+    return EXIT_USAGE;
+  }
+  const [word, ...rest] = hoisted;
+  if (word === undefined) {
+    io.stderr.write(`${usageText()}\n`);
+    return EXIT_USAGE;
+  }
+  if (word === '--help' || word === '-h' || word === 'help') {
+    io.stdout.write(`${usageText()}\n`);
+    return 0;
+  }
+  if (!isCommandName(word)) {
+    io.stderr.write(`${PROG}: unknown command "${word}"; see "${PROG} --help"\n`);
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`usage: ${usageLine(word)}\n`);
+    return 0;
+  }
+
+  const cli = new Cli({ binaryLabel: PROG, binaryName: PROG, enableColors: false });
+  for (const command of COMMANDS) cli.register(command);
+  const context = {
+    stdin: process.stdin,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env ?? process.env,
+    colorDepth: 1,
+  };
+  let command;
+  try {
+    command = cli.process(hoisted, context);
+  } catch (err) {
+    io.stderr.write(`${PROG}: ${word}: ${syntaxReason(err)}; usage: ${usageLine(word)}\n`);
+    return EXIT_USAGE;
+  }
+  return cli.run(command, context);
+}
+
+/** Entry point of bin/ovpn-cli: runs main() and exits with its status. */
+export async function runMain(): Promise<never> {
+  const die = (err: unknown): never => {
+    process.stderr.write(`${PROG}: internal error: ${errorText(err)}\n`);
+    process.exit(EXIT_FAILURE);
+  };
+  process.on('uncaughtException', die);
+  process.on('unhandledRejection', die);
+  const status = await main(process.argv.slice(2)).catch(die);
+  process.exit(status);
+}
