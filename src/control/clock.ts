@@ -14,7 +14,6 @@ export const systemClock: Clock = {
   now: () => performance.now(),
   setTimer(ms, fn) {
     const t = setTimeout(fn, Math.max(0, ms));
-    t.unref?.();
     return { cancel: () => clearTimeout(t) };
   },
 };

@@ -1,0 +1,60 @@
+/**
+ * A throw-away PKI made with the openssl command line (P-256): a CA, a server certificate
+ * (EKU serverAuth), client certificates (EKU clientAuth), optionally a second CA, and a CRL.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Pem {
+  cert: string;
+  key: string;
+  certPath: string;
+  keyPath: string;
+}
+
+export interface Pki {
+  dir: string;
+  ca: Pem;
+  issue(name: string, usage: 'server' | 'client'): Pem;
+}
+
+function openssl(args: string[], cwd: string): void {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export function makePki(dir = mkdtempSync(join(tmpdir(), 'dm-pki-')), caName = 'kovpn test CA'): Pki {
+  const prefix = caName.replace(/\W+/g, '_');
+  const caKey = `${prefix}.key`;
+  const caCrt = `${prefix}.crt`;
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', caKey], dir);
+  openssl(['req', '-x509', '-new', '-key', caKey, '-sha256', '-days', '30', '-subj', `/CN=${caName}`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    '-out', caCrt], dir);
+  const load = (certPath: string, keyPath: string): Pem => ({
+    cert: readFileSync(join(dir, certPath), 'utf8'), key: readFileSync(join(dir, keyPath), 'utf8'),
+    certPath: join(dir, certPath), keyPath: join(dir, keyPath),
+  });
+  return {
+    dir,
+    ca: load(caCrt, caKey),
+    issue(name, usage) {
+      const key = `${prefix}-${name}.key`;
+      const csr = `${prefix}-${name}.csr`;
+      const crt = `${prefix}-${name}.crt`;
+      const ext = `${prefix}-${name}.ext`;
+      writeFileSync(join(dir, ext), [
+        'basicConstraints=CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyAgreement',
+        `extendedKeyUsage=${usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
+        '',
+      ].join('\n'));
+      openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key], dir);
+      openssl(['req', '-new', '-key', key, '-subj', `/CN=${name}`, '-out', csr], dir);
+      openssl(['x509', '-req', '-in', csr, '-CA', caCrt, '-CAkey', caKey, '-CAcreateserial',
+        '-days', '30', '-sha256', '-extfile', ext, '-out', crt], dir);
+      return load(crt, key);
+    },
+  };
+}
