@@ -1,0 +1,171 @@
+# shellcheck shell=bash
+# Shared helpers of the netns suites (netns-test.sh, multi-peer-test.sh): namespaces
+# with automatic cleanup, ovpn-cli in a namespace, processes that hold sockets, ping
+# checks and result lines. Source after tests/lib/results.sh.
+#
+# Environment:
+#   KOVPN_DATAPATH   auto|kernel|userspace, passed to every ovpn-cli (default auto)
+#   KOVPN_IN_VM=1    emulated guest: small packet counts, long timeouts
+#   OVPN_CLI         the client to drive (default: bin/ovpn-cli of this repository)
+
+NETNS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+: "${OVPN_CLI:=$NETNS_REPO/bin/ovpn-cli}"
+export KOVPN_DATAPATH=${KOVPN_DATAPATH:-auto}
+
+if [ "${KOVPN_IN_VM:-0}" = 1 ]; then
+	SLOW=1
+	T_READY=240     # s until a socket holder is ready (node start + data path under TCG)
+	T_PING=240      # s deadline of one ping run
+else
+	SLOW=0
+	T_READY=30
+	T_PING=60
+fi
+
+NETNS_WORK=$(mktemp -d /tmp/kovpn-netns.XXXXXX)
+NETNS_LIST=()          # namespaces to delete
+NETNS_IFACES=()        # "ns iface" pairs to del_iface on exit
+NETNS_HOLDERS=()       # pids of background ovpn-cli processes
+PATH_LABEL=$KOVPN_DATAPATH
+
+# The data path in test names: what ovpn-cli logged ("data path: kernel (...)"), else the request.
+learn_path_label() {
+	local log=$1 kind
+	kind=$(sed -n 's/^ovpn-cli: data path: \([a-z]*\).*/\1/p' "$log" 2>/dev/null | head -1)
+	[ -n "$kind" ] && PATH_LABEL=$kind
+	return 0
+}
+
+netns_cleanup() {
+	set +e
+	local pid entry ns iface p
+	for pid in "${NETNS_HOLDERS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in "${NETNS_HOLDERS[@]}"; do wait "$pid" 2>/dev/null; done
+	for entry in "${NETNS_IFACES[@]}"; do
+		ns=${entry% *} iface=${entry#* }
+		ip netns exec "$ns" "$OVPN_CLI" del_iface "$iface" >/dev/null 2>&1 &
+	done
+	wait
+	# Anything still running in our namespaces (e.g. an engine whose device deletion failed)
+	# was started by this script; end it by pid before the namespace goes.
+	for ns in "${NETNS_LIST[@]}"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
+	done
+	sleep 0.2
+	for ns in "${NETNS_LIST[@]}"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$NETNS_WORK"
+}
+trap netns_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# add_ns NAME: a fresh namespace with lo up (a stale one of the same name is removed first).
+add_ns() {
+	local ns=$1 p
+	if ip netns list | grep -qw "^$ns"; then
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		ip netns del "$ns"
+	fi
+	ip netns add "$ns" || return 1
+	NETNS_LIST+=("$ns")
+	ip -n "$ns" link set lo up
+}
+
+# veth NS_A IF_A ADDR4_A/LEN ADDR6_A/LEN NS_B IF_B ADDR4_B/LEN ADDR6_B/LEN (v6 may be "-")
+veth() {
+	local nsa=$1 ifa=$2 a4=$3 a6=$4 nsb=$5 ifb=$6 b4=$7 b6=$8
+	ip link add "$ifa" netns "$nsa" type veth peer name "$ifb" netns "$nsb" || return 1
+	ip -n "$nsa" addr add "$a4" dev "$ifa" && ip -n "$nsb" addr add "$b4" dev "$ifb" || return 1
+	if [ "$a6" != - ]; then
+		ip -n "$nsa" addr add "$a6" dev "$ifa" nodad && ip -n "$nsb" addr add "$b6" dev "$ifb" nodad || return 1
+	fi
+	ip -n "$nsa" link set "$ifa" up && ip -n "$nsb" link set "$ifb" up
+}
+
+# cli NS ARGS...: ovpn-cli in a namespace.
+cli() {
+	local ns=$1; shift
+	ip netns exec "$ns" "$OVPN_CLI" "$@"
+}
+
+# track_iface NS IFACE: delete this device on exit (call in the main shell, before new_iface).
+track_iface() {
+	NETNS_IFACES+=("$1 $2")
+}
+
+# start_holder VAR LOG NS ARGS...: starts a socket-holding ovpn-cli command (new_peer,
+# new_multi_peer, listen_mcast) in the background; its pid goes into VAR. Does not wait.
+start_holder() {
+	local var=$1 log=$2 ns=$3; shift 3
+	ip netns exec "$ns" "$OVPN_CLI" "$@" >"$log" 2>"$log.err" &
+	printf -v "$var" '%s' $!
+	NETNS_HOLDERS+=($!)
+}
+
+# wait_ready PID LOG: until the holder printed its "ready" line (stderr); 1 if it died or timed out.
+wait_ready() {
+	local pid=$1 log=$2 i
+	for ((i = 0; i < T_READY * 10; i++)); do
+		grep -q ': ready' "$log.err" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_holder PID: SIGTERM and wait; 0 if it exited with status 0.
+stop_holder() {
+	local pid=$1 rc
+	kill -TERM "$pid" 2>/dev/null || return 1
+	wait "$pid"
+	rc=$?
+	local keep=() p
+	for p in "${NETNS_HOLDERS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+	NETNS_HOLDERS=("${keep[@]}")
+	return "$rc"
+}
+
+# last_line FILE: the last non-empty line, for failure reasons.
+last_line() {
+	grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -1
+}
+
+# ping_summary FILE: "T R" (transmitted, received) from ping's statistics line.
+ping_summary() {
+	sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' "$1" | tail -1
+}
+
+# ping_ok NAME NS PING_ARGS...: PASS if every packet sent was answered (0% loss).
+ping_ok() {
+	local name=$1 ns=$2; shift 2
+	local out=$NETNS_WORK/ping.$RANDOM tx rx
+	ip netns exec "$ns" ping -q -w "$T_PING" "$@" >"$out" 2>&1
+	read -r tx rx <<<"$(ping_summary "$out")"
+	if [ -n "$tx" ] && [ "$tx" -gt 0 ] && [ "$tx" = "$rx" ]; then
+		pass "$name"
+	else
+		fail "$name" "ping $*: ${tx:-?} sent, ${rx:-?} received: $(last_line "$out")"
+	fi
+}
+
+# wait_for_line FILE REGEX SECONDS: 0 once a line of FILE matches.
+wait_for_line() {
+	local file=$1 re=$2 secs=$3 i
+	for ((i = 0; i < secs * 10; i++)); do
+		grep -qE "$re" "$file" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# sysfs_stat NS IFACE STAT: a counter from /sys/class/net/IFACE/statistics.
+sysfs_stat() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# keyfile PATH: a fresh classic key file (base64 of [key A 32][key B 32][nonce tail 8]).
+keyfile() {
+	head -c 72 /dev/urandom | base64 -w0 >"$1" && echo >>"$1"
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Two namespaces joined by veth, a P2P ovpn tunnel between them set up with ovpn-cli and a
+# pre-shared key file, flood pings through it with 0% loss: both ciphers (AES-GCM,
+# ChaCha20-Poly1305), IPv4 and IPv6 transport, and payloads larger than the tunnel MTU
+# (fragmented inner packets). Works on both data paths (KOVPN_DATAPATH=kernel|userspace).
+#   tests/netns/netns-test.sh        results: one PASS/FAIL line per check into $KOVPN_RESULTS
+# Counts: KOVPN_FLOOD_COUNT (default 2000 on the host, 100 in the VM), KOVPN_BIG_COUNT.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/results.sh
+. tests/netns/lib.sh
+
+if [ "$SLOW" = 1 ]; then FLOOD=${KOVPN_FLOOD_COUNT:-100}; BIG=${KOVPN_BIG_COUNT:-20}
+else FLOOD=${KOVPN_FLOOD_COUNT:-2000}; BIG=${KOVPN_BIG_COUNT:-300}; fi
+BIG_SIZE=3000   # ICMP payload bytes: larger than any tunnel MTU, so inner packets fragment
+
+A=cl-p2p-a B=cl-p2p-b
+IFA=clp2pa0 IFB=clp2pb0         # distinct names: one control socket per device on the userspace path
+W=$NETNS_WORK
+key=$W/key
+keyfile "$key"
+
+name() { echo "netns[$PATH_LABEL]: p2p $*"; }
+
+# Every check of one transport family, so a failed setup still reports each of them.
+checks_of() {
+	local fam=$1 c
+	for c in aes chachapoly; do
+		echo "$c $fam flood ping"
+		echo "$c $fam large payload ping ($BIG_SIZE B, fragmented inner packets)"
+	done
+}
+fail_all() {
+	local fam=$1 why=$2 c
+	while read -r c; do fail "$(name "$c")" "$why"; done < <(checks_of "$fam")
+}
+
+setup() {
+	WHY="namespaces and veth"
+	add_ns $A && add_ns $B &&
+		veth $A cl-p2p-va 10.201.0.1/24 fd01:201::1/64 $B cl-p2p-vb 10.201.0.2/24 fd01:201::2/64 || return 1
+	track_iface $A $IFA; track_iface $B $IFB
+	cli $A new_iface $IFA P2P >"$W/iface-a" 2>&1 & local pa=$!
+	cli $B new_iface $IFB P2P >"$W/iface-b" 2>&1 & local pb=$!
+	wait $pa || { WHY="new_iface $IFA: $(last_line "$W/iface-a")"; return 1; }
+	wait $pb || { WHY="new_iface $IFB: $(last_line "$W/iface-b")"; return 1; }
+	learn_path_label "$W/iface-a"
+	WHY="tunnel addresses"
+	ip -n $A addr add 10.202.0.1/24 dev $IFA && ip -n $B addr add 10.202.0.2/24 dev $IFB
+}
+
+# peer_up FAMILY ADDR_A ADDR_B: new_peer on both sides (held in the background), AES key in slot 1.
+peer_up() {
+	local fam=$1 ra=$2 rb=$3
+	start_holder HOLD_A "$W/peer-a-$fam" $A new_peer $IFA 1 none 1194 "$rb" 1194 10.202.0.2
+	start_holder HOLD_B "$W/peer-b-$fam" $B new_peer $IFB 1 none 1194 "$ra" 1194 10.202.0.1
+	wait_ready "$HOLD_A" "$W/peer-a-$fam" || { WHY="new_peer in $A: $(last_line "$W/peer-a-$fam.err")"; return 1; }
+	wait_ready "$HOLD_B" "$W/peer-b-$fam" || { WHY="new_peer in $B: $(last_line "$W/peer-b-$fam.err")"; return 1; }
+	both new_key 1 1 0 aes
+}
+
+# both CMD PEER SLOT KEYID CIPHER | both swap_keys PEER: the same ovpn-cli command on both sides
+# at once (key direction 0 in A, 1 in B).
+both() {
+	local cmd=$1; shift
+	local oa=$W/both-a ob=$W/both-b pa pb
+	if [ "$cmd" = new_key ]; then
+		cli $A new_key $IFA "$@" 0 "$key" >"$oa" 2>&1 & pa=$!
+		cli $B new_key $IFB "$@" 1 "$key" >"$ob" 2>&1 & pb=$!
+	else
+		cli $A "$cmd" $IFA "$@" >"$oa" 2>&1 & pa=$!
+		cli $B "$cmd" $IFB "$@" >"$ob" 2>&1 & pb=$!
+	fi
+	wait $pa || { WHY="$cmd in $A: $(last_line "$oa")"; return 1; }
+	wait $pb || { WHY="$cmd in $B: $(last_line "$ob")"; return 1; }
+}
+
+pings() {
+	local cipher=$1 fam=$2
+	ping_ok "$(name "$cipher $fam flood ping")" $A -f -c "$FLOOD" 10.202.0.2
+	ping_ok "$(name "$cipher $fam large payload ping ($BIG_SIZE B, fragmented inner packets)")" \
+		$A -f -c "$BIG" -s $BIG_SIZE 10.202.0.2
+}
+
+run_family() {
+	local fam=$1 ra=$2 rb=$3
+	if ! peer_up "$fam" "$ra" "$rb"; then fail_all "$fam" "setup: $WHY"; return; fi
+	pings aes "$fam"
+	# Second cipher through a key rollover: ChaCha20-Poly1305 as key 1 in the secondary slot, then swap.
+	if both new_key 1 2 1 chachapoly && both swap_keys 1; then
+		pings chachapoly "$fam"
+	else
+		fail "$(name "chachapoly $fam flood ping")" "setup: $WHY"
+		fail "$(name "chachapoly $fam large payload ping ($BIG_SIZE B, fragmented inner packets)")" "setup: $WHY"
+	fi
+	if stop_holder "$HOLD_A" && stop_holder "$HOLD_B"; then
+		pass "$(name "new_peer $fam exits 0 on SIGTERM")"
+	else
+		fail "$(name "new_peer $fam exits 0 on SIGTERM")" "$(last_line "$W/peer-a-$fam.err") / $(last_line "$W/peer-b-$fam.err")"
+	fi
+}
+
+if ! setup; then
+	learn_path_label "$W/iface-a"
+	fail "$(name "setup: namespaces and devices")" "$WHY"
+	fail_all ipv4 "setup failed"; fail_all ipv6 "setup failed"
+	exit 1
+fi
+learn_path_label "$W/iface-a"
+if ip -n $A link show $IFA | grep -q '[<,]UP[,>]' && ip -n $B link show $IFB | grep -q '[<,]UP[,>]'; then
+	pass "$(name "new_iface brings the link up")"
+else
+	fail "$(name "new_iface brings the link up")" "$(ip -n $A -br link show $IFA)"
+fi
+
+run_family ipv4 10.201.0.1 10.201.0.2
+run_family ipv6 fd01:201::1 fd01:201::2
+exit $(( ${KOVPN_FAILED:-0} > 0 ))
