@@ -1,0 +1,58 @@
+#!/bin/bash
+# kovpn benchmarks (issue #5): data plane on the host and in the VM, control plane in the VM.
+# Prints a table and writes bench/results/latest.{json,md,svg}. Benchmarks never fail tests:
+# a path that cannot run is reported as "n/a (reason)".
+#
+#   bench/run.sh [--host-only|--vm-only] [tests/qemu/run.sh options...]
+# Environment: BENCH_REPEATS (3), BENCH_SECONDS (3), BENCH_PINGS (200),
+#   BENCH_HOST_PATHS, BENCH_VM_PATHS (space-separated path names, see bench/datapath.sh),
+#   BENCH_CTRL_PEERS (100000; 0 skips), BENCH_CTRL_REPEATS (3), BENCH_CTRL_TIMEOUT (900 s).
+set -u
+BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BDIR/.." && pwd)
+cd "$REPO"
+do_host=1 do_vm=1
+case ${1:-} in
+--host-only) do_vm=0; shift ;;
+--vm-only) do_host=0; shift ;;
+esac
+
+RAW=$REPO/tests/qemu/out/bench-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$RAW"
+notes=$RAW/notes.txt
+: > "$notes"
+t0=$(date +%s)
+
+if ((do_host)); then
+	host_paths=(veth kovpn-user-aes kovpn-user-chacha openvpn-aes openvpn-chacha)
+	[[ -n ${BENCH_HOST_PATHS:-} ]] && read -ra host_paths <<< "$BENCH_HOST_PATHS"
+	echo "bench: host data plane: ${host_paths[*]}" >&2
+	bench/datapath.sh "$RAW/host" "${host_paths[@]}"
+fi
+
+if ((do_vm)); then
+	vm_args=()
+	if [[ ! -f kmod/ovpn.ko ]]; then
+		vm_args+=(--no-module)
+		echo "kmod/ovpn.ko was not built: kovpn kernel rows are n/a." >> "$notes"
+	fi
+	echo "bench: VM data plane and control plane (one boot)" >&2
+	# The benchmark's own verdict lines must not land in anyone's test results.
+	env -u KOVPN_RESULTS tests/qemu/run.sh --timeout "${BENCH_VM_TIMEOUT:-2700}" --mem 3072 \
+		"${vm_args[@]}" "$@" -- bench/vm.sh "$RAW" > "$RAW/vm-console.txt" 2>&1
+	rc=$?
+	grep -E '^bench: |^ctrl-plane: ' "$RAW/vm-console.txt" | tr -d '\r' >&2
+	if ((rc != 0)); then
+		echo "VM run ended with status $rc: $(grep -E '^FAIL vm:' "$RAW/vm-console.txt" | head -3 | tr '\n' ' ')" >> "$notes"
+	fi
+fi
+
+echo "Total benchmark time: $(( $(date +%s) - t0 )) s. Raw output: ${RAW#"$REPO"/}" >> "$notes"
+if [[ ! -f dist/bench/report.js ]]; then
+	echo "bench: dist/bench/report.js missing: run make ts (raw results kept in $RAW)" >&2
+	exit 0
+fi
+node dist/bench/report.js "$RAW" "$BDIR/results"
+echo >&2
+echo "bench: wrote bench/results/latest.{json,md,svg}" >&2
+exit 0

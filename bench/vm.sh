@@ -1,0 +1,31 @@
+#!/bin/bash
+# Inside the VM (tests/qemu/run.sh): the data-plane benchmark through every path, then the
+# control-plane benchmark on the kernel path. Raw results go to RAWDIR (a folder under
+# tests/qemu/out, which the host reads back). Never fails: problems become "n/a" rows.
+#   bench/vm.sh RAWDIR
+set -u
+BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BDIR/.." && pwd)
+RAW=$1
+mkdir -p "$RAW"
+paths=(veth wireguard kovpn-kernel-aes kovpn-kernel-chacha kovpn-user-aes openvpn-aes openvpn-chacha)
+[[ -n ${BENCH_VM_PATHS:-} ]] && read -ra paths <<< "$BENCH_VM_PATHS"
+"$BDIR/datapath.sh" "$RAW/vm" "${paths[@]}"
+
+peers=${BENCH_CTRL_PEERS:-100000}
+if [[ $peers == 0 ]]; then
+	echo '{"status": "skipped (BENCH_CTRL_PEERS=0)"}' > "$RAW/control.json"
+elif ! grep -q '^ovpn ' /proc/modules; then
+	echo '{"status": "ovpn module not loaded in the VM"}' > "$RAW/control.json"
+elif [[ ! -f $REPO/dist/bench/ctrl-plane.js ]]; then
+	echo '{"status": "dist/bench/ctrl-plane.js not built (make ts)"}' > "$RAW/control.json"
+else
+	echo "bench: control plane: $peers peers x ${BENCH_CTRL_REPEATS:-3}" >&2
+	timeout "${BENCH_CTRL_TIMEOUT:-900}" node "$REPO/dist/bench/ctrl-plane.js" "$RAW/control.json" \
+		"$peers" "${BENCH_CTRL_REPEATS:-3}" "${BENCH_CTRL_WINDOW:-16}"
+	rc=$?
+	if [[ ! -s $RAW/control.json ]]; then
+		echo "{\"status\": \"ctrl-plane.js exited $rc without results (timeout ${BENCH_CTRL_TIMEOUT:-900} s?)\"}" > "$RAW/control.json"
+	fi
+fi
+exit 0
