@@ -1,0 +1,476 @@
+/**
+ * One ovpn device served by the engine: a TUN device plus the peers reached through the
+ * engine's UDP sockets. Control operations mirror the kernel's genl family (validation and
+ * errors); the packet path is batched and allocation-free per packet.
+ *
+ *   TX: TUN read batch -> peer (P2P: the peer; MP: VPN destination address) -> encrypt
+ *       with the primary key into the socket's send batch -> sendmmsg
+ *   RX: recvmmsg (EngineSocket) -> peer by id -> key by key id -> decrypt + replay check
+ *       into the TUN write batch -> float / keepalive / counters -> TUN write batch
+ */
+import type { NativeAddon, Poller } from '../../native.js';
+import type { DelReason, DeviceEvent, DeviceMode, KeyConfig, KeyInfo, KeySlot, PeerConfig, PeerInfo } from '../types.js';
+import { decodeSockaddr, sockaddrEqual, SOCKADDR_LEN } from '../../util/sockaddr.js';
+import {
+  DataKey,
+  DecryptError,
+  KEEPALIVE_MAGIC,
+  KeyConfigError,
+  MAX_KEY_ID,
+  MAX_PEER_ID,
+  PEER_ID_UNDEF,
+  isKeepalive,
+} from '../../wire/index.js';
+import { BATCH, PacketBatch } from './batch.js';
+import { checkVpnIpv4, checkVpnIpv6, ipv6Hash } from './addr.js';
+import { DatapathError, einval } from './errors.js';
+import { Peer } from './peer.js';
+import type { EngineSocket } from './socket.js';
+import { isIP } from 'node:net';
+
+/** What a device needs from the engine that serves it. */
+export interface DeviceHost {
+  readonly addon: NativeAddon;
+  emit(event: DeviceEvent): void;
+}
+
+/** Peer configuration as it reaches the engine: the socket already resolved. */
+export type PeerSpec = Omit<PeerConfig, 'socket'>;
+
+/** TUN read rounds per readable event. */
+const TX_ROUNDS = 8;
+
+function checkId(v: unknown, attr: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_PEER_ID) {
+    throw new DatapathError('ERANGE', `${attr}: ${String(v)} is out of range 0..${MAX_PEER_ID}`);
+  }
+  return v;
+}
+
+function checkSeconds(v: unknown, attr: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw einval(`${attr}: ${String(v)} is not a number of seconds (u32)`);
+  }
+  return v;
+}
+
+export class EngineDevice {
+  readonly peers = new Map<number, Peer>();
+  /** Packets dropped, by cause (exposed for diagnostics and tests). */
+  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0 };
+  private p2p: Peer | undefined;
+  private readonly byVpn4 = new Map<number, Peer>();
+  private readonly byVpn6 = new Map<number, Peer[]>();
+  private readonly tunIn = new PacketBatch();
+  private readonly tunOut = new PacketBatch();
+  private readonly dirty: EngineSocket[] = [];
+  private readonly poller: Poller;
+  private closed = false;
+
+  constructor(
+    private readonly host: DeviceHost,
+    readonly name: string,
+    readonly ifindex: number,
+    readonly mode: DeviceMode,
+    private readonly fd: number,
+  ) {
+    this.poller = new host.addon.Poller(fd);
+    this.poller.start(this.onTunReadable);
+  }
+
+  // ------------------------------------------------------------------ control operations
+
+  private peer(id: number): Peer {
+    const p = this.peers.get(id);
+    if (!p) throw new DatapathError('ENOENT', `no peer with id ${id} on ${this.name}`);
+    return p;
+  }
+
+  newPeer(spec: PeerSpec, socket: EngineSocket | undefined, nowMs: number): void {
+    const id = checkId(spec.id, 'PEER.ID');
+    if (spec.txId !== undefined) checkId(spec.txId, 'PEER.TX_ID');
+    if (!socket) throw einval('PEER.SOCKET: a socket is required for a new peer');
+    if (socket.closed) throw einval('PEER.SOCKET: the socket is closed');
+    if (socket.device !== undefined && socket.device !== this) {
+      throw new DatapathError('EBUSY', `PEER.SOCKET: the socket is already used by device ${socket.device.name}`);
+    }
+    if (this.mode === 'mp') {
+      if (spec.vpnIpv4 === undefined && spec.vpnIpv6 === undefined) {
+        throw einval('PEER.VPN_IPV4/VPN_IPV6: a peer of an MP device needs a VPN address');
+      }
+      if (this.peers.has(id)) throw new DatapathError('EEXIST', `PEER.ID: peer ${id} already exists on ${this.name}`);
+    }
+    const peer = new Peer(id, socket, nowMs);
+    this.applySpec(peer, spec, true);
+    if (this.mode === 'p2p' && this.p2p) this.delPeer(this.p2p.id, 'teardown');
+    socket.device = this;
+    socket.peers.add(id);
+    this.peers.set(id, peer);
+    if (this.mode === 'p2p') this.p2p = peer;
+    this.index(peer);
+  }
+
+  setPeer(spec: PeerSpec): void {
+    const peer = this.peer(checkId(spec.id, 'PEER.ID'));
+    if (spec.txId !== undefined) checkId(spec.txId, 'PEER.TX_ID');
+    this.unindex(peer);
+    try {
+      this.applySpec(peer, spec, false);
+    } finally {
+      this.index(peer);
+    }
+  }
+
+  /** Validates everything first, then changes `peer` (no half-applied requests). */
+  private applySpec(peer: Peer, spec: PeerSpec, isNew: boolean): void {
+    const remote = spec.remote;
+    if (remote) {
+      const fam = isIP(remote.address);
+      if (fam === 0) throw einval(`PEER.REMOTE_IPV4/REMOTE_IPV6: '${remote.address}' is not an IP address`);
+      if (!Number.isInteger(remote.port) || remote.port < 1 || remote.port > 0xffff) {
+        throw einval(`PEER.REMOTE_PORT: ${remote.port} is not a port (1..65535)`);
+      }
+      if (remote.scopeId !== undefined && fam !== 6) throw einval('PEER.REMOTE_IPV6_SCOPE_ID: only with an IPv6 remote');
+      const sockFam = isIP(peer.socket.local.address);
+      if (sockFam !== fam) {
+        throw new DatapathError(
+          'EAFNOSUPPORT',
+          `PEER.REMOTE_IPV${fam}: ${remote.address} cannot be reached through the IPv${sockFam} socket ${peer.socket.local.address}:${peer.socket.local.port}`,
+        );
+      }
+    }
+    const local = spec.local;
+    if (local) {
+      const lf = isIP(local.address);
+      if (lf === 0) throw einval(`PEER.LOCAL_IPV4/LOCAL_IPV6: '${local.address}' is not an IP address`);
+      const rf = isIP((remote ?? peer.remote)?.address ?? '');
+      if (rf === 0) throw einval(`PEER.LOCAL_IPV${lf}: a local address needs a remote address`);
+      if (rf !== lf) throw einval(`PEER.LOCAL_IPV${lf}: local and remote addresses are of different families`);
+      if (local.port !== undefined && (!Number.isInteger(local.port) || local.port < 1 || local.port > 0xffff)) {
+        throw einval(`PEER.LOCAL_PORT: ${local.port} is not a port (1..65535)`);
+      }
+    }
+    const v4 = spec.vpnIpv4 !== undefined ? checkVpnIpv4(spec.vpnIpv4, 'PEER.VPN_IPV4') : undefined;
+    const v6 = spec.vpnIpv6 !== undefined ? checkVpnIpv6(spec.vpnIpv6, 'PEER.VPN_IPV6') : undefined;
+    if (this.mode === 'mp') {
+      if (v4 !== undefined) {
+        const other = this.byVpn4.get(v4);
+        if (other && other !== peer) {
+          throw new DatapathError('EEXIST', `PEER.VPN_IPV4: ${spec.vpnIpv4} is already used by peer ${other.id}`);
+        }
+      }
+      if (v6 !== undefined) {
+        const other = this.peerByVpn6(v6, 0);
+        if (other && other !== peer) {
+          throw new DatapathError('EEXIST', `PEER.VPN_IPV6: ${spec.vpnIpv6} is already used by peer ${other.id}`);
+        }
+      }
+    }
+    const kaI = spec.keepaliveInterval;
+    const kaT = spec.keepaliveTimeout;
+    if ((kaI === undefined) !== (kaT === undefined)) {
+      throw einval('PEER.KEEPALIVE_INTERVAL/KEEPALIVE_TIMEOUT: both are required together');
+    }
+    if (kaI !== undefined) checkSeconds(kaI, 'PEER.KEEPALIVE_INTERVAL');
+    if (kaT !== undefined) checkSeconds(kaT, 'PEER.KEEPALIVE_TIMEOUT');
+
+    // -- apply
+    if (spec.txId !== undefined) peer.txId = spec.txId;
+    else if (isNew) peer.txId = peer.id;
+    if (remote) peer.setRemote({ ...remote });
+    if (local) peer.local = { ...local };
+    if (v4 !== undefined) {
+      peer.vpn4 = v4;
+      peer.vpnIpv4 = spec.vpnIpv4;
+    }
+    if (v6 !== undefined) {
+      peer.vpn6 = v6;
+      peer.vpnIpv6 = spec.vpnIpv6;
+    }
+    if (kaI !== undefined && kaT !== undefined) {
+      peer.keepaliveInterval = kaI;
+      peer.keepaliveTimeout = kaT;
+    }
+  }
+
+  private index(peer: Peer): void {
+    if (this.mode !== 'mp') return;
+    if (peer.vpn4 !== 0) this.byVpn4.set(peer.vpn4, peer);
+    if (peer.vpn6) {
+      const h = ipv6Hash(peer.vpn6, 0);
+      const list = this.byVpn6.get(h);
+      if (list) list.push(peer);
+      else this.byVpn6.set(h, [peer]);
+    }
+  }
+
+  private unindex(peer: Peer): void {
+    if (peer.vpn4 !== 0 && this.byVpn4.get(peer.vpn4) === peer) this.byVpn4.delete(peer.vpn4);
+    if (peer.vpn6) {
+      const h = ipv6Hash(peer.vpn6, 0);
+      const list = this.byVpn6.get(h);
+      if (list) {
+        const rest = list.filter((p) => p !== peer);
+        if (rest.length) this.byVpn6.set(h, rest);
+        else this.byVpn6.delete(h);
+      }
+    }
+  }
+
+  private peerByVpn6(buf: Buffer, off: number): Peer | undefined {
+    const list = this.byVpn6.get(ipv6Hash(buf, off));
+    if (list === undefined) return undefined;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      if (p.vpn6!.compare(buf, off, off + 16) === 0) return p;
+    }
+    return undefined;
+  }
+
+  getPeer(id: number): PeerInfo {
+    return this.peer(checkId(id, 'PEER.ID')).info();
+  }
+
+  dumpPeers(): PeerInfo[] {
+    return [...this.peers.values()].map((p) => p.info());
+  }
+
+  delPeer(id: number, reason: DelReason): void {
+    const peer = this.peer(checkId(id, 'PEER.ID'));
+    peer.deleted = true;
+    this.peers.delete(peer.id);
+    this.unindex(peer);
+    if (this.p2p === peer) this.p2p = undefined;
+    peer.socket.peers.delete(peer.id);
+    if (peer.socket.peers.size === 0 && peer.socket.device === this) peer.socket.device = undefined;
+    peer.primary = undefined;
+    peer.secondary = undefined;
+    this.host.emit({ type: 'peer-deleted', ifindex: this.ifindex, peerId: peer.id, reason });
+  }
+
+  newKey(cfg: KeyConfig): void {
+    const peer = this.peer(checkId(cfg.peerId, 'KEYCONF.PEER_ID'));
+    if (cfg.slot !== 'primary' && cfg.slot !== 'secondary') throw einval(`KEYCONF.SLOT: '${String(cfg.slot)}' is not primary or secondary`);
+    if (!Number.isInteger(cfg.keyId) || cfg.keyId < 0 || cfg.keyId > MAX_KEY_ID) {
+      throw new DatapathError('ERANGE', `KEYCONF.KEY_ID: ${cfg.keyId} is out of range 0..${MAX_KEY_ID}`);
+    }
+    if (cfg.cipher === 'none') throw new DatapathError('EOPNOTSUPP', 'KEYCONF.CIPHER_ALG: cipher none is not supported');
+    if (cfg.cipher !== 'aes-gcm' && cfg.cipher !== 'chacha20-poly1305') {
+      throw einval(`KEYCONF.CIPHER_ALG: unknown cipher '${String(cfg.cipher)}'`);
+    }
+    let key: DataKey;
+    try {
+      key = new DataKey({ keyId: cfg.keyId, cipher: cfg.cipher, encrypt: cfg.encrypt, decrypt: cfg.decrypt });
+    } catch (err) {
+      if (err instanceof KeyConfigError) throw einval(`KEYCONF: ${err.message}`);
+      throw err;
+    }
+    const state = { key, cipher: cfg.cipher, exhaustNotified: false };
+    if (cfg.slot === 'primary') peer.primary = state;
+    else peer.secondary = state;
+  }
+
+  getKey(peerId: number, slot: KeySlot): KeyInfo {
+    const info = this.peer(checkId(peerId, 'KEYCONF.PEER_ID')).keyInfo(slot);
+    if (!info) throw new DatapathError('ENOENT', `no ${slot} key for peer ${peerId} on ${this.name}`);
+    return info;
+  }
+
+  swapKeys(peerId: number): void {
+    const peer = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'));
+    const p = peer.primary;
+    peer.primary = peer.secondary;
+    peer.secondary = p;
+  }
+
+  delKey(peerId: number, slot: KeySlot): void {
+    const peer = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'));
+    if (slot === 'primary') peer.primary = undefined;
+    else if (slot === 'secondary') peer.secondary = undefined;
+    else throw einval(`KEYCONF.SLOT: '${String(slot)}' is not primary or secondary`);
+  }
+
+  /** Deletes the peers of a socket its owner closed. */
+  socketClosed(socket: EngineSocket): void {
+    for (const id of [...socket.peers]) {
+      if (this.peers.get(id)?.socket === socket) this.delPeer(id, 'transport-disconnect');
+    }
+  }
+
+  /** Keepalive and expiry, called about once a second. */
+  tick(nowMs: number): void {
+    for (const peer of [...this.peers.values()]) {
+      if (peer.keepaliveTimeout > 0 && nowMs - peer.lastRxMs >= peer.keepaliveTimeout * 1000) {
+        this.delPeer(peer.id, 'expired');
+        continue;
+      }
+      if (peer.keepaliveInterval > 0 && nowMs - peer.lastTxMs >= peer.keepaliveInterval * 1000) {
+        this.transmit(peer, KEEPALIVE_MAGIC, KEEPALIVE_MAGIC.length, nowMs, true);
+      }
+    }
+    this.flushSockets();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const id of [...this.peers.keys()]) this.delPeer(id, 'teardown');
+    this.closed = true;
+    this.poller.close();
+    this.host.addon.close(this.fd);
+  }
+
+  // ------------------------------------------------------------------ packet path
+
+  private readonly onTunReadable = (): void => {
+    const batch = this.tunIn;
+    for (let round = 0; round < TX_ROUNDS && !this.closed; round++) {
+      batch.resetCapacity();
+      let n: number;
+      try {
+        n = this.host.addon.tunReadBatch(this.fd, batch.bufs, batch.lens);
+      } catch {
+        break;
+      }
+      if (n === 0) break;
+      const now = performance.now();
+      for (let i = 0; i < n; i++) {
+        const buf = batch.bufs[i]!;
+        const len = batch.lens[i]!;
+        const peer = this.route(buf, len);
+        if (peer === undefined) {
+          this.drops.noPeer++;
+          continue;
+        }
+        this.transmit(peer, buf, len, now, false);
+      }
+      this.flushSockets();
+      if (n < BATCH) break;
+    }
+  };
+
+  /** The peer an IP packet from the TUN device goes to. */
+  private route(buf: Buffer, len: number): Peer | undefined {
+    if (this.mode === 'p2p') return this.p2p;
+    if (len < 20) return undefined;
+    const version = buf[0]! >>> 4;
+    if (version === 4) return this.byVpn4.get(buf.readUInt32BE(16));
+    if (version === 6 && len >= 40) return this.peerByVpn6(buf, 24);
+    return undefined;
+  }
+
+  /** Encrypts one packet for `peer` into its socket's send batch. */
+  private transmit(peer: Peer, buf: Buffer, len: number, now: number, keepalive: boolean): void {
+    const ks = peer.primary;
+    if (ks === undefined || peer.remote === undefined) {
+      this.drops.noKey++;
+      return;
+    }
+    const sock = peer.socket;
+    const tx = sock.tx;
+    if (tx.count === BATCH) sock.flush();
+    const k = tx.count;
+    const n = ks.key.encrypt(peer.txId, buf, 0, len, tx.bufs[k]!, 0);
+    if (n === 0) {
+      this.drops.exhausted++;
+      if (!ks.exhaustNotified) {
+        ks.exhaustNotified = true;
+        this.host.emit({ type: 'key-swap-needed', ifindex: this.ifindex, peerId: peer.id, keyId: ks.key.keyId });
+      }
+      return;
+    }
+    tx.lens[k] = n;
+    peer.remoteRec.copy(tx.addrs, k * SOCKADDR_LEN);
+    tx.count = k + 1;
+    if (!sock.dirty) {
+      sock.dirty = true;
+      this.dirty.push(sock);
+    }
+    peer.lastTxMs = now;
+    if (!keepalive) {
+      peer.vpnTxPackets++;
+      peer.vpnTxBytes += len;
+    }
+    peer.linkTxPackets++;
+    peer.linkTxBytes += n;
+  }
+
+  private flushSockets(): void {
+    const d = this.dirty;
+    for (let i = 0; i < d.length; i++) d[i]!.flush();
+    d.length = 0;
+  }
+
+  /** One DATA_V2 packet from `sock`; the sender's address is at addrs[addrOff..]. */
+  receive(buf: Buffer, len: number, addrs: Buffer, addrOff: number, sock: EngineSocket, now: number): void {
+    const id = (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!;
+    let peer: Peer | undefined;
+    if (this.mode === 'p2p') {
+      peer = this.p2p;
+      if (peer !== undefined && id !== peer.id && id !== PEER_ID_UNDEF) peer = undefined;
+    } else if (id !== PEER_ID_UNDEF) {
+      peer = this.peers.get(id);
+    } else {
+      for (const p of this.peers.values()) {
+        if (p.remote !== undefined && sockaddrEqual(p.remoteRec, 0, addrs, addrOff)) {
+          peer = p;
+          break;
+        }
+      }
+    }
+    if (peer === undefined || peer.socket !== sock) {
+      this.drops.noPeer++;
+      return;
+    }
+    const key = peer.keyForRx(buf[0]! & 7);
+    if (key === undefined) {
+      this.drops.noKey++;
+      return;
+    }
+    const out = this.tunOut;
+    if (out.count === BATCH) this.flushTun();
+    const k = out.count;
+    const dst = out.bufs[k]!;
+    const r = key.decrypt(buf, 0, len, dst, 0, now);
+    if (r < 0) {
+      if (r === DecryptError.Replay) this.drops.replay++;
+      else this.drops.decrypt++;
+      return;
+    }
+    // Authenticated and not a replay: the packet is the peer's.
+    peer.lastRxMs = now;
+    peer.linkRxPackets++;
+    peer.linkRxBytes += len;
+    if (peer.remote === undefined || !sockaddrEqual(peer.remoteRec, 0, addrs, addrOff)) this.float(peer, addrs, addrOff);
+    if (isKeepalive(dst, 0, r)) return;
+    const v = r > 0 ? dst[0]! >>> 4 : 0;
+    if ((v !== 4 || r < 20) && (v !== 6 || r < 40)) {
+      this.drops.malformed++;
+      return;
+    }
+    peer.vpnRxPackets++;
+    peer.vpnRxBytes += r;
+    out.lens[k] = r;
+    out.count = k + 1;
+  }
+
+  private float(peer: Peer, addrs: Buffer, addrOff: number): void {
+    const remote = decodeSockaddr(addrs, addrOff);
+    peer.setRemote(remote);
+    this.host.emit({ type: 'peer-float', ifindex: this.ifindex, peerId: peer.id, remote: { ...remote } });
+  }
+
+  /** Writes the decrypted batch to the TUN device; what the device does not take is dropped. */
+  flushTun(): void {
+    const out = this.tunOut;
+    const count = out.count;
+    out.count = 0;
+    if (count === 0 || this.closed) return;
+    let written = 0;
+    try {
+      written = this.host.addon.tunWriteBatch(this.fd, out.bufs, out.lens, count);
+    } catch {
+      written = 0;
+    }
+    if (written < count) this.drops.tunFull += count - written;
+  }
+}

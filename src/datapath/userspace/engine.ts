@@ -1,0 +1,141 @@
+/**
+ * The userspace engine: the devices (TUN + peers) and UDP sockets it serves in this
+ * process, their notifications, and the keepalive clock. Operations are synchronous and
+ * throw DatapathError like the kernel's genl family answers errors.
+ */
+import { readFileSync } from 'node:fs';
+import { native, type NativeAddon } from '../../native.js';
+import type { DeviceEvent, DeviceMode, Endpoint } from '../types.js';
+import { EngineDevice } from './device.js';
+import { DatapathError, einval, fromSystemError } from './errors.js';
+import { setLinkUp } from './rtnl.js';
+import { EngineSocket } from './socket.js';
+
+/** Kernel interface names: 1..15 bytes, no '/', ':' or whitespace, not '.' or '..'. */
+const IFNAME = /^[^\s/:]{1,15}$/;
+const TICK_MS = 250;
+
+export interface DeviceDesc {
+  name: string;
+  ifindex: number;
+  mode: DeviceMode;
+}
+
+export type EventListener = (event: DeviceEvent) => void;
+
+function ifindexOf(name: string): number {
+  try {
+    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
+  } catch (err) {
+    throw fromSystemError(err, `cannot find the ifindex of ${name} in /sys/class/net`);
+  }
+}
+
+export class Engine {
+  readonly devices = new Map<string, EngineDevice>();
+  readonly sockets = new Map<number, EngineSocket>();
+  private readonly listeners = new Set<EventListener>();
+  private nextSocketId = 1;
+  private readonly timer: NodeJS.Timeout;
+  private readonly host;
+
+  constructor(readonly addon: NativeAddon = native()) {
+    this.host = { addon, emit: (ev: DeviceEvent) => this.emit(ev) };
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  async createDevice(name: string, mode: DeviceMode): Promise<DeviceDesc> {
+    if (!IFNAME.test(name) || name === '.' || name === '..') {
+      throw einval(`IFLA_IFNAME: '${name}' is not a valid interface name (1..15 characters, no '/', ':' or spaces)`);
+    }
+    if (mode !== 'p2p' && mode !== 'mp') throw einval(`IFLA_OVPN_MODE: '${String(mode)}' is not p2p or mp`);
+    if (this.devices.has(name)) throw new DatapathError('EEXIST', `device ${name} already exists`);
+    let tun: { fd: number; name: string };
+    try {
+      tun = this.addon.tunOpen(name);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EBUSY' || code === 'EEXIST' || code === 'EINVAL') {
+        throw new DatapathError('EEXIST', `device ${name} already exists (a non-ovpn interface has that name)`);
+      }
+      throw fromSystemError(err, `cannot create TUN device ${name}`);
+    }
+    let dev: EngineDevice;
+    try {
+      const ifindex = ifindexOf(tun.name);
+      await setLinkUp(this.addon, ifindex, tun.name);
+      dev = new EngineDevice(this.host, tun.name, ifindex, mode, tun.fd);
+    } catch (err) {
+      this.addon.close(tun.fd);
+      throw err;
+    }
+    this.devices.set(dev.name, dev);
+    return { name: dev.name, ifindex: dev.ifindex, mode };
+  }
+
+  device(name: string): EngineDevice {
+    const dev = this.devices.get(name);
+    if (!dev) throw new DatapathError('ENODEV', `no ovpn device ${name} (userspace engine, pid ${process.pid})`);
+    return dev;
+  }
+
+  describe(name: string): DeviceDesc {
+    const d = this.device(name);
+    return { name: d.name, ifindex: d.ifindex, mode: d.mode };
+  }
+
+  deleteDevice(name: string): void {
+    const dev = this.device(name);
+    for (const s of this.sockets.values()) if (s.device === dev) s.device = undefined;
+    dev.close();
+    this.devices.delete(name);
+  }
+
+  openSocket(local: Endpoint): EngineSocket {
+    const sock = EngineSocket.open(this.addon, this.nextSocketId++, local);
+    this.sockets.set(sock.id, sock);
+    return sock;
+  }
+
+  socket(id: number): EngineSocket {
+    const s = this.sockets.get(id);
+    if (!s) throw einval(`PEER.SOCKET: no open socket ${id} in the userspace engine`);
+    return s;
+  }
+
+  /** Closes a transport socket; its peers are deleted (reason transport-disconnect). */
+  closeSocket(id: number): void {
+    const s = this.sockets.get(id);
+    if (!s) return;
+    s.device?.socketClosed(s);
+    s.close();
+    this.sockets.delete(id);
+  }
+
+  on(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: DeviceEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // a listener's failure must not break the data path
+      }
+    }
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    for (const dev of this.devices.values()) dev.tick(now);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const name of [...this.devices.keys()]) this.deleteDevice(name);
+    for (const id of [...this.sockets.keys()]) this.closeSocket(id);
+  }
+}

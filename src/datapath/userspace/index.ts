@@ -1,0 +1,121 @@
+/**
+ * The userspace data path: `Datapath` over the engine of this network namespace.
+ * The engine (engine-main.ts) is a separate, long-lived process reached through its
+ * control socket, so a device created by one command can be operated by the next, and
+ * the transport sockets a process opens live exactly as long as its connection.
+ */
+import type { Datapath, Device, DeviceEvent, DeviceMode, TransportSocket } from '../types.js';
+import { EngineClient } from './client.js';
+import { DatapathError } from './errors.js';
+import { engineSocketPath } from './paths.js';
+import { RemoteDevice, RemoteUdpSocket } from './remote.js';
+import { spawnEngine } from './spawn.js';
+
+export interface UserspaceDatapathOptions {
+  /** The engine's control socket (default: the one of this process's network namespace). */
+  socketPath?: string;
+  /** Start an engine when none listens and the operation creates something (default true). */
+  spawn?: boolean;
+}
+
+export class UserspaceDatapath implements Datapath {
+  readonly kind = 'userspace' as const;
+  private client: Promise<EngineClient> | undefined;
+  private readonly path: string;
+
+  private constructor(private readonly opts: UserspaceDatapathOptions) {
+    this.path = opts.socketPath ?? engineSocketPath();
+  }
+
+  /** Nothing is connected until the first operation. */
+  static async open(opts: UserspaceDatapathOptions = {}): Promise<UserspaceDatapath> {
+    return new UserspaceDatapath(opts);
+  }
+
+  /** The engine connection; `start` spawns an engine if none listens. */
+  private connection(start: boolean): Promise<EngineClient> {
+    if (!this.client) {
+      const attempt = this.connectOrSpawn(start);
+      this.client = attempt;
+      attempt.catch(() => {
+        if (this.client === attempt) this.client = undefined;
+      });
+    }
+    return this.client;
+  }
+
+  private async connectOrSpawn(start: boolean): Promise<EngineClient> {
+    try {
+      return await EngineClient.connect(this.path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ECONNREFUSED') {
+        throw new DatapathError('EIO', `cannot reach the userspace engine at ${this.path}: ${(err as Error).message}`);
+      }
+      if (!start || this.opts.spawn === false) {
+        throw new DatapathError('ENODEV', `no userspace engine runs in this network namespace (${this.path})`);
+      }
+    }
+    await spawnEngine(this.path);
+    return EngineClient.connect(this.path);
+  }
+
+  async createDevice(name: string, mode: DeviceMode): Promise<Device> {
+    const c = await this.connection(true);
+    const d = await c.request('createDevice', { name, mode });
+    return new RemoteDevice(c, d.name, d.ifindex, d.mode);
+  }
+
+  async openDevice(name: string): Promise<Device> {
+    const c = await this.deviceConnection(name);
+    const d = await c.request('openDevice', { name });
+    return new RemoteDevice(c, d.name, d.ifindex, d.mode);
+  }
+
+  async deleteDevice(name: string): Promise<void> {
+    const c = await this.deviceConnection(name);
+    await c.request('deleteDevice', { name });
+  }
+
+  private async deviceConnection(name: string): Promise<EngineClient> {
+    try {
+      return await this.connection(false);
+    } catch (err) {
+      if (err instanceof DatapathError && err.code === 'ENODEV') {
+        throw new DatapathError('ENODEV', `no ovpn device ${name}: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  async openUdpSocket(local: { address: string; port: number }): Promise<TransportSocket> {
+    const c = await this.connection(true);
+    const r = await c.request('openUdp', { address: local.address, port: local.port });
+    return new RemoteUdpSocket(c, r.sock, r.local);
+  }
+
+  async subscribe(handler: (event: DeviceEvent) => void): Promise<() => void> {
+    const c = await this.connection(true);
+    const off = c.onEvent(handler);
+    await c.request('subscribe', {});
+    return off;
+  }
+
+  /** Closes the connection: the sockets opened through it close and their peers go. */
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (!c) return;
+    try {
+      await (await c).close();
+    } catch {
+      // never connected: nothing to close
+    }
+  }
+}
+
+export { Engine } from './engine.js';
+export { ControlServer } from './server.js';
+export { DatapathError } from './errors.js';
+export { engineSocketPath, engineSocketPathForNetns } from './paths.js';
+export { RemoteDevice, RemoteUdpSocket } from './remote.js';

@@ -1,0 +1,290 @@
+/**
+ * The engine's control socket server (protocol.ts). Each connection owns the UDP sockets it
+ * opened: when it closes, they are closed and their peers deleted (transport-disconnect).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { connect } from 'node:net';
+import type { DeviceMode, Endpoint, KeySlot } from '../types.js';
+import { DatapathError, einval } from './errors.js';
+import type { Engine } from './engine.js';
+import {
+  keyConfigFromWire,
+  peerInfoToWire,
+  type OpName,
+  type Ops,
+  type Push,
+  type Request,
+  type Response,
+  type WireKeyConfig,
+  type WirePeerSpec,
+} from './protocol.js';
+import type { PeerSpec } from './device.js';
+
+/** Largest request line accepted (keys and control packets are small). */
+const MAX_LINE = 1 << 20;
+
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw einval(`${what}: expected a string`);
+  return v;
+}
+function int(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw einval(`${what}: expected an integer`);
+  return v;
+}
+function obj(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) throw einval(`${what}: expected an object`);
+  return v as Record<string, unknown>;
+}
+function endpoint(v: unknown, what: string): Endpoint {
+  const o = obj(v, what);
+  const ep: Endpoint = { address: str(o.address, `${what}.address`), port: int(o.port, `${what}.port`) };
+  if (o.scopeId !== undefined) ep.scopeId = int(o.scopeId, `${what}.scopeId`);
+  return ep;
+}
+function slot(v: unknown): KeySlot {
+  if (v !== 'primary' && v !== 'secondary') throw einval(`KEYCONF.SLOT: '${String(v)}' is not primary or secondary`);
+  return v;
+}
+
+class Connection {
+  readonly sockets = new Set<number>();
+  private unsubscribe: (() => void) | undefined;
+  private buffered = '';
+
+  constructor(
+    private readonly server: ControlServer,
+    private readonly engine: Engine,
+    private readonly stream: Socket,
+  ) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => this.onData(chunk));
+    stream.on('error', () => stream.destroy());
+    stream.on('close', () => this.onClose());
+  }
+
+  destroy(): void {
+    this.stream.destroy();
+  }
+
+  private onData(chunk: string): void {
+    this.buffered += chunk;
+    if (this.buffered.length > MAX_LINE && !this.buffered.includes('\n')) {
+      this.stream.destroy();
+      return;
+    }
+    let nl: number;
+    while ((nl = this.buffered.indexOf('\n')) >= 0) {
+      const line = this.buffered.slice(0, nl);
+      this.buffered = this.buffered.slice(nl + 1);
+      if (line.trim() !== '') void this.handleLine(line);
+    }
+  }
+
+  private send(msg: Response | Push): void {
+    if (!this.stream.destroyed) this.stream.write(`${JSON.stringify(msg)}\n`);
+  }
+
+  private async handleLine(line: string): Promise<void> {
+    let req: Request;
+    try {
+      req = JSON.parse(line) as Request;
+    } catch {
+      this.send({ id: -1, ok: false, error: { code: 'EINVAL', message: 'request is not valid JSON' } });
+      return;
+    }
+    const id = typeof req.id === 'number' ? req.id : -1;
+    try {
+      const result = await this.dispatch(req.op, obj(req.args ?? {}, 'args'));
+      this.send({ id, ok: true, result: result ?? null });
+    } catch (err) {
+      const e =
+        err instanceof DatapathError
+          ? err
+          : new DatapathError('EINVAL', err instanceof Error ? err.message : String(err));
+      this.send({ id, ok: false, error: { code: e.code, message: e.message } });
+    }
+  }
+
+  private dev(a: Record<string, unknown>) {
+    return this.engine.device(str(a.dev, 'dev'));
+  }
+
+  private peerSpec(v: unknown): { spec: PeerSpec; socket: number | undefined } {
+    const w = obj(v, 'PEER') as unknown as WirePeerSpec;
+    const { socket, ...spec } = w;
+    if (spec.remote !== undefined) spec.remote = endpoint(spec.remote, 'PEER.REMOTE');
+    return { spec, socket: socket === undefined ? undefined : int(socket, 'PEER.SOCKET') };
+  }
+
+  private ownedSocket(id: number | undefined) {
+    if (id === undefined) return undefined;
+    if (!this.sockets.has(id)) throw einval(`PEER.SOCKET: socket ${id} was not opened on this connection`);
+    return this.engine.socket(id);
+  }
+
+  private async dispatch(op: OpName, a: Record<string, unknown>): Promise<Ops[OpName]['result']> {
+    const e = this.engine;
+    switch (op) {
+      case 'hello':
+        return { pid: process.pid };
+      case 'createDevice':
+        return e.createDevice(str(a.name, 'name'), str(a.mode, 'mode') as DeviceMode);
+      case 'openDevice':
+        return e.describe(str(a.name, 'name'));
+      case 'deleteDevice':
+        e.deleteDevice(str(a.name, 'name'));
+        this.server.maybeIdle();
+        return null;
+      case 'listDevices':
+        return [...e.devices.keys()].map((n) => e.describe(n));
+      case 'openUdp': {
+        const s = e.openSocket({ address: str(a.address, 'address'), port: int(a.port, 'port') });
+        this.sockets.add(s.id);
+        s.onControl = (packet, from) => this.send({ control: { sock: s.id, from, data: packet.toString('base64') } });
+        return { sock: s.id, local: s.local };
+      }
+      case 'closeUdp': {
+        const id = int(a.sock, 'sock');
+        if (this.sockets.delete(id)) e.closeSocket(id);
+        return null;
+      }
+      case 'sendUdp': {
+        const s = this.ownedSocket(int(a.sock, 'sock'))!;
+        s.sendRaw(Buffer.from(str(a.data, 'data'), 'base64'), endpoint(a.to, 'to'));
+        return null;
+      }
+      case 'newPeer': {
+        const { spec, socket } = this.peerSpec(a.peer);
+        this.dev(a).newPeer(spec, this.ownedSocket(socket), performance.now());
+        return null;
+      }
+      case 'setPeer': {
+        const { spec, socket } = this.peerSpec(a.peer);
+        if (socket !== undefined) throw einval('PEER.SOCKET: the socket of a peer cannot be changed');
+        this.dev(a).setPeer(spec);
+        return null;
+      }
+      case 'getPeer':
+        return peerInfoToWire(this.dev(a).getPeer(int(a.id, 'PEER.ID')));
+      case 'dumpPeers':
+        return this.dev(a).dumpPeers().map(peerInfoToWire);
+      case 'delPeer':
+        this.dev(a).delPeer(int(a.id, 'PEER.ID'), 'userspace');
+        return null;
+      case 'newKey': {
+        let key;
+        try {
+          key = keyConfigFromWire(obj(a.key, 'KEYCONF') as unknown as WireKeyConfig);
+        } catch (err) {
+          throw einval((err as Error).message);
+        }
+        this.dev(a).newKey(key);
+        return null;
+      }
+      case 'getKey':
+        return this.dev(a).getKey(int(a.peerId, 'KEYCONF.PEER_ID'), slot(a.slot));
+      case 'swapKeys':
+        this.dev(a).swapKeys(int(a.peerId, 'KEYCONF.PEER_ID'));
+        return null;
+      case 'delKey':
+        this.dev(a).delKey(int(a.peerId, 'KEYCONF.PEER_ID'), slot(a.slot));
+        return null;
+      case 'subscribe':
+        this.unsubscribe ??= e.on((event) => this.send({ event }));
+        return null;
+      case 'drops':
+        return { ...this.dev(a).drops };
+      default:
+        throw new DatapathError('EOPNOTSUPP', `unknown operation '${String(op)}'`);
+    }
+  }
+
+  private onClose(): void {
+    this.unsubscribe?.();
+    for (const id of this.sockets) this.engine.closeSocket(id);
+    this.sockets.clear();
+    this.server.connectionClosed(this);
+  }
+}
+
+export interface ControlServerOptions {
+  /** Called when the engine has no device and no connection (engine-main exits then). */
+  onIdle?: () => void;
+}
+
+export class ControlServer {
+  private readonly server: Server;
+  private readonly connections = new Set<Connection>();
+
+  private constructor(
+    private readonly engine: Engine,
+    readonly path: string,
+    private readonly opts: ControlServerOptions,
+  ) {
+    this.server = createServer((stream) => {
+      this.connections.add(new Connection(this, engine, stream));
+    });
+  }
+
+  /** Listens on `path`; a stale socket file (no engine behind it) is replaced. */
+  static async listen(engine: Engine, path: string, opts: ControlServerOptions = {}): Promise<ControlServer> {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const s = new ControlServer(engine, path, opts);
+    try {
+      await s.bind();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || (await isAlive(path))) {
+        throw new DatapathError('EADDRINUSE', `an engine already listens on ${path}`);
+      }
+      unlinkSync(path);
+      await s.bind();
+    }
+    chmodSync(path, 0o600);
+    return s;
+  }
+
+  private bind(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(this.path, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  connectionClosed(c: Connection): void {
+    this.connections.delete(c);
+    this.maybeIdle();
+  }
+
+  maybeIdle(): void {
+    if (this.connections.size === 0 && this.engine.devices.size === 0) this.opts.onIdle?.();
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      for (const c of this.connections) c.destroy();
+    });
+  }
+}
+
+/** Whether something accepts connections on `path`. */
+function isAlive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

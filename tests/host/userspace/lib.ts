@@ -1,0 +1,198 @@
+/**
+ * Host-test helpers for the userspace data path: network namespaces joined by a veth pair
+ * (made with `ip`, test-side only), an engine process in each, and commands run inside.
+ * Everything is named with the prefix `us-` and removed by `Lab.destroy()`.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UserspaceDatapath } from '../../../src/datapath/userspace/index.js';
+import type { CipherAlg, Device, KeyConfig, TransportSocket } from '../../../src/datapath/types.js';
+
+export const ENGINE_MAIN = fileURLToPath(new URL('../../../src/datapath/userspace/engine-main.js', import.meta.url));
+const SOCK_DIR = '/run/kovpn-test-us';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
+      resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+    });
+  });
+}
+
+/** Runs a command and throws with its stderr if it fails. */
+export async function must(cmd: string, args: string[], timeoutMs?: number): Promise<string> {
+  const r = await run(cmd, args, timeoutMs);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
+  return r.stdout;
+}
+
+export const nsExec = (ns: string, args: string[], timeoutMs?: number) => run('ip', ['netns', 'exec', ns, ...args], timeoutMs);
+export const nsMust = (ns: string, args: string[], timeoutMs?: number) => must('ip', ['netns', 'exec', ns, ...args], timeoutMs);
+
+/** A network namespace with an engine process in it. */
+export class Node {
+  engine: ChildProcess | undefined;
+  dp!: UserspaceDatapath;
+
+  constructor(
+    readonly ns: string,
+    readonly underlay4: string,
+    readonly underlay6: string,
+  ) {}
+
+  get socketPath(): string {
+    return `${SOCK_DIR}/${this.ns}.sock`;
+  }
+
+  async startEngine(): Promise<void> {
+    mkdirSync(SOCK_DIR, { recursive: true, mode: 0o700 });
+    const child = spawn('ip', ['netns', 'exec', this.ns, process.execPath, ENGINE_MAIN, '--socket', this.socketPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.engine = child;
+    let errText = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      errText += d.toString();
+      if (process.env.US_DEBUG) process.stderr.write(`[${this.ns}] ${d.toString()}`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`engine in ${this.ns} did not start: ${errText}`)), 60_000);
+      child.stdout!.once('data', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      child.once('exit', (code) => {
+        clearTimeout(t);
+        reject(new Error(`engine in ${this.ns} exited (${code}): ${errText.trim()}`));
+      });
+    });
+    this.dp = await UserspaceDatapath.open({ socketPath: this.socketPath, spawn: false });
+  }
+
+  async stopEngine(): Promise<void> {
+    await this.dp?.close();
+    const child = this.engine;
+    this.engine = undefined;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+
+  exec(args: string[], timeoutMs?: number) {
+    return nsExec(this.ns, args, timeoutMs);
+  }
+}
+
+/** Two namespaces us-<tag>a / us-<tag>b joined by a veth pair with IPv4 and IPv6 addresses. */
+export class Lab {
+  readonly a: Node;
+  readonly b: Node;
+
+  constructor(readonly tag: string) {
+    this.a = new Node(`us-${tag}a`, '192.168.77.1', 'fd77::1');
+    this.b = new Node(`us-${tag}b`, '192.168.77.2', 'fd77::2');
+  }
+
+  async create(): Promise<void> {
+    await this.destroy();
+    const { a, b } = this;
+    await must('ip', ['netns', 'add', a.ns]);
+    await must('ip', ['netns', 'add', b.ns]);
+    await must('ip', ['link', 'add', `us-${this.tag}va`, 'netns', a.ns, 'type', 'veth', 'peer', 'name', `us-${this.tag}vb`, 'netns', b.ns]);
+    for (const [n, dev] of [[a, `us-${this.tag}va`], [b, `us-${this.tag}vb`]] as const) {
+      await must('ip', ['-n', n.ns, 'link', 'set', 'lo', 'up']);
+      await must('ip', ['-n', n.ns, 'addr', 'add', `${n.underlay4}/24`, 'dev', dev]);
+      await must('ip', ['-n', n.ns, 'addr', 'add', `${n.underlay6}/64`, 'dev', dev, 'nodad']);
+      await must('ip', ['-n', n.ns, 'link', 'set', dev, 'up']);
+    }
+    await Promise.all([a.startEngine(), b.startEngine()]);
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all([this.a.stopEngine(), this.b.stopEngine()]);
+    await run('ip', ['netns', 'del', this.a.ns]);
+    await run('ip', ['netns', 'del', this.b.ns]);
+  }
+}
+
+/** Deterministic key material for a test: [key A][key B][tail]. */
+export function testKeys(seed: number): { a: Buffer; b: Buffer; tail: Buffer } {
+  const mk = (n: number, s: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + s * 7 + seed) & 0xff));
+  return { a: mk(32, 1), b: mk(32, 2), tail: mk(8, 3) };
+}
+
+/** The key config of one side: side 0 encrypts with A, side 1 with B (like key direction). */
+export function keyFor(
+  side: 0 | 1,
+  peerId: number,
+  cipher: CipherAlg,
+  keyId: number,
+  slot: 'primary' | 'secondary',
+  seed: number,
+  keyLen = 32,
+): KeyConfig {
+  const k = testKeys(seed);
+  const a = k.a.subarray(0, keyLen);
+  const b = k.b.subarray(0, keyLen);
+  return {
+    peerId,
+    slot,
+    keyId,
+    cipher,
+    encrypt: { cipherKey: side === 0 ? a : b, nonceTail: k.tail },
+    decrypt: { cipherKey: side === 0 ? b : a, nonceTail: k.tail },
+  };
+}
+
+export interface P2PTunnel {
+  devA: Device;
+  devB: Device;
+  sockA: TransportSocket;
+  sockB: TransportSocket;
+}
+
+/** A P2P tunnel a <-> b: devices `ifname` with 10.77.0.1/.2 and fd00:77::1/::2, peer ids 1 (a's) / 2 (b's). */
+export async function p2pTunnel(
+  lab: Lab,
+  opts: { ifname: string; cipher: CipherAlg; ipv6Transport?: boolean; port?: number; keyLen?: number; asymmetric?: boolean },
+): Promise<P2PTunnel> {
+  const { a, b } = lab;
+  const port = opts.port ?? 1194;
+  const v6 = opts.ipv6Transport === true;
+  const devA = await a.dp.createDevice(opts.ifname, 'p2p');
+  const devB = await b.dp.createDevice(opts.ifname, 'p2p');
+  const sockA = await a.dp.openUdpSocket({ address: v6 ? a.underlay6 : a.underlay4, port });
+  const sockB = await b.dp.openUdpSocket({ address: v6 ? b.underlay6 : b.underlay4, port });
+  // a knows b as peer 2; b knows a as peer 1. With asymmetric ids each side sends the id the other expects.
+  const idOnA = opts.asymmetric ? 20 : 1;
+  const idOnB = opts.asymmetric ? 10 : 1;
+  await devA.newPeer({ id: idOnA, txId: opts.asymmetric ? idOnB : undefined, socket: sockA, remote: { address: v6 ? b.underlay6 : b.underlay4, port } , vpnIpv4: '10.77.0.2' });
+  await devB.newPeer({ id: idOnB, txId: opts.asymmetric ? idOnA : undefined, socket: sockB, remote: { address: v6 ? a.underlay6 : a.underlay4, port }, vpnIpv4: '10.77.0.1' });
+  await devA.newKey(keyFor(0, idOnA, opts.cipher, 0, 'primary', 1, opts.keyLen));
+  await devB.newKey(keyFor(1, idOnB, opts.cipher, 0, 'primary', 1, opts.keyLen));
+  for (const [n, self] of [[a, '1'], [b, '2']] as const) {
+    await must('ip', ['-n', n.ns, 'addr', 'add', `10.77.0.${self}/24`, 'dev', opts.ifname]);
+    await must('ip', ['-n', n.ns, 'addr', 'add', `fd00:77::${self}/64`, 'dev', opts.ifname, 'nodad']);
+  }
+  return { devA, devB, sockA, sockB };
+}
+
+/** `ping` from a namespace; returns the number of replies received. */
+export async function ping(ns: string, dst: string, opts: { count?: number; size?: number; interval?: number } = {}): Promise<number> {
+  const args = ['ping', '-n', '-q', '-c', String(opts.count ?? 3), '-i', String(opts.interval ?? 0.2), '-W', '3'];
+  if (opts.size !== undefined) args.push('-s', String(opts.size));
+  args.push(dst);
+  const r = await nsExec(ns, args, 60_000);
+  const m = /(\d+) (?:packets )?received/.exec(r.stdout);
+  return m ? Number(m[1]) : 0;
+}
