@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kovpn: packet ids (transmit counter, receive replay window)
+ */
+#include <linux/bitmap.h>
+#include <linux/errno.h>
+#include <linux/limits.h>
+
+#include "pktid.h"
+
+/**
+ * ovpn_pktid_xmit_init - start a fresh transmit counter (first id is 1)
+ * @pid: the counter
+ */
+void ovpn_pktid_xmit_init(struct ovpn_pktid_xmit *pid)
+{
+	atomic64_set(&pid->seq_num, 0);
+}
+
+/**
+ * ovpn_pktid_xmit_next - hand out the next transmit packet id
+ * @pid: the counter of the key in use
+ * @pktid: where to store the id
+ *
+ * Return: 0, or -ERANGE once every id of the key has been used: the nonce
+ * must never repeat, so the key is unusable from then on.
+ */
+int ovpn_pktid_xmit_next(struct ovpn_pktid_xmit *pid, u32 *pktid)
+{
+	s64 seq = atomic64_inc_return(&pid->seq_num);
+
+	if (unlikely(seq > U32_MAX)) {
+		/* keep the counter pinned above the range: no wrap, ever */
+		atomic64_set(&pid->seq_num, (s64)U32_MAX + 1);
+		return -ERANGE;
+	}
+	*pktid = (u32)seq;
+	return 0;
+}
+
+/**
+ * ovpn_pktid_recv_init - empty replay window
+ * @pr: the window
+ */
+void ovpn_pktid_recv_init(struct ovpn_pktid_recv *pr)
+{
+	spin_lock_init(&pr->lock);
+	pr->highest = 0;
+	bitmap_zero(pr->bitmap, OVPN_PKTID_WINDOW);
+}
+
+/**
+ * ovpn_pktid_recv - account an authenticated packet id in the replay window
+ * @pr: the window of the key that decrypted the packet
+ * @pkt_id: the packet id
+ *
+ * Return: 0 when the id is fresh; -EINVAL for id 0, -ENOENT for an id older
+ * than the window, -EEXIST for an id already seen.
+ */
+int ovpn_pktid_recv(struct ovpn_pktid_recv *pr, u32 pkt_id)
+{
+	int ret = 0;
+	u32 i;
+
+	if (unlikely(!pkt_id))
+		return -EINVAL;
+
+	spin_lock_bh(&pr->lock);
+	if (pkt_id > pr->highest) {
+		u32 delta = pkt_id - pr->highest;
+
+		if (delta >= OVPN_PKTID_WINDOW) {
+			bitmap_zero(pr->bitmap, OVPN_PKTID_WINDOW);
+		} else {
+			/* forget the ids that slide out of the window */
+			for (i = pr->highest + 1; i != pkt_id; i++)
+				__clear_bit(i % OVPN_PKTID_WINDOW, pr->bitmap);
+		}
+		__set_bit(pkt_id % OVPN_PKTID_WINDOW, pr->bitmap);
+		pr->highest = pkt_id;
+	} else if (pr->highest - pkt_id >= OVPN_PKTID_WINDOW) {
+		ret = -ENOENT;
+	} else if (__test_and_set_bit(pkt_id % OVPN_PKTID_WINDOW, pr->bitmap)) {
+		ret = -EEXIST;
+	}
+	spin_unlock_bh(&pr->lock);
+
+	return ret;
+}

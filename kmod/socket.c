@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kovpn: transport sockets shared by the peers of a device
+ */
+#include <linux/slab.h>
+#include <linux/udp.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+
+#include "main.h"
+#include "socket.h"
+#include "udp.h"
+
+static void ovpn_socket_free_rcu(struct rcu_head *head)
+{
+	struct ovpn_socket *osock = container_of(head, struct ovpn_socket, rcu);
+
+	sock_put(osock->sk);
+	dev_put(osock->ovpn->dev);
+	kfree(osock);
+}
+
+/* detaching needs the socket lock, hence process context */
+static void ovpn_socket_release_work(struct work_struct *work)
+{
+	struct ovpn_socket *osock, *cur;
+	struct sock *sk;
+
+	osock = container_of(work, struct ovpn_socket, release_work);
+	sk = osock->sk;
+
+	lock_sock(sk);
+	rcu_read_lock();
+	cur = rcu_dereference_sk_user_data(sk);
+	rcu_read_unlock();
+	/* the socket lock keeps sk_user_data stable: only attach/detach write it */
+	if (cur == osock)
+		ovpn_udp_socket_detach(osock);
+	release_sock(sk);
+
+	/* the receive path may still be looking at osock */
+	call_rcu(&osock->rcu, ovpn_socket_free_rcu);
+}
+
+static void ovpn_socket_release_kref(struct kref *kref)
+{
+	struct ovpn_socket *osock = container_of(kref, struct ovpn_socket,
+						 refcount);
+
+	queue_work(ovpn_wq, &osock->release_work);
+}
+
+/**
+ * ovpn_socket_put - drop a peer's use of a socket
+ * @osock: the socket
+ *
+ * The last user detaches the socket from the device, so that userspace
+ * receives everything on it again, and lets go of the struct sock.
+ */
+void ovpn_socket_put(struct ovpn_socket *osock)
+{
+	kref_put(&osock->refcount, ovpn_socket_release_kref);
+}
+
+/**
+ * ovpn_socket_new - attach a userspace socket to a device, or share it
+ * @sock: the socket (the caller holds the file while this runs)
+ * @ovpn: the device
+ * @extack: where to say why the socket cannot be used
+ *
+ * A socket serves one device; peers of that device share it.
+ *
+ * Return: the attached socket with a reference for the caller, or ERR_PTR.
+ */
+struct ovpn_socket *ovpn_socket_new(struct socket *sock, struct ovpn_priv *ovpn,
+				    struct netlink_ext_ack *extack)
+{
+	struct sock *sk = sock->sk;
+	struct ovpn_socket *osock, *old;
+	int ret;
+
+	if (sk->sk_protocol == IPPROTO_TCP) {
+		NL_SET_ERR_MSG_MOD(extack, "TCP transport is not supported yet: SOCKET must be UDP");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	if (sk->sk_protocol != IPPROTO_UDP || sk->sk_type != SOCK_DGRAM ||
+	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)) {
+		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP socket");
+		return ERR_PTR(-EPROTONOSUPPORT);
+	}
+
+	lock_sock(sk);
+	rcu_read_lock();
+	old = rcu_dereference_sk_user_data(sk);
+	if (old && READ_ONCE(udp_sk(sk)->encap_type) == UDP_ENCAP_OVPNINUDP) {
+		if (old->ovpn != ovpn) {
+			NL_SET_ERR_MSG_MOD(extack, "SOCKET is already used by another ovpn device");
+			ret = -EBUSY;
+		} else if (!kref_get_unless_zero(&old->refcount)) {
+			NL_SET_ERR_MSG_MOD(extack, "SOCKET is being released, retry");
+			ret = -EAGAIN;
+		} else {
+			ret = 0;
+		}
+		rcu_read_unlock();
+		release_sock(sk);
+		return ret ? ERR_PTR(ret) : old;
+	}
+	rcu_read_unlock();
+	if (old || READ_ONCE(udp_sk(sk)->encap_type)) {
+		NL_SET_ERR_MSG_MOD(extack, "SOCKET is already used by another kernel tunnel");
+		ret = -EBUSY;
+		goto unlock;
+	}
+
+	osock = kzalloc(sizeof(*osock), GFP_KERNEL);
+	if (!osock) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	osock->ovpn = ovpn;
+	osock->sk = sk;
+	kref_init(&osock->refcount);
+	INIT_WORK(&osock->release_work, ovpn_socket_release_work);
+
+	ret = ovpn_udp_socket_attach(osock, extack);
+	if (ret) {
+		kfree(osock);
+		goto unlock;
+	}
+	sock_hold(sk);
+	dev_hold(ovpn->dev);
+	release_sock(sk);
+	return osock;
+
+unlock:
+	release_sock(sk);
+	return ERR_PTR(ret);
+}
