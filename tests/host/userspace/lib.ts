@@ -7,7 +7,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserspaceDatapath } from '../../../src/datapath/userspace/index.js';
-import type { CipherAlg, Device, KeyConfig, TransportSocket } from '../../../src/datapath/types.js';
+import type { CipherAlg, Datapath, Device, DeviceEvent, KeyConfig, TransportSocket } from '../../../src/datapath/types.js';
 
 export const ENGINE_MAIN = fileURLToPath(new URL('../../../src/datapath/userspace/engine-main.js', import.meta.url));
 const SOCK_DIR = '/run/kovpn-test-us';
@@ -54,7 +54,8 @@ export class Node {
 
   async startEngine(): Promise<void> {
     mkdirSync(SOCK_DIR, { recursive: true, mode: 0o700 });
-    const child = spawn('ip', ['netns', 'exec', this.ns, process.execPath, ENGINE_MAIN, '--socket', this.socketPath], {
+    const nodeArgs = process.env.US_ENGINE_NODE_ARGS ? process.env.US_ENGINE_NODE_ARGS.split(' ') : [];
+    const child = spawn('ip', ['netns', 'exec', this.ns, process.execPath, ...nodeArgs, ENGINE_MAIN, '--socket', this.socketPath], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.engine = child;
@@ -93,6 +94,26 @@ export class Node {
   }
 }
 
+/** Creates a namespace with lo up (deleting a leftover of the same name first). */
+export async function makeNs(name: string): Promise<void> {
+  await run('ip', ['netns', 'del', name]);
+  await must('ip', ['netns', 'add', name]);
+  await must('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+}
+
+/** A veth pair between two namespaces, each end with an IPv4 /24 and an IPv6 /64, up. */
+export async function veth(
+  a: { ns: string; ifname: string; v4: string; v6: string },
+  b: { ns: string; ifname: string; v4: string; v6: string },
+): Promise<void> {
+  await must('ip', ['link', 'add', a.ifname, 'netns', a.ns, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.ns]);
+  for (const e of [a, b]) {
+    await must('ip', ['-n', e.ns, 'addr', 'add', `${e.v4}/24`, 'dev', e.ifname]);
+    await must('ip', ['-n', e.ns, 'addr', 'add', `${e.v6}/64`, 'dev', e.ifname, 'nodad']);
+    await must('ip', ['-n', e.ns, 'link', 'set', e.ifname, 'up']);
+  }
+}
+
 /** Two namespaces us-<tag>a / us-<tag>b joined by a veth pair with IPv4 and IPv6 addresses. */
 export class Lab {
   readonly a: Node;
@@ -106,15 +127,12 @@ export class Lab {
   async create(): Promise<void> {
     await this.destroy();
     const { a, b } = this;
-    await must('ip', ['netns', 'add', a.ns]);
-    await must('ip', ['netns', 'add', b.ns]);
-    await must('ip', ['link', 'add', `us-${this.tag}va`, 'netns', a.ns, 'type', 'veth', 'peer', 'name', `us-${this.tag}vb`, 'netns', b.ns]);
-    for (const [n, dev] of [[a, `us-${this.tag}va`], [b, `us-${this.tag}vb`]] as const) {
-      await must('ip', ['-n', n.ns, 'link', 'set', 'lo', 'up']);
-      await must('ip', ['-n', n.ns, 'addr', 'add', `${n.underlay4}/24`, 'dev', dev]);
-      await must('ip', ['-n', n.ns, 'addr', 'add', `${n.underlay6}/64`, 'dev', dev, 'nodad']);
-      await must('ip', ['-n', n.ns, 'link', 'set', dev, 'up']);
-    }
+    await makeNs(a.ns);
+    await makeNs(b.ns);
+    await veth(
+      { ns: a.ns, ifname: `us-${this.tag}va`, v4: a.underlay4, v6: a.underlay6 },
+      { ns: b.ns, ifname: `us-${this.tag}vb`, v4: b.underlay4, v6: b.underlay6 },
+    );
     await Promise.all([a.startEngine(), b.startEngine()]);
   }
 
@@ -124,6 +142,54 @@ export class Lab {
     await run('ip', ['netns', 'del', this.b.ns]);
   }
 }
+
+/** Collects the events of a data path; `waitFor` resolves with the first match. */
+export class EventLog {
+  readonly events: DeviceEvent[] = [];
+  private waiters: { pred: (e: DeviceEvent) => boolean; resolve: (e: DeviceEvent) => void }[] = [];
+
+  static async on(dp: Datapath): Promise<{ log: EventLog; stop: () => void }> {
+    const log = new EventLog();
+    const stop = await dp.subscribe((e) => log.push(e));
+    return { log, stop };
+  }
+
+  private push(e: DeviceEvent): void {
+    this.events.push(e);
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.pred(e)) return true;
+      w.resolve(e);
+      return false;
+    });
+  }
+
+  waitFor(pred: (e: DeviceEvent) => boolean, timeoutMs: number, what: string): Promise<DeviceEvent> {
+    const seen = this.events.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms (events: ${JSON.stringify(this.events)})`)), timeoutMs);
+      this.waiters.push({ pred, resolve: (e) => { clearTimeout(t); resolve(e); } });
+    });
+  }
+}
+
+export function assert(cond: unknown, msg: string): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+export async function expectError(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    assert(e.code === code, `expected ${code}, got ${e.code}: ${e.message}`);
+    assert(pattern.test(e.message ?? ''), `message '${e.message}' does not match ${pattern}`);
+    return;
+  }
+  throw new Error(`expected ${code} (${pattern}), but it succeeded`);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Deterministic key material for a test: [key A][key B][tail]. */
 export function testKeys(seed: number): { a: Buffer; b: Buffer; tail: Buffer } {

@@ -5,7 +5,7 @@
  */
 import { failureCount, test } from '../../lib/results.js';
 import type { CipherAlg } from '../../../src/datapath/types.js';
-import { Lab, keyFor, p2pTunnel, ping } from './lib.js';
+import { Lab, assert, keyFor, p2pTunnel, ping } from './lib.js';
 
 const lab = new Lab('p');
 
@@ -13,9 +13,6 @@ async function cleanTunnel(ifname: string): Promise<void> {
   for (const n of [lab.a, lab.b]) await n.dp.deleteDevice(ifname).catch(() => {});
 }
 
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 async function main(): Promise<void> {
   await lab.create();
