@@ -19,6 +19,9 @@ esac
 
 RAW=$REPO/tests/qemu/out/bench-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RAW"
+# The VM sees this file (the out folder is shared); bench/vm.sh reads the settings from it.
+bench_vars=$(compgen -v BENCH_)
+if [[ -n $bench_vars ]]; then declare -p $bench_vars; fi > "$RAW/bench.env"
 notes=$RAW/notes.txt
 : > "$notes"
 t0=$(date +%s)

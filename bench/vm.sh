@@ -8,6 +8,10 @@ BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BDIR/.." && pwd)
 RAW=$1
 mkdir -p "$RAW"
+# Settings from the host (bench/run.sh), e.g. BENCH_REPEATS.
+# shellcheck source=/dev/null
+[[ -f $RAW/bench.env ]] && source "$RAW/bench.env"
+[[ -n ${!BENCH_*} ]] && export ${!BENCH_*}
 paths=(veth wireguard kovpn-kernel-aes kovpn-kernel-chacha kovpn-user-aes openvpn-aes openvpn-chacha)
 [[ -n ${BENCH_VM_PATHS:-} ]] && read -ra paths <<< "$BENCH_VM_PATHS"
 "$BDIR/datapath.sh" "$RAW/vm" "${paths[@]}"
