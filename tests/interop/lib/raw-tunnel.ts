@@ -8,6 +8,7 @@ import type { DataCipher } from '../../../src/control/ciphers.js';
 import { decodeControlPacket, packetOpcode } from '../../../src/control/packet.js';
 import { Opcode } from '../../../src/control/opcodes.js';
 import type { PushOptions } from '../../../src/control/push.js';
+import { ControlServer } from '../../../src/control/server.js';
 import { ControlSession, type NewDataKey, type SessionEndReason } from '../../../src/control/session.js';
 import type { TlsCredentials } from '../../../src/control/key-state.js';
 import { DataKey, KEEPALIVE_MAGIC } from '../../../src/wire/index.js';
@@ -27,6 +28,7 @@ export interface RawTunnelOptions {
 
 export class RawTunnel {
   readonly socket: Socket;
+  server: ControlServer | undefined;
   session!: ControlSession;
   readonly keys = new Map<number, DataKey>();
   readonly installed: NewDataKey[] = [];
@@ -50,11 +52,22 @@ export class RawTunnel {
   async start(): Promise<void> {
     await new Promise<void>((res) => this.socket.bind(this.o.bind?.port ?? 0, this.o.bind?.address, res));
     this.socket.on('message', (msg, rinfo) => this.onDatagram(msg, { address: rinfo.address, port: rinfo.port }));
-    if (this.o.role === 'client') this.newSession();
+    if (this.o.role === 'client') {
+      this.newSession();
+      return;
+    }
+    this.server = new ControlServer({
+      transmit: (p, to) => this.socket.send(p, to.port, to.address),
+      createSession: (from, resumed, detach) => {
+        this.remote = from;
+        return this.newSession(resumed, detach);
+      },
+    });
   }
 
-  private newSession(): void {
+  private newSession(resumed?: { localSessionId: Buffer; remoteSessionId: Buffer }, detach?: () => void): ControlSession {
     this.session = new ControlSession({
+      resumed,
       role: this.o.role, tls: this.o.tls, ciphers: this.o.ciphers, keyExport: this.o.keyExport,
       renegSeconds: this.o.renegSeconds ?? 0, transitionWindowMs: this.o.transitionWindowMs,
       events: {
@@ -69,11 +82,12 @@ export class RawTunnel {
         onRetireKey: (id) => { this.retired.push(id); this.keys.delete(id); this.wake(); },
         onPushReply: (p) => { this.pushed = p; this.peerId = p.peerId ?? 0; },
         pushOptions: this.o.pushOptions,
-        onEnd: (r) => { this.ended = r; this.wake(); },
+        onEnd: (r) => { this.ended = r; detach?.(); this.wake(); },
         log: this.o.log ? (l, m) => process.stderr.write(`[${l}] ${m}\n`) : undefined,
       },
     });
-    this.session.start();
+    if (!resumed) this.session.start();
+    return this.session;
   }
 
   private onDatagram(msg: Buffer, from: { address: string; port: number }): void {
@@ -88,17 +102,15 @@ export class RawTunnel {
       this.wake();
       return;
     }
-    let p;
-    try {
-      p = decodeControlPacket(msg);
-    } catch {
+    if (this.server) {
+      this.server.receive(msg, from);
       return;
     }
-    if (this.o.role === 'server' && !this.remote && p.opcode === Opcode.HARD_RESET_CLIENT_V2) {
-      this.remote = from;
-      this.newSession();
+    try {
+      this.session.receive(decodeControlPacket(msg));
+    } catch {
+      // not a control packet: ignored
     }
-    this.session.receive(p);
   }
 
   /** Encrypts `plain` with the newest key and sends it as DATA_V2. */
