@@ -32,6 +32,8 @@ import { isIP } from 'node:net';
 export interface DeviceHost {
   readonly addon: NativeAddon;
   emit(event: DeviceEvent): void;
+  /** See EngineOptions. */
+  readonly firstTxPacketId?: number | undefined;
 }
 
 /** Peer configuration as it reaches the engine: the socket already resolved. */
@@ -260,7 +262,13 @@ export class EngineDevice {
     }
     let key: DataKey;
     try {
-      key = new DataKey({ keyId: cfg.keyId, cipher: cfg.cipher, encrypt: cfg.encrypt, decrypt: cfg.decrypt });
+      key = new DataKey({
+        keyId: cfg.keyId,
+        cipher: cfg.cipher,
+        encrypt: cfg.encrypt,
+        decrypt: cfg.decrypt,
+        firstTxPacketId: this.host.firstTxPacketId,
+      });
     } catch (err) {
       if (err instanceof KeyConfigError) throw einval(`KEYCONF: ${err.message}`);
       throw err;

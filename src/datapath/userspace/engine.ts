@@ -23,6 +23,11 @@ export interface DeviceDesc {
 
 export type EventListener = (event: DeviceEvent) => void;
 
+export interface EngineOptions {
+  /** First transmit packet id of every new key (tests of exhaustion only; default 1). */
+  firstTxPacketId?: number;
+}
+
 function ifindexOf(name: string): number {
   try {
     return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim());
@@ -39,8 +44,11 @@ export class Engine {
   private readonly timer: NodeJS.Timeout;
   private readonly host;
 
-  constructor(readonly addon: NativeAddon = native()) {
-    this.host = { addon, emit: (ev: DeviceEvent) => this.emit(ev) };
+  constructor(
+    readonly addon: NativeAddon = native(),
+    opts: EngineOptions = {},
+  ) {
+    this.host = { addon, emit: (ev: DeviceEvent) => this.emit(ev), firstTxPacketId: opts.firstTxPacketId };
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
   }

@@ -269,9 +269,17 @@ export class ControlServer {
     if (this.connections.size === 0 && this.engine.devices.size === 0) this.opts.onIdle?.();
   }
 
+  /** Stops listening, drops every connection and removes the socket file. */
   close(): Promise<void> {
     return new Promise((resolve) => {
-      this.server.close(() => resolve());
+      this.server.close(() => {
+        try {
+          unlinkSync(this.path);
+        } catch {
+          // already gone
+        }
+        resolve();
+      });
       for (const c of this.connections) c.destroy();
     });
   }
