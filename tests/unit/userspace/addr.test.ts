@@ -1,0 +1,53 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkVpnIpv4, checkVpnIpv6, ipv6Hash } from '../../../src/datapath/userspace/addr.js';
+import { DatapathError } from '../../../src/datapath/userspace/errors.js';
+
+function refused(fn: () => unknown, pattern: RegExp): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, DatapathError);
+    assert.is((err as DatapathError).code, 'EINVAL');
+    assert.match((err as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`accepted, expected ${pattern}`);
+}
+
+test('usable IPv4 VPN addresses map to their 32-bit value', () => {
+  assert.is(checkVpnIpv4('10.8.0.2'), 0x0a080002);
+  assert.is(checkVpnIpv4('192.168.1.255'), 0xc0a801ff);
+  assert.is(checkVpnIpv4('223.255.255.254'), 0xdffffffe);
+});
+
+test('IPv4 addresses that can never be a peer are refused, naming the attribute', () => {
+  refused(() => checkVpnIpv4('0.0.0.0'), /^VPN_IPV4: 0.0.0.0 is the unspecified address$/);
+  refused(() => checkVpnIpv4('127.0.0.1'), /loopback/);
+  refused(() => checkVpnIpv4('224.0.0.1'), /multicast/);
+  refused(() => checkVpnIpv4('239.255.255.255'), /multicast/);
+  refused(() => checkVpnIpv4('255.255.255.255'), /broadcast/);
+  refused(() => checkVpnIpv4('10.0.0', 'PEER.VPN_IPV4'), /^PEER.VPN_IPV4: '10.0.0' is not an IPv4 address$/);
+  refused(() => checkVpnIpv4('fd00::1'), /not an IPv4 address/);
+});
+
+test('IPv6 VPN addresses: usable ones parse, impossible ones are refused', () => {
+  assert.is(checkVpnIpv6('fd00:78::3').toString('hex'), 'fd000078000000000000000000000003');
+  assert.is(checkVpnIpv6('2001:db8::1').length, 16);
+  refused(() => checkVpnIpv6('::'), /unspecified/);
+  refused(() => checkVpnIpv6('::1'), /loopback/);
+  refused(() => checkVpnIpv6('ff02::1'), /multicast/);
+  refused(() => checkVpnIpv6('::ffff:192.0.2.1'), /IPv4-mapped/);
+  refused(() => checkVpnIpv6('10.0.0.1'), /not an IPv6 address/);
+  refused(() => checkVpnIpv6('fe80::1%2'), /not an IPv6 address/);
+});
+
+test('ipv6Hash reads the address in place and differs for different addresses', () => {
+  const a = checkVpnIpv6('fd00::2');
+  const pkt = Buffer.alloc(40);
+  a.copy(pkt, 24);
+  assert.is(ipv6Hash(pkt, 24), ipv6Hash(a, 0));
+  assert.is.not(ipv6Hash(checkVpnIpv6('fd00::3'), 0), ipv6Hash(a, 0));
+});
+
+test.run();
