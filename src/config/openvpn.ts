@@ -1,0 +1,269 @@
+/**
+ * Reads the common subset of OpenVPN 2.x client and server configuration files
+ * (`.conf`/`.ovpn`, inline `<ca>`/`<cert>`/`<key>`/`<crl-verify>` blocks) into a KovpnConfig.
+ * Directives that do not change what kovpn does are listed in `ignored` with the reason;
+ * directives kovpn cannot honour safely (tls-auth, tap, tcp, ...) are errors, since ignoring
+ * them would silently change security or fail later.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DEFAULT_DATA_CIPHERS, parseCipherList, type DataCipher } from '../control/ciphers.js';
+import { ConfigError } from './errors.js';
+import { tokenize, type Directive } from './tokenize.js';
+import type { IgnoredDirective, KovpnConfig, Remote } from './types.js';
+
+/** Directives accepted and ignored, with the reason shown to the user. */
+const IGNORED: Record<string, string> = {
+  'persist-key': 'keys are kept in memory anyway',
+  'persist-tun': 'the device is kept across reconnects anyway',
+  'resolv-retry': 'names are resolved at each connection attempt',
+  'mute-replay-warnings': 'replays are counted, not logged',
+  'dh': 'only ECDHE key exchange is used (TLS 1.2/1.3)',
+  'duplicate-cn': 'clients are keyed by address, a second client with the same name is accepted',
+  'explicit-exit-notify': 'EXIT is always sent on shutdown when the peer supports it',
+  'status': 'use `kovpn status`',
+  'status-version': 'use `kovpn status --json`',
+  'log': 'kovpn logs to stderr',
+  'log-append': 'kovpn logs to stderr',
+  'mute': 'kovpn logs to stderr',
+  'auth': 'data channel ciphers are AEAD, no HMAC digest is used',
+  'cipher': 'only used by pre-2.4 peers; data-ciphers decides',
+  'data-ciphers-fallback': 'peers without cipher negotiation are not supported',
+  'user': 'kovpn does not drop privileges itself',
+  'group': 'kovpn does not drop privileges itself',
+  'tun-mtu': 'the data path sets the device MTU',
+  'mssfix': 'not applied by the data path',
+  'sndbuf': 'socket buffers use system defaults',
+  'rcvbuf': 'socket buffers use system defaults',
+  'script-security': 'kovpn runs no scripts',
+  'ifconfig-pool-persist': 'pool addresses are not persisted across restarts',
+  'client-to-client': 'routing between clients is done by the device',
+  'tls-version-min': 'TLS 1.2 minimum is enforced',
+  'float': 'peers may float after an authenticated packet',
+  'pull': 'implied by client',
+  'tls-client': 'implied by client',
+  'tls-server': 'implied by server',
+};
+
+/** Directives that would change security or transport in ways kovpn does not implement. */
+const UNSUPPORTED: Record<string, string> = {
+  'tls-auth': 'tls-auth (HMAC firewall on control packets) is not supported yet',
+  'tls-crypt': 'tls-crypt is not supported yet',
+  'tls-crypt-v2': 'tls-crypt-v2 is not supported yet',
+  'secret': 'static-key mode is insecure and not supported; use certificates',
+  'auth-user-pass': 'username/password authentication is not supported yet',
+  'auth-user-pass-verify': 'username/password authentication is not supported yet',
+  'comp-lzo': 'compression is not supported (VORACLE); remove it on both sides',
+  'compress': 'compression is not supported (VORACLE); remove it on both sides',
+  'fragment': 'fragmentation is not supported',
+  'http-proxy': 'proxies are not supported',
+  'socks-proxy': 'proxies are not supported',
+  'pkcs12': 'PKCS#12 files are not supported yet; use ca/cert/key',
+  'askpass': 'encrypted private keys are not supported yet',
+};
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+export interface LoadOptions {
+  /** Read referenced files (default: readFileSync). */
+  readFile?(path: string): string;
+}
+
+export function loadOpenVpnConfig(file: string, opts: LoadOptions = {}): KovpnConfig {
+  let text: string;
+  try {
+    text = (opts.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(file);
+  } catch (err) {
+    throw new ConfigError(file, 0, `cannot read: ${(err as Error).message}`);
+  }
+  return parseOpenVpnConfig(text, file, opts);
+}
+
+export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions = {}): KovpnConfig {
+  const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const baseDir = dirname(resolve(file));
+  const ignored: IgnoredDirective[] = [];
+  const err = (d: Directive, msg: string) => new ConfigError(file, d.line, `${d.name}: ${msg}`);
+  const nargs = (d: Directive, min: number, max = min) => {
+    if (d.args.length < min || d.args.length > max) {
+      throw err(d, `expects ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, got ${d.args.length}`);
+    }
+  };
+  const ipv4 = (d: Directive, s: string, what: string) => {
+    const m = IPV4.exec(s);
+    if (!m || m.slice(1).some((o) => Number(o) > 255)) throw err(d, `${what} '${s}' is not an IPv4 address`);
+    return s;
+  };
+  const int = (d: Directive, s: string, what: string, min: number, max: number) => {
+    const n = /^\d+$/.test(s) ? Number(s) : NaN;
+    if (!(n >= min && n <= max)) throw err(d, `${what} '${s}' is not a number in ${min}..${max}`);
+    return n;
+  };
+  const pem = (d: Directive): string => {
+    if (d.inline !== undefined) return d.inline;
+    nargs(d, 1);
+    const p = resolve(baseDir, d.args[0]!);
+    try {
+      return read(p);
+    } catch (e) {
+      throw err(d, `cannot read ${p}: ${(e as Error).message}`);
+    }
+  };
+
+  let mode: 'client' | 'server' | undefined;
+  let dev: string | undefined;
+  const remotes: Remote[] = [];
+  let port = 1194;
+  let portSet = false;
+  let bind: boolean | undefined;
+  let local: string | undefined;
+  let ca: string | undefined;
+  let cert: string | undefined;
+  let key: string | undefined;
+  let crl: string | undefined;
+  let dataCiphers: DataCipher[] = DEFAULT_DATA_CIPHERS;
+  let keepalive: KovpnConfig['keepalive'];
+  let server: KovpnConfig['server'];
+  let pool: KovpnConfig['pool'];
+  const push: string[] = [];
+  let maxClients: number | undefined;
+  let renegSec = 3600;
+  let remoteCertTls: KovpnConfig['remoteCertTls'];
+  let verifyX509Name: KovpnConfig['verifyX509Name'];
+  let verb = 1;
+  let rport: number | undefined;
+  let writepid: string | undefined;
+
+  for (const d of tokenize(text, file)) {
+    if (d.inline !== undefined && !['ca', 'cert', 'key', 'crl-verify'].includes(d.name)) {
+      if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
+      ignored.push({ line: d.line, directive: `<${d.name}>`, why: 'inline block kovpn does not use' });
+      continue;
+    }
+    switch (d.name) {
+      case 'client': nargs(d, 0); mode = 'client'; break;
+      case 'mode':
+        nargs(d, 1);
+        if (d.args[0] === 'server') mode = 'server';
+        else if (d.args[0] !== 'p2p') throw err(d, `mode '${d.args[0]}' is not server or p2p`);
+        else throw err(d, 'p2p mode is not supported yet; use client/server');
+        break;
+      case 'server': {
+        nargs(d, 2, 3);
+        server = { network: ipv4(d, d.args[0]!, 'network'), netmask: ipv4(d, d.args[1]!, 'netmask') };
+        mode = 'server';
+        break;
+      }
+      case 'dev':
+        nargs(d, 1);
+        if (d.args[0]!.startsWith('tap')) throw err(d, `'${d.args[0]}' is a TAP device; only tun is supported`);
+        dev = d.args[0] === 'tun' ? 'tun0' : d.args[0]!;
+        if (!/^[A-Za-z0-9_.-]{1,15}$/.test(dev)) throw err(d, `'${dev}' is not a valid interface name (1-15 characters)`);
+        break;
+      case 'dev-type':
+        nargs(d, 1);
+        if (d.args[0] !== 'tun') throw err(d, `'${d.args[0]}': only tun is supported`);
+        break;
+      case 'proto':
+        nargs(d, 1);
+        if (!['udp', 'udp4'].includes(d.args[0]!)) {
+          throw err(d, `'${d.args[0]}' is not supported yet; use proto udp (TCP and IPv6 transport come later)`);
+        }
+        break;
+      case 'remote': {
+        nargs(d, 1, 3);
+        if (d.args[2] && !['udp', 'udp4'].includes(d.args[2])) throw err(d, `protocol '${d.args[2]}' is not supported yet; use udp`);
+        remotes.push({ host: d.args[0]!, port: d.args[1] ? int(d, d.args[1], 'port', 1, 65535) : -1 });
+        break;
+      }
+      case 'port': case 'lport': case 'rport': {
+        nargs(d, 1);
+        const p = int(d, d.args[0]!, 'port', 1, 65535);
+        if (d.name !== 'rport') { port = p; portSet = true; }
+        if (d.name !== 'lport') for (const r of remotes) if (r.port === -1) r.port = p;
+        if (d.name === 'rport') rport = p;
+        break;
+      }
+      case 'nobind': nargs(d, 0); bind = false; break;
+      case 'bind': bind = true; break;
+      case 'local': nargs(d, 1); local = ipv4(d, d.args[0]!, 'address'); break;
+      case 'ca': ca = pem(d); break;
+      case 'cert': cert = pem(d); break;
+      case 'key': key = pem(d); break;
+      case 'crl-verify':
+        if (d.args[1] === 'dir') throw err(d, 'a CRL directory is not supported; give a CRL file');
+        crl = d.inline ?? pem({ ...d, args: d.args.slice(0, 1) });
+        break;
+      case 'data-ciphers': case 'ncp-ciphers': {
+        nargs(d, 1);
+        const { known, unknown } = parseCipherList(d.args[0]!);
+        if (known.length === 0) throw err(d, `none of '${d.args[0]}' is supported (AES-128/192/256-GCM, CHACHA20-POLY1305)`);
+        if (unknown.length > 0) ignored.push({ line: d.line, directive: `data-ciphers ${unknown.join(':')}`, why: 'ciphers kovpn does not implement' });
+        dataCiphers = known;
+        break;
+      }
+      case 'keepalive': {
+        nargs(d, 2);
+        const interval = int(d, d.args[0]!, 'interval', 1, 86400);
+        const timeout = int(d, d.args[1]!, 'timeout', 1, 86400);
+        if (timeout < interval * 2) throw err(d, `timeout ${timeout} s should be at least twice the interval ${interval} s`);
+        keepalive = { interval, timeout };
+        break;
+      }
+      case 'topology':
+        nargs(d, 1);
+        if (d.args[0] !== 'subnet') throw err(d, `topology '${d.args[0]}' is not supported; use topology subnet`);
+        break;
+      case 'ifconfig-pool':
+        nargs(d, 2, 3);
+        pool = { start: ipv4(d, d.args[0]!, 'start'), end: ipv4(d, d.args[1]!, 'end') };
+        break;
+      case 'push': nargs(d, 1); push.push(d.args[0]!); break;
+      case 'max-clients': nargs(d, 1); maxClients = int(d, d.args[0]!, 'count', 1, 0xffffff); break;
+      case 'reneg-sec': nargs(d, 1, 2); renegSec = int(d, d.args[0]!, 'seconds', 0, 0x7fffffff); break;
+      case 'remote-cert-tls':
+        nargs(d, 1);
+        if (d.args[0] !== 'server' && d.args[0] !== 'client') throw err(d, `'${d.args[0]}' is not server or client`);
+        remoteCertTls = d.args[0];
+        break;
+      case 'verify-x509-name': {
+        nargs(d, 1, 2);
+        const type = d.args[1] ?? 'subject';
+        if (type !== 'name' && type !== 'name-prefix' && type !== 'subject') throw err(d, `type '${type}' is not name, name-prefix or subject`);
+        verifyX509Name = { name: d.args[0]!, type };
+        break;
+      }
+      case 'verb': nargs(d, 1); verb = int(d, d.args[0]!, 'level', 0, 11); break;
+      case 'writepid': nargs(d, 1); writepid = resolve(baseDir, d.args[0]!); break;
+      default:
+        if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
+        ignored.push({ line: d.line, directive: [d.name, ...d.args].join(' '), why: IGNORED[d.name] ?? 'not supported by kovpn' });
+    }
+  }
+
+  const top = (msg: string) => new ConfigError(file, 0, msg);
+  if (!mode) throw top('neither `client` nor `server`/`mode server` is set');
+  if (!ca) throw top('no `ca` (CA certificate) given');
+  if (!cert) throw top('no `cert` (own certificate) given');
+  if (!key) throw top('no `key` (own private key) given');
+  if (mode === 'client') {
+    if (remotes.length === 0) throw top('client without any `remote`');
+    for (const r of remotes) if (r.port === -1) r.port = rport ?? (portSet ? port : 1194);
+  } else if (!server) {
+    throw top('server without `server <network> <netmask>`');
+  }
+  const cfg: KovpnConfig = {
+    file, mode, dev: dev ?? 'tun0', proto: 'udp', remotes, port,
+    bind: bind ?? mode === 'server', ca, cert, key, dataCiphers, topology: 'subnet', push, renegSec, verb, ignored,
+  };
+  if (local) cfg.local = local;
+  if (crl) cfg.crl = crl;
+  if (keepalive) cfg.keepalive = keepalive;
+  if (server) cfg.server = server;
+  if (pool) cfg.pool = pool;
+  if (maxClients !== undefined) cfg.maxClients = maxClients;
+  if (remoteCertTls) cfg.remoteCertTls = remoteCertTls;
+  if (verifyX509Name) cfg.verifyX509Name = verifyX509Name;
+  if (writepid) cfg.writepid = writepid;
+  return cfg;
+}

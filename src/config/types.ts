@@ -1,0 +1,52 @@
+/** kovpn's configuration, whatever file format it came from. */
+import type { DataCipher } from '../control/ciphers.js';
+
+export interface Remote {
+  host: string;
+  port: number;
+}
+
+export interface Located<T> {
+  value: T;
+  /** Where it was set, `file:line`, for messages. */
+  where: string;
+}
+
+export interface IgnoredDirective {
+  line: number;
+  directive: string;
+  why: string;
+}
+
+export interface KovpnConfig {
+  file: string;
+  mode: 'client' | 'server';
+  dev: string;
+  proto: 'udp';
+  remotes: Remote[];
+  /** Local address to bind (server: listen address); default any. */
+  local?: string;
+  /** Local port (server: listen port). Client default: any port (nobind). */
+  port: number;
+  bind: boolean;
+  ca: string;
+  cert: string;
+  key: string;
+  crl?: string;
+  dataCiphers: DataCipher[];
+  keepalive?: { interval: number; timeout: number };
+  /** Server: `server <network> <netmask>`. */
+  server?: { network: string; netmask: string };
+  topology: 'subnet';
+  /** Server: `ifconfig-pool <start> <end>`. */
+  pool?: { start: string; end: string };
+  /** Server: options pushed verbatim to every client (`push "..."`). */
+  push: string[];
+  maxClients?: number;
+  renegSec: number;
+  remoteCertTls?: 'server' | 'client';
+  verifyX509Name?: { name: string; type: 'name' | 'name-prefix' | 'subject' };
+  verb: number;
+  writepid?: string;
+  ignored: IgnoredDirective[];
+}

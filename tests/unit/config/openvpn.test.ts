@@ -1,0 +1,83 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ConfigError } from '../../../src/config/errors.js';
+import { parseOpenVpnConfig } from '../../../src/config/openvpn.js';
+import { tokenize } from '../../../src/config/tokenize.js';
+
+const files: Record<string, string> = { '/etc/kovpn/ca.crt': 'CA PEM\n', '/etc/kovpn/srv.crt': 'CERT\n', '/etc/kovpn/srv.key': 'KEY\n' };
+const readFile = (p: string) => {
+  const f = files[p];
+  if (f === undefined) throw new Error('ENOENT: no such file');
+  return f;
+};
+const parse = (text: string) => parseOpenVpnConfig(text, '/etc/kovpn/test.conf', { readFile });
+const configError = (text: string): ConfigError => {
+  try {
+    parse(text);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('no ConfigError');
+};
+
+test('tokenizer: quotes, escapes, comments and inline blocks', () => {
+  const d = tokenize('push "route 10.0.0.0 255.0.0.0"  # comment\n; whole line\nverify-x509-name \'my server\' name\nx a\\ b\n<ca>\nL1\nL2\n</ca>\n', 'f');
+  assert.equal(d.map((x) => [x.name, x.args, x.line]), [
+    ['push', ['route 10.0.0.0 255.0.0.0'], 1], ['verify-x509-name', ['my server', 'name'], 3], ['x', ['a b'], 4], ['ca', [], 5],
+  ]);
+  assert.is(d[3]!.inline, 'L1\nL2\n');
+  assert.throws(() => tokenize('push "open', 'f.conf'), /f.conf:1: unterminated double quote/);
+  assert.throws(() => tokenize('<key>\nabc\n', 'f.conf'), /f.conf:1: inline block <key> has no closing <\/key>/);
+});
+
+test('a typical client .ovpn with inline credentials', () => {
+  const c = parse([
+    'client', 'dev tun', 'proto udp', 'remote vpn.example.org 1195', 'remote 192.0.2.1', 'nobind', 'persist-key',
+    'remote-cert-tls server', 'data-ciphers AES-256-GCM:CHACHA20-POLY1305:BF-CBC', 'verb 3', 'auth-nocache',
+    '<ca>', 'CA', '</ca>', '<cert>', 'C', '</cert>', '<key>', 'K', '</key>',
+  ].join('\n'));
+  assert.is(c.mode, 'client');
+  assert.is(c.dev, 'tun0');
+  assert.equal(c.remotes, [{ host: 'vpn.example.org', port: 1195 }, { host: '192.0.2.1', port: 1194 }]);
+  assert.is(c.bind, false);
+  assert.equal([c.ca, c.cert, c.key], ['CA\n', 'C\n', 'K\n']);
+  assert.equal(c.dataCiphers, ['AES-256-GCM', 'CHACHA20-POLY1305']);
+  assert.is(c.remoteCertTls, 'server');
+  assert.equal(c.ignored.map((i) => i.directive), ['persist-key', 'data-ciphers BF-CBC', 'auth-nocache']);
+  assert.is(c.ignored[0]!.line, 7);
+});
+
+test('a typical server .conf with files relative to the config', () => {
+  const c = parse([
+    'port 1195', 'proto udp', 'dev kovpn0', 'ca ca.crt', 'cert srv.crt', 'key srv.key', 'dh none',
+    'server 10.8.0.0 255.255.255.0', 'topology subnet', 'push "route 192.168.10.0 255.255.255.0"',
+    'keepalive 10 120', 'reneg-sec 600', 'max-clients 50',
+  ].join('\n'));
+  assert.is(c.mode, 'server');
+  assert.is(c.port, 1195);
+  assert.is(c.bind, true);
+  assert.is(c.dev, 'kovpn0');
+  assert.is(c.ca, 'CA PEM\n');
+  assert.equal(c.server, { network: '10.8.0.0', netmask: '255.255.255.0' });
+  assert.equal(c.push, ['route 192.168.10.0 255.255.255.0']);
+  assert.equal(c.keepalive, { interval: 10, timeout: 120 });
+  assert.is(c.renegSec, 600);
+  assert.is(c.maxClients, 50);
+  assert.match(c.ignored[0]!.why, /ECDHE/);
+});
+
+test('errors name the file, the line and the problem', () => {
+  assert.is(configError('client\nremote a\nproto tcp\n').message,
+    "/etc/kovpn/test.conf:3: proto: 'tcp' is not supported yet; use proto udp (TCP and IPv6 transport come later)");
+  assert.is(configError('client\ntls-auth ta.key 1\n').message,
+    '/etc/kovpn/test.conf:2: tls-auth: tls-auth (HMAC firewall on control packets) is not supported yet');
+  assert.match(configError('client\nremote a\nca missing.crt\n').message, /test.conf:3: ca: cannot read \/etc\/kovpn\/missing.crt/);
+  assert.match(configError('server 10.8.0.300 255.255.255.0\n').message, /:1: server: network '10.8.0.300' is not an IPv4 address/);
+  assert.match(configError('client\nkeepalive 10\n').message, /:2: keepalive: expects 2 arguments, got 1/);
+  assert.match(configError('client\ndev tap0\n').message, /:2: dev: 'tap0' is a TAP device/);
+  assert.match(configError('client\nremote a\n<ca>\nX\n</ca>\n<cert>\nX\n</cert>\n').message, /test.conf: no `key`/);
+  assert.match(configError('client\nca ca.crt\ncert srv.crt\nkey srv.key\n').message, /client without any `remote`/);
+});
+
+test.run();
