@@ -40,7 +40,7 @@ export interface DeviceHost {
 export type PeerSpec = Omit<PeerConfig, 'socket'>;
 
 /** TUN read rounds per readable event. */
-const TX_ROUNDS = 8;
+const TX_ROUNDS = 4;
 
 function checkId(v: unknown, attr: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_PEER_ID) {
@@ -190,8 +190,12 @@ export class EngineDevice {
       peer.vpnIpv6 = spec.vpnIpv6;
     }
     if (kaI !== undefined && kaT !== undefined) {
+      // (re)arming keepalive starts both timers afresh, as the kernel does
+      const now = performance.now();
       peer.keepaliveInterval = kaI;
       peer.keepaliveTimeout = kaT;
+      peer.lastRxMs = now;
+      peer.lastTxMs = now;
     }
   }
 
