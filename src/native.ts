@@ -18,11 +18,26 @@
 import { createRequire } from 'node:module';
 
 export interface Poller {
-  /** Calls `onReadable` (from the event loop) whenever the fd is readable. */
-  start(onReadable: () => void): void;
+  /** Calls `onReadable` (from the event loop) whenever the fd is readable (level
+   *  triggered: read until it would block). If polling itself fails (e.g. the fd was
+   *  closed under the poller), the poller stops and `onReadable` gets that error once.
+   *  A started poller keeps itself alive; calling start again replaces the callback. */
+  start(onReadable: (err?: Error) => void): void;
   stop(): void;
-  /** Stops and releases the uv handle (the fd itself is not closed). */
+  /** Stops and releases the uv handle (the fd itself is not closed). Idempotent.
+   *  Close the poller before closing its fd. */
   close(): void;
+}
+
+/** An Error thrown by a failing system call (see the conventions above). */
+export interface SyscallError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+}
+
+export function isSyscallError(err: unknown): err is SyscallError {
+  return err instanceof Error && typeof (err as Partial<SyscallError>).errno === 'number';
 }
 
 export interface NativeAddon {
@@ -47,18 +62,23 @@ export interface NativeAddon {
   udpOpen(sockaddr: Buffer): number;
   /** getsockname() as a 28-byte record. */
   sockName(fd: number): Buffer;
-  /** recvmmsg(): fills bufs/lens/addrs; returns count (0 if it would block). */
+  /** recvmmsg(): fills bufs/lens/addrs; returns count (0 if it would block). At most
+   *  min(bufs.length, lens.length, addrs.length / 28, 1024) datagrams per call.
+   *  `lens[i] > bufs[i].length` means datagram i was truncated (lens[i] is its real size). */
   udpRecvBatch(fd: number, bufs: Buffer[], lens: Uint32Array, addrs: Buffer): number;
-  /** sendmmsg() of the first `count` entries; returns how many were sent. */
+  /** sendmmsg() of the first `count` entries (lens[i] <= bufs[i].length); returns how many
+   *  were sent (0 if it would block). Throws only when entry 0 fails: send the rest with
+   *  the arrays shifted (subarray) and, if that throws, drop the first remaining entry. */
   udpSendBatch(fd: number, bufs: Buffer[], lens: Uint32Array, addrs: Buffer, count: number): number;
 
   // --- TUN
   /** open /dev/net/tun, TUNSETIFF with IFF_TUN|IFF_NO_PI (name may be '' for tun%d);
    *  returns { fd, name }. */
   tunOpen(name: string): { fd: number; name: string };
-  /** read() packets until it would block or bufs run out; returns count. */
+  /** read() packets until it would block or bufs run out; returns count (at most 1024). */
   tunReadBatch(fd: number, bufs: Buffer[], lens: Uint32Array): number;
-  /** write() the first `count` packets; returns how many were written. */
+  /** write() the first `count` packets; returns how many were written (stops at the first
+   *  that would block or fails; throws only when entry 0 fails, e.g. EIO: device down). */
   tunWriteBatch(fd: number, bufs: Buffer[], lens: Uint32Array, count: number): number;
 }
 

@@ -1,0 +1,167 @@
+// UDP sockets bound to a raw socket-address record, and recvmmsg/sendmmsg batches
+// into caller-owned buffers.
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "args.h"
+#include "errors.h"
+#include "exports.h"
+#include "fd.h"
+
+namespace kovpn {
+
+namespace {
+
+sa_family_t RecordFamily(const uint8_t* record) {
+  sa_family_t family;
+  std::memcpy(&family, record, sizeof(family));
+  return family;
+}
+
+socklen_t RecordLength(sa_family_t family) {
+  return family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+}
+
+std::string FdText(const char* call, int fd) {
+  return std::string(call) + "(fd " + std::to_string(fd) + ")";
+}
+
+Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Buffer<uint8_t> record = BufferArg(info, 0, "udpOpen", "sockaddr");
+  if (record.Length() < kSockaddrLen)
+    ThrowType(env, "udpOpen(): argument 'sockaddr' must be a 28-byte record, got " +
+                       std::to_string(record.Length()) + " bytes");
+  sa_family_t family = RecordFamily(record.Data());
+  if (family != AF_INET && family != AF_INET6)
+    ThrowType(env, "udpOpen(): sockaddr family " + std::to_string(family) +
+                       " is neither AF_INET nor AF_INET6");
+  UniqueFd fd(socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP));
+  if (!fd.valid()) ThrowErrno(env, errno, family == AF_INET ? "socket(AF_INET, SOCK_DGRAM)"
+                                                              : "socket(AF_INET6, SOCK_DGRAM)");
+  if (family == AF_INET6) {
+    int on = 1;
+    if (setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
+      ThrowErrno(env, errno, "setsockopt(IPV6_V6ONLY)");
+  }
+  if (bind(fd.get(), reinterpret_cast<const sockaddr*>(record.Data()), RecordLength(family)) < 0)
+    ThrowErrno(env, errno, "bind(UDP)");
+  return Napi::Number::New(env, fd.release());
+}
+
+Napi::Value SockName(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0, "sockName");
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(info.Env(), kSockaddrLen);
+  std::memset(out.Data(), 0, kSockaddrLen);
+  socklen_t len = kSockaddrLen;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(out.Data()), &len) < 0)
+    ThrowErrno(info.Env(), errno, FdText("getsockname", fd));
+  return out;
+}
+
+// Scratch arrays reused across calls (one set per JS thread).
+struct Batch {
+  std::vector<iovec> iov;
+  std::vector<mmsghdr> msgs;
+};
+
+Batch& Scratch() {
+  thread_local Batch batch;
+  return batch;
+}
+
+// Checks bufs/lens/addrs and returns how many entries all three can hold (capped).
+size_t BatchCapacity(const Napi::CallbackInfo& info, const char* fn, Napi::Uint32Array& lens,
+                     Napi::Buffer<uint8_t>& addrs) {
+  size_t nbufs = ArrayLengthArg(info, 1, fn, "bufs");
+  lens = U32ArrayArg(info, 2, fn, "lens");
+  addrs = BufferArg(info, 3, fn, "addrs");
+  return std::min({nbufs, lens.ElementLength(), addrs.Length() / kSockaddrLen, kMaxBatch});
+}
+
+Napi::Value UdpRecvBatch(const Napi::CallbackInfo& info) {
+  const char* fn = "udpRecvBatch";
+  int fd = FdArg(info, 0, fn);
+  Napi::Uint32Array lens;
+  Napi::Buffer<uint8_t> addrs;
+  size_t n = BatchCapacity(info, fn, lens, addrs);
+  if (n == 0) return Napi::Number::New(info.Env(), 0);
+  Batch& b = Scratch();
+  BufferListArg(info, 1, fn, n, b.iov);
+  b.msgs.assign(n, mmsghdr{});
+  std::memset(addrs.Data(), 0, n * kSockaddrLen);
+  for (size_t i = 0; i < n; i++) {
+    msghdr& h = b.msgs[i].msg_hdr;
+    h.msg_name = addrs.Data() + i * kSockaddrLen;
+    h.msg_namelen = kSockaddrLen;
+    h.msg_iov = &b.iov[i];
+    h.msg_iovlen = 1;
+  }
+  int got;
+  do {
+    // MSG_TRUNC: msg_len is the datagram's real length, so the caller can tell a
+    // truncated datagram by lens[i] > bufs[i].length.
+    got = recvmmsg(fd, b.msgs.data(), static_cast<unsigned>(n), MSG_DONTWAIT | MSG_TRUNC, nullptr);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) {
+    if (errno == EAGAIN) return Napi::Number::New(info.Env(), 0);
+    ThrowErrno(info.Env(), errno, FdText("recvmmsg", fd));
+  }
+  uint32_t* out = lens.Data();
+  for (int i = 0; i < got; i++) out[i] = b.msgs[i].msg_len;
+  return Napi::Number::New(info.Env(), got);
+}
+
+Napi::Value UdpSendBatch(const Napi::CallbackInfo& info) {
+  const char* fn = "udpSendBatch";
+  int fd = FdArg(info, 0, fn);
+  Napi::Uint32Array lens;
+  Napi::Buffer<uint8_t> addrs;
+  size_t cap = BatchCapacity(info, fn, lens, addrs);
+  uint32_t count = U32Arg(info, 4, fn, "count");
+  if (count > cap)
+    ThrowType(info.Env(), std::string(fn) + "(): count " + std::to_string(count) +
+                              " exceeds the entries of bufs/lens/addrs (" + std::to_string(cap) + ")");
+  if (count == 0) return Napi::Number::New(info.Env(), 0);
+  Batch& b = Scratch();
+  BufferListArg(info, 1, fn, count, b.iov);
+  b.msgs.assign(count, mmsghdr{});
+  const uint32_t* len = lens.Data();
+  for (size_t i = 0; i < count; i++) {
+    if (len[i] > b.iov[i].iov_len)
+      ThrowType(info.Env(), std::string(fn) + "(): lens[" + std::to_string(i) + "] = " +
+                                std::to_string(len[i]) + " exceeds its buffer (" +
+                                std::to_string(b.iov[i].iov_len) + " bytes)");
+    b.iov[i].iov_len = len[i];
+    uint8_t* record = addrs.Data() + i * kSockaddrLen;
+    msghdr& h = b.msgs[i].msg_hdr;
+    h.msg_name = record;
+    h.msg_namelen = RecordLength(RecordFamily(record));
+    h.msg_iov = &b.iov[i];
+    h.msg_iovlen = 1;
+  }
+  int sent;
+  do {
+    sent = sendmmsg(fd, b.msgs.data(), count, MSG_DONTWAIT);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    if (errno == EAGAIN) return Napi::Number::New(info.Env(), 0);
+    ThrowErrno(info.Env(), errno, FdText("sendmmsg", fd));
+  }
+  return Napi::Number::New(info.Env(), sent);
+}
+
+}  // namespace
+
+void InitUdp(Napi::Env env, Napi::Object exports) {
+  exports.Set("udpOpen", Napi::Function::New(env, UdpOpen, "udpOpen"));
+  exports.Set("sockName", Napi::Function::New(env, SockName, "sockName"));
+  exports.Set("udpRecvBatch", Napi::Function::New(env, UdpRecvBatch, "udpRecvBatch"));
+  exports.Set("udpSendBatch", Napi::Function::New(env, UdpSendBatch, "udpSendBatch"));
+}
+
+}  // namespace kovpn
