@@ -477,12 +477,23 @@ export class EngineDevice {
     const count = out.count;
     out.count = 0;
     if (count === 0 || this.closed) return;
-    let written = 0;
-    try {
-      written = this.host.addon.tunWriteBatch(this.fd, out.bufs, out.lens, count);
-    } catch {
-      written = 0;
+    let done = 0;
+    while (done < count) {
+      let n: number;
+      try {
+        n =
+          done === 0
+            ? this.host.addon.tunWriteBatch(this.fd, out.bufs, out.lens, count)
+            : this.host.addon.tunWriteBatch(this.fd, out.bufs.slice(done), out.lens.subarray(done), count - done);
+      } catch {
+        // the packet at the head failed (e.g. the device is down): drop it, write the rest
+        this.drops.tunFull++;
+        done++;
+        continue;
+      }
+      if (n === 0) break;
+      done += n;
     }
-    if (written < count) this.drops.tunFull += count - written;
+    if (done < count) this.drops.tunFull += count - done;
   }
 }
