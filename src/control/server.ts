@@ -78,9 +78,16 @@ export class ControlServer {
         this.opts.log?.('info', `${from.address}:${from.port}: new session replaces the old one`);
         void existing.close(false);
       }
-      const session = this.opts.createSession(from,
-        { localSessionId: Buffer.from(p.remoteSessionId), remoteSessionId: Buffer.from(p.sessionId) },
-        () => { if (this.sessions.get(key) === session) this.sessions.delete(key); });
+      let session: ControlSession;
+      try {
+        session = this.opts.createSession(from,
+          { localSessionId: Buffer.from(p.remoteSessionId), remoteSessionId: Buffer.from(p.sessionId) },
+          () => { if (this.sessions.get(key) === session) this.sessions.delete(key); });
+      } catch (err) {
+        this.stats.refusedFull++;
+        this.opts.log?.('warn', `${from.address}:${from.port}: refused: ${(err as Error).message}`);
+        return;
+      }
       this.sessions.set(key, session);
       this.stats.sessionsCreated++;
       session.start();

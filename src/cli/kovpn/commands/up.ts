@@ -1,0 +1,46 @@
+import { Command, Option } from 'clipanion';
+import { loadOpenVpnConfig } from '../../../config/openvpn.js';
+import { startDaemon } from '../../../daemon/daemon.js';
+import { createDaemonLog, levelFromVerb, type LogLevel } from '../../../daemon/log.js';
+import { DatapathChoiceError, resolveDatapathChoice, selectDatapath } from '../../../datapath/select.js';
+import { ArgumentError } from '../../common/errors.js';
+import { waitForTermination } from '../../common/signals.js';
+import { KovpnCommand } from '../command.js';
+
+const LEVELS: LogLevel[] = ['error', 'warn', 'info', 'debug'];
+
+/** kovpn up <config>: runs the tunnel in the foreground until SIGTERM/SIGINT. */
+export class UpCommand extends KovpnCommand {
+  static override paths = [['up']];
+  static override usage = Command.Usage({
+    description: 'run a tunnel (client or server) from an OpenVPN-style configuration file',
+    examples: [['Connect with a .ovpn profile', 'kovpn up client.ovpn']],
+  });
+
+  config = Option.String({ name: 'config' });
+  datapathOption = Option.String('--datapath', { description: 'auto (default; also $KOVPN_DATAPATH), kernel or userspace' });
+  logLevel = Option.String('--log-level', { description: 'error, warn, info or debug (default: from verb)' });
+  pidFile = Option.String('--pid-file', { description: 'write the process id here (overrides writepid)' });
+
+  protected async run(): Promise<number> {
+    const cfg = loadOpenVpnConfig(this.config);
+    if (this.logLevel !== undefined && !LEVELS.includes(this.logLevel as LogLevel)) {
+      throw new ArgumentError(`--log-level '${this.logLevel}' is not one of ${LEVELS.join(', ')}`);
+    }
+    const log = createDaemonLog((this.logLevel as LogLevel | undefined) ?? levelFromVerb(Math.max(cfg.verb, 3)));
+    let choice;
+    try {
+      choice = resolveDatapathChoice(this.datapathOption);
+    } catch (err) {
+      if (err instanceof DatapathChoiceError) throw new ArgumentError(err.message);
+      throw err;
+    }
+    const datapath = await selectDatapath(choice, (line) => log.log('info', line));
+    const daemon = await startDaemon(cfg, datapath, log, this.pidFile ?? cfg.writepid);
+    const sig = await waitForTermination(['SIGTERM', 'SIGINT']);
+    log.log('info', `${sig}: closing every session`);
+    await daemon.stop();
+    await datapath.close();
+    return 0;
+  }
+}

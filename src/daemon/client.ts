@@ -1,0 +1,171 @@
+/**
+ * Client mode: one P2P device, one UDP socket, one session with the first reachable remote.
+ * After PUSH_REPLY the device gets its address and routes, the peer and its primary key;
+ * rekeys rotate keys in place; if the session ends other than by our stop, the peer is
+ * removed and the client reconnects after a pause.
+ */
+import { lookup } from 'node:dns/promises';
+import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '../datapath/types.js';
+import { decodeControlPacket } from '../control/packet.js';
+import { ControlSession, type SessionEndReason } from '../control/session.js';
+import type { PushOptions } from '../control/push.js';
+import { commonName } from '../control/verify.js';
+import type { KovpnConfig } from '../config/types.js';
+import { tlsCredentials } from './credentials.js';
+import type { EventBus } from './events.js';
+import { deviceKeyOps } from './key-ops.js';
+import type { DaemonLog } from './log.js';
+import { addRoute, configureAddress } from './netconf.js';
+import type { PeerStatus, TunnelStatus } from './status.js';
+
+export const RECONNECT_DELAY_MS = 5_000;
+
+export class ClientTunnel {
+  private device: Device | undefined;
+  private socket: TransportSocket | undefined;
+  private session: ControlSession | undefined;
+  private remote: Endpoint | undefined;
+  private remoteIndex = 0;
+  private peerId = 0;
+  private peerUp = false;
+  private stopping = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private keySince = 0;
+  private peerName: string | undefined;
+
+  constructor(
+    private readonly cfg: KovpnConfig,
+    private readonly datapath: Datapath,
+    private readonly events: EventBus,
+    private readonly log: DaemonLog,
+  ) {}
+
+  async start(): Promise<void> {
+    this.device = await this.datapath.createDevice(this.cfg.dev, 'p2p');
+    this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));
+    this.events.emit({ type: 'tunnel-up', reason: `client device ${this.device.name} (${this.datapath.kind} data path)` });
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopping) return;
+    const r = this.cfg.remotes[this.remoteIndex % this.cfg.remotes.length]!;
+    this.remoteIndex++;
+    try {
+      const { address } = await lookup(r.host, { family: 4 });
+      this.remote = { address, port: r.port };
+      this.socket ??= await this.datapath.openUdpSocket({ address: this.cfg.local ?? '0.0.0.0', port: this.cfg.bind ? this.cfg.port : 0 });
+    } catch (err) {
+      this.log.log('warn', `cannot reach ${r.host}:${r.port}: ${(err as Error).message}; retrying in ${RECONNECT_DELAY_MS / 1000} s`);
+      this.scheduleReconnect();
+      return;
+    }
+    const socket = this.socket;
+    const remote = this.remote;
+    this.log.log('info', `connecting to ${remote.address}:${remote.port} from ${socket.local.address}:${socket.local.port}`);
+    const device = this.device!;
+    const session: ControlSession = new ControlSession({
+      role: 'client', tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
+      events: {
+        transmit: (p) => socket.send(p, remote),
+        ...deviceKeyOps(device, () => this.peerId, async () => this.setUp(session, session.pushed!)),
+        onPushReply: (o) => { this.peerId = o.peerId ?? 0; },
+        onEnd: (reason) => void this.onSessionEnd(session, reason),
+        log: (l, m) => this.log.log(l, m),
+      },
+    });
+    this.session = session;
+    socket.onControlPacket((buf, from) => {
+      if (from.address !== remote.address || from.port !== remote.port || this.session !== session) return;
+      try {
+        session.receive(decodeControlPacket(buf));
+      } catch (err) {
+        this.log.log('debug', `from ${from.address}:${from.port}: ${(err as Error).message}`);
+      }
+    });
+    session.start();
+  }
+
+  /** First key: address, routes, peer. */
+  private async setUp(session: ControlSession, o: PushOptions): Promise<void> {
+    const dev = this.device!;
+    if (!o.ifconfig) throw new Error('server pushed no ifconfig (only topology subnet is supported)');
+    if (o.topology && o.topology !== 'subnet') throw new Error(`server pushed topology ${o.topology}; only subnet is supported`);
+    await configureAddress(dev.name, o.ifconfig.local, o.ifconfig.second);
+    for (const r of o.routes) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
+    await dev.newPeer({
+      id: this.peerId, socket: this.socket!, remote: this.remote!,
+      keepaliveInterval: o.ping ?? 0, keepaliveTimeout: o.pingRestart ?? 0,
+    });
+    this.peerUp = true;
+    this.keySince = Date.now();
+    const cert = session.current?.peerCertificate();
+    this.peerName = cert ? commonName(cert) : undefined;
+    this.events.emit({
+      type: 'peer-up', peerId: this.peerId, name: this.peerName, remote: `${this.remote!.address}:${this.remote!.port}`,
+      vpnIpv4: o.ifconfig.local, cipher: session.cipher,
+    });
+    if (o.ignored.length > 0) this.log.log('info', `ignored pushed options: ${o.ignored.join(', ')}`);
+  }
+
+  private onDeviceEvent(e: DeviceEvent): void {
+    if (!this.device || e.ifindex !== this.device.ifindex || e.peerId !== this.peerId || !this.session) return;
+    if (e.type === 'key-swap-needed') {
+      this.session.rekey('key-swap-needed');
+    } else if (e.type === 'peer-deleted' && this.peerUp) {
+      this.peerUp = false;
+      if (e.reason === 'expired') this.events.emit({ type: 'expired', peerId: e.peerId, reason: 'no packets within ping-restart' });
+      void this.session.close(false);
+    }
+  }
+
+  private async onSessionEnd(session: ControlSession, reason: SessionEndReason): Promise<void> {
+    if (this.session !== session) return;
+    this.session = undefined;
+    const why = reason.kind === 'error' ? reason.error.message : reason.kind === 'exit' ? `peer sent ${reason.message}` : 'closed';
+    if (this.peerUp) {
+      this.peerUp = false;
+      await this.device?.delPeer(this.peerId).catch(() => undefined);
+    }
+    this.events.emit({ type: 'peer-down', peerId: this.peerId, reason: why });
+    if (reason.kind === 'error') this.log.log('warn', why);
+    if (!this.stopping) this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopping) return;
+    this.reconnectTimer = setTimeout(() => void this.connect(), RECONNECT_DELAY_MS);
+  }
+
+  /** Rekeys now (operator request). */
+  rekey(): void {
+    this.session?.rekey('requested');
+  }
+
+  async status(): Promise<TunnelStatus> {
+    const peers: PeerStatus[] = [];
+    const s = this.session;
+    if (s && this.peerUp && this.device) {
+      const info = await this.device.getPeer(this.peerId).catch(() => undefined);
+      peers.push({
+        peerId: this.peerId, name: this.peerName, remote: this.remote ? `${this.remote.address}:${this.remote.port}` : undefined,
+        vpnIpv4: s.pushed?.ifconfig?.local, cipher: s.cipher, keyId: s.current?.keyId,
+        keyAgeSeconds: s.current ? Math.round((s.clock.now() - s.current.createdAt) / 1000) : undefined,
+        connectedSeconds: Math.round((Date.now() - this.keySince) / 1000),
+        counters: info,
+      });
+    }
+    return { mode: 'client', device: this.cfg.dev, datapath: this.datapath.kind, state: s?.phase ?? 'connecting', peers };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    await this.session?.close(true);
+    this.unsubscribe?.();
+    await this.socket?.close().catch(() => undefined);
+    if (this.device) await this.datapath.deleteDevice(this.device.name).catch(() => undefined);
+    this.events.emit({ type: 'tunnel-down', reason: 'stopped' });
+  }
+}

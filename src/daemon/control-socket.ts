@@ -1,0 +1,99 @@
+/**
+ * The daemon's local control socket (unix, JSON lines), one per device and network
+ * namespace: `{"cmd":"status"}` -> one status object; `{"cmd":"events"}` -> a stream of
+ * events; `{"cmd":"rekey"}` -> rekey every session now. Root only (directory mode 0700).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { netnsInode, runDir } from '../datapath/userspace/paths.js';
+import type { DaemonEvent, EventBus } from './events.js';
+import type { TunnelStatus } from './status.js';
+
+export function controlSocketPath(dev: string): string {
+  return join(runDir(), `net-${netnsInode()}`, `kovpn-${dev}.sock`);
+}
+
+export interface ControlTarget {
+  status(): Promise<TunnelStatus>;
+  rekey(): void;
+}
+
+export class ControlSocketServer {
+  private constructor(private readonly server: Server, readonly path: string) {}
+
+  static async listen(path: string, target: ControlTarget, events: EventBus): Promise<ControlSocketServer> {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    rmSync(path, { force: true });
+    const server = createServer((sock) => serve(sock, target, events));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+    return new ControlSocketServer(server, path);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    rmSync(this.path, { force: true });
+  }
+}
+
+const bigintSafe = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
+
+function serve(sock: Socket, target: ControlTarget, events: EventBus): void {
+  let buf = '';
+  let off: (() => void) | undefined;
+  sock.on('close', () => off?.());
+  sock.on('error', () => off?.());
+  sock.on('data', (d) => {
+    buf += d.toString();
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let cmd: unknown;
+      try {
+        cmd = (JSON.parse(line) as { cmd?: unknown }).cmd;
+      } catch {
+        sock.write(`${JSON.stringify({ ok: false, error: 'request is not JSON' })}\n`);
+        continue;
+      }
+      if (cmd === 'status') {
+        target.status().then(
+          (s) => sock.write(`${JSON.stringify({ ok: true, status: s }, bigintSafe)}\n`),
+          (e: Error) => sock.write(`${JSON.stringify({ ok: false, error: e.message })}\n`));
+      } else if (cmd === 'events') {
+        off ??= events.on((e: DaemonEvent) => sock.write(`${JSON.stringify(e)}\n`));
+      } else if (cmd === 'rekey') {
+        target.rekey();
+        sock.write(`${JSON.stringify({ ok: true })}\n`);
+      } else {
+        sock.write(`${JSON.stringify({ ok: false, error: `unknown command ${JSON.stringify(cmd)}` })}\n`);
+      }
+    }
+  });
+}
+
+/** Client side: sends one request and hands each response line to `onLine` until it returns false. */
+export function request(path: string, cmd: string, onLine: (obj: Record<string, unknown>) => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    let buf = '';
+    sock.on('connect', () => sock.write(`${JSON.stringify({ cmd })}\n`));
+    sock.on('error', (e: NodeJS.ErrnoException) => reject(
+      e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
+        ? new Error(`no kovpn daemon is running for this device (no socket ${path})`) : e));
+    sock.on('close', () => resolve());
+    sock.on('data', (d) => {
+      buf += d.toString();
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!onLine(JSON.parse(line) as Record<string, unknown>)) {
+          sock.end();
+          return;
+        }
+      }
+    });
+  });
+}

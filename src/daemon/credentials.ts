@@ -1,0 +1,21 @@
+/** TLS credentials and peer checks of a tunnel, from its configuration. */
+import type { X509Certificate } from 'node:crypto';
+import type { TlsCredentials } from '../control/key-state.js';
+import { checkRemoteCertTls, checkX509Name } from '../control/verify.js';
+import type { KovpnConfig } from '../config/types.js';
+
+export function tlsCredentials(cfg: KovpnConfig): TlsCredentials {
+  const context: TlsCredentials['context'] = { ca: cfg.ca, cert: cfg.cert, key: cfg.key };
+  if (cfg.crl) context.crl = cfg.crl;
+  // A server always requires client certificates with clientAuth, as OpenVPN servers in
+  // practice do with remote-cert-tls client; a client checks what its config asks for.
+  const eku = cfg.remoteCertTls ?? (cfg.mode === 'server' ? 'client' : undefined);
+  const name = cfg.verifyX509Name;
+  return {
+    context,
+    verifyPeer(cert: X509Certificate): void {
+      if (eku) checkRemoteCertTls(cert, eku);
+      if (name) checkX509Name(cert, name.name, name.type);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * `kovpn up`: runs one tunnel from a configuration until SIGTERM/SIGINT, with a pid file,
+ * a control socket for status/events, and events in the log. Stops cleanly: EXIT sent to
+ * peers, peers and keys removed, device deleted, control socket and pid file removed.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import type { Datapath } from '../datapath/types.js';
+import type { KovpnConfig } from '../config/types.js';
+import { ClientTunnel } from './client.js';
+import { ControlSocketServer, controlSocketPath } from './control-socket.js';
+import { EventBus } from './events.js';
+import type { DaemonLog } from './log.js';
+import { ServerTunnel } from './server.js';
+
+export interface RunningDaemon {
+  readonly tunnel: ClientTunnel | ServerTunnel;
+  readonly events: EventBus;
+  readonly socketPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(cfg: KovpnConfig, datapath: Datapath, log: DaemonLog, pidFile = cfg.writepid): Promise<RunningDaemon> {
+  for (const i of cfg.ignored) log.log('info', `${cfg.file}:${i.line}: ignoring '${i.directive}': ${i.why}`);
+  const events = new EventBus(cfg.dev);
+  events.on((e) => log.log(e.type === 'error' ? 'warn' : 'info', `event ${JSON.stringify(e)}`));
+  const tunnel = cfg.mode === 'client' ? new ClientTunnel(cfg, datapath, events, log) : new ServerTunnel(cfg, datapath, events, log);
+  await tunnel.start();
+  const control = await ControlSocketServer.listen(controlSocketPath(cfg.dev), tunnel, events);
+  if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
+  let stopping: Promise<void> | undefined;
+  return {
+    tunnel, events, socketPath: control.path,
+    stop() {
+      stopping ??= (async () => {
+        await tunnel.stop();
+        await control.close();
+        if (pidFile) rmSync(pidFile, { force: true });
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/** Installs a session's data keys into a Device peer: primary first, then secondary + swap + delete. */
+import type { Device } from '../datapath/types.js';
+import type { NewDataKey, SessionEvents } from '../control/session.js';
+
+export function deviceKeyOps(
+  device: Device,
+  peerId: () => number,
+  beforeFirstKey: (key: NewDataKey) => Promise<void>,
+): Pick<SessionEvents, 'onDataKey' | 'onSwapKeys' | 'onRetireKey'> {
+  return {
+    async onDataKey(k) {
+      if (k.initial) await beforeFirstKey(k);
+      await device.newKey({
+        peerId: peerId(), slot: k.initial ? 'primary' : 'secondary', keyId: k.keyId, cipher: k.alg,
+        encrypt: k.keys.encrypt, decrypt: k.keys.decrypt,
+      });
+    },
+    async onSwapKeys() {
+      await device.swapKeys(peerId());
+    },
+    async onRetireKey() {
+      await device.delKey(peerId(), 'secondary');
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Address and peer-id pool of a subnet-topology server: the server takes the first host
+ * address of the network, clients get the following ones (or those of ifconfig-pool).
+ */
+import { intToIpv4, ipv4ToInt, netmaskToPrefix } from './ipv4.js';
+
+export class PoolExhaustedError extends Error {
+  constructor(what: string) {
+    super(`${what} exhausted: no free address for a new client (raise the network size or max-clients)`);
+    this.name = 'PoolExhaustedError';
+  }
+}
+
+export class AddressPool {
+  readonly serverAddress: string;
+  readonly netmask: string;
+  private readonly first: number;
+  private readonly last: number;
+  private readonly used = new Set<number>();
+
+  constructor(network: string, netmask: string, range?: { start: string; end: string }) {
+    const prefix = netmaskToPrefix(netmask);
+    if (prefix > 29) throw new RangeError(`server network /${prefix} is too small (need /29 or larger)`);
+    const net = ipv4ToInt(network) & ((0xffffffff << (32 - prefix)) >>> 0);
+    const broadcast = (net | (~((0xffffffff << (32 - prefix)) >>> 0) >>> 0)) >>> 0;
+    this.netmask = netmask;
+    this.serverAddress = intToIpv4(net + 1);
+    this.first = range ? ipv4ToInt(range.start) : net + 2;
+    this.last = range ? ipv4ToInt(range.end) : broadcast - 1;
+    if (this.first <= net + 1 || this.last >= broadcast || this.first > this.last) {
+      throw new RangeError(`ifconfig-pool ${intToIpv4(this.first)}-${intToIpv4(this.last)} is not inside ${network}/${prefix} after the server address`);
+    }
+  }
+
+  allocate(): string {
+    for (let a = this.first; a <= this.last; a++) {
+      if (!this.used.has(a)) {
+        this.used.add(a);
+        return intToIpv4(a);
+      }
+    }
+    throw new PoolExhaustedError('address pool');
+  }
+
+  release(address: string): void {
+    this.used.delete(ipv4ToInt(address));
+  }
+
+  get inUse(): number {
+    return this.used.size;
+  }
+}
+
+/** Peer ids 0..0xFFFFFE, lowest free first (0xFFFFFF means "undefined" on the wire). */
+export class PeerIdPool {
+  private readonly used = new Set<number>();
+
+  allocate(): number {
+    for (let id = 0; id < 0xffffff; id++) {
+      if (!this.used.has(id)) {
+        this.used.add(id);
+        return id;
+      }
+    }
+    throw new PoolExhaustedError('peer-id space');
+  }
+
+  release(id: number): void {
+    this.used.delete(id);
+  }
+}

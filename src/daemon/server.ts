@@ -1,0 +1,165 @@
+/**
+ * Server mode: one MP device, one UDP socket, a ControlServer that creates a session per
+ * client. Each client gets an address from the pool and a peer id; on its first key the
+ * device gets the peer (VPN address, keepalive) and the key. A client's failure, expiry or
+ * exit removes only that client's peer and frees its address.
+ */
+import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '../datapath/types.js';
+import { ControlServer } from '../control/server.js';
+import { ControlSession, type SessionEndReason } from '../control/session.js';
+import { emptyPushOptions, parsePushReply, type PushOptions } from '../control/push.js';
+import { commonName } from '../control/verify.js';
+import type { KovpnConfig } from '../config/types.js';
+import { tlsCredentials } from './credentials.js';
+import type { EventBus } from './events.js';
+import { deviceKeyOps } from './key-ops.js';
+import type { DaemonLog } from './log.js';
+import { configureAddress } from './netconf.js';
+import { AddressPool, PeerIdPool } from './pool.js';
+import type { PeerStatus, TunnelStatus } from './status.js';
+
+interface Client {
+  session: ControlSession;
+  from: Endpoint;
+  peerId: number;
+  address: string;
+  name?: string;
+  inDevice: boolean;
+  since: number;
+}
+
+export class ServerTunnel {
+  private device: Device | undefined;
+  private socket: TransportSocket | undefined;
+  private control: ControlServer | undefined;
+  private readonly clients = new Map<ControlSession, Client>();
+  private readonly pool: AddressPool;
+  private readonly ids = new PeerIdPool();
+  private readonly basePush: PushOptions;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly cfg: KovpnConfig,
+    private readonly datapath: Datapath,
+    private readonly events: EventBus,
+    private readonly log: DaemonLog,
+  ) {
+    this.pool = new AddressPool(cfg.server!.network, cfg.server!.netmask, cfg.pool);
+    this.basePush = cfg.push.length > 0 ? parsePushReply(`PUSH_REPLY,${cfg.push.join(',')}`).options : emptyPushOptions();
+  }
+
+  async start(): Promise<void> {
+    const dev = await this.datapath.createDevice(this.cfg.dev, 'mp');
+    this.device = dev;
+    await configureAddress(dev.name, this.pool.serverAddress, this.pool.netmask);
+    this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));
+    const socket = await this.datapath.openUdpSocket({ address: this.cfg.local ?? '0.0.0.0', port: this.cfg.port });
+    this.socket = socket;
+    this.control = new ControlServer({
+      maxSessions: this.cfg.maxClients,
+      transmit: (p, to) => socket.send(p, to),
+      createSession: (from, resumed, detach) => this.createSession(from, resumed, detach),
+      log: (l, m) => this.log.log(l, m),
+    });
+    socket.onControlPacket((buf, from) => this.control!.receive(buf, from));
+    this.log.log('info', `server ${dev.name} ${this.pool.serverAddress}/${this.pool.netmask} listening on ${socket.local.address}:${socket.local.port}`);
+    this.events.emit({ type: 'tunnel-up', reason: `server device ${dev.name} on udp ${socket.local.port} (${this.datapath.kind} data path)` });
+  }
+
+  private createSession(from: Endpoint, resumed: { localSessionId: Buffer; remoteSessionId: Buffer }, detach: () => void): ControlSession {
+    const device = this.device!;
+    const peerId = this.ids.allocate();
+    let address: string;
+    try {
+      address = this.pool.allocate();
+    } catch (err) {
+      this.ids.release(peerId);
+      throw err;
+    }
+    const keepalive = this.cfg.keepalive;
+    const client = { from, peerId, address, inDevice: false, since: Date.now() } as Client;
+    const session: ControlSession = new ControlSession({
+      role: 'server', resumed, tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
+      events: {
+        transmit: (p) => this.socket!.send(p, from),
+        ...deviceKeyOps(device, () => peerId, async () => {
+          // OpenVPN servers double the keepalive timeout for themselves.
+          await device.newPeer({
+            id: peerId, socket: this.socket!, remote: from, vpnIpv4: address,
+            keepaliveInterval: keepalive?.interval ?? 0, keepaliveTimeout: keepalive ? keepalive.timeout * 2 : 0,
+          });
+          client.inDevice = true;
+          const cert = session.current?.peerCertificate();
+          client.name = cert ? commonName(cert) : undefined;
+          this.events.emit({ type: 'peer-up', peerId, name: client.name, remote: `${from.address}:${from.port}`, vpnIpv4: address, cipher: session.cipher });
+        }),
+        pushOptions: () => ({
+          ...this.basePush, routes: [...this.basePush.routes], protocolFlags: [...this.basePush.protocolFlags],
+          topology: 'subnet', routeGateway: this.pool.serverAddress, ifconfig: { local: address, second: this.pool.netmask },
+          peerId, ...(keepalive ? { ping: keepalive.interval, pingRestart: keepalive.timeout } : {}),
+        }),
+        onEnd: (reason) => {
+          detach();
+          void this.onSessionEnd(session, reason);
+        },
+        log: (l, m) => this.log.log(l, `${from.address}:${from.port}: ${m}`),
+      },
+    });
+    client.session = session;
+    this.clients.set(session, client);
+    return session;
+  }
+
+  private async onSessionEnd(session: ControlSession, reason: SessionEndReason): Promise<void> {
+    const c = this.clients.get(session);
+    if (!c) return;
+    this.clients.delete(session);
+    if (c.inDevice) await this.device?.delPeer(c.peerId).catch(() => undefined);
+    this.pool.release(c.address);
+    this.ids.release(c.peerId);
+    const why = reason.kind === 'error' ? reason.error.message : reason.kind === 'exit' ? `peer sent ${reason.message}` : 'closed';
+    if (reason.kind === 'error') this.log.log('warn', `${c.from.address}:${c.from.port}: ${why}`);
+    this.events.emit({ type: 'peer-down', peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, reason: why });
+  }
+
+  private onDeviceEvent(e: DeviceEvent): void {
+    if (!this.device || e.ifindex !== this.device.ifindex) return;
+    const c = [...this.clients.values()].find((x) => x.peerId === e.peerId && x.inDevice);
+    if (!c) return;
+    if (e.type === 'key-swap-needed') {
+      c.session.rekey('key-swap-needed');
+    } else if (e.type === 'peer-deleted') {
+      c.inDevice = false;
+      if (e.reason === 'expired') this.events.emit({ type: 'expired', peerId: c.peerId, name: c.name, reason: 'no packets within the keepalive timeout' });
+      void c.session.close(false);
+    } else if (e.type === 'peer-float') {
+      this.log.log('info', `peer ${c.peerId} moved to ${e.remote.address}:${e.remote.port}`);
+    }
+  }
+
+  rekey(): void {
+    for (const c of this.clients.values()) c.session.rekey('requested');
+  }
+
+  async status(): Promise<TunnelStatus> {
+    const peers: PeerStatus[] = [];
+    for (const c of this.clients.values()) {
+      const s = c.session;
+      const info = c.inDevice ? await this.device?.getPeer(c.peerId).catch(() => undefined) : undefined;
+      peers.push({
+        peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, vpnIpv4: c.address, cipher: s.cipher,
+        keyId: s.current?.keyId, keyAgeSeconds: s.current ? Math.round((s.clock.now() - s.current.createdAt) / 1000) : undefined,
+        connectedSeconds: Math.round((Date.now() - c.since) / 1000), counters: info,
+      });
+    }
+    return { mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers };
+  }
+
+  async stop(): Promise<void> {
+    await this.control?.close();
+    this.unsubscribe?.();
+    await this.socket?.close().catch(() => undefined);
+    if (this.device) await this.datapath.deleteDevice(this.device.name).catch(() => undefined);
+    this.events.emit({ type: 'tunnel-down', reason: 'stopped' });
+  }
+}

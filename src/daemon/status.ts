@@ -1,0 +1,41 @@
+/** What `kovpn status` shows. Counters are the data path's, as bigint (JSON: decimal strings). */
+import type { PeerCounters } from '../datapath/types.js';
+
+export interface PeerStatus {
+  peerId: number;
+  name?: string;
+  remote?: string;
+  vpnIpv4?: string;
+  cipher?: string;
+  keyId?: number;
+  keyAgeSeconds?: number;
+  connectedSeconds?: number;
+  counters?: PeerCounters;
+}
+
+export interface TunnelStatus {
+  mode: 'client' | 'server';
+  device: string;
+  datapath: 'kernel' | 'userspace';
+  state: string;
+  peers: PeerStatus[];
+}
+
+/** JSON with bigint counters as strings. */
+export function statusJson(s: TunnelStatus): string {
+  return JSON.stringify(s, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+export function statusText(s: TunnelStatus): string {
+  const lines = [`${s.device}: ${s.mode}, ${s.datapath} data path, ${s.state}, ${s.peers.length} peer(s)`];
+  for (const p of s.peers) {
+    lines.push(`  peer ${p.peerId}${p.name ? ` '${p.name}'` : ''} ${p.remote ?? '-'} vpn ${p.vpnIpv4 ?? '-'} ` +
+      `${p.cipher ?? '-'} key ${p.keyId ?? '-'} age ${p.keyAgeSeconds ?? '-'}s up ${p.connectedSeconds ?? '-'}s`);
+    if (p.counters) {
+      const c = p.counters;
+      lines.push(`    vpn rx ${c.vpnRxPackets}p/${c.vpnRxBytes}B tx ${c.vpnTxPackets}p/${c.vpnTxBytes}B, ` +
+        `link rx ${c.linkRxPackets}p/${c.linkRxBytes}B tx ${c.linkTxPackets}p/${c.linkTxBytes}B`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
