@@ -1,0 +1,587 @@
+#!/usr/bin/env python3
+"""Kernel-level smoke tests of kovpn's ovpn.ko (run as root where the module is loaded,
+i.e. inside the qemu guest: tests/kmod/run-vm.sh).
+
+Real namespaces, veths, UDP sockets and packets; netlink spoken by tests/kmod/ovpnnl.py.
+One "PASS name" / "FAIL name reason" line per test to stdout and $KOVPN_RESULTS.
+Namespaces and links are prefixed "km-".
+"""
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ovpnnl import (CMD, CIPHER, PEER, Genl, InNetns, NetlinkError, ip4,  # noqa: E402
+                    link_add_ovpn, u32, uint)
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+RESULTS = os.environ.get("KOVPN_RESULTS", "/dev/null")
+VECTORS = os.path.join(REPO, "tests", "vectors", "data-v2.json")
+failed = 0
+
+
+def report(ok, name, reason=""):
+    global failed
+    line = f"PASS {name}" if ok else f"FAIL {name} {reason or 'failed'}"
+    if not ok:
+        failed += 1
+    print(line, flush=True)
+    with open(RESULTS, "a") as f:
+        f.write(line + "\n")
+
+
+class Check(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise Check(what)
+
+
+def sh(cmd, check=True):
+    r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+    if check and r.returncode:
+        raise Check(f"'{cmd}' exit {r.returncode}: {(r.stderr or r.stdout).strip()[:200]}")
+    return r
+
+
+def link_stats(ns, dev):
+    j = json.loads(sh(f"ip -n {ns} -s -j link show {dev}").stdout)[0]
+    return j["stats64"]["rx"], j["stats64"]["tx"], j
+
+
+def ping(ns, addr, count=3):
+    six = "-6 " if ":" in addr else ""
+    return sh(f"ip netns exec {ns} ping {six}-c {count} -i 0.3 -W 10 {addr}", check=False).returncode == 0
+
+
+def cleanup():
+    for ns in sh("ip netns list", check=False).stdout.split():
+        if ns.startswith("km-"):
+            sh(f"ip netns del {ns}", check=False)
+
+
+class Node:
+    """One namespace with a veth end, maybe an ovpn device, genl socket, UDP sockets."""
+
+    def __init__(self, ns):
+        self.ns = ns
+        self.socks = []
+        self.genl = None
+        self.ifindex = None
+        sh(f"ip netns add {ns}")
+        sh(f"ip -n {ns} link set lo up")
+
+    def udp(self, addr, port, family=None):
+        fam = family or (socket.AF_INET6 if ":" in addr else socket.AF_INET)
+        with InNetns(self.ns):
+            s = socket.socket(fam, socket.SOCK_DGRAM)
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((addr, port))
+        self.socks.append(s)
+        return s
+
+    def ovpn(self, mode=None, name="km-tun"):
+        with InNetns(self.ns):
+            self.ifindex = link_add_ovpn(name, mode)
+            self.genl = Genl()
+        self.dev = name
+        return self.ifindex
+
+    def mcast(self):
+        with InNetns(self.ns):
+            g = Genl()
+        g.subscribe("peers")
+        return g
+
+    def close(self):
+        for s in self.socks:
+            s.close()
+        if self.genl:
+            self.genl.close()
+
+
+def veth(a, b, a_if, b_if, a4, b4, a6, b6, plen4=24):
+    sh(f"ip link add {a_if} netns {a.ns} type veth peer name {b_if} netns {b.ns}")
+    for n, i, v4, v6 in ((a, a_if, a4, a6), (b, b_if, b4, b6)):
+        sh(f"ip -n {n.ns} addr add {v4}/{plen4} dev {i}")
+        sh(f"ip -n {n.ns} addr add {v6}/64 dev {i} nodad")
+        sh(f"ip -n {n.ns} link set {i} up")
+
+
+KEY_A, KEY_B = os.urandom(32), os.urandom(32)
+TAIL_A, TAIL_B = os.urandom(8), os.urandom(8)
+
+
+def keylen(cipher, n):
+    return n if cipher == "aes-gcm" else 32
+
+
+def p2p_pair(cipher="aes-gcm", six=False, klen=32, ids=(1, 1), keepalive=None):
+    """km-a <-> km-b, P2P ovpn on both, tunnel 10.78.0.1 <-> 10.78.0.2 (fd78::1/2)."""
+    cleanup()
+    a, b = Node("km-a"), Node("km-b")
+    veth(a, b, "km-va", "km-vb", "10.77.0.1", "10.77.0.2", "fd77::1", "fd77::2")
+    la, lb = ("fd77::1", "fd77::2") if six else ("10.77.0.1", "10.77.0.2")
+    k = klen if cipher == "aes-gcm" else 32
+    for me, other, laddr, raddr, (rx_id, tx_id), keys, t4, t6 in (
+            (a, b, la, lb, ids, (KEY_A, TAIL_A, KEY_B, TAIL_B), "10.78.0.1 peer 10.78.0.2", "fd78::1/64"),
+            (b, a, lb, la, ids[::-1], (KEY_B, TAIL_B, KEY_A, TAIL_A), "10.78.0.2 peer 10.78.0.1", "fd78::2/64")):
+        me.ovpn()
+        s = me.udp(laddr, 1194)
+        me.genl.peer_new(me.ifindex, rx_id, s, (raddr, 1194),
+                         tx_id=tx_id if tx_id != rx_id else None, keepalive=keepalive)
+        me.genl.key_new(me.ifindex, rx_id, 0, 0, cipher, keys[0][:k], keys[1], keys[2][:k], keys[3])
+        sh(f"ip -n {me.ns} addr add {t4} dev km-tun")
+        sh(f"ip -n {me.ns} addr add {t6} dev km-tun nodad")
+        sh(f"ip -n {me.ns} link set km-tun up")
+    return a, b
+
+
+def teardown(*nodes):
+    for n in nodes:
+        n.close()
+    cleanup()
+
+
+def run(name, fn):
+    try:
+        fn()
+        report(True, name)
+    except Check as e:
+        report(False, name, str(e))
+    except Exception as e:  # a crash of the test itself is a failure too
+        report(False, name, f"{type(e).__name__}: {e} @ {traceback.extract_tb(e.__traceback__)[-1].lineno}")
+    finally:
+        cleanup()
+
+
+# --- tests --------------------------------------------------------------------------
+
+def t_link_kinds():
+    cleanup()
+    n = Node("km-a")
+    n.ovpn()
+    _, _, j = link_stats("km-a", "km-tun")
+    expect(j["mtu"] == 1500 - 84, f"default MTU {j['mtu']}, want 1416")
+    expect("NO-CARRIER" in sh("ip -n km-a link show km-tun").stdout or
+           "LOWER_UP" not in sh("ip -n km-a link show km-tun").stdout, "P2P without peer has carrier")
+    with InNetns("km-a"):
+        link_add_ovpn("km-mp", 1)
+    sh("ip -n km-a link set km-mp up")
+    expect("LOWER_UP" in sh("ip -n km-a link show km-mp").stdout, "MP device has no carrier")
+    sh("ip -n km-a link add km-ip type ovpn")  # iproute2 generic kind
+    n.close()
+
+
+def t_p2p(cipher, six, klen=32, ids=(1, 1)):
+    def fn():
+        a, b = p2p_pair(cipher, six, klen, ids)
+        expect("LOWER_UP" in sh("ip -n km-a link show km-tun").stdout, "no carrier with a peer")
+        expect(ping("km-a", "10.78.0.2"), "IPv4 ping a->b failed")
+        expect(ping("km-b", "fd78::1"), "IPv6 ping b->a failed")
+        p = a.genl.peer_get(a.ifindex, ids[0])[0]
+        expect(uint(p["VPN_TX_PACKETS"]) >= 3 and uint(p["LINK_RX_PACKETS"]) >= 3,
+               f"peer counters not counting: {uint(p['VPN_TX_PACKETS'])} {uint(p['LINK_RX_PACKETS'])}")
+        expect(uint(p["LINK_TX_BYTES"]) > uint(p["VPN_TX_BYTES"]), "link bytes not above vpn bytes")
+        rx, tx, _ = link_stats("km-a", "km-tun")
+        expect(rx["packets"] >= 3 and tx["packets"] >= 3, f"device counters rx={rx} tx={tx}")
+        teardown(a, b)
+    return fn
+
+
+def t_mp():
+    cleanup()
+    s, c1, c2 = Node("km-s"), Node("km-c1"), Node("km-c2")
+    veth(s, c1, "km-s1", "km-c1v", "10.80.1.1", "10.80.1.2", "fd80:1::1", "fd80:1::2")
+    veth(s, c2, "km-s2", "km-c2v", "10.80.2.1", "10.80.2.2", "fd80:2::1", "fd80:2::2")
+    s.ovpn(mode=1)
+    s4 = s.udp("0.0.0.0", 1194)
+    s6 = s.udp("::", 1194)
+    s.genl.peer_new(s.ifindex, 11, s4, ("10.80.1.2", 1194), vpn4="10.79.0.2")
+    s.genl.peer_new(s.ifindex, 12, s6, ("fd80:2::2", 1194), vpn4="10.79.0.3", vpn6="fd79::3")
+    s.genl.key_new(s.ifindex, 11, 0, 0, "aes-gcm", KEY_A, TAIL_A, KEY_B, TAIL_B)
+    s.genl.key_new(s.ifindex, 12, 0, 3, "chacha20-poly1305", KEY_B, TAIL_B, KEY_A, TAIL_A)
+    sh("ip -n km-s addr add 10.79.0.1/24 dev km-tun")
+    sh("ip -n km-s addr add fd79::1/64 dev km-tun nodad")
+    sh("ip -n km-s link set km-tun up")
+    for c, pid, kid, cipher, laddr, raddr, vpn in ((c1, 11, 0, "aes-gcm", "10.80.1.2", "10.80.1.1", "10.79.0.2"),
+                                                  (c2, 12, 3, "chacha20-poly1305", "fd80:2::2", "fd80:2::1", "10.79.0.3")):
+        c.ovpn()
+        sock = c.udp(laddr, 1194)
+        c.genl.peer_new(c.ifindex, pid, sock, (raddr, 1194))
+        c.genl.key_new(c.ifindex, pid, 0, kid, cipher, KEY_B, TAIL_B, KEY_A, TAIL_A)
+        sh(f"ip -n {c.ns} addr add {vpn}/24 dev km-tun")
+        sh(f"ip -n {c.ns} link set km-tun up")
+    sh("ip -n km-c2 addr add fd79::3/64 dev km-tun nodad")
+    expect(ping("km-s", "10.79.0.2"), "server -> client 1 failed")
+    expect(ping("km-s", "10.79.0.3"), "server -> client 2 failed")
+    expect(ping("km-s", "fd79::3"), "server -> client 2 over IPv6 inner failed")
+    expect(ping("km-c1", "10.79.0.1"), "client 1 -> server failed")
+    peers = s.genl.peer_get(s.ifindex)
+    expect(sorted(uint(p["ID"]) for p in peers) == [11, 12], f"dump gave {len(peers)} peers")
+    # a peer routed behind client 1: traffic to 10.81.0.0/24 goes via 10.79.0.2
+    sh("ip -n km-s route add 10.81.0.0/24 via 10.79.0.2 dev km-tun")
+    sh("ip -n km-c1 addr add 10.81.0.1/32 dev lo")
+    expect(ping("km-s", "10.81.0.1"), "route via peer's VPN address failed")
+    # validation of VPN addresses
+    for bad, what in (("127.0.0.1", "loopback"), ("224.0.0.1", "multicast"),
+                      ("255.255.255.255", "broadcast"), ("0.0.0.0", "any")):
+        try:
+            s.genl.peer_new(s.ifindex, 20, s4, ("10.80.1.2", 1195), vpn4=bad)
+            raise Check(f"VPN_IPV4 {what} accepted")
+        except NetlinkError as e:
+            expect(e.errno == 22 and "VPN_IPV4" in e.msg, f"{what}: {e}")
+    try:
+        s.genl.peer_new(s.ifindex, 20, s4, ("10.80.1.2", 1195), vpn4="10.79.0.2")
+        raise Check("duplicate VPN_IPV4 accepted")
+    except NetlinkError as e:
+        expect(e.errno == 17 and "VPN_IPV4" in e.msg, f"duplicate: {e}")
+    try:
+        s.genl.peer_new(s.ifindex, 21, s4, ("10.80.1.2", 1195))
+        raise Check("MP peer without VPN address accepted")
+    except NetlinkError as e:
+        expect(e.errno == 22, f"no vpn addr: {e}")
+    try:
+        s.genl.peer_new(s.ifindex, 11, s4, ("10.80.1.2", 1195), vpn4="10.79.0.9")
+        raise Check("duplicate peer id accepted")
+    except NetlinkError as e:
+        expect(e.errno == 17, f"dup id: {e}")
+    try:
+        s.genl.peer_set(s.ifindex, 11, ip4(PEER["VPN_IPV4"], "0.0.0.0"))
+        raise Check("MP peer left without VPN address")
+    except NetlinkError as e:
+        expect(e.errno == 22, f"clear last vpn addr: {e}")
+    teardown(s, c1, c2)
+
+
+def t_policy():
+    cleanup()
+    n = Node("km-a")
+    n.ovpn()
+    s = n.udp("127.0.0.1", 1194)
+    g = n.genl
+    cases = [
+        ("peer id > 24 bits", lambda: g.peer_new(n.ifindex, 0x1000000, s, ("127.0.0.2", 1))),
+        ("port 0", lambda: g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 0))),
+        ("ipv6 remote on ipv4 socket", lambda: g.peer_new(n.ifindex, 1, s, ("fd00::1", 1))),
+        ("unknown ifindex", lambda: g.peer_new(99999, 1, s, ("127.0.0.2", 1))),
+        ("reply-only attribute", lambda: g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 1),
+                                                    extra=[u32(PEER["VPN_RX_BYTES"], 1)])),
+    ]
+    for what, call in cases:
+        try:
+            call()
+            raise Check(f"{what}: accepted")
+        except NetlinkError as e:
+            expect(e.errno in (22, 34, 19, 97), f"{what}: errno {e.errno}")
+    g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 5000))
+    for what, call in (
+            ("short nonce tail", lambda: g.key_new(n.ifindex, 1, 0, 0, "aes-gcm", KEY_A, TAIL_A[:7], KEY_B, TAIL_B)),
+            ("aes key of 20 bytes", lambda: g.key_new(n.ifindex, 1, 0, 0, "aes-gcm", KEY_A[:20], TAIL_A, KEY_B[:20], TAIL_B)),
+            ("key id 8", lambda: g.key_new(n.ifindex, 1, 0, 8, "aes-gcm", KEY_A, TAIL_A, KEY_B, TAIL_B)),
+            ("cipher none", lambda: g.key_new(n.ifindex, 1, 0, 0, "none", KEY_A, TAIL_A, KEY_B, TAIL_B)),
+            ("slot 2", lambda: g.key_new(n.ifindex, 1, 2, 0, "aes-gcm", KEY_A, TAIL_A, KEY_B, TAIL_B))):
+        try:
+            call()
+            raise Check(f"{what}: accepted")
+        except NetlinkError as e:
+            expect(e.errno in (22, 34, 95), f"{what}: errno {e.errno}")
+    try:
+        g.key_get(n.ifindex, 1, 0)
+        raise Check("KEY_GET of an empty slot succeeded")
+    except NetlinkError as e:
+        expect(e.errno == 2, f"empty slot: {e}")
+    g.key_new(n.ifindex, 1, 0, 5, "aes-gcm", KEY_A[:24], TAIL_A, KEY_B[:24], TAIL_B)
+    k = g.key_get(n.ifindex, 1, 0)
+    expect(uint(k["KEY_ID"]) == 5 and uint(k["CIPHER_ALG"]) == CIPHER["aes-gcm"], f"KEY_GET {k}")
+    expect(6 not in k and 5 not in k, "KEY_GET leaked key material")
+    n.close()
+
+
+def t_p2p_replace():
+    a, b = p2p_pair()
+    mc = a.mcast()
+    s2 = a.udp("10.77.0.1", 1195)
+    a.genl.peer_new(a.ifindex, 7, s2, ("10.77.0.2", 1195))
+    ntf = [x for x in mc.notifications(3) if x[0] == CMD["PEER_DEL_NTF"]]
+    expect(ntf, "no PEER_DEL_NTF for the replaced peer")
+    from ovpnnl import parse_attrs
+    p = parse_attrs(ntf[0][1][2])
+    expect(uint(p[1]) == 1 and uint(p[15]) == 0, f"replaced peer ntf id/reason {uint(p[1])}/{uint(p[15])}")
+    expect([uint(x["ID"]) for x in a.genl.peer_get(a.ifindex)] == [7], "P2P holds more than the new peer")
+    mc.close()
+    teardown(a, b)
+
+
+def del_ntf(mc, timeout):
+    from ovpnnl import parse_attrs
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for cmd, attrs in mc.notifications(max(0.1, deadline - time.time())):
+            if cmd == CMD["PEER_DEL_NTF"]:
+                p = parse_attrs(attrs[2])
+                return uint(p[1]), uint(p[15])
+    return None
+
+
+def t_key_swap():
+    a, b = p2p_pair("chacha20-poly1305")
+    expect(ping("km-a", "10.78.0.2", 2), "ping before swap failed")
+    k2a, k2b, t2a, t2b = os.urandom(32), os.urandom(32), os.urandom(8), os.urandom(8)
+    a.genl.key_new(a.ifindex, 1, 1, 1, "aes-gcm", k2a, t2a, k2b, t2b)
+    b.genl.key_new(b.ifindex, 1, 1, 1, "aes-gcm", k2b, t2b, k2a, t2a)
+    a.genl.key_swap(a.ifindex, 1)
+    # a sends with key 1 while b still sends with key 0: both must work
+    expect(ping("km-a", "10.78.0.2", 2), "ping with one side swapped failed")
+    b.genl.key_swap(b.ifindex, 1)
+    expect(ping("km-b", "10.78.0.1", 2), "ping after swap failed")
+    expect(uint(a.genl.key_get(a.ifindex, 1, 0)["KEY_ID"]) == 1, "primary is not key 1 after swap")
+    expect(uint(a.genl.key_get(a.ifindex, 1, 1)["KEY_ID"]) == 0, "secondary is not key 0 after swap")
+    a.genl.key_del(a.ifindex, 1, 1)
+    b.genl.key_del(b.ifindex, 1, 1)
+    expect(ping("km-a", "10.78.0.2", 2), "ping after deleting the old key failed")
+    a.genl.key_del(a.ifindex, 1, 0)
+    rx0, tx0, _ = link_stats("km-a", "km-tun")
+    expect(not ping("km-a", "10.78.0.2", 1), "ping without a key succeeded")
+    _, tx1, _ = link_stats("km-a", "km-tun")
+    expect(tx1["dropped"] > tx0["dropped"], "packet without key not counted as TX drop")
+    teardown(a, b)
+
+
+def load_vectors():
+    with open(VECTORS) as f:
+        return json.load(f)["vectors"]
+
+
+def pkt_socket(node, dev, proto=0x0003):
+    with InNetns(node.ns):
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(proto))
+        s.bind((dev, proto))
+    node.socks.append(s)
+    return s
+
+
+def recv_within(s, timeout):
+    r, _, _ = select.select([s], [], [], timeout)
+    return s.recv(65535) if r else None
+
+
+def vector_rx_pair(v):
+    """km-a: ovpn P2P whose peer (id v.peerId) decrypts with the vector's key; km-b: plain UDP."""
+    cleanup()
+    a, b = Node("km-a"), Node("km-b")
+    veth(a, b, "km-va", "km-vb", "10.77.0.1", "10.77.0.2", "fd77::1", "fd77::2")
+    a.ovpn()
+    sa = a.udp("10.77.0.1", 1194)
+    a.genl.peer_new(a.ifindex, v["peerId"], sa, ("10.77.0.2", 5000))
+    key = bytes.fromhex(v["key"])
+    tail = bytes.fromhex(v["nonceTail"])
+    a.genl.key_new(a.ifindex, v["peerId"], 0, v["keyId"], v["cipher"], key, tail, key, tail)
+    sh("ip -n km-a link set km-tun up")
+    return a, b
+
+
+def t_vectors_rx():
+    vectors = [v for v in load_vectors() if v["packetId"] >= 1]
+    expect(vectors, "no vectors")
+    done = 0
+    for v in vectors:
+        a, b = vector_rx_pair(v)
+        cap = pkt_socket(a, "km-tun")
+        mc = a.mcast()
+        pkt = bytes.fromhex(v["packet"])
+        plain = bytes.fromhex(v["plaintext"])
+        keepalive = plain == bytes.fromhex("2a187bf3641eb4cb07ed2d0a981fc748")
+        is_ip = plain[0] >> 4 in (4, 6)
+        # tampered tag from another port: dropped, and no float
+        bad = bytearray(pkt)
+        bad[10] ^= 1
+        b.udp("10.77.0.2", 5002).sendto(bytes(bad), ("10.77.0.1", 1194))
+        time.sleep(0.5)
+        rx0, _, _ = link_stats("km-a", "km-tun")
+        expect(rx0["dropped"] == 1, f"{v['name']}: tampered packet not counted as drop ({rx0})")
+        expect(a.genl.peer_get(a.ifindex, v["peerId"])[0]["REMOTE_PORT"] == (5000).to_bytes(2, "big"),
+               f"{v['name']}: tampered packet moved the peer")
+        sb = b.udp("10.77.0.2", 5001)
+        sb.sendto(pkt, ("10.77.0.1", 1194))
+        if keepalive:
+            time.sleep(1)
+            expect(recv_within(cap, 0.5) is None, f"{v['name']}: keepalive delivered to the device")
+            p = a.genl.peer_get(a.ifindex, v["peerId"])[0]
+            expect(uint(p["LINK_RX_PACKETS"]) == 1 and uint(p["VPN_RX_PACKETS"]) == 0,
+                   f"{v['name']}: keepalive counters {uint(p['LINK_RX_PACKETS'])}/{uint(p['VPN_RX_PACKETS'])}")
+        elif is_ip:
+            got = recv_within(cap, 5)
+            expect(got == plain, f"{v['name']}: delivered {got.hex() if got else None}")
+        else:
+            time.sleep(1)
+            expect(recv_within(cap, 0.3) is None, f"{v['name']}: non-IP plaintext delivered")
+        drops = 1 if (keepalive or is_ip) else 2
+        p = a.genl.peer_get(a.ifindex, v["peerId"])[0]
+        expect(p["REMOTE_PORT"] == (5001).to_bytes(2, "big"), f"{v['name']}: peer did not float to 5001")
+        fl = [x for x in mc.notifications(1) if x[0] == CMD["PEER_FLOAT_NTF"]]
+        expect(fl, f"{v['name']}: no PEER_FLOAT_NTF")
+        # replay of the same packet: dropped
+        sb.sendto(pkt, ("10.77.0.1", 1194))
+        time.sleep(0.7)
+        rx1, _, _ = link_stats("km-a", "km-tun")
+        expect(rx1["dropped"] == drops + 1, f"{v['name']}: replay not dropped ({rx1})")
+        expect(recv_within(cap, 0.3) is None, f"{v['name']}: replay delivered")
+        # not DATA_V2: left to the socket's owner
+        sb.sendto(b"\x38hello control", ("10.77.0.1", 1194))
+        data = recv_within(a.socks[0], 5)
+        expect(data == b"\x38hello control", "control packet not passed to userspace")
+        mc.close()
+        teardown(a, b)
+        done += 1
+    expect(done == len(vectors), "not all vectors checked")
+
+
+def t_vectors_tx():
+    checked = 0
+    for v in load_vectors():
+        plain = bytes.fromhex(v["plaintext"])
+        if v["packetId"] != 1 or plain[0] >> 4 not in (4, 6):
+            continue
+        cleanup()
+        a, b = Node("km-a"), Node("km-b")
+        veth(a, b, "km-va", "km-vb", "10.77.0.1", "10.77.0.2", "fd77::1", "fd77::2")
+        a.ovpn()
+        sa = a.udp("10.77.0.1", 1194)
+        sb = b.udp("10.77.0.2", 5000)
+        key = bytes.fromhex(v["key"])
+        tail = bytes.fromhex(v["nonceTail"])
+        rx_id = (v["peerId"] + 1) & 0xFFFFFF
+        a.genl.peer_new(a.ifindex, rx_id, sa, ("10.77.0.2", 5000), tx_id=v["peerId"])
+        a.genl.key_new(a.ifindex, rx_id, 0, v["keyId"], v["cipher"], key, tail, key, tail)
+        # nothing but the injected packet may use packet id 1
+        sh("ip netns exec km-a sysctl -qw net.ipv6.conf.km-tun.disable_ipv6=1")
+        sh("ip -n km-a link set km-tun up")
+        proto = 0x0800 if plain[0] >> 4 == 4 else 0x86DD
+        out = pkt_socket(a, "km-tun", proto)
+        out.sendto(plain, ("km-tun", proto))
+        got = recv_within(sb, 5)
+        expect(got == bytes.fromhex(v["packet"]),
+               f"{v['name']}: sent {got.hex() if got else None}")
+        teardown(a, b)
+        checked += 1
+    expect(checked > 0, "no vector with packet id 1 and an IP plaintext")
+
+
+def t_socket_close():
+    a, b = p2p_pair()
+    mc = a.mcast()
+    a.socks[0].close()
+    a.socks.pop(0)
+    got = del_ntf(mc, 5)
+    expect(got == (1, 4), f"PEER_DEL_NTF after close: {got}")
+    try:
+        a.genl.peer_get(a.ifindex, 1)
+        raise Check("peer still there after its socket was closed")
+    except NetlinkError as e:
+        expect(e.errno == 2, f"peer_get: {e}")
+    expect("NO-CARRIER" in sh("ip -n km-a link show km-tun").stdout, "carrier still on")
+    # the socket can be used again for a new peer once released
+    s = a.udp("10.77.0.1", 1194)
+    a.genl.peer_new(a.ifindex, 2, s, ("10.77.0.2", 1194))
+    mc.close()
+    teardown(a, b)
+
+
+def t_keepalive():
+    # both sides ping each other every second: nobody expires, pings are not delivered
+    a, b = p2p_pair(keepalive=(1, 10))
+    mc = a.mcast()
+    time.sleep(6)
+    expect(del_ntf(mc, 0.2) is None, "peer expired although keepalives flowed")
+    p = a.genl.peer_get(a.ifindex, 1)[0]
+    pings = uint(p["LINK_RX_PACKETS"]) - uint(p["VPN_RX_PACKETS"])
+    expect(pings >= 3, f"only {pings} keepalives received (consumed)")
+    # silence b: a's peer must expire
+    b.genl.peer_del(b.ifindex, 1)
+    got = del_ntf(mc, 16)
+    expect(got == (1, 2), f"PEER_DEL_NTF after silence: {got}")
+    mc.close()
+    teardown(a, b)
+
+
+def t_peer_del():
+    a, b = p2p_pair()
+    mc = a.mcast()
+    a.genl.peer_del(a.ifindex, 1)
+    expect(del_ntf(mc, 3) == (1, 1), "PEER_DEL_NTF reason USERSPACE missing")
+    # the UDP socket is plain again: DATA_V2 now reaches userspace
+    time.sleep(0.5)
+    b.socks[0].sendto(b"\x48\x00\x00\x01" + b"\0" * 40, ("10.77.0.1", 1194))
+    expect(recv_within(a.socks[0], 5) is not None, "detached socket does not deliver to userspace")
+    mc.close()
+    teardown(a, b)
+
+
+def t_rmmod_under_traffic():
+    a, b = p2p_pair()
+    flood = subprocess.Popen("ip netns exec km-a ping -f -w 6 10.78.0.2", shell=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    flood6 = subprocess.Popen("ip netns exec km-b ping -6 -f -w 6 fd78::1", shell=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.5)
+    r = sh("rmmod ovpn", check=False)
+    flood.wait()
+    flood6.wait()
+    rc = sh(f"insmod {REPO}/kmod/ovpn.ko", check=False)
+    for n in (a, b):
+        n.close()
+    expect(r.returncode == 0, f"rmmod failed: {r.stderr.strip()}")
+    expect(rc.returncode == 0, f"insmod again failed: {rc.stderr.strip()}")
+
+
+def t_netns_delete():
+    a, b = p2p_pair()
+    flood = subprocess.Popen("ip netns exec km-b ping -f -w 3 10.78.0.1", shell=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    a.close()  # last references to km-a: its sockets
+    sh("ip netns del km-a")
+    flood.wait()
+    b.close()
+
+
+def main():
+    if os.geteuid() != 0:
+        print("smoke.py: must run as root (in the VM: tests/kmod/run-vm.sh)", file=sys.stderr)
+        return 2
+    only = sys.argv[1:]
+    tests = [
+        ("kmod: link kinds, MTU, carrier", t_link_kinds),
+        ("kmod: genl policy and validation", t_policy),
+        ("kmod: P2P AES-256-GCM over IPv4", t_p2p("aes-gcm", False)),
+        ("kmod: P2P AES-128-GCM over IPv6, asymmetric ids", t_p2p("aes-gcm", True, 16, (10, 20))),
+        ("kmod: P2P ChaCha20-Poly1305 over IPv6", t_p2p("chacha20-poly1305", True)),
+        ("kmod: P2P ChaCha20-Poly1305 over IPv4", t_p2p("chacha20-poly1305", False)),
+        ("kmod: P2P new peer replaces old (TEARDOWN)", t_p2p_replace),
+        ("kmod: MP with 2 peers, v4+v6 sockets, routing, address checks", t_mp),
+        ("kmod: key swap", t_key_swap),
+        ("kmod: vectors decrypt, tamper+replay dropped, float", t_vectors_rx),
+        ("kmod: vectors encrypt (first packet of a fresh key)", t_vectors_tx),
+        ("kmod: peer del (USERSPACE), socket detached", t_peer_del),
+        ("kmod: socket close -> TRANSPORT_DISCONNECT", t_socket_close),
+        ("kmod: keepalive consumed, expiry -> EXPIRED", t_keepalive),
+        ("kmod: netns deleted under traffic", t_netns_delete),
+        ("kmod: rmmod under traffic", t_rmmod_under_traffic),
+    ]
+    for name, fn in tests:
+        if not only or any(o in name for o in only):
+            run(name, fn)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
