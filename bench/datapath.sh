@@ -97,6 +97,13 @@ make_pki() {
 	) >/dev/null 2>&1
 }
 
+# True once the tunnel is up or the daemon is gone (so that a failed start ends the wait).
+openvpn_up() {
+	grep -q 'Initialization Sequence Completed' "$WORK/ovpn-$1.log" && return 0
+	[[ -s $WORK/ovpn-$1.pid ]] && ! kill -0 "$(<"$WORK/ovpn-$1.pid")" 2>/dev/null && return 0
+	return 1
+}
+
 # Stock OpenVPN 2.6, userspace data path (--disable-dco), TLS p2p mode, one data cipher.
 setup_openvpn() {
 	local cipher=$1 d=$WORK/pki
@@ -110,11 +117,14 @@ setup_openvpn() {
 	ip netns exec $NA openvpn "${common[@]}" --tls-client --remote-cert-tls server \
 		--cert $d/client.crt --key $d/client.key --remote $UB 1194 --nobind \
 		--ifconfig $TA $TB --writepid "$WORK/ovpn-a.pid" --log "$WORK/ovpn-a.log" || return 1
-	if ! wait_for grep -q 'Initialization Sequence Completed' "$WORK/ovpn-a.log" ||
-		! wait_for grep -q 'Initialization Sequence Completed' "$WORK/ovpn-b.log"; then
-		echo "openvpn handshake did not complete: $(tail -n1 "$WORK/ovpn-a.log")"
-		return 1
-	fi
+	local side
+	for side in a b; do
+		wait_for openvpn_up $side
+		if ! grep -q 'Initialization Sequence Completed' "$WORK/ovpn-$side.log"; then
+			echo "openvpn ($side) did not come up: $(grep -m1 -iE 'error|fatal|cannot' "$WORK/ovpn-$side.log" || tail -n1 "$WORK/ovpn-$side.log")"
+			return 1
+		fi
+	done
 	grep -q "Data Channel: cipher '$cipher'" "$WORK/ovpn-a.log" ||
 		{ echo "openvpn did not negotiate $cipher"; return 1; }
 	TARGET=$TB
@@ -190,6 +200,7 @@ meta() {
 		echo "kernel=$(uname -r)"
 		echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 		echo "cpus=$(nproc)"
+		echo "clk_tck=$(getconf CLK_TCK)"
 		echo "in_vm=${KOVPN_IN_VM:-0}"
 		echo "iperf3=$(iperf3 --version 2>/dev/null | awk 'NR==1 {print $2}')"
 		echo "openvpn=$(openvpn --version 2>/dev/null | awk 'NR==1 {print $2}')"
@@ -229,7 +240,7 @@ for path in "$@"; do
 	why=$(grep -m1 -E "Error|error:|failed|not " "$out/setup.log" || tail -n1 "$out/setup.log")
 	if ((rc != 0)); then
 		echo "n/a: setup failed: $(echo "$why" | tail -n1 | cut -c1-200)" > "$out/status"
-		log "$path: $(<"$out/status")"
+		log "$path: $(<"$out/status") ($(( $(date +%s) - t0 )) s)"
 		continue
 	fi
 	log "$path: measuring through $TARGET"

@@ -121,6 +121,8 @@ ln -sf /proc/self/fd /host/dev/fd
 ln -sf /proc/self/fd/0 /host/dev/stdin
 ln -sf /proc/self/fd/1 /host/dev/stdout
 ln -sf /proc/self/fd/2 /host/dev/stderr
+# No udev either: the TUN node (opening it autoloads the tun module).
+mkdir -p /host/dev/net; [ -e /host/dev/net/tun ] || mknod -m 666 /host/dev/net/tun c 10 200
 mkdir -p /host/dev/pts /host/dev/shm 2>/dev/null
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
