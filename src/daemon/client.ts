@@ -69,7 +69,8 @@ export class ClientTunnel {
       role: 'client', tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
       events: {
         transmit: (p) => socket.send(p, remote),
-        ...deviceKeyOps(device, () => this.peerId, async () => this.setUp(session, session.pushed!)),
+        ...deviceKeyOps(device, () => this.peerId, async () => this.setUp(session, session.pushed!),
+          (keyId) => this.events.emit({ type: 'rekey', peerId: this.peerId, name: this.peerName, keyId, cipher: session.cipher })),
         onPushReply: (o) => { this.peerId = o.peerId ?? 0; },
         onEnd: (reason) => void this.onSessionEnd(session, reason),
         log: (l, m) => this.log.log(l, m),

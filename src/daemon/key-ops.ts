@@ -6,6 +6,7 @@ export function deviceKeyOps(
   device: Device,
   peerId: () => number,
   beforeFirstKey: (key: NewDataKey) => Promise<void>,
+  onSwapped: (keyId: number) => void = () => undefined,
 ): Pick<SessionEvents, 'onDataKey' | 'onSwapKeys' | 'onRetireKey'> {
   return {
     async onDataKey(k) {
@@ -15,8 +16,9 @@ export function deviceKeyOps(
         encrypt: k.keys.encrypt, decrypt: k.keys.decrypt,
       });
     },
-    async onSwapKeys() {
+    async onSwapKeys(keyId) {
       await device.swapKeys(peerId());
+      onSwapped(keyId);
     },
     async onRetireKey() {
       await device.delKey(peerId(), 'secondary');

@@ -92,7 +92,7 @@ export class ServerTunnel {
           const cert = session.current?.peerCertificate();
           client.name = cert ? commonName(cert) : undefined;
           this.events.emit({ type: 'peer-up', peerId, name: client.name, remote: `${from.address}:${from.port}`, vpnIpv4: address, cipher: session.cipher });
-        }),
+        }, (keyId) => this.events.emit({ type: 'rekey', peerId, name: client.name, keyId, cipher: session.cipher })),
         pushOptions: () => ({
           ...this.basePush, routes: [...this.basePush.routes], protocolFlags: [...this.basePush.protocolFlags],
           topology: 'subnet', routeGateway: this.pool.serverAddress, ifconfig: { local: address, second: this.pool.netmask },

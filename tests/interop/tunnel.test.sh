@@ -7,54 +7,10 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
-export KOVPN_DATAPATH=userspace
-NS_S=dm-ts NS_C=dm-tc
-WORK=$(mktemp -d /tmp/dm-tunnel.XXXXXX)
-PIDS=()
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for ns in $NS_S $NS_C; do
-		for p in $(ip netns pids $ns 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
-	done
-	sleep 0.3
-	for ns in $NS_S $NS_C; do
-		for p in $(ip netns pids $ns 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-		ip netns del $ns 2>/dev/null
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-ip netns del $NS_S 2>/dev/null; ip netns del $NS_C 2>/dev/null
-ip netns add $NS_S && ip netns add $NS_C &&
-ip link add dm-ts0 netns $NS_S type veth peer name dm-tc0 netns $NS_C &&
-ip -n $NS_S addr add 10.77.3.1/24 dev dm-ts0 && ip -n $NS_S link set dm-ts0 up && ip -n $NS_S link set lo up &&
-ip -n $NS_C addr add 10.77.3.2/24 dev dm-tc0 && ip -n $NS_C link set dm-tc0 up && ip -n $NS_C link set lo up ||
-	{ fail "tunnel: namespaces" "could not create $NS_S/$NS_C"; exit 1; }
-
-# --- PKI ---------------------------------------------------------------------------------
-pki() { openssl "$@" >/dev/null 2>&1; }
-cd "$WORK"
-pki ecparam -name prime256v1 -genkey -noout -out ca.key
-pki req -x509 -new -key ca.key -sha256 -days 30 -subj /CN=dm-ca -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out ca.crt
-for n in server client; do
-	eku=$([ $n = server ] && echo serverAuth || echo clientAuth)
-	printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=%s\n' $eku > $n.ext
-	pki ecparam -name prime256v1 -genkey -noout -out $n.key
-	pki req -new -key $n.key -subj /CN=dm-$n -out $n.csr
-	pki x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile $n.ext -out $n.crt
-done
-cd - >/dev/null
-[ -s "$WORK/client.crt" ] || { fail "tunnel: PKI" "openssl failed"; exit 1; }
-
-wait_log() { # file regex seconds
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-	return 1
-}
-
-stop_pid() { kill -TERM "$1" 2>/dev/null; local i; for ((i = 0; i < 50; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -KILL "$1" 2>/dev/null; }
+NS_S=dm-ts NS_C=dm-tc NET=10.77.3
+. tests/interop/lib/tunnel-lib.sh
+setup_netns || { fail "tunnel: namespaces" "could not create $NS_S/$NS_C"; exit 1; }
+setup_pki || { fail "tunnel: PKI" "openssl failed"; exit 1; }
 
 for cipher in AES-256-GCM CHACHA20-POLY1305; do
 	# --- 1. kovpn client -> openvpn server ------------------------------------------------

@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# Shared setup of the tunnel tests: two namespaces joined by a veth, a P-256 PKI made with
+# openssl, helpers to wait for log lines and to stop what the test started (by pid).
+# Set NS_S, NS_C, NET (e.g. 10.77.3) before sourcing; the server side is $NET.1.
+export KOVPN_DATAPATH=userspace
+WORK=$(mktemp -d /tmp/dm-tunnel.XXXXXX)
+PIDS=()
+
+cleanup() {
+	local p ns
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	# Whatever still runs in our namespaces (e.g. a userspace engine) was started by this test.
+	for ns in $NS_S $NS_C; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
+	done
+	sleep 0.3
+	for ns in $NS_S $NS_C; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+setup_netns() {
+	ip netns del "$NS_S" 2>/dev/null; ip netns del "$NS_C" 2>/dev/null
+	ip netns add "$NS_S" && ip netns add "$NS_C" &&
+	ip link add "$NS_S-0" netns "$NS_S" type veth peer name "$NS_C-0" netns "$NS_C" &&
+	ip -n "$NS_S" addr add "$NET.1/24" dev "$NS_S-0" && ip -n "$NS_S" link set "$NS_S-0" up && ip -n "$NS_S" link set lo up &&
+	ip -n "$NS_C" addr add "$NET.2/24" dev "$NS_C-0" && ip -n "$NS_C" link set "$NS_C-0" up && ip -n "$NS_C" link set lo up
+}
+
+setup_pki() {
+	local n eku
+	(
+		cd "$WORK" || exit 1
+		o() { openssl "$@" >/dev/null 2>&1; }
+		o ecparam -name prime256v1 -genkey -noout -out ca.key
+		o req -x509 -new -key ca.key -sha256 -days 30 -subj /CN=dm-ca -addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign,cRLSign -out ca.crt
+		for n in server client; do
+			eku=$([ $n = server ] && echo serverAuth || echo clientAuth)
+			printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=%s\n' $eku >$n.ext
+			o ecparam -name prime256v1 -genkey -noout -out $n.key
+			o req -new -key $n.key -subj /CN=dm-$n -out $n.csr
+			o x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 -extfile $n.ext -out $n.crt
+		done
+	)
+	[ -s "$WORK/client.crt" ]
+}
+
+wait_log() { # file regex seconds
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
+	local i
+	for ((i = 0; i < 50; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+}
