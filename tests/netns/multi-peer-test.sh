@@ -22,12 +22,12 @@ else
 fi
 COUNT_PINGS=50 COUNT_SIZE=100   # client 3 -> server: 50 echo requests of 128-byte IPv4 packets
 CLIENTS=(1 2 3 4 5)
-S=cl-mp-s IFS0=clmps0
+S=cl-mp-s-$$ IFS0=clmps0
 W=$NETNS_WORK
 keyA=$W/key-a keyB=$W/key-b keyC=$W/key-c
 keyfile "$keyA"; keyfile "$keyB"; keyfile "$keyC"
 
-ns_of() { echo "cl-mp-c$1"; }
+ns_of() { echo "cl-mp-c$1-$$"; }
 if_of() { echo "clmpc$1"; }
 vpn_of() { echo "10.211.0.$(($1 + 1))"; }
 name() { echo "netns[$PATH_LABEL]: mp $*"; }
@@ -139,7 +139,7 @@ ping_ok "$(name "LAN address behind client 1 reached through a route via its VPN
 
 # --- wrong key ------------------------------------------------------------------------
 rx0=$(sysfs_stat $S $IFS0 rx_packets) drop0=$(sysfs_stat $S $IFS0 rx_dropped)
-ip netns exec "$(ns_of 4)" ping -q -c 5 -i 0.2 -w $((5 + T_SETTLE)) 10.211.0.1 >"$W/ping-wrong" 2>&1
+ip netns exec "$(ns_of 4)" ping -q -c 5 -i 0.2 -W "$T_REPLY" 10.211.0.1 >"$W/ping-wrong" 2>&1
 sleep "$T_SETTLE"
 rx1=$(sysfs_stat $S $IFS0 rx_packets) drop1=$(sysfs_stat $S $IFS0 rx_dropped)
 read -r wtx wrx <<<"$(ping_summary "$W/ping-wrong")"
@@ -182,7 +182,7 @@ replay_check() {
 		>/dev/null 2>"$W/tcpdump.err" &
 	pid=$!
 	wait_for_line "$W/tcpdump.err" 'listening on' "$T_READY" || { kill "$pid" 2>/dev/null; WHY="tcpdump did not start: $(last_line "$W/tcpdump.err")"; return 1; }
-	ip netns exec "$(ns_of 3)" ping -q -c 1 -w "$T_PING" 10.211.0.1 >"$W/ping-orig" 2>&1 ||
+	ip netns exec "$(ns_of 3)" ping -q -c 1 -W "$T_REPLY" 10.211.0.1 >"$W/ping-orig" 2>&1 ||
 		{ kill "$pid" 2>/dev/null; WHY="the original packet was not answered: $(last_line "$W/ping-orig")"; return 1; }
 	local i
 	for ((i = 0; i < T_READY * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -207,7 +207,7 @@ replay_check() {
 if replay_check; then pass "$(name "replayed data packet is dropped")"; else fail "$(name "replayed data packet is dropped")" "$WHY"; fi
 
 # --- key rollover under a running ping flood (server <-> client 2) ----------------------
-ip netns exec $S ping -q -i "$ROLL_INTERVAL" -c "$ROLL_COUNT" -w $((T_PING * 3)) "$(vpn_of 2)" >"$W/ping-roll" 2>&1 &
+ip netns exec $S ping -q -i "$ROLL_INTERVAL" -c "$ROLL_COUNT" -W "$T_REPLY" "$(vpn_of 2)" >"$W/ping-roll" 2>&1 &
 roll_ping=$!
 sleep "$T_SETTLE"
 PAR_CMDS=("ip netns exec $S '$OVPN_CLI' new_key $IFS0 2 2 1 chachapoly 0 '$keyC'"
@@ -232,17 +232,18 @@ else
 	if [ -n "$tx" ] && [ "$tx" = "$ROLL_COUNT" ] && [ "$tx" = "$rx" ]; then pass "$roll_name"
 	else fail "$roll_name" "${tx:-?} sent, ${rx:-?} received: $(last_line "$W/ping-roll")"; fi
 fi
-if cli "$(ns_of 2)" get_key "$(if_of 2)" 2 1 --json >"$W/key.json" 2>&1 &&
+if cli "$(ns_of 2)" get_key "$(if_of 2)" 2 1 --json >"$W/key.json" 2>"$W/key.err" &&
 	[ "$(jq -r '"\(.keyId) \(.cipher) \(.slot)"' "$W/key.json")" = "1 chacha20-poly1305 primary" ]; then
 	pass "$(name "get_key shows the swapped-in key")"
 else
-	fail "$(name "get_key shows the swapped-in key")" "$(last_line "$W/key.json")"
+	fail "$(name "get_key shows the swapped-in key")" "$(last_line "$W/key.err") $(last_line "$W/key.json")"
 fi
 
 # --- notifications (listen_mcast --json) -------------------------------------------------
 # event_seen PEER REASON: a peer-deleted notification for PEER with REASON arrived.
 event_seen() {
-	jq -e --argjson p "$1" --arg r "$2" 'select(.type == "peer-deleted" and .peerId == $p and .reason == $r)' \
+	jq -Rne --argjson p "$1" --arg r "$2" \
+		'[inputs | fromjson? | select(.type == "peer-deleted" and .peerId == $p and .reason == $r)] | length > 0' \
 		"$W/mcast" >/dev/null 2>&1
 }
 wait_event() {
@@ -253,7 +254,7 @@ wait_event() {
 	done
 	return 1
 }
-events_text() { tr '\n' ' ' <"$W/mcast" | cut -c1-300; }
+events_text() { tr '\n' ' ' <"$W/mcast" | cut -c1-600; }
 
 # Client 4 goes silent (its socket closes); the server's keepalive timeout (3 s) expires it.
 stop_holder "$CLIENT_4"

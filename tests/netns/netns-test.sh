@@ -14,7 +14,7 @@ if [ "$SLOW" = 1 ]; then FLOOD=${KOVPN_FLOOD_COUNT:-100}; BIG=${KOVPN_BIG_COUNT:
 else FLOOD=${KOVPN_FLOOD_COUNT:-2000}; BIG=${KOVPN_BIG_COUNT:-300}; fi
 BIG_SIZE=3000   # ICMP payload bytes: larger than any tunnel MTU, so inner packets fragment
 
-A=cl-p2p-a B=cl-p2p-b
+A=cl-p2p-a-$$ B=cl-p2p-b-$$   # per run: concurrent runs never collide
 IFA=clp2pa0 IFB=clp2pb0         # distinct names: one control socket per device on the userspace path
 W=$NETNS_WORK
 key=$W/key
