@@ -26,11 +26,14 @@ import { checkVpnIpv4, checkVpnIpv6, ipv6Hash } from './addr.js';
 import { DatapathError, einval } from './errors.js';
 import { Peer } from './peer.js';
 import type { EngineSocket } from './socket.js';
+import type { RouteResolver } from './routes.js';
 import { isIP } from 'node:net';
 
 /** What a device needs from the engine that serves it. */
 export interface DeviceHost {
   readonly addon: NativeAddon;
+  /** Route lookups for MP devices (created on first use). */
+  routes(): RouteResolver;
   emit(event: DeviceEvent): void;
   /** See EngineOptions. */
   readonly firstTxPacketId?: number | undefined;
@@ -41,6 +44,16 @@ export type PeerSpec = Omit<PeerConfig, 'socket'>;
 
 /** TUN read rounds per readable event. */
 const TX_ROUNDS = 4;
+/** Packets held per destination while its route is being looked up, and in all. */
+const PENDING_PER_DST = 8;
+const PENDING_TOTAL = 256;
+/** Invalid 1-byte packet: writing it to the TUN device counts one rx_dropped there. */
+const DROP_MARK = Buffer.from([0]);
+
+interface NextHopEntry {
+  addr: Buffer;
+  peer: Peer | null;
+}
 
 function checkId(v: unknown, attr: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_PEER_ID) {
@@ -68,6 +81,15 @@ export class EngineDevice {
   private readonly dirty: EngineSocket[] = [];
   private readonly poller: Poller;
   private closed = false;
+  /** Next-hop peer per routed destination (null: no peer), valid until routes or peers change. */
+  private readonly hop4 = new Map<number, Peer | null>();
+  private readonly hop6 = new Map<number, NextHopEntry[]>();
+  private hopGeneration = 0;
+  private readonly pending = new Map<string, Buffer[]>();
+  private pendingCount = 0;
+  private stopRouteWatch: (() => void) | undefined;
+  /** Receive drops not yet reported on the TUN device's rx_dropped. */
+  private rxDropsToReport = 0;
 
   constructor(
     private readonly host: DeviceHost,
@@ -78,6 +100,7 @@ export class EngineDevice {
   ) {
     this.poller = new host.addon.Poller(fd);
     this.poller.start(this.onTunReadable);
+    if (mode === 'mp') this.stopRouteWatch = host.routes().onChange(() => this.forgetNextHops());
   }
 
   // ------------------------------------------------------------------ control operations
@@ -110,6 +133,7 @@ export class EngineDevice {
     this.peers.set(id, peer);
     if (this.mode === 'p2p') this.p2p = peer;
     this.index(peer);
+    this.forgetNextHops();
   }
 
   setPeer(spec: PeerSpec): void {
@@ -120,6 +144,7 @@ export class EngineDevice {
       this.applySpec(peer, spec, false);
     } finally {
       this.index(peer);
+      this.forgetNextHops();
     }
   }
 
@@ -251,6 +276,7 @@ export class EngineDevice {
     if (peer.socket.peers.size === 0 && peer.socket.device === this) peer.socket.device = undefined;
     peer.primary = undefined;
     peer.secondary = undefined;
+    this.forgetNextHops();
     this.host.emit({ type: 'peer-deleted', ifindex: this.ifindex, peerId: peer.id, reason });
   }
 
@@ -327,6 +353,8 @@ export class EngineDevice {
     if (this.closed) return;
     for (const id of [...this.peers.keys()]) this.delPeer(id, 'teardown');
     this.closed = true;
+    this.stopRouteWatch?.();
+    this.pending.clear();
     this.poller.close();
     this.host.addon.close(this.fd);
   }
@@ -350,6 +378,10 @@ export class EngineDevice {
         const len = batch.lens[i]!;
         const peer = this.route(buf, len);
         if (peer === undefined) {
+          if (this.mode !== 'mp' || !this.resolveLater(buf, len)) this.drops.noPeer++;
+          continue;
+        }
+        if (peer === null) {
           this.drops.noPeer++;
           continue;
         }
@@ -360,14 +392,85 @@ export class EngineDevice {
     }
   };
 
-  /** The peer an IP packet from the TUN device goes to. */
-  private route(buf: Buffer, len: number): Peer | undefined {
-    if (this.mode === 'p2p') return this.p2p;
-    if (len < 20) return undefined;
+  /**
+   * The peer an IP packet from the TUN device goes to: P2P the peer; MP the peer whose VPN
+   * address is the destination, else the cached next hop of the destination's route.
+   * null: known to have no peer; undefined: not known yet (route lookup needed).
+   */
+  private route(buf: Buffer, len: number): Peer | null | undefined {
+    if (this.mode === 'p2p') return this.p2p ?? null;
+    if (len < 20) return null;
     const version = buf[0]! >>> 4;
-    if (version === 4) return this.byVpn4.get(buf.readUInt32BE(16));
-    if (version === 6 && len >= 40) return this.peerByVpn6(buf, 24);
-    return undefined;
+    if (version === 4) {
+      const dst = buf.readUInt32BE(16);
+      return this.byVpn4.get(dst) ?? this.hop4.get(dst);
+    }
+    if (version === 6 && len >= 40) {
+      const p = this.peerByVpn6(buf, 24);
+      if (p !== undefined) return p;
+      const list = this.hop6.get(ipv6Hash(buf, 24));
+      if (list !== undefined) {
+        for (let i = 0; i < list.length; i++) {
+          if (list[i]!.addr.compare(buf, 24, 40) === 0) return list[i]!.peer;
+        }
+      }
+      return undefined;
+    }
+    return null;
+  }
+
+  private forgetNextHops(): void {
+    this.hop4.clear();
+    this.hop6.clear();
+    this.hopGeneration++;
+  }
+
+  /** Holds a packet whose destination's route is unknown and looks the route up. */
+  private resolveLater(buf: Buffer, len: number): boolean {
+    const v6 = buf[0]! >>> 4 === 6;
+    const dst = Buffer.from(buf.subarray(v6 ? 24 : 16, v6 ? 40 : 20));
+    const key = dst.toString('hex');
+    const held = this.pending.get(key);
+    if (held !== undefined) {
+      if (held.length >= PENDING_PER_DST || this.pendingCount >= PENDING_TOTAL) return false;
+      held.push(Buffer.from(buf.subarray(0, len)));
+      this.pendingCount++;
+      return true;
+    }
+    if (this.pendingCount >= PENDING_TOTAL) return false;
+    this.pending.set(key, [Buffer.from(buf.subarray(0, len))]);
+    this.pendingCount++;
+    const generation = this.hopGeneration;
+    void this.host
+      .routes()
+      .lookup(dst)
+      .then((hop) => {
+        const packets = this.pending.get(key) ?? [];
+        this.pending.delete(key);
+        this.pendingCount -= packets.length;
+        if (this.closed) return;
+        let peer: Peer | null = null;
+        if (hop !== undefined && hop.oif === this.ifindex && hop.gateway !== undefined) {
+          peer = (hop.gateway.length === 4 ? this.byVpn4.get(hop.gateway.readUInt32BE(0)) : this.peerByVpn6(hop.gateway, 0)) ?? null;
+        }
+        if (generation === this.hopGeneration) {
+          if (v6) {
+            const h = ipv6Hash(dst, 0);
+            const list = this.hop6.get(h);
+            if (list) list.push({ addr: dst, peer });
+            else this.hop6.set(h, [{ addr: dst, peer }]);
+          } else {
+            this.hop4.set(dst.readUInt32BE(0), peer);
+          }
+        }
+        const now = performance.now();
+        for (const p of packets) {
+          if (peer === null || peer.deleted) this.drops.noPeer++;
+          else this.transmit(peer, p, p.length, now, false);
+        }
+        this.flushSockets();
+      });
+    return true;
   }
 
   /** Encrypts one packet for `peer` into its socket's send batch. */
@@ -431,11 +534,13 @@ export class EngineDevice {
     }
     if (peer === undefined || peer.socket !== sock) {
       this.drops.noPeer++;
+      this.rxDropsToReport++;
       return;
     }
     const key = peer.keyForRx(buf[0]! & 7);
     if (key === undefined) {
       this.drops.noKey++;
+      this.rxDropsToReport++;
       return;
     }
     const out = this.tunOut;
@@ -446,6 +551,7 @@ export class EngineDevice {
     if (r < 0) {
       if (r === DecryptError.Replay) this.drops.replay++;
       else this.drops.decrypt++;
+      this.rxDropsToReport++;
       return;
     }
     // Authenticated and not a replay: the packet is the peer's.
@@ -457,6 +563,7 @@ export class EngineDevice {
     const v = r > 0 ? dst[0]! >>> 4 : 0;
     if ((v !== 4 || r < 20) && (v !== 6 || r < 40)) {
       this.drops.malformed++;
+      this.rxDropsToReport++;
       return;
     }
     peer.vpnRxPackets++;
@@ -473,6 +580,7 @@ export class EngineDevice {
 
   /** Writes the decrypted batch to the TUN device; what the device does not take is dropped. */
   flushTun(): void {
+    if (this.rxDropsToReport > 0) this.reportRxDrops();
     const out = this.tunOut;
     const count = out.count;
     out.count = 0;
@@ -496,4 +604,25 @@ export class EngineDevice {
     }
     if (done < count) this.drops.tunFull += count - done;
   }
+
+  /**
+   * Makes receive drops visible where the kernel path shows them, in the device's
+   * rx_dropped counter: the TUN driver counts every packet it refuses, and a 1-byte
+   * packet is always refused.
+   */
+  private reportRxDrops(): void {
+    const n = this.rxDropsToReport;
+    this.rxDropsToReport = 0;
+    if (this.closed) return;
+    for (let i = 0; i < n; i++) {
+      try {
+        this.host.addon.tunWriteBatch(this.fd, DROP_BATCH, DROP_LENS, 1);
+      } catch {
+        // refused, as intended
+      }
+    }
+  }
 }
+
+const DROP_BATCH = [DROP_MARK];
+const DROP_LENS = new Uint32Array([1]);

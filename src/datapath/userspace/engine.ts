@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { native, type NativeAddon } from '../../native.js';
 import type { DeviceEvent, DeviceMode, Endpoint } from '../types.js';
-import { EngineDevice } from './device.js';
+import { EngineDevice, type DeviceHost } from './device.js';
+import { RouteResolver } from './routes.js';
 import { DatapathError, einval, fromSystemError } from './errors.js';
 import { setLinkUp } from './rtnl.js';
 import { EngineSocket } from './socket.js';
@@ -42,13 +43,19 @@ export class Engine {
   private readonly listeners = new Set<EventListener>();
   private nextSocketId = 1;
   private readonly timer: NodeJS.Timeout;
-  private readonly host;
+  private readonly host: DeviceHost;
+  private routeResolver: RouteResolver | undefined;
 
   constructor(
     readonly addon: NativeAddon = native(),
     opts: EngineOptions = {},
   ) {
-    this.host = { addon, emit: (ev: DeviceEvent) => this.emit(ev), firstTxPacketId: opts.firstTxPacketId };
+    this.host = {
+      addon,
+      emit: (ev: DeviceEvent) => this.emit(ev),
+      routes: () => (this.routeResolver ??= new RouteResolver(addon)),
+      firstTxPacketId: opts.firstTxPacketId,
+    };
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
   }
@@ -145,5 +152,7 @@ export class Engine {
     clearInterval(this.timer);
     for (const name of [...this.devices.keys()]) this.deleteDevice(name);
     for (const id of [...this.sockets.keys()]) this.closeSocket(id);
+    this.routeResolver?.close();
+    this.routeResolver = undefined;
   }
 }

@@ -68,6 +68,21 @@ async function main(): Promise<void> {
         after.find((p) => p.id === id)!.vpnTxPackets - before.find((p) => p.id === id)!.vpnTxPackets;
       assert(delta(2) >= 6n, `peer 2 sent ${delta(2)} packets, expected >= 6`);
       assert(delta(1) >= 2n && delta(1) < 6n, `peer 1 sent ${delta(1)} packets: traffic for client 2 went to it?`);
+      // a LAN behind client 1, routed via its VPN address: the server picks the peer by the route's next hop
+      await must('ip', ['-n', clients[0]!.ns, 'addr', 'add', '10.212.0.1/32', 'dev', 'lo']);
+      await must('ip', ['-n', server.ns, 'route', 'add', '10.212.0.0/24', 'via', '10.78.0.2', 'dev', SIF]);
+      await must('ip', ['-n', clients[1]!.ns, 'addr', 'add', 'fd00:212::1/128', 'dev', 'lo']);
+      await must('ip', ['-n', server.ns, 'route', 'add', 'fd00:212::/64', 'via', 'fd00:78::3', 'dev', SIF]);
+      const lan4 = await ping(server.ns, '10.212.0.1', { count: 3 });
+      assert(lan4 === 3, `LAN behind client 1 via 10.78.0.2: ${lan4}/3`);
+      const lan6 = await ping(server.ns, 'fd00:212::1', { count: 3 });
+      assert(lan6 === 3, `IPv6 LAN behind client 2 via fd00:78::3: ${lan6}/3`);
+      // the route moves to client 2 (which lacks the address): the cached next hop must follow
+      await must('ip', ['-n', server.ns, 'route', 'replace', '10.212.0.0/24', 'via', '10.78.0.3', 'dev', SIF]);
+      const p2before = (await dev.getPeer(2)).vpnTxPackets;
+      await ping(server.ns, '10.212.0.1', { count: 2 });
+      const p2after = (await dev.getPeer(2)).vpnTxPackets;
+      assert(p2after - p2before >= 2n, `after the route change peer 2 sent ${p2after - p2before} packets`);
       // a VPN address nobody has is dropped (counted), not sent to some peer
       const drops0 = await (dev as unknown as { drops(): Promise<Record<string, number>> }).drops();
       assert((await ping(server.ns, '10.78.0.99', { count: 2 })) === 0, 'reply from a peer nobody configured');

@@ -5,7 +5,7 @@
  */
 import { failureCount, test } from '../../lib/results.js';
 import type { CipherAlg } from '../../../src/datapath/types.js';
-import { Lab, assert, keyFor, p2pTunnel, ping } from './lib.js';
+import { Lab, assert, keyFor, nsExec, p2pTunnel, ping } from './lib.js';
 
 const lab = new Lab('p');
 
@@ -92,6 +92,9 @@ async function main(): Promise<void> {
         assert(b.vpnRxPackets === 0n, `b delivered ${b.vpnRxPackets} packets`);
         const drops = await (t.devB as unknown as { drops(): Promise<Record<string, number>> }).drops();
         assert((drops.decrypt ?? 0) >= 3, `decrypt drops ${drops.decrypt}`);
+        // as on the kernel path, the device's rx_dropped shows them
+        const rxDropped = Number((await nsExec(lab.b.ns, ['cat', '/sys/class/net/us-tun0/statistics/rx_dropped'])).stdout);
+        assert(rxDropped >= drops.decrypt!, `rx_dropped ${rxDropped} < ${drops.decrypt} decrypt drops`);
       } finally {
         await cleanTunnel('us-tun0');
       }
