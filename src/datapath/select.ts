@@ -81,7 +81,7 @@ function runModprobe(module: string): Promise<void> {
         resolve();
         return;
       }
-      const why = stderr.toString().trim().split('\n').pop() || err.message;
+      const why = (stderr.toString().trim().split('\n').pop() || err.message).replace(/^modprobe: (FATAL|ERROR): /, '');
       reject(new Error(why));
     });
   });
@@ -89,7 +89,8 @@ function runModprobe(module: string): Promise<void> {
 
 async function familyResolves(): Promise<boolean> {
   const { kernelDatapathAvailable } = await import('./kernel.js');
-  return kernelDatapathAvailable();
+  // modprobe is ours to run (probeKernel), so that its failure can be reported.
+  return kernelDatapathAvailable({ modprobe: false });
 }
 
 const systemHooks: ProbeHooks = { familyResolves, modprobe: runModprobe };

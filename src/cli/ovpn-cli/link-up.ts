@@ -1,19 +1,18 @@
 /**
- * Brings a network device up (`ip link set dev <name> up`), in the caller's namespace.
- * new_iface does this on both data paths so the same scripts work on either.
+ * Brings a network device up over rtnetlink, in the caller's namespace. Both data paths
+ * already do so when they create a device; new_iface asserts it anyway, so that the same
+ * scripts work unchanged on either path (the selftests expect an up link).
  */
-import { execFile } from 'node:child_process';
-import { CliError } from '../common/errors.js';
+import { Rtnl } from '../../link/rtnl.js';
+import { CliError, errorText } from '../common/errors.js';
 
-export function setLinkUp(name: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('ip', ['link', 'set', 'dev', name, 'up'], { timeout: 60_000 }, (err, _out, stderr) => {
-      if (!err) {
-        resolve();
-        return;
-      }
-      const why = stderr.toString().trim().split('\n')[0] || err.message;
-      reject(new CliError(`cannot bring ${name} up: ${why}`));
-    });
-  });
+export async function setLinkUp(name: string): Promise<void> {
+  const rtnl = new Rtnl();
+  try {
+    await rtnl.setUp(name);
+  } catch (err) {
+    throw new CliError(`cannot bring ${name} up: ${errorText(err)}`);
+  } finally {
+    rtnl.close();
+  }
 }
