@@ -76,6 +76,9 @@ function checkKey(alg: AeadAlg, key: Uint8Array): void {
   }
 }
 
+/** Shared options object: no allocation per packet. */
+const TAG_OPTS = { authTagLength: TAG_SIZE } as const;
+
 /** Largest plaintext the noble implementation stages in its scratch buffer. */
 const NOBLE_MAX = 65536;
 
@@ -95,9 +98,9 @@ class NodeAead implements Aead {
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, ciphertextOut: Uint8Array, tagOut: Uint8Array): void {
     const c = this.gcm
-      ? createCipheriv(this.alg as 'aes-256-gcm', this.key, nonce, { authTagLength: TAG_SIZE })
-      : createCipheriv('chacha20-poly1305', this.key, nonce, { authTagLength: TAG_SIZE });
-    c.setAAD(aad, { plaintextLength: plaintext.length });
+      ? createCipheriv(this.alg as 'aes-256-gcm', this.key, nonce, TAG_OPTS)
+      : createCipheriv('chacha20-poly1305', this.key, nonce, TAG_OPTS);
+    c.setAAD(aad);
     const ct = c.update(plaintext);
     ciphertextOut.set(ct);
     const rest = c.final();
@@ -107,10 +110,10 @@ class NodeAead implements Aead {
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, plaintextOut: Uint8Array): boolean {
     const d = this.gcm
-      ? createDecipheriv(this.alg as 'aes-256-gcm', this.key, nonce, { authTagLength: TAG_SIZE })
-      : createDecipheriv('chacha20-poly1305', this.key, nonce, { authTagLength: TAG_SIZE });
+      ? createDecipheriv(this.alg as 'aes-256-gcm', this.key, nonce, TAG_OPTS)
+      : createDecipheriv('chacha20-poly1305', this.key, nonce, TAG_OPTS);
     d.setAuthTag(tag);
-    d.setAAD(aad, { plaintextLength: ciphertext.length });
+    d.setAAD(aad);
     const pt = d.update(ciphertext);
     try {
       d.final();
