@@ -52,6 +52,8 @@ export class NlWriter {
     return at;
   }
 
+  /** Writes an attribute header and returns its payload offset. Evaluate it before
+   *  `this.buf` when writing the payload: it may replace the buffer. */
   private header(type: number, payloadLen: number): number {
     const total = NLA_HDRLEN + payloadLen;
     this.reserve(align4(total));
@@ -69,27 +71,32 @@ export class NlWriter {
   }
 
   u8(type: number, value: number): this {
-    this.buf.writeUInt8(value, this.header(type, 1));
+    const at = this.header(type, 1);
+    this.buf.writeUInt8(value, at);
     return this;
   }
 
   u16(type: number, value: number): this {
-    this.buf.writeUInt16LE(value, this.header(type, 2));
+    const at = this.header(type, 2);
+    this.buf.writeUInt16LE(value, at);
     return this;
   }
 
   u32(type: number, value: number): this {
-    this.buf.writeUInt32LE(value, this.header(type, 4));
+    const at = this.header(type, 4);
+    this.buf.writeUInt32LE(value, at);
     return this;
   }
 
   s32(type: number, value: number): this {
-    this.buf.writeInt32LE(value, this.header(type, 4));
+    const at = this.header(type, 4);
+    this.buf.writeInt32LE(value, at);
     return this;
   }
 
   u64(type: number, value: bigint): this {
-    this.buf.writeBigUInt64LE(value, this.header(type, 8));
+    const at = this.header(type, 8);
+    this.buf.writeBigUInt64LE(value, at);
     return this;
   }
 
@@ -100,17 +107,20 @@ export class NlWriter {
   }
 
   be16(type: number, value: number): this {
-    this.buf.writeUInt16BE(value, this.header(type, 2));
+    const at = this.header(type, 2);
+    this.buf.writeUInt16BE(value, at);
     return this;
   }
 
   be32(type: number, value: number): this {
-    this.buf.writeUInt32BE(value, this.header(type, 4));
+    const at = this.header(type, 4);
+    this.buf.writeUInt32BE(value, at);
     return this;
   }
 
   binary(type: number, value: Uint8Array): this {
-    this.buf.set(value, this.header(type, value.length));
+    const at = this.header(type, value.length);
+    this.buf.set(value, at);
     return this;
   }
 
