@@ -9,7 +9,7 @@ pkgs=(build-essential python3 make g++ iproute2 iputils-ping kmod)
 case $what in
 host) pkgs+=(iperf3 openvpn tcpdump openssl) ;;
 vm|all|bench) pkgs+=(iperf3 openvpn tcpdump openssl qemu-system-x86 linux-image-amd64
-	linux-headers-amd64 busybox-static cpio sparse wireguard-tools) ;;
+	linux-headers-amd64 busybox-static cpio file sparse wireguard-tools) ;;
 *) echo "install-deps: unknown set '$what' (host, vm, bench or all)" >&2; exit 2 ;;
 esac
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
