@@ -1,7 +1,7 @@
 /**
  * Host tests of the userspace data path, P2P: two namespaces, an engine in each, a tunnel
  * over a veth pair, real pings through it. Run as root:
- *   node dist/tests/host/userspace/p2p.js     (results: $KOVPN_RESULTS, one line per test)
+ *   node dist/tests/host/userspace/p2p.test.js     (results: $KOVPN_RESULTS, one line per test)
  */
 import { failureCount, test } from '../../lib/results.js';
 import type { CipherAlg } from '../../../src/datapath/types.js';

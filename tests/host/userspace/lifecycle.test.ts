@@ -1,7 +1,7 @@
 /**
  * Host tests of the userspace data path: key swap under traffic, keepalive and expiry,
  * replayed packets, transport socket ownership, float, and the kernel-like validation.
- *   node dist/tests/host/userspace/lifecycle.js      (root; results to $KOVPN_RESULTS)
+ *   node dist/tests/host/userspace/lifecycle.test.js      (root; results to $KOVPN_RESULTS)
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';

@@ -5,7 +5,7 @@
  *  - engines of different namespaces coexist (same interface name in each);
  *  - packet-id exhaustion sends key-swap-needed once and stops using the key.
  * Steps that must run inside a namespace re-run this file there (`--step <name>`).
- *   node dist/tests/host/userspace/engine-process.js     (root; results to $KOVPN_RESULTS)
+ *   node dist/tests/host/userspace/engine-process.test.js     (root; results to $KOVPN_RESULTS)
  */
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * Host test of the userspace data path in MP (server) mode: one server namespace with an MP
  * device and one UDP socket, two client namespaces with a P2P device each; the server picks
  * the peer of every packet by its VPN destination address (IPv4 and IPv6).
- *   node dist/tests/host/userspace/mp.js     (root; results to $KOVPN_RESULTS)
+ *   node dist/tests/host/userspace/mp.test.js     (root; results to $KOVPN_RESULTS)
  */
 import { failureCount, test } from '../../lib/results.js';
 import { Node, assert, keyFor, makeNs, must, ping, run, veth } from './lib.js';
