@@ -18,6 +18,9 @@ export interface Pki {
   dir: string;
   ca: Pem;
   issue(name: string, usage: 'server' | 'client'): Pem;
+  /** Revokes a certificate this CA issued and returns the new CRL (PEM); `crlPath` holds it. */
+  revoke(pem: Pem): string;
+  crlPath: string;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -36,8 +39,23 @@ export function makePki(dir = mkdtempSync(join(tmpdir(), 'dm-pki-')), caName = '
     cert: readFileSync(join(dir, certPath), 'utf8'), key: readFileSync(join(dir, keyPath), 'utf8'),
     certPath: join(dir, certPath), keyPath: join(dir, keyPath),
   });
+  // A minimal `openssl ca` database, used only to produce CRLs.
+  const db = `${prefix}-index.txt`;
+  writeFileSync(join(dir, db), '');
+  const caConf = `${prefix}-ca.cnf`;
+  writeFileSync(join(dir, caConf), [
+    '[ca]', 'default_ca = dm', '[dm]', `database = ${join(dir, db)}`, `certificate = ${join(dir, caCrt)}`,
+    `private_key = ${join(dir, caKey)}`, 'default_md = sha256', 'default_crl_days = 30', '',
+  ].join('\n'));
+  const crlPath = join(dir, `${prefix}.crl`);
   return {
     dir,
+    crlPath,
+    revoke(pem) {
+      openssl(['ca', '-config', caConf, '-revoke', pem.certPath], dir);
+      openssl(['ca', '-config', caConf, '-gencrl', '-out', crlPath], dir);
+      return readFileSync(crlPath, 'utf8');
+    },
     ca: load(caCrt, caKey),
     issue(name, usage) {
       const key = `${prefix}-${name}.key`;

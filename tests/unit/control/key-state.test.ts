@@ -102,6 +102,23 @@ test('a certificate from another CA is refused by the server', async () => {
   s.state.close();
 });
 
+test('a revoked client certificate is refused by a server that has the CRL', async () => {
+  const revoked = pki.issue('revoked', 'client');
+  const crl = pki.revoke(revoked);
+  const withCrl: TlsCredentials = { context: { cert: server.cert, key: server.key, ca: pki.ca.cert, crl }, verifyPeer: (c) => checkRemoteCertTls(c, 'client') };
+  const bad = handshake(creds(revoked, pki.ca.cert), withCrl);
+  bad.c.done.catch(() => undefined);
+  const result = await bad.s.done.then(() => 'accepted', (e: Error) => e.message);
+  assert.match(result, /peer certificate refused: CERT_REVOKED/);
+  bad.c.state.close();
+  bad.s.state.close();
+  // Another client of the same CA still gets in with the CRL loaded.
+  const good = handshake(clientCreds, withCrl);
+  await Promise.all([good.c.done, good.s.done]);
+  good.c.state.close();
+  good.s.state.close();
+});
+
 test('remote-cert-tls: a client certificate presented as a server is refused by the client', async () => {
   const impostor = creds(pki.issue('impostor', 'client'), pki.ca.cert);
   const { c, s } = handshake(clientCreds, impostor);
