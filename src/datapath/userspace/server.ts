@@ -24,6 +24,8 @@ import type { PeerSpec } from './device.js';
 
 /** Largest request line accepted (keys and control packets are small). */
 const MAX_LINE = 1 << 20;
+/** Unread bytes queued to one client beyond which control packets are dropped. */
+const MAX_BACKLOG = 4 << 20;
 
 function str(v: unknown, what: string): string {
   if (typeof v !== 'string') throw einval(`${what}: expected a string`);
@@ -50,6 +52,8 @@ function slot(v: unknown): KeySlot {
 
 class Connection {
   readonly sockets = new Set<number>();
+  /** Control packets dropped because this client did not read fast enough. */
+  controlDropped = 0;
   private unsubscribe: (() => void) | undefined;
   private buffered = '';
 
@@ -84,6 +88,18 @@ class Connection {
 
   private send(msg: Response | Push): void {
     if (!this.stream.destroyed) this.stream.write(`${JSON.stringify(msg)}\n`);
+  }
+
+  /**
+   * Control packets are pushed only while the client keeps up: past MAX_BACKLOG unread
+   * bytes they are dropped (a flood of junk at a UDP port must not grow the engine).
+   */
+  private pushControl(sock: number, packet: Buffer, from: Endpoint): void {
+    if (this.stream.writableLength > MAX_BACKLOG) {
+      this.controlDropped++;
+      return;
+    }
+    this.send({ control: { sock, from, data: packet.toString('base64') } });
   }
 
   private async handleLine(line: string): Promise<void> {
@@ -142,7 +158,7 @@ class Connection {
       case 'openUdp': {
         const s = e.openSocket({ address: str(a.address, 'address'), port: int(a.port, 'port') });
         this.sockets.add(s.id);
-        s.onControl = (packet, from) => this.send({ control: { sock: s.id, from, data: packet.toString('base64') } });
+        s.onControl = (packet, from) => this.pushControl(s.id, packet, from);
         return { sock: s.id, local: s.local };
       }
       case 'closeUdp': {
