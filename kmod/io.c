@@ -91,7 +91,8 @@ void ovpn_decrypt_post(void *data, int ret)
 		goto drop;
 	}
 
-	/* authentic and fresh: the peer is alive and may have moved */
+	/* authentic and fresh: count it, the peer is alive and may have moved */
+	ovpn_peer_stat_add(&peer->stats.link.rx, skb->len);
 	WRITE_ONCE(peer->last_recv, jiffies);
 	ovpn_peer_endpoints_update(peer, skb);
 
@@ -158,8 +159,6 @@ void ovpn_recv(struct ovpn_peer *peer, struct sk_buff *skb)
 		ovpn_peer_put(peer);
 		return;
 	}
-
-	ovpn_peer_stat_add(&peer->stats.link.rx, skb->len);
 
 	cb = ovpn_skb_cb(skb);
 	cb->peer = peer;

@@ -212,12 +212,13 @@ def t_mp():
     sh("ip -n km-s addr add 10.79.0.1/24 dev km-tun")
     sh("ip -n km-s addr add fd79::1/64 dev km-tun nodad")
     sh("ip -n km-s link set km-tun up")
-    for c, pid, kid, cipher, laddr, raddr, vpn in ((c1, 11, 0, "aes-gcm", "10.80.1.2", "10.80.1.1", "10.79.0.2"),
-                                                  (c2, 12, 3, "chacha20-poly1305", "fd80:2::2", "fd80:2::1", "10.79.0.3")):
+    for c, pid, kid, cipher, laddr, raddr, vpn, keys in (
+            (c1, 11, 0, "aes-gcm", "10.80.1.2", "10.80.1.1", "10.79.0.2", (KEY_B, TAIL_B, KEY_A, TAIL_A)),
+            (c2, 12, 3, "chacha20-poly1305", "fd80:2::2", "fd80:2::1", "10.79.0.3", (KEY_A, TAIL_A, KEY_B, TAIL_B))):
         c.ovpn()
         sock = c.udp(laddr, 1194)
         c.genl.peer_new(c.ifindex, pid, sock, (raddr, 1194))
-        c.genl.key_new(c.ifindex, pid, 0, kid, cipher, KEY_B, TAIL_B, KEY_A, TAIL_A)
+        c.genl.key_new(c.ifindex, pid, 0, kid, cipher, *keys)
         sh(f"ip -n {c.ns} addr add {vpn}/24 dev km-tun")
         sh(f"ip -n {c.ns} link set km-tun up")
     sh("ip -n km-c2 addr add fd79::3/64 dev km-tun nodad")
@@ -370,8 +371,16 @@ def pkt_socket(node, dev, proto=0x0003):
 
 
 def recv_within(s, timeout):
-    r, _, _ = select.select([s], [], [], timeout)
-    return s.recv(65535) if r else None
+    """Next datagram within timeout (packet sockets: incoming packets only)."""
+    deadline = time.time() + timeout
+    while True:
+        r, _, _ = select.select([s], [], [], max(0, deadline - time.time()))
+        if not r:
+            return None
+        data, addr = s.recvfrom(65535)
+        if s.family == socket.AF_PACKET and addr[2] == socket.PACKET_OUTGOING:
+            continue
+        return data
 
 
 def vector_rx_pair(v):
@@ -385,6 +394,7 @@ def vector_rx_pair(v):
     key = bytes.fromhex(v["key"])
     tail = bytes.fromhex(v["nonceTail"])
     a.genl.key_new(a.ifindex, v["peerId"], 0, v["keyId"], v["cipher"], key, tail, key, tail)
+    sh("ip netns exec km-a sysctl -qw net.ipv6.conf.km-tun.disable_ipv6=1")
     sh("ip -n km-a link set km-tun up")
     return a, b
 
