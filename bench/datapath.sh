@@ -29,8 +29,15 @@ PIDS=()
 
 log() { echo "bench: $*" >&2; }
 
+KOVPN_UP=          # data path of the kovpn devices to delete at teardown
 teardown() {
-	local p
+	local p ns
+	if [[ -n $KOVPN_UP ]]; then
+		for ns in $NA $NB; do
+			KOVPN_DATAPATH=$KOVPN_UP timeout 60 ip netns exec $ns "$CLI" del_iface tun-qb >/dev/null 2>&1
+		done
+		KOVPN_UP=
+	fi
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	PIDS=()
@@ -141,6 +148,7 @@ setup_kovpn() {
 	fi
 	head -c 72 /dev/urandom | base64 -w0 > "$key"; echo >> "$key"
 	export KOVPN_DATAPATH=$datapath
+	KOVPN_UP=$datapath
 	for side in a b; do
 		ns=qb-$side
 		ip netns exec $ns "$CLI" new_iface tun-qb P2P >"$WORK/iface-$side.log" 2>&1 ||
