@@ -32,6 +32,15 @@ export interface AddressInfo {
   peer?: string;
 }
 
+export interface RouteInfo {
+  dst: string;
+  prefixLen: number;
+  table: number;
+  gateway?: string;
+  ifindex?: number;
+  metric?: number;
+}
+
 export interface LinkSpec {
   name: string;
   kind: string;
@@ -321,6 +330,35 @@ export class Rtnl {
       if (spec.metric !== undefined) w.u32(C.RTA_PRIORITY, spec.metric);
       if (table >= 256) w.u32(C.RTA_TABLE, table);
     });
+  }
+
+  /** Routes of one family (main table unless `table` is given). */
+  async listRoutes(family: 'ipv4' | 'ipv6', table = C.RT_TABLE_MAIN): Promise<RouteInfo[]> {
+    const rtm = Buffer.alloc(C.RTMSG_LEN);
+    rtm.writeUInt8(family === 'ipv4' ? AF_INET : AF_INET6, 0);
+    const replies = await this.request(C.RTM_GETROUTE, 0, rtm, `RTM_GETROUTE ${family} (dump)`, ROUTE_SCHEMA, undefined, true);
+    const routes: RouteInfo[] = [];
+    for (const m of replies) {
+      if (m.type !== C.RTM_NEWROUTE) continue;
+      const p = m.payload;
+      const attrs = new AttrSet(p.subarray(C.RTMSG_LEN), 'route');
+      const info: RouteInfo = {
+        dst: '',
+        prefixLen: p.readUInt8(1),
+        table: attrs.u32(C.RTA_TABLE) ?? p.readUInt8(4),
+      };
+      if (info.table !== table) continue;
+      const dst = attrs.binary(C.RTA_DST);
+      info.dst = dst ? formatIp(dst) : family === 'ipv4' ? '0.0.0.0' : '::';
+      const gw = attrs.binary(C.RTA_GATEWAY);
+      if (gw) info.gateway = formatIp(gw);
+      const oif = attrs.u32(C.RTA_OIF);
+      if (oif !== undefined) info.ifindex = oif;
+      const metric = attrs.u32(C.RTA_PRIORITY);
+      if (metric !== undefined) info.metric = metric;
+      routes.push(info);
+    }
+    return routes;
   }
 
   async addRoute(spec: RouteSpec): Promise<void> {
