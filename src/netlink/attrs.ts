@@ -24,6 +24,12 @@ export class NlWriter {
     return this.pos;
   }
 
+  /** Empties the writer, keeping its buffer for reuse. */
+  reset(): this {
+    this.pos = 0;
+    return this;
+  }
+
   private reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;

@@ -36,15 +36,26 @@ export function buildMessage(
   body?: (w: NlWriter) => void,
   sizeHint = 128,
 ): Buffer {
-  const w = new NlWriter(sizeHint);
-  w.skip(NLMSG_HDRLEN);
-  w.raw(fixed);
-  body?.(w);
-  w.patchU32(0, w.length);
-  w.patchU16(4, type);
-  w.patchU16(6, flags);
-  return w.finish();
+  // One scratch writer serves every call (the result is copied out exactly sized);
+  // a nested call, should a body ever build another message, gets its own.
+  const w = scratchBusy ? new NlWriter(sizeHint) : scratch.reset();
+  const owned = w === scratch;
+  if (owned) scratchBusy = true;
+  try {
+    w.skip(NLMSG_HDRLEN);
+    w.raw(fixed);
+    body?.(w);
+    w.patchU32(0, w.length);
+    w.patchU16(4, type);
+    w.patchU16(6, flags);
+    return w.finish();
+  } finally {
+    if (owned) scratchBusy = false;
+  }
 }
+
+const scratch = new NlWriter(4096);
+let scratchBusy = false;
 
 export function setSeq(msg: Buffer, seq: number): void {
   msg.writeUInt32LE(seq, 8);

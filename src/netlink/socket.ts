@@ -231,8 +231,8 @@ export class NetlinkSocket {
         return;
       }
       if (n < 0) break;
-      // One copy per datagram: replies outlive the receive buffer.
-      for (const m of splitMessages(Buffer.from(this.recvBuf.subarray(0, n)))) this.dispatch(m);
+      // Messages are views of the receive buffer: dispatch copies what it keeps.
+      for (const m of splitMessages(this.recvBuf, n)) this.dispatch(m);
       if (this.closed) return;
     }
     this.flush();
@@ -241,8 +241,9 @@ export class NetlinkSocket {
   private dispatch(m: NetlinkMessage): void {
     const p = m.seq !== 0 ? this.inFlight.get(m.seq) : undefined;
     if (!p) {
-      if (m.type !== NLMSG_ERROR && m.type !== NLMSG_DONE && m.type !== NLMSG_NOOP) {
-        for (const h of this.notificationHandlers) h(m);
+      if (m.type !== NLMSG_ERROR && m.type !== NLMSG_DONE && m.type !== NLMSG_NOOP && this.notificationHandlers.size > 0) {
+        const copy = { ...m, payload: Buffer.from(m.payload) };
+        for (const h of this.notificationHandlers) h(copy);
       }
       return;
     }
@@ -258,7 +259,7 @@ export class NetlinkSocket {
         return;
       default:
         if (m.flags & NLM_F_DUMP_INTR) p.interrupted = true;
-        p.replies.push(m);
+        p.replies.push({ ...m, payload: Buffer.from(m.payload) });
     }
   }
 
