@@ -21,10 +21,14 @@ export interface ClientPeerInfoOptions {
   ciphers: readonly DataCipher[];
   /** Announce TLS keying-material export (default true); false forces the OpenVPN PRF. */
   keyExport?: boolean;
+  /** Peer-to-peer mode: also announce NCP_P2P (cipher and peer id without push). */
+  p2p?: boolean;
 }
 
+/** Peer info of a client, or of either side in peer-to-peer mode. */
 export function clientPeerInfo(o: ClientPeerInfoOptions): string {
-  const proto = o.keyExport === false ? CLIENT_IV_PROTO & ~IvProto.TLS_KEY_EXPORT : CLIENT_IV_PROTO;
+  let proto = o.keyExport === false ? CLIENT_IV_PROTO & ~IvProto.TLS_KEY_EXPORT : CLIENT_IV_PROTO;
+  if (o.p2p) proto |= IvProto.NCP_P2P;
   return formatPeerInfo([
     ['IV_VER', '2.6.0'],
     ['IV_PLAT', 'linux'],

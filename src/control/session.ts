@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  DEFAULT_DATA_CIPHERS, cipherSpec, dataKeysFromBlock, negotiateCipher, parseCipherName,
+  DEFAULT_DATA_CIPHERS, cipherSpec, dataKeysFromBlock, negotiateCipher, parseCipherList, parseCipherName,
   type DataCipher, type DataKeys,
 } from './ciphers.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
@@ -20,6 +20,7 @@ import { PUSH_REPLY, PUSH_REQUEST, buildPushReply, emptyPushOptions, parsePushRe
 import type { CipherAlg } from '../datapath/types.js';
 
 export const HANDSHAKE_WINDOW_MS = 60_000;
+export const P2P_PEER_ID_LABEL = 'EXPORTER-OpenVPN-p2p-peerid';
 export const TRANSITION_WINDOW_MS = 60_000;
 export const PUSH_REQUEST_INTERVAL_MS = 5_000;
 /** How long close() waits for the peer to acknowledge EXIT. */
@@ -73,6 +74,12 @@ export interface SessionOptions {
   renegSeconds?: number;
   /** Client: announce TLS keying-material export (default true). */
   keyExport?: boolean;
+  /**
+   * Peer-to-peer TLS mode (no push): both sides send peer info; the cipher is the first of
+   * the TLS server's data-ciphers the client also lists, keys come from the TLS exporter and
+   * the data-channel peer id from EXPORTER-OpenVPN-p2p-peerid.
+   */
+  p2p?: boolean;
   /** Server, after a verified cookie: our session id and the client's, sequences at 1. */
   resumed?: { localSessionId: Buffer; remoteSessionId: Buffer };
   events: SessionEvents;
@@ -94,6 +101,8 @@ export class ControlSession {
   useEkm = false;
   peerSupportsExit = false;
   pushed: PushOptions | undefined;
+  /** P2P mode: the data-channel peer id both sides derived. */
+  p2pPeerId: number | undefined;
   readonly stats: SessionStats = { dropped: { foreignSession: 0, badAck: 0, unknownKey: 0 }, rekeys: 0 };
   /** The key state whose data key is primary. */
   current: KeyState | undefined;
@@ -134,8 +143,8 @@ export class ControlSession {
       localSessionId: this.localSessionId, remoteSessionId: this.remoteSessionId,
       clock: this.clock, transmit: (p) => this.opts.events.transmit(p), tls: this.opts.tls,
       localOptions: optionsString(this.role, cipher),
-      localPeerInfo: this.role === 'client'
-        ? clientPeerInfo({ ciphers: this.ciphers, keyExport: this.opts.keyExport !== false }) : '',
+      localPeerInfo: this.role === 'client' || this.opts.p2p
+        ? clientPeerInfo({ ciphers: this.ciphers, keyExport: this.opts.keyExport !== false, p2p: this.opts.p2p }) : '',
       events: {
         onKeyMethodDone: (s) => this.guard(() => this.onKeyMethodDone(s)),
         onControlMessage: (s, m) => this.guard(() => this.onControlMessage(s, m)),
@@ -202,6 +211,11 @@ export class ControlSession {
 
   private onKeyMethodDone(ks: KeyState): void {
     if (ks !== this.pending) return;
+    if (this.opts.p2p && !this.current) {
+      this.negotiateP2p(ks);
+      this.activate(ks);
+      return;
+    }
     if (this.role === 'server' && ks.keyId === 0 && !this.current) {
       const info = parsePeerInfo(ks.peerKm2!.peerInfo);
       this.cipher = negotiateCipher(this.ciphers, info);
@@ -217,6 +231,27 @@ export class ControlSession {
       return;
     }
     this.activate(ks);
+  }
+
+  /** NCP_P2P: cipher from the TLS server's preference, EKM keys, exporter-derived peer id. */
+  private negotiateP2p(ks: KeyState): void {
+    const info = parsePeerInfo(ks.peerKm2!.peerInfo);
+    const proto = Number(info.get('IV_PROTO') ?? 0);
+    if (!(proto & IvProto.NCP_P2P) || !(proto & IvProto.TLS_KEY_EXPORT) || this.opts.keyExport === false) {
+      throw new ControlError('negotiation', `${this.describe()}: peer (IV_PROTO=${proto}) lacks NCP_P2P or TLS key export, ` +
+        'which peer-to-peer mode needs (OpenVPN 2.6 or later)');
+    }
+    const theirs = parseCipherList(info.get('IV_CIPHERS') ?? '').known;
+    const [serverList, clientList] = this.role === 'server' ? [this.ciphers, theirs] : [theirs, this.ciphers];
+    const cipher = serverList.find((c) => clientList.includes(c));
+    if (!cipher) {
+      throw new ControlError('negotiation', `${this.describe()}: no common data cipher: ours ${this.ciphers.join(':')}, peer's ${theirs.join(':') || '(none)'}`);
+    }
+    this.cipher = cipher;
+    this.useEkm = true;
+    this.peerSupportsExit = (proto & IvProto.CC_EXIT_NOTIFY) !== 0;
+    this.p2pPeerId = ks.export(3, P2P_PEER_ID_LABEL).readUIntBE(0, 3);
+    this.log('info', `${this.describe()}: p2p peer ${info.get('IV_VER') ?? '?'}, cipher ${cipher}, peer id ${this.p2pPeerId}`);
   }
 
   private sendPushRequest(ks: KeyState): void {

@@ -23,6 +23,8 @@ export interface RawTunnelOptions {
   renegSeconds?: number;
   transitionWindowMs?: number;
   pushOptions?: () => PushOptions;
+  /** Peer-to-peer TLS mode: no push, no cookie server; `remote` is required for both roles. */
+  p2p?: boolean;
   log?: boolean;
 }
 
@@ -52,7 +54,7 @@ export class RawTunnel {
   async start(): Promise<void> {
     await new Promise<void>((res) => this.socket.bind(this.o.bind?.port ?? 0, this.o.bind?.address, res));
     this.socket.on('message', (msg, rinfo) => this.onDatagram(msg, { address: rinfo.address, port: rinfo.port }));
-    if (this.o.role === 'client') {
+    if (this.o.role === 'client' || this.o.p2p) {
       this.newSession();
       return;
     }
@@ -68,7 +70,7 @@ export class RawTunnel {
   private newSession(resumed?: { localSessionId: Buffer; remoteSessionId: Buffer }, detach?: () => void): ControlSession {
     this.session = new ControlSession({
       resumed,
-      role: this.o.role, tls: this.o.tls, ciphers: this.o.ciphers, keyExport: this.o.keyExport,
+      role: this.o.role, tls: this.o.tls, ciphers: this.o.ciphers, keyExport: this.o.keyExport, p2p: this.o.p2p,
       renegSeconds: this.o.renegSeconds ?? 0, transitionWindowMs: this.o.transitionWindowMs,
       events: {
         transmit: (p) => this.remote && this.socket.send(p, this.remote.port, this.remote.address),
@@ -76,6 +78,7 @@ export class RawTunnel {
           this.installed.push(k);
           this.keys.set(k.keyId, new DataKey({ keyId: k.keyId, cipher: k.alg as 'aes-gcm', encrypt: k.keys.encrypt, decrypt: k.keys.decrypt }));
           if (k.initial) this.txKeyId = k.keyId;
+          if (this.o.p2p && k.initial) this.peerId = this.session.p2pPeerId!;
           this.wake();
         },
         onSwapKeys: (id) => { this.txKeyId = id; this.swaps.push(id); this.wake(); },
