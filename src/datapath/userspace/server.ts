@@ -3,7 +3,7 @@
  * opened: when it closes, they are closed and their peers deleted (transport-disconnect).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'node:net';
 import type { DeviceMode, Endpoint, KeySlot } from '../types.js';
@@ -246,16 +246,21 @@ export class ControlServer {
 
   /** Listens on `path`; a stale socket file (no engine behind it) is replaced. */
   static async listen(engine: Engine, path: string, opts: ControlServerOptions = {}): Promise<ControlServer> {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const s = new ControlServer(engine, path, opts);
-    try {
-      await s.bind();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || (await isAlive(path))) {
-        throw new DatapathError('EADDRINUSE', `an engine already listens on ${path}`);
+    for (let attempt = 0; ; attempt++) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      try {
+        await s.bind();
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // ENOENT: a stopping engine removed the directory between mkdir and bind
+        if (code === 'ENOENT' && attempt < 3) continue;
+        if (code !== 'EADDRINUSE' || (await isAlive(path))) {
+          throw new DatapathError('EADDRINUSE', `an engine already listens on ${path}`);
+        }
+        unlinkSync(path);
       }
-      unlinkSync(path);
-      await s.bind();
     }
     chmodSync(path, 0o600);
     return s;
@@ -292,7 +297,12 @@ export class ControlServer {
         try {
           unlinkSync(this.path);
         } catch {
-          // already gone
+          // node removed it already
+        }
+        try {
+          rmdirSync(dirname(this.path)); // the namespace's directory, only if empty
+        } catch {
+          // still in use
         }
         resolve();
       });
