@@ -84,12 +84,23 @@ export interface NativeAddon {
 
 const require = createRequire(import.meta.url);
 
+const ADDON_PATH = '../../native/netlink/build/Release/kovpn_netlink.node';
+
 let cached: NativeAddon | undefined;
 
 /** Loads the addon built by node-gyp (native/netlink/build/Release/kovpn_netlink.node). */
 export function native(): NativeAddon {
   if (!cached) {
-    cached = require('../../native/netlink/build/Release/kovpn_netlink.node') as NativeAddon;
+    try {
+      cached = require(ADDON_PATH) as NativeAddon;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'MODULE_NOT_FOUND') throw err;
+      throw new Error(
+        'native addon native/netlink/build/Release/kovpn_netlink.node is not built: run `npx node-gyp rebuild --directory native/netlink`',
+        { cause: err },
+      );
+    }
   }
   return cached;
 }
