@@ -40,9 +40,6 @@ const IGNORED: Record<string, string> = {
   'client-to-client': 'routing between clients is done by the device',
   'tls-version-min': 'TLS 1.2 minimum is enforced',
   'float': 'peers may float after an authenticated packet',
-  'pull': 'implied by client',
-  'tls-client': 'implied by client',
-  'tls-server': 'implied by server',
 };
 
 /** Directives that would change security or transport in ways kovpn does not implement. */
@@ -110,7 +107,10 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
     }
   };
 
-  let mode: 'client' | 'server' | undefined;
+  let mode: 'client' | 'server' | 'p2p' | undefined;
+  let tlsRole: 'client' | 'server' | undefined;
+  let pull = false;
+  let ifconfig: { local: string; remote: string } | undefined;
   let dev: string | undefined;
   const remotes: Remote[] = [];
   let port = 1194;
@@ -146,7 +146,15 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         nargs(d, 1);
         if (d.args[0] === 'server') mode = 'server';
         else if (d.args[0] !== 'p2p') throw err(d, `mode '${d.args[0]}' is not server or p2p`);
-        else throw err(d, 'p2p mode is not supported yet; use client/server');
+        break;
+      case 'tls-client': case 'tls-server':
+        nargs(d, 0);
+        tlsRole = d.name === 'tls-client' ? 'client' : 'server';
+        break;
+      case 'pull': nargs(d, 0); pull = true; break;
+      case 'ifconfig':
+        nargs(d, 2);
+        ifconfig = { local: ipv4(d, d.args[0]!, 'local address'), remote: ipv4(d, d.args[1]!, 'remote address') };
         break;
       case 'server': {
         nargs(d, 2, 3);
@@ -242,20 +250,28 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   }
 
   const top = (msg: string) => new ConfigError(file, 0, msg);
-  if (!mode) throw top('neither `client` nor `server`/`mode server` is set');
+  if (!mode && tlsRole === 'client' && pull) mode = 'client';
+  if (!mode && tlsRole) mode = 'p2p';
+  if (!mode) throw top('neither `client`, `server`/`mode server` nor `tls-client`/`tls-server` (peer-to-peer) is set');
   if (!ca) throw top('no `ca` (CA certificate) given');
   if (!cert) throw top('no `cert` (own certificate) given');
   if (!key) throw top('no `key` (own private key) given');
   if (mode === 'client') {
     if (remotes.length === 0) throw top('client without any `remote`');
     for (const r of remotes) if (r.port === -1) r.port = rport ?? (portSet ? port : 1194);
+  } else if (mode === 'p2p') {
+    if (!tlsRole) throw top('peer-to-peer mode needs `tls-client` on one side and `tls-server` on the other');
+    if (!ifconfig) throw top('peer-to-peer mode needs `ifconfig <local> <remote>`');
+    if (remotes.length !== 1) throw top(`peer-to-peer mode needs exactly one \`remote\`, got ${remotes.length}`);
+    for (const r of remotes) if (r.port === -1) r.port = rport ?? port;
   } else if (!server) {
     throw top('server without `server <network> <netmask>`');
   }
   const cfg: KovpnConfig = {
     file, mode, dev: dev ?? 'tun0', proto: 'udp', remotes, port,
-    bind: bind ?? mode === 'server', ca, cert, key, dataCiphers, topology: 'subnet', push, renegSec, verb, ignored,
+    bind: bind ?? mode !== 'client', ca, cert, key, dataCiphers, topology: 'subnet', push, renegSec, verb, ignored,
   };
+  if (mode === 'p2p') cfg.p2p = { tlsRole: tlsRole!, ifconfig: ifconfig! };
   if (local) cfg.local = local;
   if (crl) cfg.crl = crl;
   if (keepalive) cfg.keepalive = keepalive;

@@ -20,7 +20,9 @@ export interface IgnoredDirective {
 
 export interface KovpnConfig {
   file: string;
-  mode: 'client' | 'server';
+  mode: 'client' | 'server' | 'p2p';
+  /** Peer-to-peer TLS mode: which TLS role this side takes and the point-to-point addresses. */
+  p2p?: { tlsRole: 'client' | 'server'; ifconfig: { local: string; remote: string } };
   dev: string;
   proto: 'udp';
   remotes: Remote[];

@@ -1,6 +1,7 @@
 /**
- * Client mode: one P2P device, one UDP socket, one session with the first reachable remote.
- * After PUSH_REPLY the device gets its address and routes, the peer and its primary key;
+ * Client and peer-to-peer modes: one P2P device, one UDP socket, one session with the first
+ * reachable remote. After PUSH_REPLY (client) or the key exchange (p2p: addresses from
+ * `ifconfig`) the device gets its address and routes, the peer and its primary key;
  * rekeys rotate keys in place; if the session ends other than by our stop, the peer is
  * removed and the client reconnects after a pause.
  */
@@ -15,7 +16,7 @@ import { tlsCredentials } from './credentials.js';
 import type { EventBus } from './events.js';
 import { deviceKeyOps } from './key-ops.js';
 import type { DaemonLog } from './log.js';
-import { addRoute, configureAddress } from './netconf.js';
+import { addRoute, configureAddress, configurePointToPoint } from './netconf.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
 
 export const RECONNECT_DELAY_MS = 5_000;
@@ -65,11 +66,13 @@ export class ClientTunnel {
     const remote = this.remote;
     this.log.log('info', `connecting to ${remote.address}:${remote.port} from ${socket.local.address}:${socket.local.port}`);
     const device = this.device!;
+    const p2p = this.cfg.p2p;
     const session: ControlSession = new ControlSession({
-      role: 'client', tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
+      role: p2p?.tlsRole ?? 'client', p2p: p2p !== undefined,
+      tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
       events: {
         transmit: (p) => socket.send(p, remote),
-        ...deviceKeyOps(device, () => this.peerId, async () => this.setUp(session, session.pushed!),
+        ...deviceKeyOps(device, () => this.peerId, async () => (p2p ? this.setUpP2p(session) : this.setUp(session, session.pushed!)),
           (keyId) => this.events.emit({ type: 'rekey', peerId: this.peerId, name: this.peerName, keyId, cipher: session.cipher })),
         onPushReply: (o) => { this.peerId = o.peerId ?? 0; },
         onEnd: (reason) => void this.onSessionEnd(session, reason),
@@ -108,6 +111,26 @@ export class ClientTunnel {
       vpnIpv4: o.ifconfig.local, cipher: session.cipher,
     });
     if (o.ignored.length > 0) this.log.log('info', `ignored pushed options: ${o.ignored.join(', ')}`);
+  }
+
+  /** First key in peer-to-peer mode: point-to-point address, peer with the derived id. */
+  private async setUpP2p(session: ControlSession): Promise<void> {
+    const dev = this.device!;
+    const { local, remote } = this.cfg.p2p!.ifconfig;
+    this.peerId = session.p2pPeerId!;
+    await configurePointToPoint(dev.name, local, remote);
+    await dev.newPeer({
+      id: this.peerId, socket: this.socket!, remote: this.remote!,
+      keepaliveInterval: this.cfg.keepalive?.interval ?? 0, keepaliveTimeout: this.cfg.keepalive?.timeout ?? 0,
+    });
+    this.peerUp = true;
+    this.keySince = Date.now();
+    const cert = session.current?.peerCertificate();
+    this.peerName = cert ? commonName(cert) : undefined;
+    this.events.emit({
+      type: 'peer-up', peerId: this.peerId, name: this.peerName, remote: `${this.remote!.address}:${this.remote!.port}`,
+      vpnIpv4: local, cipher: session.cipher,
+    });
   }
 
   private onDeviceEvent(e: DeviceEvent): void {
@@ -151,13 +174,13 @@ export class ClientTunnel {
       const info = await this.device.getPeer(this.peerId).catch(() => undefined);
       peers.push({
         peerId: this.peerId, name: this.peerName, remote: this.remote ? `${this.remote.address}:${this.remote.port}` : undefined,
-        vpnIpv4: s.pushed?.ifconfig?.local, cipher: s.cipher, keyId: s.current?.keyId,
+        vpnIpv4: s.pushed?.ifconfig?.local ?? this.cfg.p2p?.ifconfig.local, cipher: s.cipher, keyId: s.current?.keyId,
         keyAgeSeconds: s.current ? Math.round((s.clock.now() - s.current.createdAt) / 1000) : undefined,
         connectedSeconds: Math.round((Date.now() - this.keySince) / 1000),
         counters: info,
       });
     }
-    return { mode: 'client', device: this.cfg.dev, datapath: this.datapath.kind, state: s?.phase ?? 'connecting', peers };
+    return { mode: this.cfg.p2p ? 'p2p' : 'client', device: this.cfg.dev, datapath: this.datapath.kind, state: s?.phase ?? 'connecting', peers };
   }
 
   async stop(): Promise<void> {

@@ -23,7 +23,7 @@ export async function startDaemon(cfg: KovpnConfig, datapath: Datapath, log: Dae
   for (const i of cfg.ignored) log.log('info', `${cfg.file}:${i.line}: ignoring '${i.directive}': ${i.why}`);
   const events = new EventBus(cfg.dev);
   events.on((e) => log.log(e.type === 'error' ? 'warn' : 'info', `event ${JSON.stringify(e)}`));
-  const tunnel = cfg.mode === 'client' ? new ClientTunnel(cfg, datapath, events, log) : new ServerTunnel(cfg, datapath, events, log);
+  const tunnel = cfg.mode !== 'server' ? new ClientTunnel(cfg, datapath, events, log) : new ServerTunnel(cfg, datapath, events, log);
   await tunnel.start();
   const control = await ControlSocketServer.listen(controlSocketPath(cfg.dev), tunnel, events);
   if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);

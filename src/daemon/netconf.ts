@@ -36,3 +36,9 @@ export async function addRoute(dev: string, network: string, netmask: string, ga
   if (metric !== undefined) args.push('metric', String(metric));
   await ip(args);
 }
+
+/** Point-to-point addressing (`ifconfig local remote` of peer-to-peer mode) and link up. */
+export async function configurePointToPoint(dev: string, local: string, remote: string): Promise<void> {
+  await ip(['addr', 'replace', local, 'peer', remote, 'dev', dev]);
+  await ip(['link', 'set', 'dev', dev, 'up']);
+}

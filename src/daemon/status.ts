@@ -14,7 +14,7 @@ export interface PeerStatus {
 }
 
 export interface TunnelStatus {
-  mode: 'client' | 'server';
+  mode: 'client' | 'server' | 'p2p';
   device: string;
   datapath: 'kernel' | 'userspace';
   state: string;

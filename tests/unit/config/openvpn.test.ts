@@ -67,6 +67,17 @@ test('a typical server .conf with files relative to the config', () => {
   assert.match(c.ignored[0]!.why, /ECDHE/);
 });
 
+test('peer-to-peer TLS mode: tls-client/tls-server with ifconfig and one remote', () => {
+  const c = parse(['dev tun', 'remote 10.0.0.2', 'port 1300', 'tls-server', 'ifconfig 10.9.0.1 10.9.0.2', 'keepalive 5 30',
+    'ca ca.crt', 'cert srv.crt', 'key srv.key'].join('\n'));
+  assert.is(c.mode, 'p2p');
+  assert.equal(c.p2p, { tlsRole: 'server', ifconfig: { local: '10.9.0.1', remote: '10.9.0.2' } });
+  assert.equal(c.remotes, [{ host: '10.0.0.2', port: 1300 }]);
+  assert.ok(c.bind);
+  assert.is(parse('tls-client\npull\nremote a\nca ca.crt\ncert srv.crt\nkey srv.key\n').mode, 'client', 'tls-client + pull = client');
+  assert.match(configError('tls-client\nremote a\nca ca.crt\ncert srv.crt\nkey srv.key\n').message, /needs `ifconfig <local> <remote>`/);
+});
+
 test('errors name the file, the line and the problem', () => {
   assert.is(configError('client\nremote a\nproto tcp\n').message,
     "/etc/kovpn/test.conf:3: proto: 'tcp' is not supported yet; use proto udp (TCP and IPv6 transport come later)");

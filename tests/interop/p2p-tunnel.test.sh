@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Peer-to-peer TLS tunnels with `kovpn up` (userspace path), namespaces dm-q*:
+#   1. kovpn tls-client <-> stock OpenVPN 2.6 tls-server, ChaCha20-Poly1305
+#   2. stock OpenVPN 2.6 tls-client <-> kovpn tls-server, AES-256-GCM
+#   3. kovpn <-> kovpn
+# Each: ping both ways through the tunnel.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/results.sh
+NS_S=dm-qs NS_C=dm-qc NET=10.77.8
+. tests/interop/lib/tunnel-lib.sh
+setup_netns || { fail "p2p tunnel: namespaces" "could not create"; exit 1; }
+setup_pki || { fail "p2p tunnel: PKI" "openssl failed"; exit 1; }
+
+kovpn_conf() { # role(client|server) local remote-ip cipher cert
+	cat <<-CONF
+	dev dmq0
+	proto udp
+	port 1194
+	remote $3
+	tls-$1
+	ifconfig $2 $([ "$2" = 10.214.8.1 ] && echo 10.214.8.2 || echo 10.214.8.1)
+	remote-cert-tls $([ "$1" = client ] && echo server || echo client)
+	data-ciphers $4
+	keepalive 2 20
+	ca $WORK/ca.crt
+	cert $WORK/$5.crt
+	key $WORK/$5.key
+	CONF
+}
+ovpn_p2p() { # ns role local remote-ip cipher cert log
+	ip netns exec "$1" openvpn --disable-dco --verb 4 --dev dmq0 --dev-type tun --proto udp4 --port 1194 --remote "$4" \
+		--tls-"$2" --ifconfig "$3" "$([ "$3" = 10.214.8.1 ] && echo 10.214.8.2 || echo 10.214.8.1)" \
+		--remote-cert-tls "$([ "$2" = client ] && echo server || echo client)" --data-ciphers "$5" --keepalive 2 20 --dh none \
+		--ca "$WORK/ca.crt" --cert "$WORK/$6.crt" --key "$WORK/$6.key" >"$WORK/$7" 2>&1 &
+	PIDS+=($!)
+}
+both_ping() { # name
+	check "$1: ping 10.214.8.1 -> 10.214.8.2" ip netns exec $NS_S ping -q -c 3 -i 0.3 -W 2 10.214.8.2
+	check "$1: ping 10.214.8.2 -> 10.214.8.1" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.8.1
+}
+
+# 1. kovpn tls-client (NS_C) <-> openvpn tls-server (NS_S)
+ovpn_p2p $NS_S server 10.214.8.1 $NET.2 CHACHA20-POLY1305:AES-256-GCM server o1.log; O=$!
+kovpn_conf client 10.214.8.2 $NET.1 AES-256-GCM:CHACHA20-POLY1305 client >"$WORK/k1.conf"
+ip netns exec $NS_C bin/kovpn up "$WORK/k1.conf" --log-level info >"$WORK/k1.log" 2>&1 & PIDS+=($!); K=$!
+if wait_log "$WORK/k1.log" '"type":"peer-up".*CHACHA20-POLY1305' 20 && wait_log "$WORK/o1.log" 'Initialization Sequence Completed' 10; then
+	pass "p2p kovpn tls-client<->openvpn tls-server: up with the server's cipher choice (CHACHA20-POLY1305)"
+	both_ping "p2p kovpn tls-client<->openvpn tls-server"
+else
+	fail "p2p kovpn tls-client<->openvpn tls-server: up" "$(tail -2 "$WORK/k1.log" | tr '\n' ' ')"
+fi
+stop_pid $K; stop_pid $O
+
+# 2. openvpn tls-client (NS_C) <-> kovpn tls-server (NS_S)
+kovpn_conf server 10.214.8.1 $NET.2 AES-256-GCM:CHACHA20-POLY1305 server >"$WORK/k2.conf"
+ip netns exec $NS_S bin/kovpn up "$WORK/k2.conf" --log-level info >"$WORK/k2.log" 2>&1 & PIDS+=($!); K=$!
+ovpn_p2p $NS_C client 10.214.8.2 $NET.1 CHACHA20-POLY1305:AES-256-GCM client o2.log; O=$!
+if wait_log "$WORK/k2.log" '"type":"peer-up".*AES-256-GCM' 20 && wait_log "$WORK/o2.log" 'Initialization Sequence Completed' 10; then
+	pass "p2p openvpn tls-client<->kovpn tls-server: up with our cipher choice (AES-256-GCM)"
+	both_ping "p2p openvpn tls-client<->kovpn tls-server"
+else
+	fail "p2p openvpn tls-client<->kovpn tls-server: up" "$(tail -2 "$WORK/k2.log" | tr '\n' ' ')"
+fi
+stop_pid $O; stop_pid $K
+
+# 3. kovpn <-> kovpn
+kovpn_conf server 10.214.8.1 $NET.2 CHACHA20-POLY1305 server >"$WORK/k3s.conf"
+kovpn_conf client 10.214.8.2 $NET.1 CHACHA20-POLY1305 client >"$WORK/k3c.conf"
+ip netns exec $NS_S bin/kovpn up "$WORK/k3s.conf" --log-level info >"$WORK/k3s.log" 2>&1 & PIDS+=($!); KS=$!
+ip netns exec $NS_C bin/kovpn up "$WORK/k3c.conf" --log-level info >"$WORK/k3c.log" 2>&1 & PIDS+=($!); KC=$!
+if wait_log "$WORK/k3s.log" '"type":"peer-up"' 20 && wait_log "$WORK/k3c.log" '"type":"peer-up"' 10; then
+	pass "p2p kovpn<->kovpn: up"
+	both_ping "p2p kovpn<->kovpn"
+else
+	fail "p2p kovpn<->kovpn: up" "$(tail -2 "$WORK/k3c.log" | tr '\n' ' ')"
+fi
+stop_pid $KC
+wait_log "$WORK/k3s.log" '"type":"peer-down".*EXIT' 10 && pass "p2p kovpn<->kovpn: EXIT on stop seen by the peer" || fail "p2p kovpn<->kovpn: EXIT" "no peer-down with EXIT"
+stop_pid $KS
+[ -n "${DM_DEBUG:-}" ] && tail -n 30 "$WORK"/*.log
+exit 0
