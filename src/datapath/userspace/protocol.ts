@@ -7,7 +7,7 @@
  * Only control operations and control-channel packets cross it, never data packets.
  * Bigints (counters) travel as decimal strings, key material as hex.
  */
-import type { CipherAlg, DeviceEvent, Endpoint, KeyConfig, KeySlot, PeerInfo, PeerConfig } from '../types.js';
+import type { CipherAlg, DeviceEvent, Endpoint, KeyConfig, KeyInfo, KeySlot, PeerInfo, PeerConfig } from '../types.js';
 import type { ErrnoName } from './errors.js';
 import type { DeviceDesc } from './engine.js';
 
@@ -55,7 +55,7 @@ export interface Ops {
   dumpPeers: { args: { dev: string }; result: WirePeerInfo[] };
   delPeer: { args: { dev: string; id: number }; result: null };
   newKey: { args: { dev: string; key: WireKeyConfig }; result: null };
-  getKey: { args: { dev: string; peerId: number; slot: KeySlot }; result: { peerId: number; slot: KeySlot; keyId: number; cipher: CipherAlg } };
+  getKey: { args: { dev: string; peerId: number; slot: KeySlot }; result: KeyInfo };
   swapKeys: { args: { dev: string; peerId: number }; result: null };
   delKey: { args: { dev: string; peerId: number; slot: KeySlot }; result: null };
   subscribe: { args: Record<string, never>; result: null };
