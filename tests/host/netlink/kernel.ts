@@ -13,6 +13,9 @@ import { KernelDatapath, KernelUdpSocket } from '../../../src/datapath/kernel.js
 import type { DeviceEvent, KeyConfig } from '../../../src/datapath/types.js';
 import { Rtnl } from '../../../src/link/rtnl.js';
 import { NetlinkError } from '../../../src/netlink/errors.js';
+import { GenlSocket, genlHeader } from '../../../src/netlink/genl.js';
+import { buildMessage } from '../../../src/netlink/message.js';
+import { CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, GENL_ID_CTRL } from '../../../src/netlink/constants.js';
 
 enterOwnNetns();
 
@@ -49,6 +52,10 @@ function key(peerId: number, slot: 'primary' | 'secondary', keyId: number, ciphe
     encrypt: { cipherKey: new Uint8Array(32).fill(1 + keyId), nonceTail: new Uint8Array(8).fill(2) },
     decrypt: { cipherKey: new Uint8Array(32).fill(3 + keyId), nonceTail: new Uint8Array(8).fill(4) },
   };
+}
+
+function buildLookup(): Buffer {
+  return buildMessage(GENL_ID_CTRL, 0, genlHeader(CTRL_CMD_GETFAMILY, 1), (w) => w.string(CTRL_ATTR_FAMILY_NAME, 'nlctrl'));
 }
 
 let dp: KernelDatapath;
@@ -171,6 +178,14 @@ await test(`netlink kernel: ${bulk} peers added through one pipelined socket`, a
   await Promise.all(jobs);
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
   const firstHalf = Number(halfAt - start) / 1e9;
+  // Baseline: the same number of nlctrl lookups (no driver work) through one socket.
+  const genl = new GenlSocket();
+  const baseStart = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: bulk }, () => genl.socket.request(
+    buildLookup(), { operation: 'CTRL_CMD_GETFAMILY', fixedLen: 4 })));
+  const baseSecs = Number(process.hrtime.bigint() - baseStart) / 1e9;
+  genl.close();
+  console.log(`# baseline: ${bulk} nlctrl lookups in ${baseSecs.toFixed(2)} s: ${Math.round(bulk / baseSecs)}/s`);
   console.log(`# ${bulk} PEER_NEW in ${secs.toFixed(2)} s: ${Math.round(bulk / secs)}/s (first half ${firstHalf.toFixed(2)} s, second ${(secs - firstHalf).toFixed(2)} s)`);
   const peers = await dev.dumpPeers();
   expect(peers.length === bulk, `dump has ${peers.length} peers`);
