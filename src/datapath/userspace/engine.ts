@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { native, type NativeAddon } from '../../native.js';
+import { DATA_V2_OVERHEAD } from '../../wire/index.js';
 import type { DeviceEvent, DeviceMode, Endpoint } from '../types.js';
 import { EngineDevice, type DeviceHost } from './device.js';
 import { RouteResolver } from './routes.js';
@@ -15,6 +16,11 @@ import { EngineSocket } from './socket.js';
 /** Kernel interface names: 1..15 bytes, no '/', ':' or whitespace, not '.' or '..'. */
 const IFNAME = /^[^\s/:]{1,15}$/;
 const TICK_MS = 250;
+/**
+ * Default MTU of a new device, the kernel module's: an inner packet plus the worst-case
+ * overhead (DATA_V2 header and tag 24, TCP header 20 > UDP 8, IPv6 header 40) fits 1500.
+ */
+export const DEFAULT_MTU = 1500 - (DATA_V2_OVERHEAD + 20 + 40);
 
 export interface DeviceDesc {
   name: string;
@@ -79,7 +85,7 @@ export class Engine {
     let dev: EngineDevice;
     try {
       const ifindex = ifindexOf(tun.name);
-      await setLinkUp(this.addon, ifindex, tun.name);
+      await setLinkUp(this.addon, ifindex, tun.name, DEFAULT_MTU);
       dev = new EngineDevice(this.host, tun.name, ifindex, mode, tun.fd);
     } catch (err) {
       this.addon.close(tun.fd);

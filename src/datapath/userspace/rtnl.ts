@@ -1,7 +1,7 @@
 /**
- * The one rtnetlink request the engine makes itself: setting its TUN device up
- * (RTM_NEWLINK, ifi_flags |= IFF_UP), so a created device is ready like a kernel one.
- * Addresses, routes and MTU are set by callers through src/link.
+ * The one rtnetlink request the engine makes itself: setting a new TUN device up with the
+ * ovpn default MTU (RTM_NEWLINK, ifi_flags |= IFF_UP, IFLA_MTU), so a created device is
+ * ready like a kernel one. Addresses and routes are set by callers through src/link.
  */
 import { endianness } from 'node:os';
 import type { NativeAddon } from '../../native.js';
@@ -13,6 +13,7 @@ const NLMSG_ERROR = 2;
 const NLM_F_REQUEST = 1;
 const NLM_F_ACK = 4;
 const IFF_UP = 1;
+const IFLA_MTU = 4;
 const LE = endianness() === 'LE';
 
 function u16(b: Buffer, v: number, o: number): void {
@@ -27,10 +28,10 @@ function s32(b: Buffer, o: number): number {
   return LE ? b.readInt32LE(o) : b.readInt32BE(o);
 }
 
-/** Sets the link `ifindex` up; resolves when the kernel acknowledged. */
-export function setLinkUp(addon: NativeAddon, ifindex: number, name: string, timeoutMs = 10_000): Promise<void> {
-  const msg = Buffer.alloc(32);
-  u32(msg, 32, 0); // nlmsg_len
+/** Sets the link `ifindex` up with `mtu`; resolves when the kernel acknowledged. */
+export function setLinkUp(addon: NativeAddon, ifindex: number, name: string, mtu: number, timeoutMs = 10_000): Promise<void> {
+  const msg = Buffer.alloc(40);
+  u32(msg, 40, 0); // nlmsg_len
   u16(msg, RTM_NEWLINK, 4);
   u16(msg, NLM_F_REQUEST | NLM_F_ACK, 6);
   u32(msg, 1, 8); // seq
@@ -40,6 +41,9 @@ export function setLinkUp(addon: NativeAddon, ifindex: number, name: string, tim
   u32(msg, ifindex, 20);
   u32(msg, IFF_UP, 24); // ifi_flags
   u32(msg, IFF_UP, 28); // ifi_change
+  u16(msg, 8, 32); // rta_len
+  u16(msg, IFLA_MTU, 34);
+  u32(msg, mtu, 36);
   let fd: number;
   try {
     fd = addon.netlinkOpen(NETLINK_ROUTE);

@@ -107,6 +107,7 @@ async function main(): Promise<void> {
       assert(created.ifindex > 0 && created.mode === 'p2p', `created ${JSON.stringify(created)}`);
       const link = await must('ip', ['-n', NS[0]!, '-o', 'link', 'show', IF]);
       assert(/[<,]UP[,>]/.test(link), `device is not up: ${link.trim()}`);
+      assert(/ mtu 1416 /.test(link), `default MTU is not the module's 1416: ${link.trim()}`);
       const opened = (await step(NS[0]!, 'open')) as { ifindex: number; peers: number };
       assert(opened.ifindex === created.ifindex && opened.peers === 0, `opened ${JSON.stringify(opened)}`);
       assert(existsSync(engineSocketPathForNetns(NS[0]!)), `no engine socket at ${engineSocketPathForNetns(NS[0]!)}`);
