@@ -107,8 +107,9 @@ export class ControlServer {
     }), from);
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((s) => s.close(true)));
+  /** Ends every session (EXIT, or RESTART so clients reconnect at once). */
+  async close(message: 'EXIT' | 'RESTART' = 'EXIT'): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => s.close(true, message)));
     this.sessions.clear();
   }
 }

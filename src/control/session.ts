@@ -370,15 +370,16 @@ export class ControlSession {
   }
 
   /**
-   * Ends the session. With `exit`, sends EXIT (when the peer understands it) and waits up
-   * to EXIT_ACK_WAIT_MS for its acknowledgement first.
+   * Ends the session. With `exit`, sends EXIT (or RESTART: "reconnect", for a server that
+   * restarts its sessions) when the peer understands it, and waits up to EXIT_ACK_WAIT_MS
+   * for its acknowledgement first.
    */
-  async close(exit = true): Promise<void> {
+  async close(exit = true, message: 'EXIT' | 'RESTART' = ControlMessage.EXIT): Promise<void> {
     if (this.phase === 'ended') return;
     const ks = this.current;
     if (exit && ks && ks.phase === 'active' && this.peerSupportsExit) {
       try {
-        ks.sendControlMessage(ControlMessage.EXIT);
+        ks.sendControlMessage(message);
         await new Promise<void>((resolve) => {
           const deadline = this.clock.now() + EXIT_ACK_WAIT_MS;
           const poll = () => (ks.channel.idle || this.clock.now() >= deadline || this.phase === 'ended'

@@ -30,6 +30,7 @@ export class ClientTunnel {
   private peerId = 0;
   private peerUp = false;
   private stopping = false;
+  private reconnectNow = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private keySince = 0;
@@ -159,7 +160,22 @@ export class ClientTunnel {
 
   private scheduleReconnect(): void {
     if (this.stopping) return;
-    this.reconnectTimer = setTimeout(() => void this.connect(), RECONNECT_DELAY_MS);
+    const delay = this.reconnectNow ? 0 : RECONNECT_DELAY_MS;
+    this.reconnectNow = false;
+    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+  }
+
+  /** New credentials (SIGUSR1) apply from the next connection. */
+  reloadCredentials(from: Pick<KovpnConfig, 'ca' | 'cert' | 'key' | 'crl'>): void {
+    Object.assign(this.cfg, { ca: from.ca, cert: from.cert, key: from.key, crl: from.crl });
+  }
+
+  /** SIGHUP: ends the session (EXIT) and reconnects at once with the current credentials. */
+  async restartSessions(): Promise<void> {
+    const s = this.session;
+    if (!s) return;
+    this.reconnectNow = true;
+    await s.close(true);
   }
 
   /** Rekeys now (operator request). */

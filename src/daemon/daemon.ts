@@ -5,6 +5,7 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Datapath } from '../datapath/types.js';
+import { loadOpenVpnConfig } from '../config/openvpn.js';
 import type { KovpnConfig } from '../config/types.js';
 import { ClientTunnel } from './client.js';
 import { ControlSocketServer, controlSocketPath } from './control-socket.js';
@@ -16,6 +17,12 @@ export interface RunningDaemon {
   readonly tunnel: ClientTunnel | ServerTunnel;
   readonly events: EventBus;
   readonly socketPath: string;
+  /**
+   * Rereads the configuration file's CA, certificate, key and CRL for new sessions (SIGUSR1);
+   * with `restart`, existing sessions are restarted with them too (SIGHUP). Other changes in
+   * the file need a restart of the daemon. A file that no longer parses keeps the old values.
+   */
+  reload(restart: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +37,20 @@ export async function startDaemon(cfg: KovpnConfig, datapath: Datapath, log: Dae
   let stopping: Promise<void> | undefined;
   return {
     tunnel, events, socketPath: control.path,
+    async reload(restart) {
+      try {
+        const fresh = loadOpenVpnConfig(cfg.file);
+        tunnel.reloadCredentials(fresh);
+        log.log('info', `reloaded CA, certificate, key${fresh.crl ? ' and CRL' : ''} from ${cfg.file} for new sessions`);
+      } catch (err) {
+        log.log('error', `reload failed, keeping the current credentials: ${(err as Error).message}`);
+        return;
+      }
+      if (restart) {
+        log.log('info', 'restarting every session');
+        await tunnel.restartSessions();
+      }
+    },
     stop() {
       stopping ??= (async () => {
         await tunnel.stop();

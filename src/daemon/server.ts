@@ -137,6 +137,16 @@ export class ServerTunnel {
     }
   }
 
+  /** New credentials (SIGUSR1) apply to sessions created from now on. */
+  reloadCredentials(from: Pick<KovpnConfig, 'ca' | 'cert' | 'key' | 'crl'>): void {
+    Object.assign(this.cfg, { ca: from.ca, cert: from.cert, key: from.key, crl: from.crl });
+  }
+
+  /** SIGHUP: every client is told to reconnect (RESTART) and its session ends. */
+  async restartSessions(): Promise<void> {
+    await Promise.all([...this.clients.keys()].map((s) => s.close(true, 'RESTART')));
+  }
+
   rekey(): void {
     for (const c of this.clients.values()) c.session.rekey('requested');
   }

@@ -9,7 +9,11 @@ import { KovpnCommand } from '../command.js';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'info', 'debug'];
 
-/** kovpn up <config>: runs the tunnel in the foreground until SIGTERM/SIGINT. */
+/**
+ * kovpn up <config>: runs the tunnel in the foreground until SIGTERM/SIGINT (EXIT to every
+ * peer, peers and keys removed). SIGUSR1 rereads CA, certificate, key and CRL for new
+ * sessions; SIGHUP does that and restarts the existing sessions.
+ */
 export class UpCommand extends KovpnCommand {
   static override paths = [['up']];
   static override usage = Command.Usage({
@@ -37,7 +41,13 @@ export class UpCommand extends KovpnCommand {
     }
     const datapath = await selectDatapath(choice, (line) => log.log('info', line));
     const daemon = await startDaemon(cfg, datapath, log, this.pidFile ?? cfg.writepid);
+    const onUsr1 = () => void daemon.reload(false);
+    const onHup = () => void daemon.reload(true);
+    process.on('SIGUSR1', onUsr1);
+    process.on('SIGHUP', onHup);
     const sig = await waitForTermination(['SIGTERM', 'SIGINT']);
+    process.off('SIGUSR1', onUsr1);
+    process.off('SIGHUP', onHup);
     log.log('info', `${sig}: closing every session`);
     await daemon.stop();
     await datapath.close();
