@@ -19,10 +19,13 @@ import { createRequire } from 'node:module';
 
 export interface Poller {
   /** Calls `onReadable` (from the event loop) whenever the fd is readable (level
-   *  triggered: read until it would block). If polling itself fails (e.g. the fd was
-   *  closed under the poller), the poller stops and `onReadable` gets that error once.
-   *  A started poller keeps itself alive; calling start again replaces the callback. */
-  start(onReadable: (err?: Error) => void): void;
+   *  triggered: read until it would block). If polling fails, the poller stops and
+   *  `onReadable` gets the error once: for a socket with a pending error (POLLERR) that
+   *  is the socket's error, read and cleared with SO_ERROR (e.g. ECONNREFUSED after a
+   *  TCP connect, ENOBUFS when a netlink socket overran); EBADF for a closed fd.
+   *  A started poller keeps itself alive; calling start again replaces the callback.
+   *  `mode` 'writable' polls for writability instead (e.g. a TCP connect completing). */
+  start(onReadable: (err?: Error) => void, mode?: 'readable' | 'writable'): void;
   stop(): void;
   /** Stops and releases the uv handle (the fd itself is not closed). Idempotent.
    *  Close the poller before closing its fd. */
@@ -70,6 +73,23 @@ export interface NativeAddon {
    *  were sent (0 if it would block). Throws only when entry 0 fails: send the rest with
    *  the arrays shifted (subarray) and, if that throws, drop the first remaining entry. */
   udpSendBatch(fd: number, bufs: Buffer[], lens: Uint32Array, addrs: Buffer, count: number): number;
+
+  // --- TCP (a connected TCP socket can be handed to the kernel as PEER_SOCKET)
+  /** socket(SOCK_STREAM) and a non-blocking connect() to the record; returns the fd at
+   *  once. Poll it 'writable', then sockError() tells whether the connection succeeded. */
+  tcpConnect(sockaddr: Buffer): number;
+  /** socket(SOCK_STREAM), SO_REUSEADDR (IPV6_V6ONLY on AF_INET6), bind, listen(backlog). */
+  tcpListen(sockaddr: Buffer, backlog: number): number;
+  /** accept4(); null when no connection is pending. */
+  tcpAccept(fd: number): { fd: number; peer: Buffer } | null;
+  /** getsockopt(SO_ERROR): 0, or the pending errno (e.g. ECONNREFUSED after a connect). */
+  sockError(fd: number): number;
+  /** getpeername() as a 28-byte record. */
+  peerName(fd: number): Buffer;
+  /** One read(): bytes read, 0 at end of stream, -1 when it would block. */
+  streamRead(fd: number, buf: Buffer): number;
+  /** One send() of buf[0..len) (MSG_NOSIGNAL): bytes written, -1 when it would block. */
+  streamWrite(fd: number, buf: Buffer, len: number): number;
 
   // --- TUN
   /** open /dev/net/tun, TUNSETIFF with IFF_TUN|IFF_NO_PI (name may be '' for tun%d);

@@ -8,6 +8,7 @@
         "src/errors.cc",
         "src/netlink.cc",
         "src/poller.cc",
+        "src/tcp.cc",
         "src/tun.cc",
         "src/udp.cc"
       ],

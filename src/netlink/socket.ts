@@ -215,6 +215,13 @@ export class NetlinkSocket {
 
   private onReadable(err?: Error): void {
     if (err) {
+      // The poller stopped. An overrun (ENOBUFS) is survivable: report it, poll again.
+      if (isSyscallError(err) && err.code === 'ENOBUFS') {
+        this.overrun();
+        this.polling = false;
+        this.updatePolling();
+        return;
+      }
       this.fatal(err);
       return;
     }

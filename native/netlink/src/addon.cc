@@ -27,6 +27,7 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   InitFd(env, exports);
   InitNetlink(env, exports);
   InitPoller(env, exports);
+  InitTcp(env, exports);
   InitTun(env, exports);
   InitUdp(env, exports);
   return exports;

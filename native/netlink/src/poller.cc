@@ -1,9 +1,11 @@
-// Poller: a uv_poll_t on the Node event loop that calls back when an fd is readable.
+// Poller: a uv_poll_t on the Node event loop that calls back when an fd is readable
+// (or, on request, writable).
 //
 // The uv handle outlives the JS object if needed: uv_close() is asynchronous, so the
 // handle is heap-allocated and freed by the close callback, and it only calls back
 // into JS while its owner is alive and started. A started Poller holds a strong
 // reference to itself, so dropping the last JS reference does not silently stop it.
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "args.h"
@@ -51,8 +53,15 @@ class Poller : public Napi::ObjectWrap<Poller> {
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!handle_) throw Napi::Error::New(env, "Poller.start(): poller of fd " + std::to_string(fd_) + " is closed");
-    callback_ = Napi::Persistent(FunctionArg(info, 0, "Poller.start", "onReadable"));
-    int rc = uv_poll_start(&handle_->poll, UV_READABLE, OnPoll);
+    callback_ = Napi::Persistent(FunctionArg(info, 0, "Poller.start", "onEvent"));
+    int events = UV_READABLE;
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      std::string mode = StringArg(info, 1, "Poller.start", "mode");
+      if (mode == "writable") events = UV_WRITABLE;
+      else if (mode != "readable")
+        ThrowType(env, "Poller.start(): argument 'mode' must be 'readable' or 'writable', got '" + mode + "'");
+    }
+    int rc = uv_poll_start(&handle_->poll, events, OnPoll);
     if (rc < 0) ThrowErrno(env, -rc, "uv_poll_start(fd " + std::to_string(fd_) + ")");
     if (!started_) {
       Ref();
@@ -97,9 +106,16 @@ class Poller : public Napi::ObjectWrap<Poller> {
     Napi::HandleScope scope(env);
     std::vector<napi_value> args;
     if (status < 0) {
-      // The fd failed (e.g. closed under the poller): stop, report once.
+      // Polling failed: stop, report once. libuv reports POLLERR as EBADF; for a socket
+      // the real cause is its pending error (ECONNREFUSED, ENOBUFS...), read and cleared.
       self->StopPolling();
-      args.push_back(ErrnoError(env, -status, "poll(fd " + std::to_string(self->fd_) + ")").Value());
+      int err = -status;
+      if (status == UV_EBADF) {
+        int so_error = 0;
+        socklen_t len = sizeof(so_error);
+        if (getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error != 0) err = so_error;
+      }
+      args.push_back(ErrnoError(env, err, "poll(fd " + std::to_string(self->fd_) + ")").Value());
     }
     try {
       self->callback_.MakeCallback(self->Value(), args);

@@ -448,6 +448,74 @@ await test('netlink kernel transport socket delivers control packets, not DATA_V
   }
 });
 
+/** Resolves once `fd` is readable or writable (one shot). */
+function ready(fd: number, mode: 'readable' | 'writable'): Promise<void> {
+  const poller = new addon.Poller(fd);
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      poller.close();
+      reject(new Error(`fd ${fd} not ${mode} within 3 s`));
+    }, 3000);
+    poller.start((err) => {
+      clearTimeout(timer);
+      poller.close();
+      if (err) reject(err);
+      else resolve();
+    }, mode);
+  });
+}
+
+await test('netlink tcp connect/listen/accept and a stream both ways', async () => {
+  const listener = addon.tcpListen(encodeSockaddr({ address: '127.0.0.1', port: 0 }), 16);
+  const fds: number[] = [listener];
+  try {
+    const where = addon.sockName(listener);
+    const client = addon.tcpConnect(where);
+    fds.push(client);
+    await ready(client, 'writable');
+    expect(addon.sockError(client) === 0, `connect: errno ${addon.sockError(client)}`);
+    await ready(listener, 'readable');
+    const conn = addon.tcpAccept(listener);
+    expect(conn !== null, 'no connection to accept');
+    fds.push(conn.fd);
+    const clientName = decodeSockaddr(addon.sockName(client));
+    expect(decodeSockaddr(conn.peer).port === clientName.port, 'accepted peer address');
+    expect(decodeSockaddr(addon.peerName(client)).port === decodeSockaddr(where).port, 'peer name');
+    expect(addon.tcpAccept(listener) === null, 'a second connection appeared');
+    // A length-prefixed packet, as OpenVPN frames them over TCP.
+    const packet = Buffer.from([0, 5, 0x38, 1, 2, 3, 4]);
+    expect(addon.streamWrite(client, packet, packet.length) === packet.length, 'short write');
+    await ready(conn.fd, 'readable');
+    const buf = Buffer.alloc(64);
+    const n = addon.streamRead(conn.fd, buf);
+    expect(n === packet.length && buf.subarray(0, n).equals(packet), `read ${n}`);
+    expect(addon.streamRead(conn.fd, buf) === -1, 'more data than sent');
+    addon.close(client);
+    fds.splice(fds.indexOf(client), 1);
+    await ready(conn.fd, 'readable');
+    expect(addon.streamRead(conn.fd, buf) === 0, 'end of stream not seen');
+  } finally {
+    for (const fd of fds) addon.close(fd);
+  }
+});
+
+await test('netlink tcp connect to a closed port reports ECONNREFUSED', async () => {
+  const probe = addon.tcpListen(encodeSockaddr({ address: '127.0.0.1', port: 0 }), 1);
+  const where = addon.sockName(probe);
+  addon.close(probe);
+  const client = addon.tcpConnect(where);
+  try {
+    // The poller reports the socket's pending error (and clears it).
+    const outcome = await ready(client, 'writable').then(
+      () => `writable, SO_ERROR ${addon.sockError(client)}`,
+      (e: Error) => (isSyscallError(e) ? e.code : e.message),
+    );
+    expect(outcome === 'ECONNREFUSED', `got ${outcome}, expected ECONNREFUSED`);
+  } finally {
+    addon.close(client);
+  }
+});
+
 await test('netlink poller close is idempotent and stops callbacks', async () => {
   const a = addon.udpOpen(encodeSockaddr({ address: '127.0.0.1', port: 0 }));
   try {
