@@ -25,6 +25,7 @@ export function spawnEngine(socketPath: string): Promise<void> {
   const log = openSync(logPath, 'a');
   const child = spawn(process.execPath, [ENGINE_MAIN, '--socket', socketPath], {
     detached: true,
+    cwd: '/', // hold no directory of the command that started it
     stdio: ['ignore', 'pipe', log],
   });
   closeSync(log);
