@@ -10,6 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { failureCount, fail, test } from '../../lib/results.js';
 import { enterOwnNetns } from './netns.js';
 import { KernelDatapath, KernelUdpSocket } from '../../../src/datapath/kernel.js';
+import { native } from '../../../src/native.js';
+import { encodeSockaddr } from '../../../src/util/sockaddr.js';
 import type { DeviceEvent, KeyConfig } from '../../../src/datapath/types.js';
 import { Rtnl } from '../../../src/link/rtnl.js';
 import { NetlinkError } from '../../../src/netlink/errors.js';
@@ -107,6 +109,24 @@ await test('netlink kernel: PEER_NEW / PEER_GET / dump / PEER_SET', async () => 
   expect(q.keepaliveInterval === 30 && q.keepaliveTimeout === 3600, `after set: ${q.keepaliveInterval}/${q.keepaliveTimeout}`);
   const all = await dev.dumpPeers();
   expect(all.length === 1 && all[0]!.id === 1, `dump: ${all.map((x) => x.id).join(',')}`);
+});
+
+await test('netlink kernel: control packets still reach userspace from a socket the kernel uses', async () => {
+  const addon = native();
+  const peerFd = addon.udpOpen(encodeSockaddr({ address: '127.0.0.1', port: 0 }));
+  try {
+    const got: Buffer[] = [];
+    sock.onControlPacket((packet) => got.push(packet));
+    const control = Buffer.concat([Buffer.from([0x20]), Buffer.alloc(20, 5)]); // P_CONTROL_V1, key 0
+    const data = Buffer.concat([Buffer.from([0x48, 0, 0, 1, 0, 0, 0, 1]), Buffer.alloc(40, 6)]); // DATA_V2 peer 1
+    const to = encodeSockaddr(sock.local);
+    addon.udpSendBatch(peerFd, [data, control, data], Uint32Array.of(data.length, control.length, data.length), Buffer.concat([to, to, to]), 3);
+    await until(() => (got.length > 0 ? true : undefined), 10000, 'control packet');
+    await sleep(500);
+    expect(got.length === 1 && got[0]!.equals(control), `userspace got ${got.length} packets: ${got.map((g) => g[0]).join(',')}`);
+  } finally {
+    addon.close(peerFd);
+  }
 });
 
 await test('netlink kernel: extack errors name the offending attribute', async () => {
