@@ -49,14 +49,17 @@ export interface NativeAddon {
   Poller: new (fd: number) => Poller;
 
   // --- netlink
-  /** socket(AF_NETLINK, SOCK_RAW, protocol), bound; NETLINK_EXT_ACK and NETLINK_CAP_ACK on. */
+  /** socket(AF_NETLINK, SOCK_RAW, protocol), bound (port id assigned by the kernel);
+   *  NETLINK_EXT_ACK and NETLINK_CAP_ACK on; 32 MiB receive / 4 MiB send buffers when
+   *  CAP_NET_ADMIN allows forcing them (else the system maximum). */
   netlinkOpen(protocol: number): number;
   netlinkPortId(fd: number): number;
   netlinkAddMembership(fd: number, group: number): void;
   /** sendto(fd, msg, {nl_family: AF_NETLINK, nl_pid: 0}) */
   netlinkSend(fd: number, msg: Buffer): void;
   /** One datagram into `buf`; returns its length, or -1 when it would block. Grows nothing:
-   *  a datagram larger than `buf` throws ENOBUFS-like error with code 'EMSGSIZE'. */
+   *  a datagram larger than `buf` is lost and throws code 'EMSGSIZE'. Code 'ENOBUFS' means
+   *  the kernel dropped messages for this socket (receive buffer overrun). */
   netlinkRecv(fd: number, buf: Buffer): number;
 
   // --- UDP
