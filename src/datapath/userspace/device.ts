@@ -47,6 +47,8 @@ const TX_ROUNDS = 4;
 /** Packets held per destination while its route is being looked up, and in all. */
 const PENDING_PER_DST = 8;
 const PENDING_TOTAL = 256;
+/** Cached next hops per device; past this the cache starts over (bounded memory). */
+const MAX_NEXT_HOPS = 65536;
 /** Invalid 1-byte packet: writing it to the TUN device counts one rx_dropped there. */
 const DROP_MARK = Buffer.from([0]);
 
@@ -85,6 +87,7 @@ export class EngineDevice {
   private readonly hop4 = new Map<number, Peer | null>();
   private readonly hop6 = new Map<number, NextHopEntry[]>();
   private hopGeneration = 0;
+  private hopCount = 0;
   private readonly pending = new Map<string, Buffer[]>();
   private pendingCount = 0;
   private stopRouteWatch: (() => void) | undefined;
@@ -422,6 +425,7 @@ export class EngineDevice {
   private forgetNextHops(): void {
     this.hop4.clear();
     this.hop6.clear();
+    this.hopCount = 0;
     this.hopGeneration++;
   }
 
@@ -454,6 +458,8 @@ export class EngineDevice {
           peer = (hop.gateway.length === 4 ? this.byVpn4.get(hop.gateway.readUInt32BE(0)) : this.peerByVpn6(hop.gateway, 0)) ?? null;
         }
         if (generation === this.hopGeneration) {
+          if (this.hopCount >= MAX_NEXT_HOPS) this.forgetNextHops();
+          this.hopCount++;
           if (v6) {
             const h = ipv6Hash(dst, 0);
             const list = this.hop6.get(h);
