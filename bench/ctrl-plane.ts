@@ -1,14 +1,15 @@
 /**
  * Control-plane benchmark of the kernel data path (run in the VM with the module loaded):
  * one long-running process adds peers to one MP device up to N (default 100,000) through
- * the library (Datapath/Device), installs a key on each, and measures
- *   - peers added per second (whole run, and over the last 10% to show scaling),
+ * the library (Datapath/Device), installs keys on the first K of them, and measures
+ *   - peers added per second: whole run, and per tenth of the run (min/median/max over
+ *     the ten blocks and the repeats, to show whether the rate holds as the table grows),
  *   - kernel memory per peer (Slab + Percpu from /proc/meminfo, and MemAvailable),
- *   - key installs per second and kernel memory per key,
+ *   - key installs per second (per block of K/10) and kernel memory per key,
  *   - peers removed per second when the device is deleted.
  * Repeats with a fresh device each time. Writes JSON for bench/report.ts.
  *
- *   node dist/bench/ctrl-plane.js OUT.json [peers=100000] [repeats=3] [window=16]
+ *   node dist/bench/ctrl-plane.js OUT.json [peers=100000] [repeats=3] [window=16] [keys=peers]
  *
  * `window` requests are kept in flight (the netlink socket is pipelined); 1 measures
  * strict request/response latency instead.
@@ -23,7 +24,7 @@ interface Figure {
   reason?: string;
 }
 
-const [outFile, peersArg, repeatsArg, windowArg] = process.argv.slice(2);
+const [outFile, peersArg, repeatsArg, windowArg, keysArg] = process.argv.slice(2);
 if (!outFile) {
   console.error('usage: node dist/bench/ctrl-plane.js OUT.json [peers] [repeats] [window]');
   process.exit(2);
@@ -31,6 +32,8 @@ if (!outFile) {
 const PEERS = Number(peersArg ?? 100_000);
 const REPEATS = Number(repeatsArg ?? 3);
 const WINDOW = Math.max(1, Number(windowArg ?? 16));
+const KEYS = Math.min(PEERS, Number(keysArg ?? PEERS));
+const BLOCKS = 10;
 const DEV = 'qb-mp0';
 const PORT = 11940;
 
@@ -83,17 +86,43 @@ async function pipelined(from: number, to: number, op: (i: number) => Promise<vo
 
 const figures: Record<string, Figure> = {
   peer_add_rate: { label: `peers added per second (0 → ${PEERS})`, unit: 'peers/s' },
-  peer_add_rate_tail: { label: `peers added per second (last 10%, ${Math.round(PEERS * 0.9)} → ${PEERS})`, unit: 'peers/s' },
+  peer_add_rate_blocks: { label: `peers added per second, per tenth of the run (${PEERS / BLOCKS} peers each)`, unit: 'peers/s' },
   peer_kernel_mem: { label: 'kernel memory per peer (Slab+Percpu delta)', unit: 'bytes' },
   peer_avail_mem: { label: 'MemAvailable drop per peer', unit: 'bytes' },
-  key_install_rate: { label: 'key installs per second (AES-256-GCM, primary slot)', unit: 'keys/s' },
+  key_install_rate: { label: `key installs per second (AES-256-GCM, primary slot, ${KEYS} keys, per tenth)`, unit: 'keys/s' },
   key_kernel_mem: { label: 'kernel memory per installed key', unit: 'bytes' },
   peer_delete_rate: { label: 'peers removed per second (device deleted)', unit: 'peers/s' },
 };
 
+const result: Record<string, unknown> = {
+  status: 'ok',
+  peers: PEERS,
+  repeats: REPEATS,
+  window: WINDOW,
+  keys: KEYS,
+  figures,
+  notes:
+    `${PEERS} peers on one MP device per repeat (${REPEATS} repeat${REPEATS > 1 ? 's' : ''}), keys on the first ${KEYS}, ` +
+    `${WINDOW} requests in flight, fresh device per repeat. Per-tenth figures: min/median/max over ` +
+    `the ten blocks of every repeat.`,
+};
+
+/** Written after every figure, so that a run stopped by its time limit keeps what it measured. */
+function save(): void {
+  writeFileSync(outFile!, `${JSON.stringify(result, null, 2)}\n`);
+}
+
 function record(key: string, value: number): void {
   (figures[key]!.values ??= []).push(value);
+  save();
 }
+
+let currentRep = 0;
+process.on('SIGTERM', () => {
+  result.notes = `${result.notes} Stopped by the time limit (SIGTERM) during repeat ${currentRep}.`;
+  save();
+  process.exit(0);
+});
 
 async function oneRun(dp: Datapath, rep: number): Promise<void> {
   await dp.deleteDevice(DEV).catch(() => undefined);
@@ -105,16 +134,18 @@ async function oneRun(dp: Datapath, rep: number): Promise<void> {
   const nonceTail = new Uint8Array(8).fill(9);
   try {
     const afterDev = kernelBytes();
-    const tailFrom = Math.round(PEERS * 0.9);
-    let tailStart = 0;
     const t0 = performance.now();
-    await pipelined(0, PEERS, async (i) => {
-      if (i === tailFrom) tailStart = performance.now();
-      await dev.newPeer({ id: i + 1, socket: sock, remote: remoteAddr(i), vpnIpv4: vpnAddr(i) });
-    });
+    for (let b = 0; b < BLOCKS; b++) {
+      const from = Math.round((PEERS * b) / BLOCKS);
+      const to = Math.round((PEERS * (b + 1)) / BLOCKS);
+      const b0 = performance.now();
+      await pipelined(from, to, (i) =>
+        dev.newPeer({ id: i + 1, socket: sock, remote: remoteAddr(i), vpnIpv4: vpnAddr(i) }),
+      );
+      record('peer_add_rate_blocks', (to - from) / ((performance.now() - b0) / 1000));
+    }
     const t1 = performance.now();
     record('peer_add_rate', PEERS / ((t1 - t0) / 1000));
-    record('peer_add_rate_tail', (PEERS - tailFrom) / ((t1 - tailStart) / 1000));
     await settle();
     const afterPeers = kernelBytes();
     record('peer_kernel_mem', (afterPeers.kernel - afterDev.kernel) / PEERS);
@@ -122,21 +153,27 @@ async function oneRun(dp: Datapath, rep: number): Promise<void> {
     console.error(`ctrl-plane: rep ${rep}: ${PEERS} peers in ${((t1 - t0) / 1000).toFixed(1)} s`);
 
     const k0 = performance.now();
-    await pipelined(0, PEERS, (i) =>
-      dev.newKey({
-        peerId: i + 1,
-        slot: 'primary',
-        keyId: 0,
-        cipher: 'aes-gcm',
-        encrypt: { cipherKey, nonceTail },
-        decrypt: { cipherKey, nonceTail },
-      }),
-    );
+    for (let b = 0; b < BLOCKS; b++) {
+      const from = Math.round((KEYS * b) / BLOCKS);
+      const to = Math.round((KEYS * (b + 1)) / BLOCKS);
+      if (to === from) continue;
+      const b0 = performance.now();
+      await pipelined(from, to, (i) =>
+        dev.newKey({
+          peerId: i + 1,
+          slot: 'primary',
+          keyId: 0,
+          cipher: 'aes-gcm',
+          encrypt: { cipherKey, nonceTail },
+          decrypt: { cipherKey, nonceTail },
+        }),
+      );
+      record('key_install_rate', (to - from) / ((performance.now() - b0) / 1000));
+    }
     const k1 = performance.now();
-    record('key_install_rate', PEERS / ((k1 - k0) / 1000));
     await settle();
-    record('key_kernel_mem', (kernelBytes().kernel - afterPeers.kernel) / PEERS);
-    console.error(`ctrl-plane: rep ${rep}: ${PEERS} keys in ${((k1 - k0) / 1000).toFixed(1)} s`);
+    if (KEYS > 0) record('key_kernel_mem', (kernelBytes().kernel - afterPeers.kernel) / KEYS);
+    console.error(`ctrl-plane: rep ${rep}: ${KEYS} keys in ${((k1 - k0) / 1000).toFixed(1)} s`);
 
     // Sanity: the device really holds them all (a dump of 100k peers is itself a test of the path).
     const dumped = (await dev.dumpPeers()).length;
@@ -154,19 +191,12 @@ async function oneRun(dp: Datapath, rep: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const result: Record<string, unknown> = {
-    status: 'ok',
-    peers: PEERS,
-    repeats: REPEATS,
-    window: WINDOW,
-    figures,
-    notes: `${PEERS} peers on one MP device per repeat, ${WINDOW} requests in flight, fresh device per repeat.`,
-  };
+  save();
   let dp: Datapath | null = null;
   try {
     const { selectDatapath } = await import('../src/datapath/select.js');
     dp = await selectDatapath('kernel', (line) => console.error(`ctrl-plane: ${line}`));
-    for (let rep = 1; rep <= REPEATS; rep++) await oneRun(dp, rep);
+    for (currentRep = 1; currentRep <= REPEATS; currentRep++) await oneRun(dp, currentRep);
   } catch (err) {
     const why = (err as Error).message.replace(/\s+/g, ' ').slice(0, 200);
     console.error(`ctrl-plane: ${why}`);
@@ -178,7 +208,7 @@ async function main(): Promise<void> {
   } finally {
     await dp?.close().catch(() => undefined);
   }
-  writeFileSync(outFile!, `${JSON.stringify(result, null, 2)}\n`);
+  save();
 }
 
 await main();

@@ -60,11 +60,17 @@ underlay() {
 		ip -n $NB addr add $UB/24 dev qb-vb && ip -n $NB link set qb-vb up
 }
 
-# wait_for CMD...: retries for up to 60 s (the emulated guest is slow).
+# wait_for SECS CMD...: retries CMD until it succeeds, for up to SECS seconds of wall time
+# (the emulated guest on a busy host is slow: node alone can take a minute to start).
 wait_for() {
-	local i
-	for ((i = 0; i < 300; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-	return 1
+	local deadline=$((SECONDS + $1)); shift
+	while ((SECONDS < deadline)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+	"$@" >/dev/null 2>&1
+}
+
+# True once a background ovpn-cli holding a socket said it is ready, or is gone.
+cli_ready() {
+	grep -q 'ready' "$1" || ! kill -0 "$2" 2>/dev/null
 }
 
 # ---- reference paths ------------------------------------------------------------------
@@ -126,7 +132,7 @@ setup_openvpn() {
 		--ifconfig $TA $TB --writepid "$WORK/ovpn-a.pid" --log "$WORK/ovpn-a.log" || return 1
 	local side
 	for side in a b; do
-		wait_for openvpn_up $side
+		wait_for 180 openvpn_up $side
 		if ! grep -q 'Initialization Sequence Completed' "$WORK/ovpn-$side.log"; then
 			echo "openvpn ($side) did not come up: $(grep -m1 -iE 'error|fatal|cannot' "$WORK/ovpn-$side.log" || tail -n1 "$WORK/ovpn-$side.log")"
 			return 1
@@ -159,7 +165,8 @@ setup_kovpn() {
 		if [[ $side == a ]]; then raddr=$UB vpn=$TB; else raddr=$UA vpn=$TA; fi
 		ip netns exec $ns "$CLI" new_peer tun-qb 1 none 1194 $raddr 1194 $vpn >"$WORK/peer-$side.log" 2>&1 &
 		PIDS+=($!)
-		wait_for grep -q . "$WORK/peer-$side.log" && kill -0 $! 2>/dev/null ||
+		wait_for 180 cli_ready "$WORK/peer-$side.log" $!
+		kill -0 $! 2>/dev/null && grep -q ready "$WORK/peer-$side.log" ||
 			{ echo "new_peer: $(tail -n1 "$WORK/peer-$side.log")"; return 1; }
 	done
 	for side in a b; do
@@ -180,7 +187,7 @@ cpu_jiffies() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 measure() {
 	local out=$1 r n dir sz f pidf=$WORK/iperf3.pid
 	ip netns exec $NB iperf3 -s -B "$TARGET" -D -I "$pidf" >/dev/null 2>&1 || return 1
-	wait_for ip netns exec $NA iperf3 -c "$TARGET" -t 1 -J || { echo "iperf3 gets no traffic through"; return 1; }
+	wait_for 60 ip netns exec $NA iperf3 -c "$TARGET" -t 1 -J || { echo "iperf3 gets no traffic through"; return 1; }
 	ip netns exec $NA ping -c 3 -W 5 "$TARGET" >/dev/null 2>&1 || { echo "no ping through"; return 1; }
 	for ((r = 1; r <= REPEATS; r++)); do
 		for n in 1 4; do

@@ -6,7 +6,8 @@
 #   bench/run.sh [--host-only|--vm-only] [tests/qemu/run.sh options...]
 # Environment: BENCH_REPEATS (3), BENCH_SECONDS (3), BENCH_PINGS (200),
 #   BENCH_HOST_PATHS, BENCH_VM_PATHS (space-separated path names, see bench/datapath.sh),
-#   BENCH_CTRL_PEERS (100000; 0 skips), BENCH_CTRL_REPEATS (3), BENCH_CTRL_TIMEOUT (900 s).
+#   BENCH_CTRL_PEERS (100000; 0 skips), BENCH_CTRL_REPEATS (1), BENCH_CTRL_KEYS (10000),
+#   BENCH_CTRL_TIMEOUT (900 s), BENCH_VM_TIMEOUT (2700 s).
 set -u
 BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BDIR/.." && pwd)
