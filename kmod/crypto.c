@@ -58,7 +58,9 @@ void ovpn_crypto_state_release(struct ovpn_crypto_state *cs)
 static u8 ovpn_slot_idx(const struct ovpn_crypto_state *cs,
 			enum ovpn_key_slot slot)
 {
-	return slot == OVPN_KEY_SLOT_PRIMARY ? cs->primary_idx : !cs->primary_idx;
+	u8 primary = READ_ONCE(cs->primary_idx);
+
+	return slot == OVPN_KEY_SLOT_PRIMARY ? primary : !primary;
 }
 
 /**

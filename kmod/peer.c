@@ -113,14 +113,17 @@ static void ovpn_peer_hash_transp(struct ovpn_peer *peer)
 {
 	struct ovpn_peer_collection *peers = peer->ovpn->peers;
 	const struct ovpn_bind *bind;
+	u32 hash;
 
-	bind = rcu_dereference_protected(peer->bind,
-					 lockdep_is_held(&peer->ovpn->lock));
+	/* the bind is peer->lock's; its address is all we need here */
+	rcu_read_lock();
+	bind = rcu_dereference(peer->bind);
+	hash = bind ? ovpn_hash_sockaddr(&bind->remote) : 0;
+	rcu_read_unlock();
 	if (!bind)
 		return;
 	hlist_add_head_rcu(&peer->hash_entry_transp_addr,
-			   ovpn_bucket(peers->by_transp_addr,
-				       ovpn_hash_sockaddr(&bind->remote)));
+			   ovpn_bucket(peers->by_transp_addr, hash));
 }
 
 /* caller holds ovpn->lock */
@@ -631,7 +634,8 @@ void ovpn_peer_transp_rehash(struct ovpn_peer *peer)
 		return;
 
 	spin_lock_bh(&ovpn->lock);
-	if (!peer->removed) {
+	/* a peer not added yet is hashed by ovpn_peer_add() */
+	if (!peer->removed && !hlist_unhashed(&peer->hash_entry_id)) {
 		hlist_del_init_rcu(&peer->hash_entry_transp_addr);
 		ovpn_peer_hash_transp(peer);
 	}

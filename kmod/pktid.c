@@ -14,7 +14,12 @@
  */
 void ovpn_pktid_xmit_init(struct ovpn_pktid_xmit *pid)
 {
+#ifdef OVPN_TEST_PKTID_START
+	/* test builds only (tests/kmod): start near the end to reach exhaustion */
+	atomic64_set(&pid->seq_num, (s64)OVPN_TEST_PKTID_START - 1);
+#else
 	atomic64_set(&pid->seq_num, 0);
+#endif
 }
 
 /**

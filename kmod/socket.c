@@ -77,6 +77,7 @@ struct ovpn_socket *ovpn_socket_new(struct socket *sock, struct ovpn_priv *ovpn,
 {
 	struct sock *sk = sock->sk;
 	struct ovpn_socket *osock, *old;
+	bool waited = false;
 	int ret;
 
 	if (sk->sk_protocol == IPPROTO_TCP) {
@@ -89,6 +90,7 @@ struct ovpn_socket *ovpn_socket_new(struct socket *sock, struct ovpn_priv *ovpn,
 		return ERR_PTR(-EPROTONOSUPPORT);
 	}
 
+again:
 	lock_sock(sk);
 	rcu_read_lock();
 	old = rcu_dereference_sk_user_data(sk);
@@ -97,8 +99,16 @@ struct ovpn_socket *ovpn_socket_new(struct socket *sock, struct ovpn_priv *ovpn,
 			NL_SET_ERR_MSG_MOD(extack, "SOCKET is already used by another ovpn device");
 			ret = -EBUSY;
 		} else if (!kref_get_unless_zero(&old->refcount)) {
+			/* its last peer just went: wait for the detach, then reattach */
+			rcu_read_unlock();
+			release_sock(sk);
+			if (!waited) {
+				waited = true;
+				flush_workqueue(ovpn_wq);
+				goto again;
+			}
 			NL_SET_ERR_MSG_MOD(extack, "SOCKET is being released, retry");
-			ret = -EAGAIN;
+			return ERR_PTR(-EAGAIN);
 		} else {
 			ret = 0;
 		}
