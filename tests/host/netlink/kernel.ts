@@ -210,6 +210,12 @@ await test(`netlink kernel: ${bulk} peers added through one pipelined socket`, a
   const peers = await dev.dumpPeers();
   expect(peers.length === bulk, `dump has ${peers.length} peers`);
   expect(new Set(peers.map((p) => p.id)).size === bulk, 'duplicate ids in dump');
+  const delStart = process.hrtime.bigint();
+  await Promise.all(peers.map((p) => dev.delPeer(p.id)));
+  const delSecs = Number(process.hrtime.bigint() - delStart) / 1e9;
+  console.log(`# ${bulk} PEER_DEL in ${delSecs.toFixed(2)} s: ${Math.round(bulk / delSecs)}/s`);
+  const left = await dev.dumpPeers();
+  expect(left.length === 0, `${left.length} peers left after deleting all`);
 });
 
 await test('netlink kernel: openDevice refuses a non-ovpn link', async () => {
