@@ -131,11 +131,13 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let remoteCertTls: KovpnConfig['remoteCertTls'];
   let verifyX509Name: KovpnConfig['verifyX509Name'];
   let verb = 1;
+  let psk: { identity: string; key: Buffer } | undefined;
+  let pskIdentity: string | undefined;
   let rport: number | undefined;
   let writepid: string | undefined;
 
   for (const d of tokenize(text, file)) {
-    if (d.inline !== undefined && !['ca', 'cert', 'key', 'crl-verify'].includes(d.name)) {
+    if (d.inline !== undefined && !['ca', 'cert', 'key', 'crl-verify', 'kovpn-psk'].includes(d.name)) {
       if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
       ignored.push({ line: d.line, directive: `<${d.name}>`, why: 'inline block kovpn does not use' });
       continue;
@@ -241,6 +243,19 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         verifyX509Name = { name: d.args[0]!, type };
         break;
       }
+      case 'kovpn-psk': {
+        const text = pem(d).replace(/^#.*$/gm, '').replace(/\s+/g, '');
+        const bytes = /^[0-9a-fA-F]+$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+        if (bytes.length < 32) {
+          throw err(d, `the pre-shared key has ${bytes.length} bytes; at least 32 random bytes are needed (hex or base64), e.g. \`openssl rand -hex 32\``);
+        }
+        psk = { identity: psk?.identity ?? 'kovpn', key: bytes };
+        break;
+      }
+      case 'kovpn-psk-identity':
+        nargs(d, 1);
+        pskIdentity = d.args[0]!;
+        break;
       case 'verb': nargs(d, 1); verb = int(d, d.args[0]!, 'level', 0, 11); break;
       case 'writepid': nargs(d, 1); writepid = resolve(baseDir, d.args[0]!); break;
       default:
@@ -253,9 +268,14 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (!mode && tlsRole === 'client' && pull) mode = 'client';
   if (!mode && tlsRole) mode = 'p2p';
   if (!mode) throw top('neither `client`, `server`/`mode server` nor `tls-client`/`tls-server` (peer-to-peer) is set');
-  if (!ca) throw top('no `ca` (CA certificate) given');
-  if (!cert) throw top('no `cert` (own certificate) given');
-  if (!key) throw top('no `key` (own private key) given');
+  if (psk) {
+    if (ca || cert || key) throw top('give either `kovpn-psk` or ca/cert/key, not both');
+    if (pskIdentity) psk.identity = pskIdentity;
+  } else {
+    if (!ca) throw top('no `ca` (CA certificate) given');
+    if (!cert) throw top('no `cert` (own certificate) given');
+    if (!key) throw top('no `key` (own private key) given');
+  }
   if (mode === 'client') {
     if (remotes.length === 0) throw top('client without any `remote`');
     for (const r of remotes) if (r.port === -1) r.port = rport ?? (portSet ? port : 1194);
@@ -269,8 +289,10 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   }
   const cfg: KovpnConfig = {
     file, mode, dev: dev ?? 'tun0', proto: 'udp', remotes, port,
-    bind: bind ?? mode !== 'client', ca, cert, key, dataCiphers, topology: 'subnet', push, renegSec, verb, ignored,
+    bind: bind ?? mode !== 'client', dataCiphers, topology: 'subnet', push, renegSec, verb, ignored,
   };
+  if (psk) cfg.psk = psk;
+  else Object.assign(cfg, { ca, cert, key });
   if (mode === 'p2p') cfg.p2p = { tlsRole: tlsRole!, ifconfig: ifconfig! };
   if (local) cfg.local = local;
   if (crl) cfg.crl = crl;

@@ -31,9 +31,12 @@ export interface KovpnConfig {
   /** Local port (server: listen port). Client default: any port (nobind). */
   port: number;
   bind: boolean;
-  ca: string;
-  cert: string;
-  key: string;
+  /** PEM; absent only in pre-shared-key mode. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** kovpn-only pre-shared-key mode (`kovpn-psk`): TLS 1.2 ECDHE-PSK instead of certificates. */
+  psk?: { identity: string; key: Buffer };
   crl?: string;
   dataCiphers: DataCipher[];
   keepalive?: { interval: number; timeout: number };

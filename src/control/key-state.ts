@@ -24,12 +24,28 @@ export const EKM_LABEL = 'EXPORTER-OpenVPN-datakeys';
 /** Longest control message (NUL-terminated string) accepted from a peer. */
 const MAX_CONTROL_MESSAGE = 64 * 1024;
 
-export interface TlsCredentials {
+/** Certificate authentication (OpenVPN-compatible). */
+export interface X509Credentials {
   /** CA, own certificate and key, CRL (PEM), as for tls.createSecureContext. */
   context: Pick<tls.SecureContextOptions, 'ca' | 'cert' | 'key' | 'crl' | 'passphrase'>;
   /** Extra checks on the verified peer certificate (remote-cert-tls, name); throw to refuse. */
   verifyPeer?(cert: X509Certificate): void;
 }
+
+/**
+ * Pre-shared-key authentication between kovpn peers: TLS 1.2 ECDHE-PSK, so both sides prove
+ * the secret, every session has fresh keys (exporter over fresh randoms) and forward secrecy
+ * (ephemeral ECDH). Not understood by OpenVPN.
+ */
+export interface PskCredentials {
+  psk: { identity: string; key: Buffer };
+}
+
+export type TlsCredentials = X509Credentials | PskCredentials;
+
+export const PSK_CIPHERS = 'ECDHE-PSK-CHACHA20-POLY1305:ECDHE-PSK-AES256-CBC-SHA384';
+/** Shortest pre-shared key accepted (bytes). */
+export const PSK_MIN_BYTES = 32;
 
 export interface KeyStateEvents {
   /** Both key-method-2 messages are known: keys can be derived. */
@@ -127,7 +143,12 @@ export class KeyState {
   }
 
   private startTls(): void {
-    const context = this.opts.tls.context;
+    const creds = this.opts.tls;
+    if ('psk' in creds) {
+      this.startPskTls(creds);
+      return;
+    }
+    const context = creds.context;
     if (this.role === 'client') {
       const sock = tls.connect({
         ...context, socket: this.stream, rejectUnauthorized: true,
@@ -141,12 +162,31 @@ export class KeyState {
     // Server side: a tls.Server that never listens; the stream is injected as a connection,
     // which gives the server-side TLSSocket with its verification result (authorized).
     const server = tls.createServer({ ...context, requestCert: true, rejectUnauthorized: false });
+    this.serveTls(server);
+  }
+
+  private startPskTls(creds: PskCredentials): void {
+    const { identity, key } = creds.psk;
+    const common = { ciphers: PSK_CIPHERS, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' } as const;
+    if (this.role === 'client') {
+      const sock = tls.connect({
+        ...common, socket: this.stream, checkServerIdentity: () => undefined,
+        pskCallback: () => ({ psk: key, identity }),
+      });
+      this.attach(sock);
+      sock.on('secureConnect', () => this.onSecure(sock));
+      return;
+    }
+    this.serveTls(tls.createServer({ ...common, pskCallback: (_s, id) => (id === identity ? key : null) }));
+  }
+
+  private serveTls(server: tls.Server): void {
     server.on('secureConnection', (sock: tls.TLSSocket) => {
       this.attach(sock);
       this.onSecure(sock);
     });
     server.on('tlsClientError', (err: Error) => this.fail(new ControlError('peer-verify',
-      `TLS handshake (key id ${this.keyId}) failed: ${err.message}`, { cause: err })));
+      `TLS handshake (key id ${this.keyId}) failed: ${this.tlsErrorText(err)}`, { cause: err })));
     server.emit('connection', this.stream);
   }
 
@@ -154,11 +194,25 @@ export class KeyState {
     this.socket = sock;
     sock.on('data', (d: Buffer) => this.onPlaintext(d));
     sock.on('error', (err: Error) => this.fail(new ControlError('peer-verify',
-      `TLS (key id ${this.keyId}) failed: ${err.message}`, { cause: err })));
+      `TLS (key id ${this.keyId}) failed: ${this.tlsErrorText(err)}`, { cause: err })));
+  }
+
+  /** OpenSSL's reason ("bad certificate") rather than its multi-field error string. */
+  private tlsErrorText(err: Error): string {
+    const reason = (err as Error & { reason?: unknown }).reason;
+    const text = typeof reason === 'string' && reason ? reason : err.message.split('\n')[0]!;
+    return 'psk' in this.opts.tls && /bad record mac|decrypt|psk/i.test(text) ? `${text} (different pre-shared key?)` : text;
   }
 
   private onSecure(sock: tls.TLSSocket): void {
     if (this.phase === 'failed' || this.phase === 'closed') return;
+    const creds = this.opts.tls;
+    if ('psk' in creds) {
+      // The handshake itself proved the peer holds the pre-shared key.
+      this.phase = 'key-method';
+      if (this.role === 'client') this.sendOwnKeyMethod2();
+      return;
+    }
     if (!sock.authorized) {
       this.fail(new ControlError('peer-verify', `peer certificate refused: ${String(sock.authorizationError ?? 'no certificate')}`));
       return;
@@ -166,7 +220,7 @@ export class KeyState {
     try {
       const cert = sock.getPeerX509Certificate();
       if (!cert) throw new Error('peer sent no certificate');
-      this.opts.tls.verifyPeer?.(cert);
+      creds.verifyPeer?.(cert);
     } catch (err) {
       this.fail(new ControlError('peer-verify', `peer certificate refused: ${(err as Error).message}`));
       return;

@@ -166,8 +166,8 @@ export class ClientTunnel {
   }
 
   /** New credentials (SIGUSR1) apply from the next connection. */
-  reloadCredentials(from: Pick<KovpnConfig, 'ca' | 'cert' | 'key' | 'crl'>): void {
-    Object.assign(this.cfg, { ca: from.ca, cert: from.cert, key: from.key, crl: from.crl });
+  reloadCredentials(from: Pick<KovpnConfig, 'ca' | 'cert' | 'key' | 'crl' | 'psk'>): void {
+    Object.assign(this.cfg, { ca: from.ca, cert: from.cert, key: from.key, crl: from.crl, psk: from.psk });
   }
 
   /** SIGHUP: ends the session (EXIT) and reconnects at once with the current credentials. */

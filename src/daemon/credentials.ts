@@ -1,11 +1,12 @@
 /** TLS credentials and peer checks of a tunnel, from its configuration. */
 import type { X509Certificate } from 'node:crypto';
-import type { TlsCredentials } from '../control/key-state.js';
+import type { TlsCredentials, X509Credentials } from '../control/key-state.js';
 import { checkRemoteCertTls, checkX509Name } from '../control/verify.js';
 import type { KovpnConfig } from '../config/types.js';
 
 export function tlsCredentials(cfg: KovpnConfig): TlsCredentials {
-  const context: TlsCredentials['context'] = { ca: cfg.ca, cert: cfg.cert, key: cfg.key };
+  if (cfg.psk) return { psk: cfg.psk };
+  const context: X509Credentials['context'] = { ca: cfg.ca, cert: cfg.cert, key: cfg.key };
   if (cfg.crl) context.crl = cfg.crl;
   // A server always requires client certificates with clientAuth, as OpenVPN servers in
   // practice do with remote-cert-tls client; a client checks what its config asks for.

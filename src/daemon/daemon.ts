@@ -41,7 +41,8 @@ export async function startDaemon(cfg: KovpnConfig, datapath: Datapath, log: Dae
       try {
         const fresh = loadOpenVpnConfig(cfg.file);
         tunnel.reloadCredentials(fresh);
-        log.log('info', `reloaded CA, certificate, key${fresh.crl ? ' and CRL' : ''} from ${cfg.file} for new sessions`);
+        const what = fresh.psk ? 'pre-shared key' : `CA, certificate, key${fresh.crl ? ' and CRL' : ''}`;
+        log.log('info', `reloaded ${what} from ${cfg.file} for new sessions`);
       } catch (err) {
         log.log('error', `reload failed, keeping the current credentials: ${(err as Error).message}`);
         return;

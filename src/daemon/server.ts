@@ -138,8 +138,8 @@ export class ServerTunnel {
   }
 
   /** New credentials (SIGUSR1) apply to sessions created from now on. */
-  reloadCredentials(from: Pick<KovpnConfig, 'ca' | 'cert' | 'key' | 'crl'>): void {
-    Object.assign(this.cfg, { ca: from.ca, cert: from.cert, key: from.key, crl: from.crl });
+  reloadCredentials(from: Pick<KovpnConfig, 'ca' | 'cert' | 'key' | 'crl' | 'psk'>): void {
+    Object.assign(this.cfg, { ca: from.ca, cert: from.cert, key: from.key, crl: from.crl, psk: from.psk });
   }
 
   /** SIGHUP: every client is told to reconnect (RESTART) and its session ends. */

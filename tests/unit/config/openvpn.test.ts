@@ -78,6 +78,18 @@ test('peer-to-peer TLS mode: tls-client/tls-server with ifconfig and one remote'
   assert.match(configError('tls-client\nremote a\nca ca.crt\ncert srv.crt\nkey srv.key\n').message, /needs `ifconfig <local> <remote>`/);
 });
 
+test('kovpn pre-shared-key mode: inline hex or base64 key, identity, no certificates', () => {
+  const hex = 'ab'.repeat(32);
+  const c = parse(['client', 'remote 10.0.0.1', 'kovpn-psk-identity site-a', '<kovpn-psk>', '# a comment', hex.slice(0, 32), hex.slice(32), '</kovpn-psk>'].join('\n'));
+  assert.is(c.psk!.identity, 'site-a');
+  assert.is(c.psk!.key.toString('hex'), hex);
+  assert.is(c.ca, undefined);
+  const b64 = Buffer.alloc(48, 9).toString('base64');
+  assert.is(parse(`client\nremote a\n<kovpn-psk>\n${b64}\n</kovpn-psk>\n`).psk!.key.length, 48);
+  assert.match(configError('client\nremote a\n<kovpn-psk>\nabcd\n</kovpn-psk>\n').message, /:3: kovpn-psk: the pre-shared key has 2 bytes; at least 32/);
+  assert.match(configError(`client\nremote a\nca ca.crt\n<kovpn-psk>\n${hex}\n</kovpn-psk>\n`).message, /either `kovpn-psk` or ca\/cert\/key/);
+});
+
 test('errors name the file, the line and the problem', () => {
   assert.is(configError('client\nremote a\nproto tcp\n').message,
     "/etc/kovpn/test.conf:3: proto: 'tcp' is not supported yet; use proto udp (TCP and IPv6 transport come later)");

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { systemClock } from '../../../src/control/clock.js';
 import type { ControlError } from '../../../src/control/errors.js';
-import { KeyState, type KeyStateEvents, type TlsCredentials } from '../../../src/control/key-state.js';
+import { KeyState, type KeyStateEvents, type TlsCredentials, type X509Credentials } from '../../../src/control/key-state.js';
 import { Opcode } from '../../../src/control/opcodes.js';
 import { decodeControlPacket } from '../../../src/control/packet.js';
 import { checkRemoteCertTls, checkX509Name } from '../../../src/control/verify.js';
@@ -15,8 +15,8 @@ const server = pki.issue('server', 'server');
 const client = pki.issue('client1', 'client');
 const rogue = other.issue('rogue', 'client');
 
-const creds = (pem: { cert: string; key: string }, ca: string, verify?: TlsCredentials['verifyPeer']): TlsCredentials => {
-  const c: TlsCredentials = { context: { cert: pem.cert, key: pem.key, ca } };
+const creds = (pem: { cert: string; key: string }, ca: string, verify?: X509Credentials['verifyPeer']): X509Credentials => {
+  const c: X509Credentials = { context: { cert: pem.cert, key: pem.key, ca } };
   if (verify) c.verifyPeer = verify;
   return c;
 };
@@ -105,7 +105,7 @@ test('a certificate from another CA is refused by the server', async () => {
 test('a revoked client certificate is refused by a server that has the CRL', async () => {
   const revoked = pki.issue('revoked', 'client');
   const crl = pki.revoke(revoked);
-  const withCrl: TlsCredentials = { context: { cert: server.cert, key: server.key, ca: pki.ca.cert, crl }, verifyPeer: (c) => checkRemoteCertTls(c, 'client') };
+  const withCrl: X509Credentials = { context: { cert: server.cert, key: server.key, ca: pki.ca.cert, crl }, verifyPeer: (c) => checkRemoteCertTls(c, 'client') };
   const bad = handshake(creds(revoked, pki.ca.cert), withCrl);
   bad.c.done.catch(() => undefined);
   const result = await bad.s.done.then(() => 'accepted', (e: Error) => e.message);
@@ -140,6 +140,27 @@ test('remote-cert-tls and verify-x509-name checks on certificates', () => {
   checkX509Name(srv, 'server', 'name');
   checkX509Name(srv, 'ser', 'name-prefix');
   assert.throws(() => checkX509Name(srv, 'serverX', 'name'), /does not match verify-x509-name 'serverX'/);
+});
+
+test('pre-shared-key mode: ECDHE-PSK handshake, fresh key blocks per session, wrong key refused', async () => {
+  const key = Buffer.alloc(32, 0x42);
+  const psk = (k: Buffer, identity = 'kovpn'): TlsCredentials => ({ psk: { identity, key: k } });
+  const first = handshake(psk(key), psk(key));
+  await Promise.all([first.c.done, first.s.done]);
+  const block1 = first.c.state.keyBlock(true);
+  assert.ok(block1.equals(first.s.state.keyBlock(true)));
+  const second = handshake(psk(key), psk(key));
+  await Promise.all([second.c.done, second.s.done]);
+  assert.not.ok(second.c.state.keyBlock(true).equals(block1), 'a new session never reuses keys');
+  for (const h of [first, second]) { h.c.state.close(); h.s.state.close(); }
+  for (const [c, s] of [[psk(Buffer.alloc(32, 0x43)), psk(key)], [psk(key, 'mallory'), psk(key)]] as const) {
+    const bad = handshake(c, s);
+    const results = await Promise.allSettled([bad.c.done, bad.s.done]);
+    assert.ok(results.every((r) => r.status === 'rejected'), 'both sides fail');
+    assert.is(bad.s.errors[0]!.code, 'peer-verify');
+    bad.c.state.close();
+    bad.s.state.close();
+  }
 });
 
 test('loss of the first packets is repaired by retransmission', async () => {
