@@ -478,6 +478,55 @@ def t_vectors_tx():
     teardown(a, b)
 
 
+PKTID_TEST_KO = os.path.join(REPO, "tests", "kmod", ".build-pktid", "ovpn.ko")
+
+
+def swap_module(path):
+    r = sh("rmmod ovpn", check=False)
+    expect(r.returncode == 0, f"rmmod: {r.stderr.strip()}")
+    r = sh(f"insmod {path}", check=False)
+    expect(r.returncode == 0, f"insmod {path}: {r.stderr.strip()}")
+
+
+def t_pktid_exhaustion():
+    """Test build whose keys start at packet id 0xFFFFFFFE: 2 packets, then KEY_SWAP_NTF."""
+    from ovpnnl import parse_attrs
+    expect(os.path.exists(PKTID_TEST_KO), "test build missing (tests/kmod/run-vm.sh builds it)")
+    cleanup()
+    swap_module(PKTID_TEST_KO)
+    try:
+        a, b = vector_topology()
+        sa = a.udp("10.77.0.1", 1194)
+        sb = b.udp("10.77.0.2", 5000)
+        a.genl.peer_new(a.ifindex, 1, sa, ("10.77.0.2", 5000))
+        a.genl.key_new(a.ifindex, 1, 0, 2, "aes-gcm", KEY_A, TAIL_A, KEY_B, TAIL_B)
+        mc = a.mcast()
+        out = pkt_socket(a, "km-tun", 0x0800)
+        inner = bytes.fromhex("45000014000000004001f96a0a4e00010a4e0002")
+        ids = []
+        tx0 = link_stats("km-a", "km-tun")[1]["dropped"]
+        for _ in range(4):
+            out.sendto(inner, ("km-tun", 0x0800))
+            got = recv_within(sb, 3)
+            ids.append(int.from_bytes(got[4:8], "big") if got else None)
+        expect(ids == [0xFFFFFFFE, 0xFFFFFFFF, None, None], f"packet ids sent: {ids}")
+        expect(link_stats("km-a", "km-tun")[1]["dropped"] == tx0 + 2, "exhausted packets not TX drops")
+        ntf = [parse_attrs(x[1][3]) for x in mc.notifications(2) if x[0] == CMD["KEY_SWAP_NTF"]]
+        expect(len(ntf) == 1, f"{len(ntf)} KEY_SWAP_NTF, want exactly 1")
+        expect(uint(ntf[0][1]) == 1 and uint(ntf[0][3]) == 2, f"KEY_SWAP_NTF peer/key {ntf[0]}")
+        # a new key is usable again
+        a.genl.key_new(a.ifindex, 1, 1, 3, "aes-gcm", KEY_B, TAIL_B, KEY_A, TAIL_A)
+        a.genl.key_swap(a.ifindex, 1)
+        out.sendto(inner, ("km-tun", 0x0800))
+        got = recv_within(sb, 3)
+        expect(got and got[0] == 0x48 | 3, "new key not used after swap")
+        mc.close()
+        teardown(a, b)
+    finally:
+        cleanup()
+        swap_module(f"{REPO}/kmod/ovpn.ko")
+
+
 def t_socket_close():
     a, b = p2p_pair()
     mc = a.mcast()
@@ -573,6 +622,7 @@ def main():
         ("kmod: key swap", t_key_swap),
         ("kmod: vectors decrypt, tamper+replay dropped, float", t_vectors_rx),
         ("kmod: vectors encrypt (first packet of a fresh key)", t_vectors_tx),
+        ("kmod: packet-id exhaustion -> KEY_SWAP_NTF (test build)", t_pktid_exhaustion),
         ("kmod: peer del (USERSPACE), socket detached", t_peer_del),
         ("kmod: socket close -> TRANSPORT_DISCONNECT", t_socket_close),
         ("kmod: keepalive consumed, expiry -> EXPIRED", t_keepalive),
