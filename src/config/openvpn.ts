@@ -131,6 +131,8 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let remoteCertTls: KovpnConfig['remoteCertTls'];
   let verifyX509Name: KovpnConfig['verifyX509Name'];
   let verb = 1;
+  let clientConfigDir: string | undefined;
+  let ccdExclusive = false;
   let psk: { identity: string; key: Buffer } | undefined;
   let pskIdentity: string | undefined;
   let rport: number | undefined;
@@ -229,6 +231,8 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         pool = { start: ipv4(d, d.args[0]!, 'start'), end: ipv4(d, d.args[1]!, 'end') };
         break;
       case 'push': nargs(d, 1); push.push(d.args[0]!); break;
+      case 'client-config-dir': nargs(d, 1); clientConfigDir = resolve(baseDir, d.args[0]!); break;
+      case 'ccd-exclusive': nargs(d, 0); ccdExclusive = true; break;
       case 'max-clients': nargs(d, 1); maxClients = int(d, d.args[0]!, 'count', 1, 0xffffff); break;
       case 'reneg-sec': nargs(d, 1, 2); renegSec = int(d, d.args[0]!, 'seconds', 0, 0x7fffffff); break;
       case 'remote-cert-tls':
@@ -291,6 +295,11 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
     file, mode, dev: dev ?? 'tun0', proto: 'udp', remotes, port,
     bind: bind ?? mode !== 'client', dataCiphers, topology: 'subnet', push, renegSec, verb, ignored,
   };
+  if (clientConfigDir) cfg.clientConfigDir = clientConfigDir;
+  if (ccdExclusive) {
+    if (!clientConfigDir) throw top('`ccd-exclusive` needs `client-config-dir`');
+    cfg.ccdExclusive = true;
+  }
   if (psk) cfg.psk = psk;
   else Object.assign(cfg, { ca, cert, key });
   if (mode === 'p2p') cfg.p2p = { tlsRole: tlsRole!, ifconfig: ifconfig! };

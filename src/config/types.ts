@@ -45,6 +45,10 @@ export interface KovpnConfig {
   topology: 'subnet';
   /** Server: `ifconfig-pool <start> <end>`. */
   pool?: { start: string; end: string };
+  /** Server: per-client records by certificate common name (`client-config-dir`). */
+  clientConfigDir?: string;
+  /** Server: refuse clients without a record (`ccd-exclusive`). */
+  ccdExclusive?: boolean;
   /** Server: options pushed verbatim to every client (`push "..."`). */
   push: string[];
   maxClients?: number;

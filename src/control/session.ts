@@ -25,6 +25,8 @@ export const TRANSITION_WINDOW_MS = 60_000;
 export const PUSH_REQUEST_INTERVAL_MS = 5_000;
 /** How long close() waits for the peer to acknowledge EXIT. */
 export const EXIT_ACK_WAIT_MS = 2_000;
+/** How long a refused client's session lingers after AUTH_FAILED so the message gets through. */
+export const AUTH_FAILED_LINGER_MS = 1_000;
 /**
  * After a rekey, transmit on the new key only this long after our side of its handshake is
  * fully acknowledged: the peer activates a key once all its own handshake packets are acked,
@@ -276,7 +278,18 @@ export class ControlSession {
   }
 
   private answerPushRequest(ks: KeyState): void {
-    const base = this.opts.events.pushOptions?.() ?? emptyPushOptions();
+    let base: PushOptions;
+    try {
+      base = this.opts.events.pushOptions?.() ?? emptyPushOptions();
+    } catch (err) {
+      // Refused after authentication (disabled, no record, no address): tell the client why not.
+      // The session ends a moment later so that the message (and its retransmissions) can go out.
+      ks.sendControlMessage(ControlMessage.AUTH_FAILED);
+      const error = new ControlError('push', `${this.describe()}: client refused: ${(err as Error).message}`, { cause: err });
+      this.handshakeTimer?.cancel();
+      this.handshakeTimer = this.clock.setTimer(AUTH_FAILED_LINGER_MS, () => this.end({ kind: 'error', error }));
+      return;
+    }
     const flags = ['cc-exit'];
     if (this.useEkm) flags.push('tls-ekm');
     const reply: PushOptions = { ...base, cipher: this.cipher!, protocolFlags: [...base.protocolFlags, ...flags] };

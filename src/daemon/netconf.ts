@@ -37,6 +37,10 @@ export async function addRoute(dev: string, network: string, netmask: string, ga
   await ip(args);
 }
 
+export async function delRoute(dev: string, network: string, netmask: string): Promise<void> {
+  await ip(['route', 'del', `${network}/${netmaskToPrefix(netmask)}`, 'dev', dev]);
+}
+
 /** Point-to-point addressing (`ifconfig local remote` of peer-to-peer mode) and link up. */
 export async function configurePointToPoint(dev: string, local: string, remote: string): Promise<void> {
   await ip(['addr', 'replace', local, 'peer', remote, 'dev', dev]);

@@ -14,6 +14,8 @@ export class PoolExhaustedError extends Error {
 export class AddressPool {
   readonly serverAddress: string;
   readonly netmask: string;
+  private readonly network: number;
+  private readonly broadcast: number;
   private readonly first: number;
   private readonly last: number;
   private readonly used = new Set<number>();
@@ -24,6 +26,8 @@ export class AddressPool {
     const net = ipv4ToInt(network) & ((0xffffffff << (32 - prefix)) >>> 0);
     const broadcast = (net | (~((0xffffffff << (32 - prefix)) >>> 0) >>> 0)) >>> 0;
     this.netmask = netmask;
+    this.network = net;
+    this.broadcast = broadcast;
     this.serverAddress = intToIpv4(net + 1);
     this.first = range ? ipv4ToInt(range.start) : net + 2;
     this.last = range ? ipv4ToInt(range.end) : broadcast - 1;
@@ -40,6 +44,16 @@ export class AddressPool {
       }
     }
     throw new PoolExhaustedError('address pool');
+  }
+
+  /** Takes a fixed address (client-config-dir); it must be a free host address of the network. */
+  reserve(address: string): void {
+    const a = ipv4ToInt(address);
+    if (a <= this.network + 1 || a >= this.broadcast) {
+      throw new RangeError(`fixed address ${address} is not a client address of ${intToIpv4(this.network)}/${this.netmask}`);
+    }
+    if (this.used.has(a)) throw new RangeError(`fixed address ${address} is already in use`);
+    this.used.add(a);
   }
 
   release(address: string): void {

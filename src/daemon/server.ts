@@ -9,12 +9,13 @@ import { ControlServer } from '../control/server.js';
 import { ControlSession, type SessionEndReason } from '../control/session.js';
 import { emptyPushOptions, parsePushReply, type PushOptions } from '../control/push.js';
 import { commonName } from '../control/verify.js';
+import { loadClientRecord, type ClientRecord } from '../config/ccd.js';
 import type { KovpnConfig } from '../config/types.js';
 import { tlsCredentials } from './credentials.js';
 import type { EventBus } from './events.js';
 import { deviceKeyOps } from './key-ops.js';
 import type { DaemonLog } from './log.js';
-import { configureAddress } from './netconf.js';
+import { addRoute, configureAddress, delRoute } from './netconf.js';
 import { AddressPool, PeerIdPool } from './pool.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
 
@@ -22,8 +23,12 @@ interface Client {
   session: ControlSession;
   from: Endpoint;
   peerId: number;
-  address: string;
+  /** Known once the client is authenticated and its push options are built. */
+  address?: string;
   name?: string;
+  record?: ClientRecord;
+  /** Routes added for the client's iroutes (removed when it goes). */
+  iroutes: { network: string; netmask: string }[];
   inDevice: boolean;
   since: number;
 }
@@ -69,15 +74,8 @@ export class ServerTunnel {
   private createSession(from: Endpoint, resumed: { localSessionId: Buffer; remoteSessionId: Buffer }, detach: () => void): ControlSession {
     const device = this.device!;
     const peerId = this.ids.allocate();
-    let address: string;
-    try {
-      address = this.pool.allocate();
-    } catch (err) {
-      this.ids.release(peerId);
-      throw err;
-    }
     const keepalive = this.cfg.keepalive;
-    const client = { from, peerId, address, inDevice: false, since: Date.now() } as Client;
+    const client = { from, peerId, inDevice: false, since: Date.now(), iroutes: [] } as Omit<Client, 'session'> as Client;
     const session: ControlSession = new ControlSession({
       role: 'server', resumed, tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
       events: {
@@ -85,19 +83,17 @@ export class ServerTunnel {
         ...deviceKeyOps(device, () => peerId, async () => {
           // OpenVPN servers double the keepalive timeout for themselves.
           await device.newPeer({
-            id: peerId, socket: this.socket!, remote: from, vpnIpv4: address,
+            id: peerId, socket: this.socket!, remote: from, vpnIpv4: client.address!,
             keepaliveInterval: keepalive?.interval ?? 0, keepaliveTimeout: keepalive ? keepalive.timeout * 2 : 0,
           });
           client.inDevice = true;
-          const cert = session.current?.peerCertificate();
-          client.name = cert ? commonName(cert) : undefined;
-          this.events.emit({ type: 'peer-up', peerId, name: client.name, remote: `${from.address}:${from.port}`, vpnIpv4: address, cipher: session.cipher });
+          for (const r of client.record?.iroutes ?? []) {
+            await addRoute(device.name, r.network, r.netmask, client.address);
+            client.iroutes.push(r);
+          }
+          this.events.emit({ type: 'peer-up', peerId, name: client.name, remote: `${from.address}:${from.port}`, vpnIpv4: client.address, cipher: session.cipher });
         }, (keyId) => this.events.emit({ type: 'rekey', peerId, name: client.name, keyId, cipher: session.cipher })),
-        pushOptions: () => ({
-          ...this.basePush, routes: [...this.basePush.routes], protocolFlags: [...this.basePush.protocolFlags],
-          topology: 'subnet', routeGateway: this.pool.serverAddress, ifconfig: { local: address, second: this.pool.netmask },
-          peerId, ...(keepalive ? { ping: keepalive.interval, pingRestart: keepalive.timeout } : {}),
-        }),
+        pushOptions: () => this.pushFor(session, client),
         onEnd: (reason) => {
           detach();
           void this.onSessionEnd(session, reason);
@@ -110,12 +106,51 @@ export class ServerTunnel {
     return session;
   }
 
+  /**
+   * The client is authenticated (PUSH_REQUEST): its record (client-config-dir) decides a
+   * fixed address and extra options, else the pool gives an address. Throws to refuse.
+   */
+  private pushFor(session: ControlSession, client: Client): PushOptions {
+    if (!client.address) this.admit(session, client);
+    const extra = client.record?.push.length ? parsePushReply(`PUSH_REPLY,${client.record.push.join(',')}`).options : undefined;
+    const keepalive = this.cfg.keepalive;
+    return {
+      ...this.basePush, ...(extra ? { ignored: [...this.basePush.ignored, ...extra.ignored] } : {}),
+      routes: [...this.basePush.routes, ...(extra?.routes ?? [])], protocolFlags: [...this.basePush.protocolFlags],
+      topology: 'subnet', routeGateway: this.pool.serverAddress, ifconfig: { local: client.address!, second: this.pool.netmask },
+      peerId: client.peerId, ...(keepalive ? { ping: keepalive.interval, pingRestart: keepalive.timeout } : {}),
+    };
+  }
+
+  /** Name, record and address of a newly authenticated client (once per session). */
+  private admit(session: ControlSession, client: Client): void {
+    const cert = session.current?.peerCertificate() ?? session.pending?.peerCertificate();
+    client.name = cert ? commonName(cert) : undefined;
+    if (this.cfg.clientConfigDir) {
+      const name = client.name ?? '';
+      client.record = loadClientRecord(this.cfg.clientConfigDir, name);
+      if (!client.record && this.cfg.ccdExclusive) throw new Error(`client '${name}' has no file in ${this.cfg.clientConfigDir} (ccd-exclusive)`);
+      if (client.record?.disable) throw new Error(`client '${name}' is disabled in ${client.record.file}`);
+    }
+    const fixed = client.record?.ifconfigPush;
+    if (fixed) {
+      if (fixed.netmask !== this.pool.netmask) {
+        throw new Error(`${client.record!.file}: ifconfig-push netmask ${fixed.netmask} differs from the server's ${this.pool.netmask} (topology subnet)`);
+      }
+      this.pool.reserve(fixed.address);
+      client.address = fixed.address;
+    } else {
+      client.address = this.pool.allocate();
+    }
+  }
+
   private async onSessionEnd(session: ControlSession, reason: SessionEndReason): Promise<void> {
     const c = this.clients.get(session);
     if (!c) return;
     this.clients.delete(session);
+    for (const r of c.iroutes) await delRoute(this.device!.name, r.network, r.netmask).catch(() => undefined);
     if (c.inDevice) await this.device?.delPeer(c.peerId).catch(() => undefined);
-    this.pool.release(c.address);
+    if (c.address) this.pool.release(c.address);
     this.ids.release(c.peerId);
     const why = reason.kind === 'error' ? reason.error.message : reason.kind === 'exit' ? `peer sent ${reason.message}` : 'closed';
     if (reason.kind === 'error') this.log.log('warn', `${c.from.address}:${c.from.port}: ${why}`);

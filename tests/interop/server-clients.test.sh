@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `kovpn up` as a server with several stock OpenVPN 2.6 clients (userspace path), namespaces
 # dm-m*: two clients at once, one killed without EXIT expires while the other keeps working,
-# iperf3 through the tunnel, a revoked certificate (crl-verify) and a foreign CA refused.
+# iperf3 through the tunnel, a revoked certificate (crl-verify) and a foreign CA refused,
+# client-config-dir records (fixed address, iroute, per-client push, disable -> AUTH_FAILED).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
@@ -12,7 +13,7 @@ ip netns add dm-mc2 && ip link add dm-ms-1 netns $NS_S type veth peer name dm-mc
 ip -n $NS_S addr add 10.77.6.1/24 dev dm-ms-1 && ip -n $NS_S link set dm-ms-1 up &&
 ip -n dm-mc2 addr add 10.77.6.2/24 dev dm-mc2-0 && ip -n dm-mc2 link set dm-mc2-0 up && ip -n dm-mc2 link set lo up ||
 	{ fail "server-clients: namespaces" "could not create dm-mc2"; exit 1; }
-setup_pki client2 revoked || { fail "server-clients: PKI" "openssl failed"; exit 1; }
+setup_pki client2 revoked client3 || { fail "server-clients: PKI" "openssl failed"; exit 1; }
 revoke revoked || { fail "server-clients: PKI" "revocation failed"; exit 1; }
 
 cat >"$WORK/server.conf" <<CONF
@@ -26,7 +27,12 @@ crl-verify $WORK/ca.crl
 server 10.214.6.0 255.255.255.0
 topology subnet
 keepalive 1 5
+client-config-dir $WORK/ccd
 CONF
+mkdir -p "$WORK/ccd"
+printf 'ifconfig-push 10.214.6.50 255.255.255.0\niroute 192.168.60.0 255.255.255.0\npush "route 192.168.61.0 255.255.255.0"\n' >"$WORK/ccd/dm-client2"
+printf 'disable\n' >"$WORK/ccd/dm-client3"
+ip -n dm-mc2 addr add 192.168.60.1/32 dev lo
 ip netns exec $NS_S bin/kovpn up "$WORK/server.conf" --log-level info >"$WORK/ks.log" 2>&1 & PIDS+=($!); KS=$!
 wait_log "$WORK/ks.log" '"type":"tunnel-up"' 20 || { fail "server-clients: kovpn server starts" "$(tail -3 "$WORK/ks.log" | tr '\n' ' ')"; exit 0; }
 
@@ -48,6 +54,12 @@ if wait_log "$WORK/c1.log" 'Initialization Sequence Completed' 20 && wait_log "$
 	[ -n "$a1" ] && [ -n "$a2" ] && [ "$a1" != "$a2" ] && pass "server-clients: distinct pool addresses ($a1, $a2)" ||
 		fail "server-clients: pool addresses" "'$a1' '$a2'"
 	check "server-clients: server reaches client 2 by its address" ip netns exec $NS_S ping -q -c 2 -i 0.3 -W 2 "$a2"
+	[ "$a2" = 10.214.6.50 ] && pass "server-clients: client-config-dir fixed address (ifconfig-push)" || fail "server-clients: ifconfig-push" "client 2 got $a2"
+	grep -q 'net_route_v4_add: 192.168.61.0/24 via 10.214.6.1' "$WORK/c2.log" && pass "server-clients: client-config-dir per-client push" ||
+		fail "server-clients: per-client push" "no route 192.168.61.0/24 at client 2"
+	grep -q 'net_route_v4_add: 192.168.61.0/24' "$WORK/c1.log" && fail "server-clients: per-client push is per client" "client 1 got it too" ||
+		pass "server-clients: per-client push not given to other clients"
+	check "server-clients: iroute: the server reaches a network behind client 2" ip netns exec $NS_S ping -q -c 2 -i 0.3 -W 2 192.168.60.1
 	st=$(ip netns exec $NS_S bin/kovpn status --dev dmms0 --json)
 	[ "$(grep -o '"peerId"' <<<"$st" | wc -l)" = 2 ] && pass "server-clients: status lists 2 peers" || fail "server-clients: status" "$st"
 
@@ -87,6 +99,15 @@ for who in ${DM_WHO:-revoked stranger}; do
 	fi
 	stop_pid $W
 done
+
+client $NS_C $NET.1 client3 c3.log
+C3=$!
+if wait_log "$WORK/c3.log" 'AUTH_FAILED' 20; then
+	pass "server-clients: a client disabled in client-config-dir gets AUTH_FAILED"
+else
+	fail "server-clients: disabled client" "$(tail -2 "$WORK/c3.log" | tr '\n' ' ')"
+fi
+stop_pid $C3
 
 stop_pid $C2
 stop_pid $KS
