@@ -239,7 +239,15 @@ export class NetlinkSocket {
       }
       if (n < 0) break;
       // Messages are views of the receive buffer: dispatch copies what it keeps.
-      for (const m of splitMessages(this.recvBuf, n)) this.dispatch(m);
+      let msgs: NetlinkMessage[];
+      try {
+        msgs = splitMessages(this.recvBuf, n);
+      } catch (e) {
+        // A malformed datagram: report it, keep the socket (its requests may be answered later).
+        for (const h of this.errorHandlers) h(e as Error);
+        continue;
+      }
+      for (const m of msgs) this.dispatch(m);
       if (this.closed) return;
     }
     this.flush();
@@ -259,11 +267,17 @@ export class NetlinkSocket {
       case NLMSG_OVERRUN:
         return;
       case NLMSG_ERROR:
-        this.finish(m.seq, p, parseError(m));
+      case NLMSG_DONE: {
+        let result: ErrorPayload;
+        try {
+          result = m.type === NLMSG_ERROR ? parseError(m) : parseDone(m);
+        } catch (e) {
+          this.rejectSeq(m.seq, e as Error);
+          return;
+        }
+        this.finish(m.seq, p, result);
         return;
-      case NLMSG_DONE:
-        this.finish(m.seq, p, parseDone(m));
-        return;
+      }
       default:
         if (m.flags & NLM_F_DUMP_INTR) p.interrupted = true;
         p.replies.push({ ...m, payload: Buffer.from(m.payload) });

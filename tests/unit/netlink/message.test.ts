@@ -99,6 +99,24 @@ test('a missing attribute (MISS_TYPE + MISS_NEST) is named with its nest', () =>
   assert.is(e.message, 'KEY_NEW: missing attribute (attr KEYCONF.SLOT): EINVAL');
 });
 
+test('an offset two nests deep names KEYCONF.ENCRYPT_DIR.NONCE_TAIL', () => {
+  const req = buildMessage(0x22, 0, genlHeader(6, 1), (w) => {
+    w.u32(1, 5);
+    w.nest(3, (k) => {
+      k.u32(1, 1).u32(2, 0).u32(3, 0).u32(4, 1);
+      k.nest(5, (d) => d.binary(1, Buffer.alloc(16)).binary(2, Buffer.alloc(4)));
+    });
+  });
+  // 20 (headers) + 8 (IFINDEX) + 4 (KEYCONF) + 32 (four u32) + 4 (ENCRYPT_DIR) + 20 (CIPHER_KEY)
+  const offset = 20 + 8 + 4 + 32 + 4 + 20;
+  assert.is(req.readUInt16LE(offset + 2), 2, 'test offset points at NONCE_TAIL');
+  const where = describeExtackAttr(req, 4, OVPN_SCHEMA, { offset: offset + 4 });
+  assert.equal(where, { attr: 'KEYCONF.ENCRYPT_DIR.NONCE_TAIL' });
+  // An attribute the schema does not know is still located, by number.
+  const unknown = buildMessage(0x22, 0, genlHeader(6, 1), (w) => w.nest(3, (k) => k.u32(42, 1)));
+  assert.equal(describeExtackAttr(unknown, 4, OVPN_SCHEMA, { offset: 24 }), { attr: 'KEYCONF.#42' });
+});
+
 test('without extack the errno text is used', () => {
   assert.is(new NetlinkError({ operation: 'PEER_GET', errno: 2 }).message, 'PEER_GET: no such file or directory: ENOENT');
 });
