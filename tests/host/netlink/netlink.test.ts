@@ -3,7 +3,7 @@
  * data path's transport socket, in a network namespace of their own. The host kernel
  * has no ovpn driver: everything else here is real (sockets, links, packets).
  *
- *   node dist/tests/host/netlink/main.js        (root; results to $KOVPN_RESULTS)
+ *   node dist/tests/host/netlink/netlink.test.js       (root; results to $KOVPN_RESULTS)
  */
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
