@@ -23,14 +23,17 @@ else
 fi
 
 NETNS_WORK=$(mktemp -d /tmp/kovpn-netns.XXXXXX)
+declare -A NS_DATAPATH=()  # per-namespace data path (set_ns_datapath), else $KOVPN_DATAPATH
 NETNS_LIST=()          # namespaces to delete
 NETNS_IFACES=()        # "ns iface" pairs to del_iface on exit
 NETNS_HOLDERS=()       # pids of background ovpn-cli processes
-PATH_LABEL=$KOVPN_DATAPATH
+PATH_LABEL=${KOVPN_PATH_LABEL:-$KOVPN_DATAPATH}
 
-# The data path in test names: what ovpn-cli logged ("data path: kernel (...)"), else the request.
+# The data path in test names: what ovpn-cli logged ("data path: kernel (...)"), else the
+# request; a label given in KOVPN_PATH_LABEL (e.g. "mixed") is kept.
 learn_path_label() {
 	local log=$1 kind
+	[ -n "${KOVPN_PATH_LABEL:-}" ] && return 0
 	kind=$(sed -n 's/^ovpn-cli: data path: \([a-z]*\).*/\1/p' "$log" 2>/dev/null | head -1)
 	[ -n "$kind" ] && PATH_LABEL=$kind
 	return 0
@@ -43,7 +46,7 @@ netns_cleanup() {
 	for pid in "${NETNS_HOLDERS[@]}"; do wait "$pid" 2>/dev/null; done
 	for entry in "${NETNS_IFACES[@]}"; do
 		ns=${entry% *} iface=${entry#* }
-		ip netns exec "$ns" "$OVPN_CLI" del_iface "$iface" >/dev/null 2>&1 &
+		ns_exec_cli "$ns" del_iface "$iface" >/dev/null 2>&1 &
 	done
 	wait
 	# Anything still running in our namespaces (e.g. an engine whose device deletion failed)
@@ -80,10 +83,25 @@ veth() {
 	ip -n "$nsa" link set "$ifa" up && ip -n "$nsb" link set "$ifb" up
 }
 
+# set_ns_datapath NS DATAPATH: ovpn-cli in NS uses DATAPATH (mixed kernel/userspace runs).
+set_ns_datapath() {
+	NS_DATAPATH[$1]=$2
+}
+
+# ns_datapath NS: the data path of ovpn-cli in NS.
+ns_datapath() {
+	echo "${NS_DATAPATH[$1]:-$KOVPN_DATAPATH}"
+}
+
+# ns_exec_cli NS ARGS...: ovpn-cli in a namespace, on that namespace's data path.
+ns_exec_cli() {
+	local ns=$1; shift
+	ip netns exec "$ns" env KOVPN_DATAPATH="$(ns_datapath "$ns")" "$OVPN_CLI" "$@"
+}
+
 # cli NS ARGS...: ovpn-cli in a namespace.
 cli() {
-	local ns=$1; shift
-	ip netns exec "$ns" "$OVPN_CLI" "$@"
+	ns_exec_cli "$@"
 }
 
 # track_iface NS IFACE: delete this device on exit (call in the main shell, before new_iface).
@@ -93,9 +111,12 @@ track_iface() {
 
 # start_holder VAR LOG NS ARGS...: starts a socket-holding ovpn-cli command (new_peer,
 # new_multi_peer, listen_mcast) in the background; its pid goes into VAR. Does not wait.
+# A simple command, not a function, goes to the background: ip, env and node exec one
+# another, so the pid is the ovpn-cli process itself and signals reach it.
 start_holder() {
-	local var=$1 log=$2 ns=$3; shift 3
-	ip netns exec "$ns" "$OVPN_CLI" "$@" >"$log" 2>"$log.err" &
+	local var=$1 log=$2 ns=$3 dp; shift 3
+	dp=$(ns_datapath "$ns")
+	ip netns exec "$ns" env KOVPN_DATAPATH="$dp" "$OVPN_CLI" "$@" >"$log" 2>"$log.err" &
 	printf -v "$var" '%s' $!
 	NETNS_HOLDERS+=($!)
 }

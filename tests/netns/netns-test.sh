@@ -5,6 +5,7 @@
 # (fragmented inner packets). Works on both data paths (KOVPN_DATAPATH=kernel|userspace).
 #   tests/netns/netns-test.sh        results: one PASS/FAIL line per check into $KOVPN_RESULTS
 # Counts: KOVPN_FLOOD_COUNT (default 2000 on the host, 100 in the VM), KOVPN_BIG_COUNT.
+# KOVPN_DATAPATH_A / KOVPN_DATAPATH_B put one side on another data path (mixed-test.sh).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
@@ -15,7 +16,9 @@ else FLOOD=${KOVPN_FLOOD_COUNT:-2000}; BIG=${KOVPN_BIG_COUNT:-300}; fi
 BIG_SIZE=3000   # ICMP payload bytes: larger than any tunnel MTU, so inner packets fragment
 
 A=cl-p2p-a-$$ B=cl-p2p-b-$$   # per run: concurrent runs never collide
-IFA=clp2pa0 IFB=clp2pb0         # distinct names: one control socket per device on the userspace path
+IFA=clp2pa0 IFB=clp2pb0
+[ -n "${KOVPN_DATAPATH_A:-}" ] && set_ns_datapath $A "$KOVPN_DATAPATH_A"
+[ -n "${KOVPN_DATAPATH_B:-}" ] && set_ns_datapath $B "$KOVPN_DATAPATH_B"
 W=$NETNS_WORK
 key=$W/key
 keyfile "$key"
