@@ -7,7 +7,7 @@
 # Environment: BENCH_REPEATS (3), BENCH_SECONDS (3), BENCH_PINGS (200),
 #   BENCH_HOST_PATHS, BENCH_VM_PATHS (space-separated path names, see bench/datapath.sh),
 #   BENCH_CTRL_PEERS (100000; 0 skips), BENCH_CTRL_REPEATS (1), BENCH_CTRL_KEYS (10000),
-#   BENCH_CTRL_TIMEOUT (900 s), BENCH_VM_TIMEOUT (2700 s).
+#   BENCH_CTRL_TIMEOUT (1200 s), BENCH_VM_TIMEOUT (3600 s).
 set -u
 BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BDIR/.." && pwd)
@@ -42,7 +42,7 @@ if ((do_vm)); then
 	fi
 	echo "bench: VM data plane and control plane (one boot)" >&2
 	# The benchmark's own verdict lines must not land in anyone's test results.
-	env -u KOVPN_RESULTS tests/qemu/run.sh --timeout "${BENCH_VM_TIMEOUT:-2700}" --mem 3072 \
+	env -u KOVPN_RESULTS tests/qemu/run.sh --timeout "${BENCH_VM_TIMEOUT:-3600}" --mem 3072 \
 		"${vm_args[@]}" "$@" -- bench/vm.sh "$RAW" > "$RAW/vm-console.txt" 2>&1
 	rc=$?
 	grep -E '^bench: |^ctrl-plane: ' "$RAW/vm-console.txt" | tr -d '\r' >&2

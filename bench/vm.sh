@@ -25,11 +25,11 @@ elif [[ ! -f $REPO/dist/bench/ctrl-plane.js ]]; then
 	echo '{"status": "dist/bench/ctrl-plane.js not built (make ts)"}' > "$RAW/control.json"
 else
 	echo "bench: control plane: $peers peers x ${BENCH_CTRL_REPEATS:-1}" >&2
-	timeout "${BENCH_CTRL_TIMEOUT:-900}" node "$REPO/dist/bench/ctrl-plane.js" "$RAW/control.json" \
+	timeout "${BENCH_CTRL_TIMEOUT:-1200}" node "$REPO/dist/bench/ctrl-plane.js" "$RAW/control.json" \
 		"$peers" "${BENCH_CTRL_REPEATS:-1}" "${BENCH_CTRL_WINDOW:-16}" "${BENCH_CTRL_KEYS:-10000}"
 	rc=$?
 	if [[ ! -s $RAW/control.json ]]; then
-		echo "{\"status\": \"ctrl-plane.js exited $rc without results (timeout ${BENCH_CTRL_TIMEOUT:-900} s?)\"}" > "$RAW/control.json"
+		echo "{\"status\": \"ctrl-plane.js exited $rc without results (timeout ${BENCH_CTRL_TIMEOUT:-1200} s?)\"}" > "$RAW/control.json"
 	fi
 fi
 exit 0
