@@ -13,8 +13,8 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   test(`an idle process stays alive until ${sig}, then returns it`, async () => {
     const script =
       `const m = await import(${JSON.stringify(SIGNALS)});` +
-      `const p = m.waitForTermination(); process.stdout.write('waiting\\n');` +
-      `process.stdout.write((await p) + '\\n');`;
+      `const w = m.waitForTermination(); process.stdout.write('waiting\\n');` +
+      `process.stdout.write((await w.signal) + '\\n');`;
     const proc = spawn(process.execPath, ['--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -30,5 +30,14 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     assert.is(out, `waiting\n${sig}\n`);
   });
 }
+
+test('dispose lets an idle process exit on its own', async () => {
+  const script =
+    `const m = await import(${JSON.stringify(SIGNALS)});` +
+    `const w = m.waitForTermination(); setTimeout(() => w.dispose(), 200);`;
+  const proc = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+  assert.is(code, 0);
+});
 
 test.run();

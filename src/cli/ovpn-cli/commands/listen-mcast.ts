@@ -18,15 +18,19 @@ export class ListenMcastCommand extends OvpnCommand {
 
   protected async run(): Promise<void> {
     const terminated = waitForTermination();
-    const dp = await this.datapath();
-    const unsubscribe = await dp.subscribe((event) => {
-      this.print(this.json ? toJsonLine(event) : formatEvent(event));
-    });
     try {
-      this.info('ready: listening for notifications of group "peers"');
-      await terminated;
+      const dp = await this.datapath();
+      const unsubscribe = await dp.subscribe((event) => {
+        this.print(this.json ? toJsonLine(event) : formatEvent(event));
+      });
+      try {
+        this.info('ready: listening for notifications of group "peers"');
+        await terminated.signal;
+      } finally {
+        unsubscribe();
+      }
     } finally {
-      unsubscribe();
+      terminated.dispose();
     }
   }
 }

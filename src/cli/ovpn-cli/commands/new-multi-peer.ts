@@ -44,34 +44,38 @@ export class NewMultiPeerCommand extends OvpnCommand {
     }
 
     const terminated = waitForTermination();
-    const dp = await this.datapath();
-    const dev = await dp.openDevice(name);
-    const sockets = new Map<4 | 6, TransportSocket>();
     try {
-      for (const e of entries) {
-        let socket = sockets.get(e.remote.family);
-        if (!socket) {
-          socket = await dp.openUdpSocket({ address: anyAddress(e.remote.family), port: lport });
-          sockets.set(e.remote.family, socket);
+      const dp = await this.datapath();
+      const dev = await dp.openDevice(name);
+      const sockets = new Map<4 | 6, TransportSocket>();
+      try {
+        for (const e of entries) {
+          let socket = sockets.get(e.remote.family);
+          if (!socket) {
+            socket = await dp.openUdpSocket({ address: anyAddress(e.remote.family), port: lport });
+            sockets.set(e.remote.family, socket);
+          }
+          const peer: PeerConfig = {
+            id: e.peerId,
+            socket,
+            local: { address: e.local.address },
+            remote: { address: e.remote.address, port: e.remotePort },
+          };
+          if (e.remote.scopeId !== undefined && peer.remote) peer.remote.scopeId = e.remote.scopeId;
+          if (scheme === 'asymm' && e.txId !== undefined) peer.txId = e.txId;
+          if (e.vpn.family === 4) peer.vpnIpv4 = e.vpn.address;
+          else peer.vpnIpv6 = e.vpn.address;
+          await dev.newPeer(peer);
         }
-        const peer: PeerConfig = {
-          id: e.peerId,
-          socket,
-          local: { address: e.local.address },
-          remote: { address: e.remote.address, port: e.remotePort },
-        };
-        if (e.remote.scopeId !== undefined && peer.remote) peer.remote.scopeId = e.remote.scopeId;
-        if (scheme === 'asymm' && e.txId !== undefined) peer.txId = e.txId;
-        if (e.vpn.family === 4) peer.vpnIpv4 = e.vpn.address;
-        else peer.vpnIpv6 = e.vpn.address;
-        await dev.newPeer(peer);
+        const bound = [...sockets.values()].map((s) => formatEndpoint(s.local)).join(', ');
+        this.info(`ready: ${entries.length} peers on ${name}, udp ${bound}`);
+        const signal = await terminated.signal;
+        this.info(`${signal}: closing the sockets of ${entries.length} peers`);
+      } finally {
+        for (const socket of sockets.values()) await socket.close();
       }
-      const bound = [...sockets.values()].map((s) => formatEndpoint(s.local)).join(', ');
-      this.info(`ready: ${entries.length} peers on ${name}, udp ${bound}`);
-      const signal = await terminated;
-      this.info(`${signal}: closing the sockets of ${entries.length} peers`);
     } finally {
-      for (const socket of sockets.values()) await socket.close();
+      terminated.dispose();
     }
   }
 }

@@ -43,22 +43,26 @@ export class NewPeerCommand extends OvpnCommand {
     const vpn = this.vpnaddr === undefined ? undefined : parseIpAddress(this.vpnaddr, 'VPN address');
 
     const terminated = waitForTermination();
-    const dp = await this.datapath();
-    const dev = await dp.openDevice(name);
-    const socket = await dp.openUdpSocket({ address: anyAddress(raddr.family), port: lport });
     try {
-      const peer: PeerConfig = { id, socket, remote };
-      if (txId !== undefined) peer.txId = txId;
-      if (vpn?.family === 4) peer.vpnIpv4 = vpn.address;
-      if (vpn?.family === 6) peer.vpnIpv6 = vpn.address;
-      await dev.newPeer(peer);
-      this.info(
-        `ready: peer ${id} on ${name}, udp ${formatEndpoint(socket.local)} -> ${formatEndpoint(remote)}`,
-      );
-      const signal = await terminated;
-      this.info(`${signal}: closing the socket of peer ${id}`);
+      const dp = await this.datapath();
+      const dev = await dp.openDevice(name);
+      const socket = await dp.openUdpSocket({ address: anyAddress(raddr.family), port: lport });
+      try {
+        const peer: PeerConfig = { id, socket, remote };
+        if (txId !== undefined) peer.txId = txId;
+        if (vpn?.family === 4) peer.vpnIpv4 = vpn.address;
+        if (vpn?.family === 6) peer.vpnIpv6 = vpn.address;
+        await dev.newPeer(peer);
+        this.info(
+          `ready: peer ${id} on ${name}, udp ${formatEndpoint(socket.local)} -> ${formatEndpoint(remote)}`,
+        );
+        const signal = await terminated.signal;
+        this.info(`${signal}: closing the socket of peer ${id}`);
+      } finally {
+        await socket.close();
+      }
     } finally {
-      await socket.close();
+      terminated.dispose();
     }
   }
 }
