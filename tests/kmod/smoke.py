@@ -577,6 +577,46 @@ def t_peer_del():
     teardown(a, b)
 
 
+def t_churn_under_traffic():
+    """Keys, peers, sockets and the device change while floods run both ways."""
+    a, b = p2p_pair(keepalive=(1, 30))
+    floods = [subprocess.Popen(f"ip netns exec {ns} ping {six}-f -w 20 {dst}", shell=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+              for ns, six, dst in (("km-a", "", "10.78.0.2"), ("km-b", "-6 ", "fd78::1"))]
+    try:
+        time.sleep(1)
+        d0 = link_stats("km-b", "km-tun")[0]["dropped"]
+        for i in range(6):
+            k, t = os.urandom(32), os.urandom(8)
+            a.genl.key_new(a.ifindex, 1, 1, (i + 1) % 8, "chacha20-poly1305", k, t, k, t)
+            a.genl.key_swap(a.ifindex, 1)
+            a.genl.key_del(a.ifindex, 1, 1)
+            a.genl.peer_set(a.ifindex, 1, u32(PEER["KEEPALIVE_INTERVAL"], 1),
+                            u32(PEER["KEEPALIVE_TIMEOUT"], 30))
+            a.genl.peer_get(a.ifindex)
+        # replace the peer on the same socket, then on a new one, then close that one
+        a.genl.peer_new(a.ifindex, 1, a.socks[0], ("10.77.0.2", 1194))
+        a.genl.key_new(a.ifindex, 1, 0, 0, "aes-gcm", KEY_A, TAIL_A, KEY_B, TAIL_B)
+        s2 = a.udp("10.77.0.1", 1195)
+        a.genl.peer_new(a.ifindex, 1, s2, ("10.77.0.2", 1194))
+        a.genl.key_new(a.ifindex, 1, 0, 0, "aes-gcm", KEY_A, TAIL_A, KEY_B, TAIL_B)
+        time.sleep(0.5)
+        s2.close()
+        a.socks.remove(s2)
+        # a's new keys are unknown to b: b counts what it cannot decrypt as RX drops
+        expect(link_stats("km-b", "km-tun")[0]["dropped"] > d0, "b counted no drops for unknown keys")
+        # b: delete the key under traffic, then the peer, then the device
+        b.genl.key_del(b.ifindex, 1, 0)
+        b.genl.peer_del(b.ifindex, 1)
+        sh("ip -n km-b link del km-tun")
+        sh("ip -n km-a link del km-tun")
+    finally:
+        for f in floods:
+            f.kill()
+            f.wait()
+    teardown(a, b)
+
+
 def t_rmmod_under_traffic():
     a, b = p2p_pair()
     flood = subprocess.Popen("ip netns exec km-a ping -f -w 6 10.78.0.2", shell=True,
@@ -626,6 +666,7 @@ def main():
         ("kmod: peer del (USERSPACE), socket detached", t_peer_del),
         ("kmod: socket close -> TRANSPORT_DISCONNECT", t_socket_close),
         ("kmod: keepalive consumed, expiry -> EXPIRED", t_keepalive),
+        ("kmod: key/peer/socket/device churn under traffic", t_churn_under_traffic),
         ("kmod: netns deleted under traffic", t_netns_delete),
         ("kmod: rmmod under traffic", t_rmmod_under_traffic),
     ]
