@@ -48,8 +48,12 @@ kmod:
 
 native: $(ADDON)
 
+# Node's headers come from the system (/usr/include/node): nothing is downloaded.
+NODEDIR ?= $(if $(wildcard /usr/include/node/node.h),/usr)
+
 $(ADDON): $(NODE_DEPS) native/netlink/binding.gyp $(wildcard native/netlink/src/*)
-	npx node-gyp rebuild --directory native/netlink --loglevel=warn
+	npx node-gyp configure build --directory native/netlink --loglevel=warn \
+		$(if $(NODEDIR),--nodedir=$(NODEDIR))
 
 ts: $(TS_STAMP)
 

@@ -13,6 +13,8 @@ vm|all|bench) pkgs+=(iperf3 openvpn tcpdump openssl qemu-system-x86 linux-image-
 *) echo "install-deps: unknown set '$what' (host, vm, bench or all)" >&2; exit 2 ;;
 esac
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
+# Headers for the addon (node-gyp must not download them: no network but the registries).
+[ -f /usr/include/node/node.h ] || pkgs+=(libnode-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
