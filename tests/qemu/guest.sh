@@ -31,7 +31,7 @@ fi
 rc=0
 if [[ $NO_MODULE == 1 || $loaded == 1 ]]; then
 	echo "guest: running: $(cat "$RUN/cmd.sh" | tail -n1)"
-	(cd "$REPO" && exec /bin/bash "$RUN/cmd.sh")
+	(cd "$REPO" && exec /bin/bash "$RUN/cmd.sh" </dev/null)
 	rc=$?
 	echo "guest: command exited $rc"
 else
