@@ -233,9 +233,10 @@ static int __init ovpn_init(void)
 
 static void __exit ovpn_cleanup(void)
 {
-	ovpn_nl_unregister();
-	/* deletes every device: peers, sockets and their references go */
+	/* deletes every device (peers go, PEER_DEL_NTF still reaches userspace) */
 	rtnl_link_unregister(&ovpn_link_ops);
+	/* waits for requests in flight; devices are dead, they can add nothing */
+	ovpn_nl_unregister();
 	/* peer -> socket -> device releases chain call_rcu()s and works */
 	rcu_barrier();
 	destroy_workqueue(ovpn_wq);
