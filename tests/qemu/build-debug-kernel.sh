@@ -4,7 +4,7 @@
 # .build/debug-kmod/. About 14 min on 2 cores. Then:
 #   tests/qemu/run.sh --kernel .build/debug-kernel/arch/x86/boot/bzImage \
 #                     --kmod-dir .build/debug-kmod -- <command>
-#   tests/qemu/build-debug-kernel.sh [--jobs N] [--module-only]
+#   tests/qemu/build-debug-kernel.sh [--jobs N] [--module-only | --config-only]
 set -euo pipefail
 QDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$QDIR/../.." && pwd)
@@ -12,11 +12,13 @@ KDIR=$REPO/.build/debug-kernel
 MDIR=$REPO/.build/debug-kmod
 JOBS=2
 MODULE_ONLY=0
+CONFIG_ONLY=0
 while (($#)); do
 	case $1 in
 	--jobs) JOBS=$2; shift 2 ;;
 	--module-only) MODULE_ONLY=1; shift ;;
-	*) echo "usage: $0 [--jobs N] [--module-only]" >&2; exit 2 ;;
+	--config-only) CONFIG_ONLY=1; shift ;;
+	*) echo "usage: $0 [--jobs N] [--module-only | --config-only]" >&2; exit 2 ;;
 	esac
 done
 
@@ -51,6 +53,7 @@ if ((!MODULE_ONLY)); then
 		fi
 	done < "$QDIR/debug-kernel.config"
 	((missing == 0)) || echo "build-debug-kernel: warning: some options did not stick (see above)" >&2
+	((CONFIG_ONLY)) && exit "$missing"
 	time make -j"$JOBS" bzImage modules
 fi
 
