@@ -225,7 +225,7 @@ function envTables(title: string, env: EnvResult): string {
   lines.push(`|---|${METRICS.map(() => '---:').join('|')}|`);
   for (const [, p] of Object.entries(env.paths)) {
     if (p.status !== 'ok') {
-      lines.push(`| ${p.label} | ${p.status.replace(/^n\/a:\s*/, 'n/a (')}) |${METRICS.slice(1).map(() => '').join(' |')} |`);
+      lines.push(`| ${p.label} | ${p.status.replace(/\|/g, '/').replace(/^n\/a:\s*/, 'n/a (')}) |${METRICS.slice(1).map(() => '').join(' |')} |`);
       continue;
     }
     lines.push(`| ${p.label} | ${METRICS.map((d) => cell(p.metrics[d.key])).join(' | ')} |`);
