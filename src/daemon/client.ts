@@ -57,7 +57,11 @@ export class ClientTunnel {
     try {
       const { address } = await lookup(r.host, { family: 4 });
       this.remote = { address, port: r.port };
-      this.socket ??= await this.datapath.openUdpSocket({ address: this.cfg.local ?? '0.0.0.0', port: this.cfg.bind ? this.cfg.port : 0 });
+      if (!this.socket) {
+        this.socket = await this.datapath.openUdpSocket({ address: this.cfg.local ?? '0.0.0.0', port: this.cfg.bind ? this.cfg.port : 0 });
+        // One handler for the socket's life; it feeds whichever session is current.
+        this.socket.onControlPacket((buf, from) => this.onControlPacket(buf, from));
+      }
     } catch (err) {
       this.log.log('warn', `cannot reach ${r.host}:${r.port}: ${(err as Error).message}; retrying in ${RECONNECT_DELAY_MS / 1000} s`);
       this.scheduleReconnect();
@@ -81,15 +85,17 @@ export class ClientTunnel {
       },
     });
     this.session = session;
-    socket.onControlPacket((buf, from) => {
-      if (from.address !== remote.address || from.port !== remote.port || this.session !== session) return;
-      try {
-        session.receive(decodeControlPacket(buf));
-      } catch (err) {
-        this.log.log('debug', `from ${from.address}:${from.port}: ${(err as Error).message}`);
-      }
-    });
     session.start();
+  }
+
+  private onControlPacket(buf: Buffer, from: Endpoint): void {
+    const remote = this.remote;
+    if (!this.session || !remote || from.address !== remote.address || from.port !== remote.port) return;
+    try {
+      this.session.receive(decodeControlPacket(buf));
+    } catch (err) {
+      this.log.log('debug', `from ${from.address}:${from.port}: ${(err as Error).message}`);
+    }
   }
 
   /** First key: address, routes, peer. */

@@ -45,9 +45,15 @@ export class UpCommand extends KovpnCommand {
     const onHup = () => void daemon.reload(true);
     process.on('SIGUSR1', onUsr1);
     process.on('SIGHUP', onHup);
-    const sig = await waitForTermination(['SIGTERM', 'SIGINT']);
-    process.off('SIGUSR1', onUsr1);
-    process.off('SIGHUP', onHup);
+    const wait = waitForTermination(['SIGTERM', 'SIGINT']);
+    let sig;
+    try {
+      sig = await wait.signal;
+    } finally {
+      wait.dispose();
+      process.off('SIGUSR1', onUsr1);
+      process.off('SIGHUP', onHup);
+    }
     log.log('info', `${sig}: closing every session`);
     await daemon.stop();
     await datapath.close();
