@@ -23,6 +23,7 @@
 #include "netlink.h"
 #include "peer.h"
 #include "socket.h"
+#include "udp.h"
 
 enum ovpn_nl_mcgrp {
 	OVPN_NLGRP_PEERS,
@@ -194,10 +195,6 @@ static int ovpn_nl_peer_precheck(struct ovpn_priv *ovpn, struct genl_info *info,
 	if (!remote4 && !remote6 && attrs[OVPN_A_PEER_REMOTE_PORT]) {
 		NL_SET_ERR_MSG_ATTR(extack, attrs[OVPN_A_PEER_REMOTE_PORT],
 				    "REMOTE_PORT without REMOTE_IPV4 or REMOTE_IPV6");
-		return -EINVAL;
-	}
-	if (new && !remote4 && !remote6) {
-		NL_SET_ERR_MSG_MOD(extack, "a UDP peer needs REMOTE_IPV4 or REMOTE_IPV6 and REMOTE_PORT");
 		return -EINVAL;
 	}
 	if (attrs[OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID] && !remote6) {
@@ -383,6 +380,12 @@ static int ovpn_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = ovpn_nl_peer_modify(peer, info, attrs);
 	if (ret)
 		goto put_peer;
+	/*
+	 * No remote given: a connected socket names it; otherwise the peer's
+	 * first authenticated packet will (see ovpn_peer_endpoints_update()).
+	 */
+	if (!rcu_access_pointer(peer->bind))
+		ovpn_udp_bind_from_connected(peer, sock->sk);
 
 	ret = ovpn_peer_add(ovpn, peer, info->extack);
 	if (ret)

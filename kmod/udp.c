@@ -212,6 +212,39 @@ transmit:
 #endif
 
 /**
+ * ovpn_udp_bind_from_connected - take a peer's remote from a connected socket
+ * @peer: a peer without remote address yet
+ * @sk: its UDP socket
+ */
+void ovpn_udp_bind_from_connected(struct ovpn_peer *peer, struct sock *sk)
+{
+	union ovpn_sockaddr ss = {};
+	struct ovpn_bind *bind;
+
+	if (sk->sk_state != TCP_ESTABLISHED)
+		return;
+
+	if (sk->sk_family == AF_INET) {
+		ss.in4.sin_family = AF_INET;
+		ss.in4.sin_addr.s_addr = inet_sk(sk)->inet_daddr;
+		ss.in4.sin_port = inet_sk(sk)->inet_dport;
+#if IS_ENABLED(CONFIG_IPV6)
+	} else if (!ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		ss.in6.sin6_family = AF_INET6;
+		ss.in6.sin6_addr = sk->sk_v6_daddr;
+		ss.in6.sin6_port = inet_sk(sk)->inet_dport;
+		ss.in6.sin6_scope_id = sk->sk_bound_dev_if;
+#endif
+	} else {
+		return;
+	}
+
+	bind = ovpn_bind_from_sockaddr(&ss);
+	if (!IS_ERR(bind))
+		ovpn_bind_reset(peer, bind);
+}
+
+/**
  * ovpn_udp_send_skb - send an encrypted packet to a peer
  * @peer: the peer
  * @sk: the peer's UDP socket

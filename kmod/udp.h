@@ -18,6 +18,7 @@ struct netlink_ext_ack;
 int ovpn_udp_socket_attach(struct ovpn_socket *osock,
 			   struct netlink_ext_ack *extack);
 void ovpn_udp_socket_detach(struct ovpn_socket *osock);
+void ovpn_udp_bind_from_connected(struct ovpn_peer *peer, struct sock *sk);
 void ovpn_udp_send_skb(struct ovpn_peer *peer, struct sock *sk,
 		       struct sk_buff *skb);
 

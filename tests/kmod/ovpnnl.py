@@ -227,10 +227,11 @@ class Genl(Netlink):
     # --- helpers -----------------------------------------------------------
     def peer_new(self, ifindex, peer_id, sock, remote, vpn4=None, vpn6=None,
                  tx_id=None, keepalive=None, extra=()):
-        host, port = remote[0], remote[1]
         a = [u32(PEER["ID"], peer_id), u32(PEER["SOCKET"], sock.fileno())]
-        a.append(ip6(PEER["REMOTE_IPV6"], host) if ":" in host else ip4(PEER["REMOTE_IPV4"], host))
-        a.append(u16be(PEER["REMOTE_PORT"], port))
+        if remote is not None:
+            host, port = remote[0], remote[1]
+            a.append(ip6(PEER["REMOTE_IPV6"], host) if ":" in host else ip4(PEER["REMOTE_IPV4"], host))
+            a.append(u16be(PEER["REMOTE_PORT"], port))
         if vpn4:
             a.append(ip4(PEER["VPN_IPV4"], vpn4))
         if vpn6:

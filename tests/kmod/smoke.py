@@ -309,6 +309,36 @@ def t_policy():
     n.close()
 
 
+def t_remote_learning():
+    """No REMOTE: a connected socket names it; else the first authenticated packet does."""
+    cleanup()
+    a, b = Node("km-a"), Node("km-b")
+    veth(a, b, "km-va", "km-vb", "10.77.0.1", "10.77.0.2", "fd77::1", "fd77::2")
+    for me, laddr, keys, tun in ((a, "10.77.0.1", (KEY_A, TAIL_A, KEY_B, TAIL_B), "10.78.0.1 peer 10.78.0.2"),
+                                 (b, "10.77.0.2", (KEY_B, TAIL_B, KEY_A, TAIL_A), "10.78.0.2 peer 10.78.0.1")):
+        me.ovpn()
+        s = me.udp(laddr, 1194)
+        if me is b:
+            s.connect(("10.77.0.1", 1194))
+        me.genl.peer_new(me.ifindex, 1, s, None)
+        me.genl.key_new(me.ifindex, 1, 0, 0, "aes-gcm", *keys)
+        # no IPv6 chatter: the first packet b sends is the test's
+        sh(f"ip netns exec {me.ns} sysctl -qw net.ipv6.conf.km-tun.disable_ipv6=1")
+        sh(f"ip -n {me.ns} addr add {tun} dev km-tun")
+        sh(f"ip -n {me.ns} link set km-tun up")
+    p = a.genl.peer_get(a.ifindex, 1)[0]
+    expect("REMOTE_IPV4" not in p, "a has a remote before any packet")
+    p = b.genl.peer_get(b.ifindex, 1)[0]
+    expect(p.get("REMOTE_IPV4") == socket.inet_aton("10.77.0.1"), "b did not take the connected address")
+    expect(not ping("km-a", "10.78.0.2", 1), "a could send without knowing where to")
+    expect(ping("km-b", "10.78.0.1"), "ping b -> a failed")
+    p = a.genl.peer_get(a.ifindex, 1)[0]
+    expect(p.get("REMOTE_IPV4") == socket.inet_aton("10.77.0.2") and
+           p.get("REMOTE_PORT") == (1194).to_bytes(2, "big"), "a did not learn b's address")
+    expect(ping("km-a", "10.78.0.2"), "ping a -> b after learning failed")
+    teardown(a, b)
+
+
 def t_p2p_replace():
     a, b = p2p_pair()
     mc = a.mcast()
@@ -658,6 +688,7 @@ def main():
         ("kmod: P2P ChaCha20-Poly1305 over IPv6", t_p2p("chacha20-poly1305", True)),
         ("kmod: P2P ChaCha20-Poly1305 over IPv4", t_p2p("chacha20-poly1305", False)),
         ("kmod: P2P new peer replaces old (TEARDOWN)", t_p2p_replace),
+        ("kmod: remote from connected socket / first authentic packet", t_remote_learning),
         ("kmod: MP with 2 peers, v4+v6 sockets, undef peer id, routing, address checks", t_mp),
         ("kmod: key swap", t_key_swap),
         ("kmod: vectors decrypt, tamper+replay dropped, float", t_vectors_rx),
