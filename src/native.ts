@@ -43,7 +43,26 @@ export function isSyscallError(err: unknown): err is SyscallError {
   return err instanceof Error && typeof (err as Partial<SyscallError>).errno === 'number';
 }
 
+/**
+ * One reusable OpenSSL cipher context for one key and direction (12-byte nonce, 16-byte
+ * tag). The only non-syscall piece of the addon: node:crypto cannot re-IV a cipher, and its
+ * per-packet createCipheriv costs far more than the cipher itself (see native/netlink/src/aead.cc).
+ * Buffers and offsets are checked (TypeError on a range outside a buffer).
+ */
+export interface AeadContext {
+  /** Encrypts src[srcOff, srcOff+len) into io[ctOff, ctOff+len), authenticating
+   *  io[aadOff, aadOff+aadLen) as well; writes the tag to io[tagOff, tagOff+16). */
+  seal(nonce: Buffer, io: Buffer, aadOff: number, aadLen: number, src: Buffer, srcOff: number, len: number, ctOff: number, tagOff: number): void;
+  /** Decrypts io[ctOff, ctOff+len) into dst[dstOff, dstOff+len); false (dst unspecified)
+   *  unless the tag io[tagOff, tagOff+16) authenticates it and io[aadOff, aadOff+aadLen). */
+  open(nonce: Buffer, io: Buffer, aadOff: number, aadLen: number, ctOff: number, len: number, tagOff: number, dst: Buffer, dstOff: number): boolean;
+}
+
 export interface NativeAddon {
+  // --- AEAD ('aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm' | 'chacha20-poly1305'; a key of
+  //     the algorithm's size, else TypeError; encrypt: true for seal, false for open)
+  AeadContext: new (alg: string, key: Buffer, encrypt: boolean) => AeadContext;
+
   // --- generic fd helpers
   close(fd: number): void;
   Poller: new (fd: number) => Poller;
@@ -64,7 +83,8 @@ export interface NativeAddon {
 
   // --- UDP
   /** socket(AF_INET|AF_INET6, SOCK_DGRAM), bind to the raw sockaddr record (see above).
-   *  IPV6_V6ONLY is set on AF_INET6. Returns the fd. */
+   *  IPV6_V6ONLY is set on AF_INET6; 4 MiB receive and send buffers (forced with
+   *  CAP_NET_ADMIN, else up to the system maximum). Returns the fd. */
   udpOpen(sockaddr: Buffer): number;
   /** getsockname() as a 28-byte record. */
   sockName(fd: number): Buffer;

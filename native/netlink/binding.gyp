@@ -4,6 +4,7 @@
       "target_name": "kovpn_netlink",
       "sources": [
         "src/addon.cc",
+        "src/aead.cc",
         "src/args.cc",
         "src/errors.cc",
         "src/netlink.cc",

@@ -1,27 +1,49 @@
 /**
- * AEAD primitives of the data channel, in two interchangeable implementations:
- *  - 'node':  node:crypto (OpenSSL; AES-NI/AVX where the CPU has them)
- *  - 'noble': @noble/ciphers (pure JavaScript)
- * `bench/aead.ts` measures both; the hot path uses DEFAULT_AEAD_IMPL (see there for why).
- * The unit tests cross-check the two against each other and against published vectors.
+ * AEAD primitives of the data channel, in three interchangeable implementations:
+ *  - 'native': the addon's AeadContext, one reused OpenSSL context per key and direction
+ *              (the OpenSSL Node links; see src/native.ts)
+ *  - 'node':   node:crypto (the same OpenSSL, but a new cipher object per packet)
+ *  - 'noble':  @noble/ciphers (pure JavaScript)
+ * `bench/aead.ts` measures them; the hot path uses defaultAeadImpl() (see there for why).
+ * The unit tests cross-check them against each other and against published vectors.
  *
- * Both work on caller-owned buffers: `seal` writes the ciphertext and the tag into views the
- * caller chose (in a DATA_V2 packet the tag precedes the ciphertext).
+ * All work on caller-owned buffers: `seal` writes the ciphertext and the tag into views the
+ * caller chose; `sealAt`/`openAt` take offsets into one packet buffer instead of views (in
+ * a DATA_V2 packet the AAD is the header and the tag precedes the ciphertext), which
+ * spares the hot path four subarray objects per packet.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { gcm } from '@noble/ciphers/aes';
 import { chacha20poly1305 } from '@noble/ciphers/chacha';
-import { TAG_SIZE } from './constants.js';
+import { native, type AeadContext } from '../native.js';
+import { NONCE_SIZE, TAG_SIZE } from './constants.js';
 import { KeyConfigError } from './errors.js';
 
 export type AeadAlg = 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
-export type AeadImpl = 'node' | 'noble';
+export type AeadImpl = 'native' | 'node' | 'noble';
 
 /**
  * node:crypto runs AES-256-GCM 10-15x and ChaCha20-Poly1305 about 5x faster than
- * @noble/ciphers on 1400-byte packets on the project's host (numbers: `node dist/bench/aead.js`).
+ * @noble/ciphers on 1400-byte packets on the project's host, but pays a fixed cost per
+ * packet (a new Cipheriv/Decipheriv: node:crypto cannot re-IV one) that is several times the
+ * cipher's own work; the addon's reused context does not (numbers: `node dist/bench/aead.js`).
+ * The hot path therefore uses 'native' when the addon is built, else 'node'.
  */
 export const DEFAULT_AEAD_IMPL: AeadImpl = 'node';
+
+let nativeUsable: boolean | undefined;
+
+/** 'native' when the addon is built and has AeadContext, else DEFAULT_AEAD_IMPL. */
+export function defaultAeadImpl(): AeadImpl {
+  if (nativeUsable === undefined) {
+    try {
+      nativeUsable = typeof native().AeadContext === 'function';
+    } catch {
+      nativeUsable = false;
+    }
+  }
+  return nativeUsable ? 'native' : DEFAULT_AEAD_IMPL;
+}
 
 export interface Aead {
   readonly alg: AeadAlg;
@@ -34,6 +56,13 @@ export interface Aead {
     ciphertextOut: Uint8Array,
     tagOut: Uint8Array,
   ): void;
+  /**
+   * As `seal`, with the AAD, ciphertext and tag at offsets of `io`:
+   * AAD io[aadOff, +aadLen), plaintext src[srcOff, +len) -> io[ctOff, +len), tag io[tagOff, +16).
+   */
+  sealAt(nonce: Buffer, io: Buffer, aadOff: number, aadLen: number, src: Buffer, srcOff: number, len: number, ctOff: number, tagOff: number): void;
+  /** As `open`, with AAD io[aadOff, +aadLen), ciphertext io[ctOff, +len), tag io[tagOff, +16) -> dst[dstOff, +len). */
+  openAt(nonce: Buffer, io: Buffer, aadOff: number, aadLen: number, ctOff: number, len: number, tagOff: number, dst: Buffer, dstOff: number): boolean;
   /**
    * Decrypts `ciphertext` into `plaintextOut` (same length) if `tag` authenticates it and `aad`.
    * Returns false (and leaves `plaintextOut` unspecified) when authentication fails.
@@ -82,7 +111,96 @@ const TAG_OPTS = { authTagLength: TAG_SIZE } as const;
 /** Largest plaintext the noble implementation stages in its scratch buffer. */
 const NOBLE_MAX = 65536;
 
-class NodeAead implements Aead {
+/** sealAt/openAt through views, for the implementations that take views. */
+abstract class ViewAead implements Aead {
+  abstract readonly alg: AeadAlg;
+  abstract readonly impl: AeadImpl;
+  abstract seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, ciphertextOut: Uint8Array, tagOut: Uint8Array): void;
+  abstract open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, plaintextOut: Uint8Array): boolean;
+
+  sealAt(nonce: Buffer, io: Buffer, aadOff: number, aadLen: number, src: Buffer, srcOff: number, len: number, ctOff: number, tagOff: number): void {
+    this.seal(
+      nonce,
+      io.subarray(aadOff, aadOff + aadLen),
+      src.subarray(srcOff, srcOff + len),
+      io.subarray(ctOff, ctOff + len),
+      io.subarray(tagOff, tagOff + TAG_SIZE),
+    );
+  }
+
+  openAt(nonce: Buffer, io: Buffer, aadOff: number, aadLen: number, ctOff: number, len: number, tagOff: number, dst: Buffer, dstOff: number): boolean {
+    return this.open(
+      nonce,
+      io.subarray(aadOff, aadOff + aadLen),
+      io.subarray(ctOff, ctOff + len),
+      io.subarray(tagOff, tagOff + TAG_SIZE),
+      dst.subarray(dstOff, dstOff + len),
+    );
+  }
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+/** The addon's reused OpenSSL contexts (created on first use per direction). */
+class NativeAead implements Aead {
+  readonly impl = 'native' as const;
+  private readonly key: Buffer;
+  private encCtx: AeadContext | undefined;
+  private decCtx: AeadContext | undefined;
+
+  constructor(
+    readonly alg: AeadAlg,
+    key: Uint8Array,
+  ) {
+    checkKey(alg, key);
+    this.key = Buffer.from(key);
+  }
+
+  private enc(): AeadContext {
+    return (this.encCtx ??= new (native().AeadContext)(this.alg, this.key, true));
+  }
+
+  private dec(): AeadContext {
+    return (this.decCtx ??= new (native().AeadContext)(this.alg, this.key, false));
+  }
+
+  sealAt(nonce: Buffer, io: Buffer, aadOff: number, aadLen: number, src: Buffer, srcOff: number, len: number, ctOff: number, tagOff: number): void {
+    (this.encCtx ?? this.enc()).seal(nonce, io, aadOff, aadLen, src, srcOff, len, ctOff, tagOff);
+  }
+
+  openAt(nonce: Buffer, io: Buffer, aadOff: number, aadLen: number, ctOff: number, len: number, tagOff: number, dst: Buffer, dstOff: number): boolean {
+    return (this.decCtx ?? this.dec()).open(nonce, io, aadOff, aadLen, ctOff, len, tagOff, dst, dstOff);
+  }
+
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, ciphertextOut: Uint8Array, tagOut: Uint8Array): void {
+    checkNonce(nonce);
+    // io = aad || tag || ciphertext, then copied out to the caller's views
+    const n = plaintext.length;
+    const io = Buffer.alloc(aad.length + TAG_SIZE + n);
+    io.set(aad, 0);
+    this.sealAt(asBuffer(nonce), io, 0, aad.length, asBuffer(plaintext), 0, n, aad.length + TAG_SIZE, aad.length);
+    ciphertextOut.set(io.subarray(aad.length + TAG_SIZE));
+    tagOut.set(io.subarray(aad.length, aad.length + TAG_SIZE));
+  }
+
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, plaintextOut: Uint8Array): boolean {
+    checkNonce(nonce);
+    const n = ciphertext.length;
+    const io = Buffer.alloc(aad.length + TAG_SIZE + n);
+    io.set(aad, 0);
+    io.set(tag.subarray(0, TAG_SIZE), aad.length);
+    io.set(ciphertext, aad.length + TAG_SIZE);
+    return this.openAt(asBuffer(nonce), io, 0, aad.length, aad.length + TAG_SIZE, n, aad.length, asBuffer(plaintextOut), 0);
+  }
+}
+
+function checkNonce(nonce: Uint8Array): void {
+  if (nonce.length !== NONCE_SIZE) throw new RangeError(`the nonce must be ${NONCE_SIZE} bytes, got ${nonce.length}`);
+}
+
+class NodeAead extends ViewAead {
   readonly impl = 'node' as const;
   private readonly key: KeyObject;
   private readonly gcm: boolean;
@@ -91,6 +209,7 @@ class NodeAead implements Aead {
     readonly alg: AeadAlg,
     key: Uint8Array,
   ) {
+    super();
     checkKey(alg, key);
     this.key = createSecretKey(Buffer.from(key));
     this.gcm = alg !== 'chacha20-poly1305';
@@ -125,7 +244,7 @@ class NodeAead implements Aead {
   }
 }
 
-class NobleAead implements Aead {
+class NobleAead extends ViewAead {
   readonly impl = 'noble' as const;
   private readonly key: Uint8Array;
   /** ciphertext || tag, the layout noble expects on decryption. */
@@ -135,6 +254,7 @@ class NobleAead implements Aead {
     readonly alg: AeadAlg,
     key: Uint8Array,
   ) {
+    super();
     checkKey(alg, key);
     this.key = Uint8Array.from(key);
   }
@@ -167,6 +287,7 @@ class NobleAead implements Aead {
 }
 
 /** An AEAD for `alg` keyed with `key` (copied). Throws KeyConfigError on a wrong key size. */
-export function createAead(alg: AeadAlg, key: Uint8Array, impl: AeadImpl = DEFAULT_AEAD_IMPL): Aead {
+export function createAead(alg: AeadAlg, key: Uint8Array, impl: AeadImpl = defaultAeadImpl()): Aead {
+  if (impl === 'native') return new NativeAead(alg, key);
   return impl === 'node' ? new NodeAead(alg, key) : new NobleAead(alg, key);
 }

@@ -4,8 +4,8 @@
  *
  * `DataKey` is the crypto state of one key slot of one peer: both directions' AEADs, the
  * transmit packet ids and the receive replay window. It encrypts and decrypts between
- * caller-owned buffers; apart from the AEAD library's own objects nothing is allocated per
- * packet (the nonces live in buffers of the key).
+ * caller-owned buffers; nothing is allocated per packet with the native AEAD (the nonces
+ * live in buffers of the key; AAD, tag and ciphertext are passed as offsets).
  */
 import { createAead, aesGcmForKeyLength, type Aead, type AeadAlg, type AeadImpl } from './aead.js';
 import {
@@ -36,7 +36,7 @@ export interface DataKeyConfig {
   cipher: DataCipher;
   encrypt: DataKeyDirection;
   decrypt: DataKeyDirection;
-  /** AEAD implementation; default DEFAULT_AEAD_IMPL. */
+  /** AEAD implementation; default defaultAeadImpl(). */
   impl?: AeadImpl;
   /** First transmit packet id (tests of exhaustion only; default 1). */
   firstTxPacketId?: number;
@@ -142,14 +142,7 @@ export class DataKey {
     dst[dstOff + 3] = peerId & 0xff;
     dst.writeUInt32BE(packetId, dstOff + 4);
     this.encNonce.writeUInt32BE(packetId, 0);
-    const ctOff = dstOff + PAYLOAD_OFFSET;
-    this.enc.seal(
-      this.encNonce,
-      dst.subarray(dstOff, dstOff + HEADER_SIZE),
-      src.subarray(srcOff, srcOff + len),
-      dst.subarray(ctOff, ctOff + len),
-      dst.subarray(dstOff + TAG_OFFSET, ctOff),
-    );
+    this.enc.sealAt(this.encNonce, dst, dstOff, HEADER_SIZE, src, srcOff, len, dstOff + PAYLOAD_OFFSET, dstOff + TAG_OFFSET);
     return PAYLOAD_OFFSET + len;
   }
 
@@ -166,15 +159,9 @@ export class DataKey {
     const packetId = pkt.readUInt32BE(off + 4);
     if (this.replay.check(packetId, nowMs) !== ReplayVerdict.Ok) return DecryptError.Replay;
     this.decNonce.writeUInt32BE(packetId, 0);
-    const ctOff = off + PAYLOAD_OFFSET;
-    const ok = this.dec.open(
-      this.decNonce,
-      pkt.subarray(off, off + HEADER_SIZE),
-      pkt.subarray(ctOff, ctOff + ptLen),
-      pkt.subarray(off + TAG_OFFSET, ctOff),
-      dst.subarray(dstOff, dstOff + ptLen),
-    );
-    if (!ok) return DecryptError.Auth;
+    if (!this.dec.openAt(this.decNonce, pkt, off, HEADER_SIZE, off + PAYLOAD_OFFSET, ptLen, off + TAG_OFFSET, dst, dstOff)) {
+      return DecryptError.Auth;
+    }
     if (this.replay.accept(packetId, nowMs) !== ReplayVerdict.Ok) return DecryptError.Replay;
     return ptLen;
   }

@@ -16,6 +16,9 @@ namespace kovpn {
 
 namespace {
 
+// Receive and send buffer of a UDP transport socket.
+constexpr int kUdpBufferBytes = 4 << 20;
+
 sa_family_t RecordFamily(const uint8_t* record) {
   sa_family_t family;
   std::memcpy(&family, record, sizeof(family));
@@ -48,6 +51,14 @@ Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
     if (setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
       ThrowErrno(env, errno, "setsockopt(IPV6_V6ONLY)");
   }
+  // Large buffers: a burst of a whole TUN batch (or the peer's sendmmsg batch) must not
+  // overflow the default ~208 KiB (UdpRcvbufErrors -> inner TCP retransmits). FORCE needs
+  // CAP_NET_ADMIN; without it the plain option is capped at the system maximum.
+  int size = kUdpBufferBytes;
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+    setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
   if (bind(fd.get(), reinterpret_cast<const sockaddr*>(record.Data()), RecordLength(family)) < 0)
     ThrowErrno(env, errno, "bind(UDP)");
   return Napi::Number::New(env, fd.release());

@@ -12,7 +12,7 @@ import {
 import { hex, loadVectors } from './vectors.js';
 
 const file = loadVectors();
-const impls: AeadImpl[] = ['node', 'noble'];
+const impls: AeadImpl[] = ['native', 'node', 'noble'];
 const NOW = 1_000_000;
 
 test('the vector file covers every cipher and key size', () => {
