@@ -67,6 +67,13 @@ static inline int ovpn_nla_put_uint(struct sk_buff *skb, int attrtype, u64 value
 #define ovpn_nla_put_uint nla_put_uint
 #endif
 
+/* the attributes of a dump request moved into an embedded genl_info in 6.6 */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+#define ovpn_genl_dumpit_attrs(info) ((info)->attrs)
+#else
+#define ovpn_genl_dumpit_attrs(info) ((info)->info.attrs)
+#endif
+
 /* lockless TX became a netdev bit in 6.12 */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
 static inline void ovpn_dev_set_lltx(struct net_device *dev)

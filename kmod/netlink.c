@@ -619,7 +619,8 @@ static int ovpn_nl_peer_get_dumpit(struct sk_buff *skb,
 	struct ovpn_peer *peer;
 	int bkt;
 
-	ovpn = ovpn_nl_get_dev(sock_net(cb->skb->sk), info->attrs, cb->extack);
+	ovpn = ovpn_nl_get_dev(sock_net(cb->skb->sk), ovpn_genl_dumpit_attrs(info),
+			       cb->extack);
 	if (IS_ERR(ovpn))
 		return PTR_ERR(ovpn);
 
