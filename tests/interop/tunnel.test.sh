@@ -58,6 +58,17 @@ for cipher in AES-256-GCM CHACHA20-POLY1305; do
 	else
 		fail "tunnel $cipher: openvpn server starts" "$(tail -2 "$WORK/ovpn-server.log" | tr '\n' ' ')"
 	fi
+	if [ $cipher = AES-256-GCM ] && grep -q 'Initialization Sequence Completed' "$WORK/ovpn-server.log"; then
+		sed 's/^remote-cert-tls server$/remote-cert-tls server\nverify-x509-name dm-other name/' "$WORK/client.conf" >"$WORK/wrong-name.conf"
+		ip netns exec $NS_C bin/kovpn up "$WORK/wrong-name.conf" --log-level info >"$WORK/kovpn-wrong.log" 2>&1 &
+		KW=$!; PIDS+=($KW)
+		if wait_log "$WORK/kovpn-wrong.log" "does not match verify-x509-name 'dm-other'" 15 && ! grep -q '"type":"peer-up"' "$WORK/kovpn-wrong.log"; then
+			pass "tunnel: kovpn client refuses a server whose name fails verify-x509-name"
+		else
+			fail "tunnel: verify-x509-name" "$(tail -2 "$WORK/kovpn-wrong.log" | tr '\n' ' ')"
+		fi
+		stop_pid $KW
+	fi
 	stop_pid $OVS
 
 	# --- 2. openvpn client -> kovpn server ------------------------------------------------
