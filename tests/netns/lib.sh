@@ -42,13 +42,23 @@ learn_path_label() {
 netns_cleanup() {
 	set +e
 	local pid entry ns iface p
+	local i alive
 	for pid in "${NETNS_HOLDERS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-	for pid in "${NETNS_HOLDERS[@]}"; do wait "$pid" 2>/dev/null; done
+	for ((i = 0; i < T_READY * 10; i++)); do
+		alive=0
+		for pid in "${NETNS_HOLDERS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
+	for pid in "${NETNS_HOLDERS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	local dels=()
 	for entry in "${NETNS_IFACES[@]}"; do
 		ns=${entry% *} iface=${entry#* }
-		ns_exec_cli "$ns" del_iface "$iface" >/dev/null 2>&1 &
+		timeout "$T_READY" ip netns exec "$ns" env KOVPN_DATAPATH="$(ns_datapath "$ns")" \
+			"$OVPN_CLI" del_iface "$iface" >/dev/null 2>&1 &
+		dels+=($!)
 	done
-	wait
+	for pid in "${dels[@]}"; do wait "$pid"; done
 	# Anything still running in our namespaces (e.g. an engine whose device deletion failed)
 	# was started by this script; end it by pid before the namespace goes.
 	for ns in "${NETNS_LIST[@]}"; do
@@ -132,15 +142,29 @@ wait_ready() {
 	return 1
 }
 
-# stop_holder PID: SIGTERM and wait; 0 if it exited with status 0.
+# stop_holder PID: SIGTERM, then wait up to T_READY s (SIGKILL after that); 0 if the
+# process exited by itself with status 0. STOP_WHY says what went wrong otherwise.
 stop_holder() {
-	local pid=$1 rc
-	kill -TERM "$pid" 2>/dev/null || return 1
-	wait "$pid"
-	rc=$?
-	local keep=() p
+	local pid=$1 rc i keep=() p
+	STOP_WHY=
 	for p in "${NETNS_HOLDERS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
 	NETNS_HOLDERS=("${keep[@]}")
+	kill -TERM "$pid" 2>/dev/null || { STOP_WHY="process $pid was already gone"; wait "$pid" 2>/dev/null; return 1; }
+	for ((i = 0; i < T_READY * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		STOP_WHY="still running ${T_READY} s after SIGTERM (killed)"
+		# A process stuck in the kernel does not die even then: do not wait for it forever.
+		for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$pid" 2>/dev/null && STOP_WHY="stuck after SIGTERM and SIGKILL (in the kernel?)" || wait "$pid" 2>/dev/null
+		return 1
+	fi
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ] || STOP_WHY="exit status $rc after SIGTERM"
 	return "$rc"
 }
 

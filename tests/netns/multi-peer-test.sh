@@ -257,7 +257,7 @@ wait_event() {
 events_text() { tr '\n' ' ' <"$W/mcast" | cut -c1-600; }
 
 # Client 4 goes silent (its socket closes); the server's keepalive timeout (3 s) expires it.
-stop_holder "$CLIENT_4"
+stop_holder "$CLIENT_4" || echo "multi-peer-test: client 4's new_peer: $STOP_WHY" >&2
 if cli $S set_peer $IFS0 4 1 3 >"$W/set_peer" 2>&1 && wait_event 4 expired; then
 	pass "$(name "silent peer expired by keepalive: PEER_DEL_NTF reason expired")"
 else
@@ -272,10 +272,13 @@ fi
 
 # The server's new_multi_peer ends: its socket closes, peers 1, 2 and 3 go with it.
 stop_holder "$SERVER"
-if wait_event 1 transport-disconnect && wait_event 2 transport-disconnect && wait_event 3 transport-disconnect; then
+stopped=$STOP_WHY
+if [ -z "$stopped" ] && wait_event 1 transport-disconnect && wait_event 2 transport-disconnect &&
+	wait_event 3 transport-disconnect; then
 	pass "$(name "closing the socket removes its peers: PEER_DEL_NTF reason transport-disconnect")"
 else
-	fail "$(name "closing the socket removes its peers: PEER_DEL_NTF reason transport-disconnect")" "events: $(events_text)"
+	fail "$(name "closing the socket removes its peers: PEER_DEL_NTF reason transport-disconnect")" \
+		"new_multi_peer: ${stopped:-exited 0} ($(last_line "$W/server.err")); events: $(events_text)"
 fi
 
 exit $(( ${KOVPN_FAILED:-0} > 0 ))

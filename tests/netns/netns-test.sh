@@ -96,10 +96,14 @@ run_family() {
 		fail "$(name "chachapoly $fam flood ping")" "setup: $WHY"
 		fail "$(name "chachapoly $fam large payload ping ($BIG_SIZE B, fragmented inner packets)")" "setup: $WHY"
 	fi
-	if stop_holder "$HOLD_A" && stop_holder "$HOLD_B"; then
+	local why_a why_b
+	stop_holder "$HOLD_A"; why_a=$STOP_WHY
+	stop_holder "$HOLD_B"; why_b=$STOP_WHY
+	if [ -z "$why_a$why_b" ]; then
 		pass "$(name "new_peer $fam exits 0 on SIGTERM")"
 	else
-		fail "$(name "new_peer $fam exits 0 on SIGTERM")" "$(last_line "$W/peer-a-$fam.err") / $(last_line "$W/peer-b-$fam.err")"
+		fail "$(name "new_peer $fam exits 0 on SIGTERM")" \
+			"$A: ${why_a:-ok} ($(last_line "$W/peer-a-$fam.err")); $B: ${why_b:-ok} ($(last_line "$W/peer-b-$fam.err"))"
 	fi
 }
 
