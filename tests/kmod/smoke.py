@@ -242,6 +242,13 @@ def t_mp():
             raise Check(f"VPN_IPV4 {what} accepted")
         except NetlinkError as e:
             expect(e.errno == 22 and "VPN_IPV4" in e.msg, f"{what}: {e}")
+    for bad, what in (("::1", "loopback"), ("ff02::1", "multicast"), ("::ffff:10.0.0.1", "v4-mapped"),
+                      ("::", "any")):
+        try:
+            s.genl.peer_new(s.ifindex, 20, s4, ("10.80.1.2", 1195), vpn6=bad)
+            raise Check(f"VPN_IPV6 {what} accepted")
+        except NetlinkError as e:
+            expect(e.errno == 22 and "VPN_IPV6" in e.msg, f"{what}: {e}")
     try:
         s.genl.peer_new(s.ifindex, 20, s4, ("10.80.1.2", 1195), vpn4="10.79.0.2")
         raise Check("duplicate VPN_IPV4 accepted")
@@ -337,6 +344,22 @@ def t_remote_learning():
            p.get("REMOTE_PORT") == (1194).to_bytes(2, "big"), "a did not learn b's address")
     expect(ping("km-a", "10.78.0.2"), "ping a -> b after learning failed")
     teardown(a, b)
+
+
+def t_admin_perm():
+    """Every command needs CAP_NET_ADMIN: an unprivileged user gets EPERM."""
+    cleanup()
+    n = Node("km-a")
+    n.ovpn()
+    probe = ("import sys; sys.path.insert(0, 'tests/kmod'); from ovpnnl import *\n"
+             "g = Genl()\n"
+             "for call in (lambda: g.peer_get(%d), lambda: g.peer_del(%d, 1), lambda: g.key_swap(%d, 1)):\n"
+             "    try:\n        call(); print('allowed')\n"
+             "    except NetlinkError as e:\n        print(e.errno)\n") % ((n.ifindex,) * 3)
+    r = sh(f"cd {REPO} && ip netns exec km-a setpriv --reuid=65534 --regid=65534 --clear-groups "
+           f"python3 -c \"{probe}\"")
+    expect(r.stdout.split() == ["1", "1", "1"], f"unprivileged requests gave {r.stdout.split()}")
+    n.close()
 
 
 def t_p2p_replace():
@@ -683,6 +706,7 @@ def main():
     tests = [
         ("kmod: link kinds, MTU, carrier", t_link_kinds),
         ("kmod: genl policy and validation", t_policy),
+        ("kmod: genl commands need CAP_NET_ADMIN", t_admin_perm),
         ("kmod: P2P AES-256-GCM over IPv4", t_p2p("aes-gcm", False)),
         ("kmod: P2P AES-128-GCM over IPv6, asymmetric ids", t_p2p("aes-gcm", True, 16, (10, 20))),
         ("kmod: P2P ChaCha20-Poly1305 over IPv6", t_p2p("chacha20-poly1305", True)),
