@@ -1,7 +1,7 @@
 /**
  * The one rtnetlink request the engine makes itself: setting a new TUN device up with the
- * ovpn default MTU (RTM_NEWLINK, ifi_flags |= IFF_UP, IFLA_MTU), so a created device is
- * ready like a kernel one. Addresses and routes are set by callers through src/link.
+ * ovpn default MTU and a transmit queue of TUN_TXQUEUELEN (RTM_NEWLINK, ifi_flags |= IFF_UP,
+ * IFLA_MTU, IFLA_TXQLEN), so a created device is ready like a kernel one. Addresses and routes are set by callers through src/link.
  */
 import { endianness } from 'node:os';
 import type { NativeAddon } from '../../native.js';
@@ -14,6 +14,14 @@ const NLM_F_REQUEST = 1;
 const NLM_F_ACK = 4;
 const IFF_UP = 1;
 const IFLA_MTU = 4;
+const IFLA_TXQLEN = 13;
+/**
+ * Packets the TUN device holds for the engine to read (the kernel's TUN default is 500).
+ * When the engine falls behind a burst the TUN driver drops (tx_dropped) and inner TCP
+ * retransmits; OpenVPN sets 1000 on its TUN devices by default. Measured with
+ * bench/userspace.sh (BENCH_VERBOSE=1 shows the drops).
+ */
+export const TUN_TXQUEUELEN = 1000;
 const LE = endianness() === 'LE';
 
 function u16(b: Buffer, v: number, o: number): void {
@@ -30,8 +38,8 @@ function s32(b: Buffer, o: number): number {
 
 /** Sets the link `ifindex` up with `mtu`; resolves when the kernel acknowledged. */
 export function setLinkUp(addon: NativeAddon, ifindex: number, name: string, mtu: number, timeoutMs = 10_000): Promise<void> {
-  const msg = Buffer.alloc(40);
-  u32(msg, 40, 0); // nlmsg_len
+  const msg = Buffer.alloc(48);
+  u32(msg, 48, 0); // nlmsg_len
   u16(msg, RTM_NEWLINK, 4);
   u16(msg, NLM_F_REQUEST | NLM_F_ACK, 6);
   u32(msg, 1, 8); // seq
@@ -44,6 +52,9 @@ export function setLinkUp(addon: NativeAddon, ifindex: number, name: string, mtu
   u16(msg, 8, 32); // rta_len
   u16(msg, IFLA_MTU, 34);
   u32(msg, mtu, 36);
+  u16(msg, 8, 40);
+  u16(msg, IFLA_TXQLEN, 42);
+  u32(msg, TUN_TXQUEUELEN, 44);
   let fd: number;
   try {
     fd = addon.netlinkOpen(NETLINK_ROUTE);
