@@ -8,12 +8,15 @@
 #
 #   bench/userspace.sh [PATH...]     (as root)
 # PATH: veth openvpn-aes openvpn-chacha kovpn-aes kovpn-chacha base-aes base-chacha
+#       kovpn-aes-nooffload (engines with KOVPN_UDP_OFFLOAD=0: no UDP GSO/GRO)
 #   (default: veth openvpn-aes kovpn-aes kovpn-chacha, plus base-aes when KOVPN_BASE is set)
 # Environment:
 #   BENCH_REPEATS (3), BENCH_SECONDS (5)
 #   KOVPN_BASE   another built checkout (e.g. of an older commit) whose userspace path is
 #                measured as base-aes / base-chacha: before/after numbers from one run.
 #   BENCH_KEEP   directory to keep the raw iperf3 JSON and logs in.
+#   BENCH_VERBOSE=1  also print the tunnel devices' packet and drop counters.
+#   BENCH_PROFILE_DIR  run the kovpn engines under `node --cpu-prof`, profiles written there.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPEATS=${BENCH_REPEATS:-3}
@@ -30,7 +33,7 @@ log() { echo "bench: $*" >&2; }
 tag_of() { # short namespace tag per path
 	case $1 in
 	veth) echo v ;; openvpn-aes) echo oa ;; openvpn-chacha) echo oc ;;
-	kovpn-aes) echo ka ;; kovpn-chacha) echo kc ;; base-aes) echo ba ;; base-chacha) echo bc ;;
+	kovpn-aes) echo ka ;; kovpn-chacha) echo kc ;; kovpn-aes-nooffload) echo kn ;; base-aes) echo ba ;; base-chacha) echo bc ;;
 	*) return 1 ;;
 	esac
 }
@@ -121,6 +124,16 @@ setup_kovpn() { # tag idx cipher repo
 	local t=$1 i=$2 cipher=$3 repo=$4 key=$WORK/key-$1 side ns raddr vpn dir cli=$4/bin/ovpn-cli
 	head -c 72 /dev/urandom | base64 -w0 > "$key"; echo >> "$key"
 	export KOVPN_DATAPATH=userspace
+	if [[ -n ${BENCH_PROFILE_DIR:-} ]]; then # engines started here, under the profiler
+		mkdir -p "$BENCH_PROFILE_DIR"
+		for side in a b; do
+			local sock=${KOVPN_RUN_DIR:-/run/kovpn}/net-$(stat -L -c %i /run/netns/pf-$t-$side)/engine.sock
+			mkdir -p "$(dirname "$sock")" && chmod 700 "$(dirname "$sock")"
+			ip netns exec pf-$t-$side node --cpu-prof --cpu-prof-dir="$BENCH_PROFILE_DIR" --cpu-prof-name="$t-$side.cpuprofile" \
+				"$repo/dist/src/datapath/userspace/engine-main.js" --socket "$sock" > "$WORK/engine-$t-$side.log" 2>&1 &
+			wait_for 30 test -S "$sock"
+		done
+	fi
 	for side in a b; do
 		ip netns exec pf-$t-$side "$cli" new_iface pf-tun P2P > "$WORK/iface-$t-$side.log" 2>&1 ||
 			{ echo "new_iface: $(tail -n1 "$WORK/iface-$t-$side.log")"; return 1; }
@@ -157,6 +170,7 @@ for p in "${PATHS[@]}"; do
 	openvpn-aes) setup_openvpn "$t" "$i" AES-256-GCM ;;
 	openvpn-chacha) setup_openvpn "$t" "$i" CHACHA20-POLY1305 ;;
 	kovpn-aes) setup_kovpn "$t" "$i" aes "$REPO" ;;
+	kovpn-aes-nooffload) KOVPN_UDP_OFFLOAD=0 setup_kovpn "$t" "$i" aes "$REPO" ;;
 	kovpn-chacha) setup_kovpn "$t" "$i" chachapoly "$REPO" ;;
 	base-aes) setup_kovpn "$t" "$i" aes "$BASE" ;;
 	base-chacha) setup_kovpn "$t" "$i" chachapoly "$BASE" ;;
@@ -180,11 +194,22 @@ for ((r = 1; r <= REPEATS; r++)); do
 	done
 done
 
+# Drop counters of the tunnel devices (where a lost inner packet went), with BENCH_VERBOSE=1.
+if [[ -n ${BENCH_VERBOSE:-} ]]; then
+	for p in "${PATHS[@]}"; do
+		[[ -n ${OK[$p]:-} && $p != veth ]] || continue
+		t=$(tag_of "$p")
+		for side in a b; do
+			log "$p $side: $(ip -n pf-$t-$side -s link show pf-tun | awk '/RX:/ {getline; rx=$0} /TX:/ {getline; tx=$0} END {print "rx [" rx "] tx [" tx "]"}')"
+		done
+	done
+fi
+
 # Medians and ratios.
 node - "$WORK" "$REPEATS" "${PATHS[@]}" <<'EOF'
 const fs = require('fs');
 const [dir, repeats, ...paths] = process.argv.slice(2);
-const tags = { veth: 'v', 'openvpn-aes': 'oa', 'openvpn-chacha': 'oc', 'kovpn-aes': 'ka', 'kovpn-chacha': 'kc', 'base-aes': 'ba', 'base-chacha': 'bc' };
+const tags = { 'kovpn-aes-nooffload': 'kn', veth: 'v', 'openvpn-aes': 'oa', 'openvpn-chacha': 'oc', 'kovpn-aes': 'ka', 'kovpn-chacha': 'kc', 'base-aes': 'ba', 'base-chacha': 'bc' };
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
 const m = {};
 for (const p of paths) {
@@ -199,7 +224,7 @@ for (const p of paths) {
   m[p] = med(bps);
   console.log(`${p.padEnd(15)} median ${isNaN(m[p]) ? '   n/a' : m[p].toFixed(0).padStart(6)} Mbit/s  runs [${bps.map((x) => x.toFixed(0)).join(' ')}]  retransmits [${retr.join(' ')}]  rx UdpRcvbufErrors [${drops.join(' ')}]`);
 }
-for (const k of ['kovpn-aes', 'kovpn-chacha', 'base-aes', 'base-chacha']) {
+for (const k of ['kovpn-aes', 'kovpn-chacha', 'kovpn-aes-nooffload', 'base-aes', 'base-chacha']) {
   if (m[k] !== undefined && m['openvpn-aes'] !== undefined) console.log(`ratio ${k}/openvpn-aes: ${(m[k] / m['openvpn-aes']).toFixed(2)}`);
 }
 EOF

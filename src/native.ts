@@ -90,12 +90,20 @@ export interface NativeAddon {
   sockName(fd: number): Buffer;
   /** recvmmsg(): fills bufs/lens/addrs; returns count (0 if it would block). At most
    *  min(bufs.length, lens.length, addrs.length / 28, 1024) datagrams per call.
-   *  `lens[i] > bufs[i].length` means datagram i was truncated (lens[i] is its real size). */
-  udpRecvBatch(fd: number, bufs: Buffer[], lens: Uint32Array, addrs: Buffer): number;
+   *  `lens[i] > bufs[i].length` means datagram i was truncated (lens[i] is its real size).
+   *  With `segs` (a socket with UDP_GRO on): segs[i] is the segment size of a coalesced
+   *  entry (datagrams of segs[i] bytes back to back, the last may be shorter), else 0. */
+  udpRecvBatch(fd: number, bufs: Buffer[], lens: Uint32Array, addrs: Buffer, segs?: Uint32Array): number;
   /** sendmmsg() of the first `count` entries (lens[i] <= bufs[i].length); returns how many
    *  were sent (0 if it would block). Throws only when entry 0 fails: send the rest with
-   *  the arrays shifted (subarray) and, if that throws, drop the first remaining entry. */
-  udpSendBatch(fd: number, bufs: Buffer[], lens: Uint32Array, addrs: Buffer, count: number): number;
+   *  the arrays shifted (subarray) and, if that throws, drop the first remaining entry.
+   *  With `segs`: an entry with segs[i] > 0 is sent with UDP_SEGMENT (GSO): the kernel cuts
+   *  it into datagrams of segs[i] bytes (the last may be shorter). GSO can fail (EINVAL when
+   *  a segment exceeds the path MTU, EIO without checksum offload): send such an entry's
+   *  datagrams one by one instead. */
+  udpSendBatch(fd: number, bufs: Buffer[], lens: Uint32Array, addrs: Buffer, count: number, segs?: Uint32Array): number;
+  /** setsockopt(UDP_GRO, 1): false if the kernel lacks it. */
+  udpEnableGro(fd: number): boolean;
 
   // --- TCP (a connected TCP socket can be handed to the kernel as PEER_SOCKET)
   /** socket(SOCK_STREAM) and a non-blocking connect() to the record; returns the fd at

@@ -2,6 +2,7 @@
 // into caller-owned buffers.
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -74,11 +75,25 @@ Napi::Value SockName(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// Control space of one message: one int (UDP_GRO on receive) or u16 (UDP_SEGMENT on send).
+constexpr size_t kCmsgSpace = CMSG_SPACE(sizeof(int));
+
 // Scratch arrays reused across calls (one set per JS thread).
 struct Batch {
   std::vector<iovec> iov;
   std::vector<mmsghdr> msgs;
+  std::vector<uint8_t> control;  // kCmsgSpace per message (aligned: vector of bytes from new)
 };
+
+// Optional Uint32Array argument `index` (undefined: none) with at least `n` entries.
+uint32_t* SegsArg(const Napi::CallbackInfo& info, size_t index, const char* fn, size_t n) {
+  if (info.Length() <= index || info[index].IsUndefined()) return nullptr;
+  Napi::Uint32Array segs = U32ArrayArg(info, index, fn, "segs");
+  if (segs.ElementLength() < n)
+    ThrowType(info.Env(), std::string(fn) + "(): argument 'segs' has " + std::to_string(segs.ElementLength()) +
+                              " entries, needs " + std::to_string(n));
+  return segs.Data();
+}
 
 Batch& Scratch() {
   thread_local Batch batch;
@@ -101,9 +116,11 @@ Napi::Value UdpRecvBatch(const Napi::CallbackInfo& info) {
   Napi::Buffer<uint8_t> addrs;
   size_t n = BatchCapacity(info, fn, lens, addrs);
   if (n == 0) return Napi::Number::New(info.Env(), 0);
+  uint32_t* segs = SegsArg(info, 4, fn, n);
   Batch& b = Scratch();
   BufferListArg(info, 1, fn, n, b.iov);
   b.msgs.assign(n, mmsghdr{});
+  if (segs != nullptr) b.control.assign(n * kCmsgSpace, 0);
   std::memset(addrs.Data(), 0, n * kSockaddrLen);
   for (size_t i = 0; i < n; i++) {
     msghdr& h = b.msgs[i].msg_hdr;
@@ -111,6 +128,10 @@ Napi::Value UdpRecvBatch(const Napi::CallbackInfo& info) {
     h.msg_namelen = kSockaddrLen;
     h.msg_iov = &b.iov[i];
     h.msg_iovlen = 1;
+    if (segs != nullptr) {
+      h.msg_control = b.control.data() + i * kCmsgSpace;
+      h.msg_controllen = kCmsgSpace;
+    }
   }
   int got;
   do {
@@ -123,7 +144,20 @@ Napi::Value UdpRecvBatch(const Napi::CallbackInfo& info) {
     ThrowErrno(info.Env(), errno, FdText("recvmmsg", fd));
   }
   uint32_t* out = lens.Data();
-  for (int i = 0; i < got; i++) out[i] = b.msgs[i].msg_len;
+  for (int i = 0; i < got; i++) {
+    out[i] = b.msgs[i].msg_len;
+    if (segs == nullptr) continue;
+    // A coalesced (GRO) datagram carries its segment size; others carry nothing.
+    segs[i] = 0;
+    msghdr& h = b.msgs[i].msg_hdr;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int size;
+        std::memcpy(&size, CMSG_DATA(c), sizeof(size));
+        segs[i] = static_cast<uint32_t>(size);
+      }
+    }
+  }
   return Napi::Number::New(info.Env(), got);
 }
 
@@ -138,9 +172,11 @@ Napi::Value UdpSendBatch(const Napi::CallbackInfo& info) {
     ThrowType(info.Env(), std::string(fn) + "(): count " + std::to_string(count) +
                               " exceeds the entries of bufs/lens/addrs (" + std::to_string(cap) + ")");
   if (count == 0) return Napi::Number::New(info.Env(), 0);
+  const uint32_t* segs = SegsArg(info, 5, fn, count);
   Batch& b = Scratch();
   BufferListArg(info, 1, fn, count, b.iov);
   b.msgs.assign(count, mmsghdr{});
+  if (segs != nullptr) b.control.assign(count * kCmsgSpace, 0);
   const uint32_t* len = lens.Data();
   for (size_t i = 0; i < count; i++) {
     if (len[i] > b.iov[i].iov_len)
@@ -154,6 +190,19 @@ Napi::Value UdpSendBatch(const Napi::CallbackInfo& info) {
     h.msg_namelen = RecordLength(RecordFamily(record));
     h.msg_iov = &b.iov[i];
     h.msg_iovlen = 1;
+    if (segs != nullptr && segs[i] != 0) {
+      // UDP GSO: the kernel cuts this buffer into datagrams of segs[i] bytes (the last
+      // may be shorter), carried as one packet through the stack as far as it can.
+      if (segs[i] > 0xffff) ThrowType(info.Env(), std::string(fn) + "(): segs[" + std::to_string(i) + "] exceeds 65535");
+      h.msg_control = b.control.data() + i * kCmsgSpace;
+      h.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+      cmsghdr* c = CMSG_FIRSTHDR(&h);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t size = static_cast<uint16_t>(segs[i]);
+      std::memcpy(CMSG_DATA(c), &size, sizeof(size));
+    }
   }
   int sent;
   do {
@@ -166,6 +215,16 @@ Napi::Value UdpSendBatch(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), sent);
 }
 
+// udpEnableGro(fd): setsockopt(UDP_GRO, 1); false when the kernel does not support it.
+Napi::Value UdpEnableGro(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0, "udpEnableGro");
+  int on = 1;
+  if (setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0) return Napi::Boolean::New(info.Env(), true);
+  if (errno == ENOPROTOOPT || errno == EINVAL) return Napi::Boolean::New(info.Env(), false);
+  ThrowErrno(info.Env(), errno, FdText("setsockopt(UDP_GRO)", fd));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void InitUdp(Napi::Env env, Napi::Object exports) {
@@ -173,6 +232,7 @@ void InitUdp(Napi::Env env, Napi::Object exports) {
   exports.Set("sockName", Napi::Function::New(env, SockName, "sockName"));
   exports.Set("udpRecvBatch", Napi::Function::New(env, UdpRecvBatch, "udpRecvBatch"));
   exports.Set("udpSendBatch", Napi::Function::New(env, UdpSendBatch, "udpSendBatch"));
+  exports.Set("udpEnableGro", Napi::Function::New(env, UdpEnableGro, "udpEnableGro"));
 }
 
 }  // namespace kovpn

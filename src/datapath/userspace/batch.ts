@@ -10,6 +10,8 @@ export const PACKET_BUF = 65536 + DATA_V2_OVERHEAD + 40;
 export class PacketBatch {
   readonly bufs: Buffer[] = [];
   readonly lens = new Uint32Array(BATCH);
+  /** UDP only: GSO/GRO segment size per entry (0: one datagram), see NativeAddon.udpSendBatch. */
+  readonly segs = new Uint32Array(BATCH);
   /** Socket address records (UDP only), SOCKADDR_LEN bytes each. */
   readonly addrs = Buffer.alloc(BATCH * SOCKADDR_LEN);
   /** Entries filled (outgoing batches). */

@@ -10,8 +10,9 @@
  */
 import type { NativeAddon, Poller } from '../../native.js';
 import type { DelReason, DeviceEvent, DeviceMode, KeyConfig, KeyInfo, KeySlot, PeerConfig, PeerInfo } from '../types.js';
-import { decodeSockaddr, sockaddrEqual, SOCKADDR_LEN } from '../../util/sockaddr.js';
+import { decodeSockaddr, sockaddrEqual } from '../../util/sockaddr.js';
 import {
+  DATA_V2_OVERHEAD,
   DataKey,
   DecryptError,
   KEEPALIVE_MAGIC,
@@ -487,10 +488,8 @@ export class EngineDevice {
       return;
     }
     const sock = peer.socket;
-    const tx = sock.tx;
-    if (tx.count === BATCH) sock.flush();
-    const k = tx.count;
-    const n = ks.key.encrypt(peer.txId, buf, 0, len, tx.bufs[k]!, 0);
+    const off = sock.reserve(peer, len + DATA_V2_OVERHEAD);
+    const n = ks.key.encrypt(peer.txId, buf, 0, len, sock.tx.bufs[sock.txSlotIndex]!, off);
     if (n === 0) {
       this.drops.exhausted++;
       if (!ks.exhaustNotified) {
@@ -499,9 +498,7 @@ export class EngineDevice {
       }
       return;
     }
-    tx.lens[k] = n;
-    peer.remoteRec.copy(tx.addrs, k * SOCKADDR_LEN);
-    tx.count = k + 1;
+    sock.commit(peer, n);
     if (!sock.dirty) {
       sock.dirty = true;
       this.dirty.push(sock);
@@ -521,9 +518,9 @@ export class EngineDevice {
     d.length = 0;
   }
 
-  /** One DATA_V2 packet from `sock`; the sender's address is at addrs[addrOff..]. */
-  receive(buf: Buffer, len: number, addrs: Buffer, addrOff: number, sock: EngineSocket, now: number): void {
-    const id = (buf[1]! << 16) | (buf[2]! << 8) | buf[3]!;
+  /** One DATA_V2 packet buf[off, off+len) from `sock`; the sender's address is at addrs[addrOff..]. */
+  receive(buf: Buffer, off: number, len: number, addrs: Buffer, addrOff: number, sock: EngineSocket, now: number): void {
+    const id = (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!;
     let peer: Peer | undefined;
     if (this.mode === 'p2p') {
       peer = this.p2p;
@@ -543,7 +540,7 @@ export class EngineDevice {
       this.rxDropsToReport++;
       return;
     }
-    const key = peer.keyForRx(buf[0]! & 7);
+    const key = peer.keyForRx(buf[off]! & 7);
     if (key === undefined) {
       this.drops.noKey++;
       this.rxDropsToReport++;
@@ -553,7 +550,7 @@ export class EngineDevice {
     if (out.count === BATCH) this.flushTun();
     const k = out.count;
     const dst = out.bufs[k]!;
-    const r = key.decrypt(buf, 0, len, dst, 0, now);
+    const r = key.decrypt(buf, off, len, dst, 0, now);
     if (r < 0) {
       if (r === DecryptError.Replay) this.drops.replay++;
       else this.drops.decrypt++;

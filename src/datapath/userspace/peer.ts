@@ -16,6 +16,8 @@ export class Peer {
   remote: Endpoint | undefined;
   /** `remote` as a raw sockaddr record, copied into send batches. */
   readonly remoteRec = Buffer.alloc(SOCKADDR_LEN);
+  /** Incremented whenever `remote` changes (a send batch groups datagrams per destination). */
+  remoteVersion = 0;
   local: { address: string; port?: number } | undefined;
   /** VPN IPv4 as a number (0 = none) and IPv6 as bytes. */
   vpn4 = 0;
@@ -52,6 +54,7 @@ export class Peer {
   setRemote(ep: Endpoint): void {
     encodeSockaddr(ep, this.remoteRec);
     this.remote = ep;
+    this.remoteVersion++;
   }
 
   /** The key for a received packet's key id, if one of the slots holds it. */
