@@ -6,6 +6,7 @@
 import { Command, Option } from 'clipanion';
 import type { Datapath, Device } from '../../datapath/types.js';
 import {
+  type DatapathChoice,
   DatapathChoiceError,
   resolveDatapathChoice,
   selectDatapath,
@@ -29,9 +30,9 @@ export abstract class OvpnCommand extends Command {
   /** The data path for this invocation (selected and logged on first use). */
   protected async datapath(): Promise<Datapath> {
     if (!this.#datapath) {
-      let choice;
+      let choice: DatapathChoice;
       try {
-        choice = resolveDatapathChoice(this.datapathOption);
+        choice = resolveDatapathChoice(this.datapathOption, this.context.env);
       } catch (err) {
         if (err instanceof DatapathChoiceError) throw new ArgumentError(err.message);
         throw err;

@@ -109,6 +109,14 @@ test('bad --datapath value is a usage error', async () => {
   assertOneLine(r.err, 'ovpn-cli: get_peer: invalid --datapath "fast": expected auto, kernel, userspace');
 });
 
+test('KOVPN_DATAPATH is read from the environment given to main()', async () => {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const status = await main(['del_iface', 'tun0'], { stdout, stderr, env: { KOVPN_DATAPATH: 'warp' } });
+  assert.is(status, 2);
+  assertOneLine(stderr.text, 'ovpn-cli: del_iface: invalid KOVPN_DATAPATH="warp": expected auto, kernel, userspace');
+});
+
 test('mark on new_multi_peer is refused with a reason', async () => {
   const r = await run('new_multi_peer', 'tun0', '1', 'SYMM', '/nonexistent', '5');
   assert.is(r.status, 1);
