@@ -140,6 +140,14 @@ static void ovpn_setup(struct net_device *dev)
 	dev->max_mtu = IP_MAX_MTU - OVPN_HEAD_ROOM;
 	dev->needed_headroom = ALIGN(OVPN_HEAD_ROOM, 4);
 	ovpn_dev_set_lltx(dev);
+	/*
+	 * Take big scattered packets with checksums to do: ovpn_net_xmit()
+	 * segments and checksums them in software just before encryption,
+	 * after one peer lookup for the whole burst.
+	 */
+	dev->features |= NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_HIGHDMA |
+			 NETIF_F_GSO_SOFTWARE;
+	dev->hw_features |= dev->features;
 	/* MP picks the peer from the route's next hop: keep the dst */
 	netif_keep_dst(dev);
 
