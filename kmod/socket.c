@@ -80,12 +80,15 @@ struct ovpn_socket *ovpn_socket_new(struct socket *sock, struct ovpn_priv *ovpn,
 	bool waited = false;
 	int ret;
 
-	if (sk->sk_protocol == IPPROTO_TCP) {
+	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6) {
+		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP socket");
+		return ERR_PTR(-EAFNOSUPPORT);
+	}
+	if (sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM) {
 		NL_SET_ERR_MSG_MOD(extack, "TCP transport is not supported yet: SOCKET must be UDP");
 		return ERR_PTR(-EOPNOTSUPP);
 	}
-	if (sk->sk_protocol != IPPROTO_UDP || sk->sk_type != SOCK_DGRAM ||
-	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)) {
+	if (sk->sk_protocol != IPPROTO_UDP || sk->sk_type != SOCK_DGRAM) {
 		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP socket");
 		return ERR_PTR(-EPROTONOSUPPORT);
 	}

@@ -292,6 +292,16 @@ def t_policy():
             raise Check(f"{what}: accepted")
         except NetlinkError as e:
             expect(e.errno in (22, 34, 19, 97), f"{what}: errno {e.errno}")
+    with InNetns("km-a"):
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    for sock, err, what in ((tcp, 95, "TCP socket"), (unix, 97, "unix socket")):
+        try:
+            g.peer_new(n.ifindex, 1, sock, ("127.0.0.2", 1))
+            raise Check(f"{what}: accepted")
+        except NetlinkError as e:
+            expect(e.errno == err and "SOCKET" in e.msg, f"{what}: {e}")
+        sock.close()
     g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 5000))
     for what, call in (
             ("short nonce tail", lambda: g.key_new(n.ifindex, 1, 0, 0, "aes-gcm", KEY_A, TAIL_A[:7], KEY_B, TAIL_B)),
