@@ -14,6 +14,8 @@ import {
 /** Whole control packets stay at or under this size (OpenVPN's default tls-mtu). */
 export const MAX_CONTROL_PACKET = 1250;
 export const MAX_CONTROL_PAYLOAD = MAX_CONTROL_PACKET - controlHeaderLength(MAX_ACKS_PIGGYBACK);
+/** Give up on a peer that acknowledged nothing for this long (OpenVPN's handshake window). */
+export const STALL_MS = 60_000;
 
 export interface InboundMessage {
   opcode: ReliableOpcode;
@@ -28,6 +30,13 @@ export interface KeyChannelOptions {
   onMessage(message: InboundMessage): void;
   /** Called once an acknowledgement arrives for a message we sent (any id). */
   onAcked?(id: number): void;
+  /**
+   * Called (once) when a message stayed unacknowledged for `stallMs`: the peer is gone or
+   * deaf. The channel stops retransmitting.
+   */
+  onStall?(unackedMs: number): void;
+  /** Default STALL_MS. */
+  stallMs?: number;
   /** First message id to assign / expect (1 after a stateless server reset, else 0). */
   firstSendId?: number;
   firstReceiveId?: number;
@@ -98,6 +107,13 @@ export class KeyChannel {
     this.flushScheduled = false;
     if (this.closed) return;
     const now = this.opts.clock.now();
+    const since = this.sender.oldestUnackedSince();
+    const stallMs = this.opts.stallMs ?? STALL_MS;
+    if (since !== undefined && now - since >= stallMs) {
+      this.close();
+      this.opts.onStall?.(now - since);
+      return;
+    }
     for (const m of this.sender.due(now)) {
       const acks = this.remoteSessionId ? this.receiver.takeAcks(MAX_ACKS_PIGGYBACK) : [];
       const packet: ControlPacket = {
@@ -127,7 +143,9 @@ export class KeyChannel {
   }
 
   private armTimer(): void {
-    const at = this.sender.nextDeadline();
+    const since = this.sender.oldestUnackedSince();
+    const retry = this.sender.nextDeadline();
+    const at = retry === undefined ? undefined : Math.min(retry, since! + (this.opts.stallMs ?? STALL_MS));
     if (at === undefined) {
       this.timer?.cancel();
       this.timer = undefined;

@@ -113,6 +113,8 @@ export class KeyState {
       onMessage: (m) => this.onChannelMessage(m.opcode, m.payload),
       firstSendId: opts.afterCookie ? 1 : 0,
       firstReceiveId: opts.afterCookie ? 1 : 0,
+      onStall: (ms) => this.fail(new ControlError('handshake-timeout',
+        `key id ${this.keyId}: the peer acknowledged no control packet for ${Math.round(ms / 1000)} s`)),
     });
     this.channel.remoteSessionId = opts.remoteSessionId;
     this.stream = new ControlStream(this.channel);

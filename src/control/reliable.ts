@@ -27,6 +27,8 @@ interface InFlight {
   id: number;
   opcode: ReliableOpcode;
   payload: Buffer;
+  /** When it was first sent (for giving up on a peer that stopped acknowledging). */
+  firstSent: number;
   nextTry: number;
   interval: number;
   sends: number;
@@ -68,7 +70,7 @@ export class ReliableSender {
       const m = this.waiting.shift()!;
       this.inFlight.set(this.nextId, {
         id: this.nextId, opcode: m.opcode, payload: m.payload,
-        nextTry: now, interval: this.initialInterval, sends: 0,
+        firstSent: now, nextTry: now, interval: this.initialInterval, sends: 0,
       });
       this.nextId++;
     }
@@ -105,6 +107,13 @@ export class ReliableSender {
 
   get queued(): number {
     return this.waiting.length;
+  }
+
+  /** First-send time of the oldest unacknowledged message, or undefined when all are acked. */
+  oldestUnackedSince(): number | undefined {
+    let t: number | undefined;
+    for (const e of this.inFlight.values()) if (t === undefined || e.firstSent < t) t = e.firstSent;
+    return t;
   }
 
   /** How often the oldest in-flight message has been sent (0 when none). */

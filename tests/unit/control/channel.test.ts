@@ -105,6 +105,26 @@ test('a payload over the control size limit is refused', () => {
   chans.a.send(Opcode.CONTROL_V1, Buffer.alloc(MAX_CONTROL_PAYLOAD));
 });
 
+test('a peer that acknowledges nothing for 60 s stalls the channel once; it then stays silent', () => {
+  const clock = new ManualClock();
+  const sent: number[] = [];
+  const stalls: number[] = [];
+  const ch = new KeyChannel({
+    keyId: 0, localSessionId: sidA, clock, transmit: () => sent.push(clock.now()), onMessage: () => undefined,
+    onStall: (ms) => stalls.push(ms),
+  });
+  ch.send(Opcode.CONTROL_V1, Buffer.from('x'));
+  clock.advance(59_999);
+  assert.equal(stalls, []);
+  clock.advance(1);
+  assert.equal(stalls, [60_000]);
+  const n = sent.length;
+  clock.advance(600_000);
+  assert.is(sent.length, n);
+  assert.equal(stalls, [60_000]);
+  assert.is(clock.pendingTimers, 0);
+});
+
 test('a closed channel stops retransmitting and leaves no timer', () => {
   const { clock, chans, wire } = pair(() => false);
   chans.a.send(Opcode.CONTROL_V1, Buffer.from('x'));

@@ -152,7 +152,7 @@ test('handshake timeout: a client without a server retransmits with backoff, the
 });
 
 test('packets of another session or with acks for another session are dropped', async () => {
-  const { c, client } = setup();
+  const { c, client, serverSession } = setup();
   client.start();
   await until(() => c.keys.length === 1);
   const before = { ...client.stats.dropped };
@@ -162,6 +162,7 @@ test('packets of another session or with acks for another session are dropped', 
   assert.equal(client.stats.dropped, { foreignSession: before.foreignSession + 1, badAck: before.badAck + 1, unknownKey: before.unknownKey + 1 });
   assert.is(client.phase, 'established');
   await client.close(false);
+  await serverSession()!.close(false);
 });
 
 test.run();
