@@ -16,8 +16,11 @@ SHELL := /bin/bash
 # The kernel tree the module is built against: the first installed headers by default
 # (the host kernel itself has no module support, so never `uname -r`).
 KERNEL_SRC ?= $(firstword $(wildcard /lib/modules/*/build))
-# Extra arguments for the VM harness, e.g. VM_ARGS="--kernel bzImage --kmod-dir DIR".
+# The VM suite against another kernel: KERNEL=<bzImage> KERNEL_SRC=<its build dir> (the module
+# is built against KERNEL_SRC). VM_ARGS passes anything else to tests/qemu/run.sh.
+KERNEL ?=
 VM_ARGS ?=
+VM_ARGS += $(if $(KERNEL),--kernel $(KERNEL))
 
 RESULTS_DIR := .build/results
 NODE_DEPS := node_modules/.kovpn-lock-stamp
@@ -92,7 +95,7 @@ check-vm:
 	@scripts/install-deps.sh vm
 	@mkdir -p $(RESULTS_DIR); [ "$(SUMMARY)" = no ] || rm -f $(KOVPN_RESULTS)
 	@$(MAKE) --no-print-directory build || echo "FAIL build: module, addon and TypeScript" >> $(KOVPN_RESULTS)
-	@tests/run-vm.sh $(VM_ARGS)
+	@KERNEL_SRC=$(KERNEL_SRC) tests/run-vm.sh $(VM_ARGS)
 	@[ "$(SUMMARY)" = no ] || scripts/summarize.sh $(KOVPN_RESULTS)
 
 # --- demo and benchmarks ----------------------------------------------------------------
