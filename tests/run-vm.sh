@@ -27,6 +27,19 @@ if command -v sparse >/dev/null; then
 		fail "kmod: sparse (C=2) is quiet" "$(grep -m1 -E 'warning:|error:' "$log")"
 	fi
 fi
+
+# `make KERNEL_SRC=... install` (into this machine's /lib/modules/<release>/updates, which the
+# guest sees through its 9p root), then a boot with nothing preloaded checks that the installed
+# module loads by name and by its aliases.
+krel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' "$ksrc/include/generated/utsrelease.h" 2>/dev/null)
+if make -s KERNEL_SRC="$ksrc" install >"$log" 2>&1 &&
+	grep -q "updates/ovpn.ko" "/lib/modules/$krel/modules.dep" 2>/dev/null; then
+	pass "install: make KERNEL_SRC=... install puts ovpn.ko under updates/ and runs depmod"
+	run_program "vm install suite" tests/qemu/run.sh --no-module "$@" -- tests/vm-install.sh
+else
+	fail "install: make KERNEL_SRC=... install puts ovpn.ko under updates/ and runs depmod" \
+		"$(tail -1 "$log")"
+fi
 rm -f "$log"
 
 run_program "vm suite" tests/qemu/run.sh "$@" -- tests/vm-suite.sh
