@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkVpnIpv4, checkVpnIpv6, ipv6Hash } from '../../../src/datapath/userspace/addr.js';
+import { checkVpnIpv4, checkVpnIpv6, ipv6Hash, sameSockaddr } from '../../../src/datapath/userspace/addr.js';
+import { encodeSockaddr } from '../../../src/util/sockaddr.js';
 import { DatapathError } from '../../../src/datapath/userspace/errors.js';
 
 function refused(fn: () => unknown, pattern: RegExp): void {
@@ -48,6 +49,26 @@ test('ipv6Hash reads the address in place and differs for different addresses', 
   a.copy(pkt, 24);
   assert.is(ipv6Hash(pkt, 24), ipv6Hash(a, 0));
   assert.is.not(ipv6Hash(checkVpnIpv6('fd00::3'), 0), ipv6Hash(a, 0));
+});
+
+
+test('sameSockaddr: family, port and address (IPv4 and IPv6), scope; not IPv6 flow info', () => {
+  const rec = (address: string, port: number, scopeId?: number) => encodeSockaddr(scopeId === undefined ? { address, port } : { address, port, scopeId });
+  const at = (r: Buffer, off: number) => {
+    const b = Buffer.alloc(off + 28, 0xaa);
+    r.copy(b, off);
+    return b;
+  };
+  assert.ok(sameSockaddr(rec('10.0.0.1', 1194), at(rec('10.0.0.1', 1194), 56), 56));
+  assert.not.ok(sameSockaddr(rec('10.0.0.1', 1194), rec('10.0.0.2', 1194), 0), 'IPv4 address differs');
+  assert.not.ok(sameSockaddr(rec('10.0.0.1', 1194), rec('10.0.0.1', 1195), 0), 'port differs');
+  assert.not.ok(sameSockaddr(rec('10.0.0.1', 1194), rec('::ffff:10.0.0.1', 1194), 0), 'family differs');
+  assert.ok(sameSockaddr(rec('fd00::1', 1194), at(rec('fd00::1', 1194), 28), 28));
+  assert.not.ok(sameSockaddr(rec('fd00::1', 1194), rec('fd00::2', 1194), 0), 'IPv6 address differs');
+  assert.not.ok(sameSockaddr(rec('fe80::1', 1194, 2), rec('fe80::1', 1194, 3), 0), 'scope differs');
+  const flow = rec('fd00::1', 1194);
+  flow.writeUInt32BE(0x12345, 4);
+  assert.ok(sameSockaddr(rec('fd00::1', 1194), flow, 0), 'flow info is ignored');
 });
 
 test.run();
