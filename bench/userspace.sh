@@ -4,11 +4,14 @@
 # Every path gets its own pair of network namespaces (pf-<tag>-a, pf-<tag>-b) joined by a
 # veth pair, all set up first; then the iperf3 TCP measurements (a -> b, BENCH_SECONDS
 # each) are interleaved path by path, BENCH_REPEATS times, so that the noise of a shared
-# host hits every path alike. Prints the median per path and kovpn/OpenVPN ratios.
+# host hits every path alike. Prints the median per path and kovpn/OpenVPN ratios, and the
+# CPU time the tunnel processes of both ends (engines or daemons) spent per GB moved: on a
+# busy host that is the steadier measure of the two.
 #
 #   bench/userspace.sh [PATH...]     (as root)
 # PATH: veth openvpn-aes openvpn-chacha kovpn-aes kovpn-chacha base-aes base-chacha
-#       kovpn-aes-nooffload (engines with KOVPN_UDP_OFFLOAD=0: no UDP GSO/GRO)
+#       kovpn-aes-nooffload (engines with KOVPN_UDP_OFFLOAD=0 KOVPN_TUN_OFFLOAD=0: no UDP
+#       GSO/GRO, no TCP coalescing on the TUN device)
 #   (default: veth openvpn-aes kovpn-aes kovpn-chacha, plus base-aes when KOVPN_BASE is set)
 # Environment:
 #   BENCH_REPEATS (3), BENCH_SECONDS (5)
@@ -154,6 +157,18 @@ setup_kovpn() { # tag idx cipher repo
 	unset KOVPN_DATAPATH
 }
 
+# CPU time (clock ticks, user+system) of the tunnel processes of both namespaces of a path
+# (everything in them but iperf3: the kovpn engines or the openvpn daemons).
+tunnel_ticks() {
+	local pid sum=0 f
+	for pid in $(ip netns pids pf-$1-a 2>/dev/null) $(ip netns pids pf-$1-b 2>/dev/null); do
+		[[ $(cat /proc/$pid/comm 2>/dev/null) == iperf3 ]] && continue
+		f=$(cut -d' ' -f14,15 /proc/$pid/stat 2>/dev/null) || continue
+		[[ -n $f ]] && sum=$((sum + ${f% *} + ${f#* }))
+	done
+	echo $sum
+}
+
 # UDP receive-buffer overflows in a namespace (absolute counter of /proc/net/snmp).
 rcvbuf_errors() {
 	ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RcvbufErrors"] }' /proc/net/snmp
@@ -170,7 +185,7 @@ for p in "${PATHS[@]}"; do
 	openvpn-aes) setup_openvpn "$t" "$i" AES-256-GCM ;;
 	openvpn-chacha) setup_openvpn "$t" "$i" CHACHA20-POLY1305 ;;
 	kovpn-aes) setup_kovpn "$t" "$i" aes "$REPO" ;;
-	kovpn-aes-nooffload) KOVPN_UDP_OFFLOAD=0 setup_kovpn "$t" "$i" aes "$REPO" ;;
+	kovpn-aes-nooffload) KOVPN_UDP_OFFLOAD=0 KOVPN_TUN_OFFLOAD=0 setup_kovpn "$t" "$i" aes "$REPO" ;;
 	kovpn-chacha) setup_kovpn "$t" "$i" chachapoly "$REPO" ;;
 	base-aes) setup_kovpn "$t" "$i" aes "$BASE" ;;
 	base-chacha) setup_kovpn "$t" "$i" chachapoly "$BASE" ;;
@@ -188,7 +203,9 @@ for ((r = 1; r <= REPEATS; r++)); do
 		[[ -n ${OK[$p]:-} ]] || continue
 		t=$(tag_of "$p")
 		e0=$(rcvbuf_errors pf-$t-b)
+		c0=$(tunnel_ticks $t)
 		ip netns exec pf-$t-a iperf3 -c "${TARGET[$p]}" -t "$SECS" -J > "$WORK/$t-$r.json" 2>/dev/null
+		echo $(($(tunnel_ticks $t) - c0)) > "$WORK/$t-$r.ticks"
 		echo $(($(rcvbuf_errors pf-$t-b) - e0)) > "$WORK/$t-$r.rcvbuf"
 		log "$p #$r: $(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(((j.end?.sum_received?.bits_per_second??0)/1e6).toFixed(0)+" Mbit/s, retr "+(j.end?.sum_sent?.retransmits??"?"))' "$WORK/$t-$r.json" 2>/dev/null)"
 	done
@@ -206,23 +223,30 @@ if [[ -n ${BENCH_VERBOSE:-} ]]; then
 fi
 
 # Medians and ratios.
-node - "$WORK" "$REPEATS" "${PATHS[@]}" <<'EOF'
+CLK_TCK=$(getconf CLK_TCK) node - "$WORK" "$REPEATS" "${PATHS[@]}" <<'EOF'
 const fs = require('fs');
 const [dir, repeats, ...paths] = process.argv.slice(2);
 const tags = { 'kovpn-aes-nooffload': 'kn', veth: 'v', 'openvpn-aes': 'oa', 'openvpn-chacha': 'oc', 'kovpn-aes': 'ka', 'kovpn-chacha': 'kc', 'base-aes': 'ba', 'base-chacha': 'bc' };
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
 const m = {};
 for (const p of paths) {
-  const bps = [], retr = [], drops = [];
+  const bps = [], retr = [], drops = [], cpu = [];
   for (let r = 1; r <= Number(repeats); r++) {
     try {
       const j = JSON.parse(fs.readFileSync(`${dir}/${tags[p]}-${r}.json`, 'utf8'));
-      if (j.end?.sum_received?.bits_per_second) { bps.push(j.end.sum_received.bits_per_second / 1e6); retr.push(j.end.sum_sent.retransmits); }
+      if (j.end?.sum_received?.bits_per_second) {
+        bps.push(j.end.sum_received.bits_per_second / 1e6);
+        retr.push(j.end.sum_sent.retransmits);
+        // CPU seconds of the tunnel processes (both ends) per GB received
+        const ticks = Number(fs.readFileSync(`${dir}/${tags[p]}-${r}.ticks`, 'utf8').trim() || 0);
+        if (p !== 'veth') cpu.push(ticks / Number(process.env.CLK_TCK || 100) / (j.end.sum_received.bytes / 1e9));
+      }
       drops.push(Number(fs.readFileSync(`${dir}/${tags[p]}-${r}.rcvbuf`, 'utf8').trim() || 0));
     } catch {}
   }
   m[p] = med(bps);
-  console.log(`${p.padEnd(15)} median ${isNaN(m[p]) ? '   n/a' : m[p].toFixed(0).padStart(6)} Mbit/s  runs [${bps.map((x) => x.toFixed(0)).join(' ')}]  retransmits [${retr.join(' ')}]  rx UdpRcvbufErrors [${drops.join(' ')}]`);
+  const c = med(cpu);
+  console.log(`${p.padEnd(19)} median ${isNaN(m[p]) ? '   n/a' : m[p].toFixed(0).padStart(6)} Mbit/s  ${isNaN(c) ? '' : `tunnel CPU ${c.toFixed(1)} s/GB  `}runs [${bps.map((x) => x.toFixed(0)).join(' ')}]  retransmits [${retr.join(' ')}]  rx UdpRcvbufErrors [${drops.join(' ')}]`);
 }
 for (const k of ['kovpn-aes', 'kovpn-chacha', 'kovpn-aes-nooffload', 'base-aes', 'base-chacha']) {
   if (m[k] !== undefined && m['openvpn-aes'] !== undefined) console.log(`ratio ${k}/openvpn-aes: ${(m[k] / m['openvpn-aes']).toFixed(2)}`);

@@ -124,13 +124,18 @@ export interface NativeAddon {
 
   // --- TUN
   /** open /dev/net/tun, TUNSETIFF with IFF_TUN|IFF_NO_PI (name may be '' for tun%d);
-   *  returns { fd, name }. */
-  tunOpen(name: string): { fd: number; name: string };
-  /** read() packets until it would block or bufs run out; returns count (at most 1024). */
-  tunReadBatch(fd: number, bufs: Buffer[], lens: Uint32Array): number;
+   *  returns { fd, name }. `vnetHdr`: also IFF_VNET_HDR (10-byte struct virtio_net_hdr
+   *  before every packet, TUNSETVNETHDRSZ 10); no offload is enabled for reads, so what is
+   *  read is always a plain packet with its checksums done. */
+  tunOpen(name: string, vnetHdr?: boolean): { fd: number; name: string };
+  /** read() packets until it would block or bufs run out; returns count (at most 1024).
+   *  `vnetHdr` (a device opened so): each packet's header is read and dropped (readv). */
+  tunReadBatch(fd: number, bufs: Buffer[], lens: Uint32Array, vnetHdr?: boolean): number;
   /** write() the first `count` packets; returns how many were written (stops at the first
-   *  that would block or fails; throws only when entry 0 fails, e.g. EIO: device down). */
-  tunWriteBatch(fd: number, bufs: Buffer[], lens: Uint32Array, count: number): number;
+   *  that would block or fails; throws only when entry 0 fails, e.g. EIO: device down).
+   *  `hdrs` (required on a vnetHdr device): 10 bytes per packet, packet i's virtio_net_hdr at
+   *  hdrs[i*10] (all zero: a plain packet; else e.g. a TCP GSO packet with a partial checksum). */
+  tunWriteBatch(fd: number, bufs: Buffer[], lens: Uint32Array, count: number, hdrs?: Buffer): number;
 }
 
 const require = createRequire(import.meta.url);

@@ -6,7 +6,9 @@
  *   TX: TUN read batch -> peer (P2P: the peer; MP: VPN destination address) -> encrypt
  *       with the primary key into the socket's send batch -> sendmmsg
  *   RX: recvmmsg (EngineSocket) -> peer by id -> key by key id -> decrypt + replay check
- *       into the TUN write batch -> float / keepalive / counters -> TUN write batch
+ *       into the TUN write batch -> float / keepalive / counters -> TUN write batch, TCP
+ *       segments of one flow coalesced into one GSO packet (coalesce.ts) when the TUN
+ *       device has a virtio_net_hdr
  */
 import type { NativeAddon, Poller } from '../../native.js';
 import type { DelReason, DeviceEvent, DeviceMode, KeyConfig, KeyInfo, KeySlot, PeerConfig, PeerInfo } from '../types.js';
@@ -23,6 +25,7 @@ import {
   isKeepalive,
 } from '../../wire/index.js';
 import { BATCH, PacketBatch } from './batch.js';
+import { TcpCoalescer, VNET_HDR_LEN } from './coalesce.js';
 import { checkVpnIpv4, checkVpnIpv6, ipv6Hash, sameSockaddr } from './addr.js';
 import { DatapathError, einval } from './errors.js';
 import { Peer } from './peer.js';
@@ -94,6 +97,7 @@ export class EngineDevice {
   private stopRouteWatch: (() => void) | undefined;
   /** Receive drops not yet reported on the TUN device's rx_dropped. */
   private rxDropsToReport = 0;
+  private readonly coalescer: TcpCoalescer | undefined;
 
   constructor(
     private readonly host: DeviceHost,
@@ -101,7 +105,10 @@ export class EngineDevice {
     readonly ifindex: number,
     readonly mode: DeviceMode,
     private readonly fd: number,
+    /** The TUN fd was opened with IFF_VNET_HDR: received TCP segments are coalesced. */
+    private readonly vnet = false,
   ) {
+    this.coalescer = vnet ? new TcpCoalescer(BATCH) : undefined;
     this.poller = new host.addon.Poller(fd);
     this.poller.start(this.onTunReadable);
     if (mode === 'mp') this.stopRouteWatch = host.routes().onChange(() => this.forgetNextHops());
@@ -371,7 +378,7 @@ export class EngineDevice {
       batch.resetCapacity();
       let n: number;
       try {
-        n = this.host.addon.tunReadBatch(this.fd, batch.bufs, batch.lens);
+        n = this.host.addon.tunReadBatch(this.fd, batch.bufs, batch.lens, this.vnet);
       } catch {
         break;
       }
@@ -571,8 +578,11 @@ export class EngineDevice {
     }
     peer.vpnRxPackets++;
     peer.vpnRxBytes += r;
+    const co = this.coalescer;
+    if (co !== undefined && co.merge(out.bufs, out.lens, dst, r)) return;
     out.lens[k] = r;
     out.count = k + 1;
+    if (co !== undefined) co.start(k, dst, r);
   }
 
   private float(peer: Peer, addrs: Buffer, addrOff: number): void {
@@ -588,14 +598,17 @@ export class EngineDevice {
     const count = out.count;
     out.count = 0;
     if (count === 0 || this.closed) return;
+    const co = this.coalescer;
+    if (co !== undefined) co.finalize(out.bufs, out.lens, count);
+    const hdrs = co?.hdrs;
     let done = 0;
     while (done < count) {
       let n: number;
       try {
         n =
           done === 0
-            ? this.host.addon.tunWriteBatch(this.fd, out.bufs, out.lens, count)
-            : this.host.addon.tunWriteBatch(this.fd, out.bufs.slice(done), out.lens.subarray(done), count - done);
+            ? this.host.addon.tunWriteBatch(this.fd, out.bufs, out.lens, count, hdrs)
+            : this.host.addon.tunWriteBatch(this.fd, out.bufs.slice(done), out.lens.subarray(done), count - done, hdrs?.subarray(done * VNET_HDR_LEN));
       } catch {
         // the packet at the head failed (e.g. the device is down): drop it, write the rest
         this.drops.tunFull++;
@@ -619,7 +632,7 @@ export class EngineDevice {
     if (this.closed) return;
     for (let i = 0; i < n; i++) {
       try {
-        this.host.addon.tunWriteBatch(this.fd, DROP_BATCH, DROP_LENS, 1);
+        this.host.addon.tunWriteBatch(this.fd, DROP_BATCH, DROP_LENS, 1, this.vnet ? DROP_HDR : undefined);
       } catch {
         // refused, as intended
       }
@@ -629,3 +642,4 @@ export class EngineDevice {
 
 const DROP_BATCH = [DROP_MARK];
 const DROP_LENS = new Uint32Array([1]);
+const DROP_HDR = Buffer.alloc(VNET_HDR_LEN);

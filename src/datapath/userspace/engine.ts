@@ -17,6 +17,11 @@ import { EngineSocket } from './socket.js';
 const IFNAME = /^[^\s/:]{1,15}$/;
 const TICK_MS = 250;
 /**
+ * TUN devices with a virtio_net_hdr, so that received TCP segments are written coalesced
+ * (coalesce.ts). KOVPN_TUN_OFFLOAD=0 in the engine's environment turns it off (comparisons).
+ */
+const TUN_OFFLOAD = process.env.KOVPN_TUN_OFFLOAD !== '0';
+/**
  * Default MTU of a new device, the kernel module's: an inner packet plus the worst-case
  * overhead (DATA_V2 header and tag 24, TCP header 20 > UDP 8, IPv6 header 40) fits 1500.
  */
@@ -74,7 +79,7 @@ export class Engine {
     if (this.devices.has(name)) throw new DatapathError('EEXIST', `device ${name} already exists`);
     let tun: { fd: number; name: string };
     try {
-      tun = this.addon.tunOpen(name);
+      tun = this.addon.tunOpen(name, TUN_OFFLOAD);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EBUSY' || code === 'EEXIST' || code === 'EINVAL') {
@@ -86,7 +91,7 @@ export class Engine {
     try {
       const ifindex = ifindexOf(tun.name);
       await setLinkUp(this.addon, ifindex, tun.name, DEFAULT_MTU);
-      dev = new EngineDevice(this.host, tun.name, ifindex, mode, tun.fd);
+      dev = new EngineDevice(this.host, tun.name, ifindex, mode, tun.fd, TUN_OFFLOAD);
     } catch (err) {
       this.addon.close(tun.fd);
       throw err;
