@@ -31,8 +31,14 @@ export async function startDaemon(cfg: KovpnConfig, datapath: Datapath, log: Dae
   const events = new EventBus(cfg.dev);
   events.on((e) => log.log(e.type === 'error' ? 'warn' : 'info', `event ${JSON.stringify(e)}`));
   const tunnel = cfg.mode !== 'server' ? new ClientTunnel(cfg, datapath, events, log) : new ServerTunnel(cfg, datapath, events, log);
-  await tunnel.start();
+  // The control socket first, so that `kovpn status/events` work as soon as tunnel-up is logged.
   const control = await ControlSocketServer.listen(controlSocketPath(cfg.dev), tunnel, events);
+  try {
+    await tunnel.start();
+  } catch (err) {
+    await control.close();
+    throw err;
+  }
   if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
   let stopping: Promise<void> | undefined;
   return {
