@@ -3,28 +3,32 @@
 # Prints a table and writes bench/results/latest.{json,md,svg}. Benchmarks never fail tests:
 # a path that cannot run is reported as "n/a (reason)".
 #
-#   bench/run.sh [--host-only|--vm-only] [tests/qemu/run.sh options...]
+#   bench/run.sh [--host-only|--vm-only] [--raw DIR] [tests/qemu/run.sh options...]
 # Environment: BENCH_REPEATS (3), BENCH_SECONDS (3), BENCH_PINGS (200),
 #   BENCH_HOST_PATHS, BENCH_VM_PATHS (space-separated path names, see bench/datapath.sh),
-#   BENCH_CTRL_PEERS (100000; 0 skips), BENCH_CTRL_REPEATS (1), BENCH_CTRL_KEYS (10000),
+#   BENCH_CTRL_PEERS (100000; 0 skips), BENCH_CTRL_REPEATS (3), BENCH_CTRL_KEYS (10000),
 #   BENCH_CTRL_TIMEOUT (1200 s), BENCH_VM_TIMEOUT (3600 s).
 set -u
 BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BDIR/.." && pwd)
 cd "$REPO"
 do_host=1 do_vm=1
-case ${1:-} in
---host-only) do_vm=0; shift ;;
---vm-only) do_host=0; shift ;;
-esac
-
 RAW=$REPO/tests/qemu/out/bench-$(date +%Y%m%d-%H%M%S)
+while (($#)); do
+	case $1 in
+	--host-only) do_vm=0; shift ;;
+	--vm-only) do_host=0; shift ;;
+	# Add to (or redo parts of) an earlier run's raw folder, then report on all of it.
+	--raw) RAW=$(realpath "$2"); shift 2 ;;
+	*) break ;;
+	esac
+done
 mkdir -p "$RAW"
 # The VM sees this file (the out folder is shared); bench/vm.sh reads the settings from it.
 bench_vars=$(compgen -v BENCH_)
 if [[ -n $bench_vars ]]; then declare -p $bench_vars; fi > "$RAW/bench.env"
 notes=$RAW/notes.txt
-: > "$notes"
+touch "$notes"
 t0=$(date +%s)
 
 if ((do_host)); then

@@ -18,15 +18,17 @@ paths=(veth wireguard kovpn-kernel-aes kovpn-kernel-chacha kovpn-user-aes openvp
 
 peers=${BENCH_CTRL_PEERS:-100000}
 if [[ $peers == 0 ]]; then
+	# Keep the figures of an earlier run into the same folder (bench/run.sh --raw).
+	[[ -s $RAW/control.json ]] ||
 	echo '{"status": "skipped (BENCH_CTRL_PEERS=0)"}' > "$RAW/control.json"
 elif ! grep -q '^ovpn ' /proc/modules; then
 	echo '{"status": "ovpn module not loaded in the VM"}' > "$RAW/control.json"
 elif [[ ! -f $REPO/dist/bench/ctrl-plane.js ]]; then
 	echo '{"status": "dist/bench/ctrl-plane.js not built (make ts)"}' > "$RAW/control.json"
 else
-	echo "bench: control plane: $peers peers x ${BENCH_CTRL_REPEATS:-1}" >&2
+	echo "bench: control plane: $peers peers x ${BENCH_CTRL_REPEATS:-3}" >&2
 	timeout "${BENCH_CTRL_TIMEOUT:-1200}" node "$REPO/dist/bench/ctrl-plane.js" "$RAW/control.json" \
-		"$peers" "${BENCH_CTRL_REPEATS:-1}" "${BENCH_CTRL_WINDOW:-16}" "${BENCH_CTRL_KEYS:-10000}"
+		"$peers" "${BENCH_CTRL_REPEATS:-3}" "${BENCH_CTRL_WINDOW:-16}" "${BENCH_CTRL_KEYS:-10000}"
 	rc=$?
 	if [[ ! -s $RAW/control.json ]]; then
 		echo "{\"status\": \"ctrl-plane.js exited $rc without results (timeout ${BENCH_CTRL_TIMEOUT:-1200} s?)\"}" > "$RAW/control.json"
