@@ -3,7 +3,7 @@
  * (EKU serverAuth), client certificates (EKU clientAuth), optionally a second CA, and a CRL.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,7 +27,17 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-export function makePki(dir = mkdtempSync(join(tmpdir(), 'dm-pki-')), caName = 'kovpn test CA'): Pki {
+/** Temporary directories made here are removed when the process exits. */
+const made = new Set<string>();
+process.once('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+export function makePki(dir?: string, caName = 'kovpn test CA'): Pki {
+  if (dir === undefined) {
+    dir = mkdtempSync(join(tmpdir(), 'dm-pki-'));
+    made.add(dir);
+  }
   const prefix = caName.replace(/\W+/g, '_');
   const caKey = `${prefix}.key`;
   const caCrt = `${prefix}.crt`;
