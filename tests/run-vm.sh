@@ -42,4 +42,7 @@ else
 fi
 rm -f "$log"
 
+if ! KERNEL_SRC="$ksrc" tests/kmod/build-test-module.sh; then
+	fail "kmod: test build (packet ids near exhaustion)" "see the build output above"
+fi
 run_program "vm suite" tests/qemu/run.sh "$@" -- tests/vm-suite.sh

@@ -6,8 +6,5 @@
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 make -C "$REPO/kmod" >/dev/null
-TEST_BUILD=$REPO/tests/kmod/.build-pktid
-rm -rf "$TEST_BUILD" && mkdir -p "$TEST_BUILD"
-cp -r "$REPO"/kmod/{Kbuild,Makefile,include} "$REPO"/kmod/*.[ch] "$TEST_BUILD"/
-make -C "$TEST_BUILD" OVPN_TEST_PKTID_START=0xFFFFFFFEULL >/dev/null
+"$REPO/tests/kmod/build-test-module.sh"
 exec "$REPO/tests/qemu/run.sh" --timeout "${KOVPN_KMOD_TIMEOUT:-1500}" -- python3 tests/kmod/smoke.py "$@"
