@@ -2,7 +2,8 @@
 # Two namespaces joined by veth, a P2P ovpn tunnel between them set up with ovpn-cli and a
 # pre-shared key file, flood pings through it with 0% loss: both ciphers (AES-GCM,
 # ChaCha20-Poly1305), IPv4 and IPv6 transport, and payloads larger than the tunnel MTU
-# (fragmented inner packets). Works on both data paths (KOVPN_DATAPATH=kernel|userspace).
+# (fragmented inner packets). Over IPv4 both sides use peer id 1 (tx_id none); over IPv6
+# the ids are asymmetric (A: peer 1, tx 2; B: peer 2, tx 1). Works on both data paths (KOVPN_DATAPATH=kernel|userspace).
 #   tests/netns/netns-test.sh        results: one PASS/FAIL line per check into $KOVPN_RESULTS
 # Counts: KOVPN_FLOOD_COUNT (default 2000 on the host, 100 in the VM), KOVPN_BIG_COUNT.
 # KOVPN_DATAPATH_A / KOVPN_DATAPATH_B put one side on another data path (mixed-test.sh).
@@ -27,15 +28,15 @@ name() { echo "netns[$PATH_LABEL]: p2p $*"; }
 
 # Every check of one transport family, so a failed setup still reports each of them.
 checks_of() {
-	local fam=$1 c
+	local label=$1 c
 	for c in aes chachapoly; do
-		echo "$c $fam flood ping"
-		echo "$c $fam large payload ping ($BIG_SIZE B, fragmented inner packets)"
+		echo "$c $label flood ping"
+		echo "$c $label large payload ping ($BIG_SIZE B, fragmented inner packets)"
 	done
 }
 fail_all() {
-	local fam=$1 why=$2 c
-	while read -r c; do fail "$(name "$c")" "$why"; done < <(checks_of "$fam")
+	local label=$1 why=$2 c
+	while read -r c; do fail "$(name "$c")" "$why"; done < <(checks_of "$label")
 }
 
 setup() {
@@ -52,49 +53,51 @@ setup() {
 	ip -n $A addr add 10.202.0.1/24 dev $IFA && ip -n $B addr add 10.202.0.2/24 dev $IFB
 }
 
-# peer_up FAMILY ADDR_A ADDR_B: new_peer on both sides (held in the background), AES key in slot 1.
+# peer_up FAMILY ADDR_A ADDR_B: new_peer on both sides (held in the background) with the ids
+# in ID_A/TX_A and ID_B/TX_B, AES key in slot 1.
 peer_up() {
 	local fam=$1 ra=$2 rb=$3
-	start_holder HOLD_A "$W/peer-a-$fam" $A new_peer $IFA 1 none 1194 "$rb" 1194 10.202.0.2
-	start_holder HOLD_B "$W/peer-b-$fam" $B new_peer $IFB 1 none 1194 "$ra" 1194 10.202.0.1
+	start_holder HOLD_A "$W/peer-a-$fam" $A new_peer $IFA "$ID_A" "$TX_A" 1194 "$rb" 1194 10.202.0.2
+	start_holder HOLD_B "$W/peer-b-$fam" $B new_peer $IFB "$ID_B" "$TX_B" 1194 "$ra" 1194 10.202.0.1
 	wait_ready "$HOLD_A" "$W/peer-a-$fam" || { WHY="new_peer in $A: $(last_line "$W/peer-a-$fam.err")"; return 1; }
 	wait_ready "$HOLD_B" "$W/peer-b-$fam" || { WHY="new_peer in $B: $(last_line "$W/peer-b-$fam.err")"; return 1; }
-	both new_key 1 1 0 aes
+	both new_key 1 0 aes
 }
 
-# both CMD PEER SLOT KEYID CIPHER | both swap_keys PEER: the same ovpn-cli command on both sides
-# at once (key direction 0 in A, 1 in B).
+# both new_key SLOT KEYID CIPHER | both swap_keys: the same ovpn-cli command on both sides at
+# once, for each side's peer id (key direction 0 in A, 1 in B).
 both() {
 	local cmd=$1; shift
 	local oa=$W/both-a ob=$W/both-b pa pb
 	if [ "$cmd" = new_key ]; then
-		cli $A new_key $IFA "$@" 0 "$key" >"$oa" 2>&1 & pa=$!
-		cli $B new_key $IFB "$@" 1 "$key" >"$ob" 2>&1 & pb=$!
+		cli $A new_key $IFA "$ID_A" "$@" 0 "$key" >"$oa" 2>&1 & pa=$!
+		cli $B new_key $IFB "$ID_B" "$@" 1 "$key" >"$ob" 2>&1 & pb=$!
 	else
-		cli $A "$cmd" $IFA "$@" >"$oa" 2>&1 & pa=$!
-		cli $B "$cmd" $IFB "$@" >"$ob" 2>&1 & pb=$!
+		cli $A "$cmd" $IFA "$ID_A" "$@" >"$oa" 2>&1 & pa=$!
+		cli $B "$cmd" $IFB "$ID_B" "$@" >"$ob" 2>&1 & pb=$!
 	fi
 	wait $pa || { WHY="$cmd in $A: $(last_line "$oa")"; return 1; }
 	wait $pb || { WHY="$cmd in $B: $(last_line "$ob")"; return 1; }
 }
 
 pings() {
-	local cipher=$1 fam=$2
-	ping_ok "$(name "$cipher $fam flood ping")" $A -f -c "$FLOOD" 10.202.0.2
-	ping_ok "$(name "$cipher $fam large payload ping ($BIG_SIZE B, fragmented inner packets)")" \
+	local cipher=$1 label=$2
+	ping_ok "$(name "$cipher $label flood ping")" $A -f -c "$FLOOD" 10.202.0.2
+	ping_ok "$(name "$cipher $label large payload ping ($BIG_SIZE B, fragmented inner packets)")" \
 		$A -f -c "$BIG" -s $BIG_SIZE 10.202.0.2
 }
 
+# run_family FAMILY LABEL ADDR_A ADDR_B
 run_family() {
-	local fam=$1 ra=$2 rb=$3
-	if ! peer_up "$fam" "$ra" "$rb"; then fail_all "$fam" "setup: $WHY"; return; fi
-	pings aes "$fam"
+	local fam=$1 label=$2 ra=$3 rb=$4
+	if ! peer_up "$fam" "$ra" "$rb"; then fail_all "$label" "setup: $WHY"; return; fi
+	pings aes "$label"
 	# Second cipher through a key rollover: ChaCha20-Poly1305 as key 1 in the secondary slot, then swap.
-	if both new_key 1 2 1 chachapoly && both swap_keys 1; then
-		pings chachapoly "$fam"
+	if both new_key 2 1 chachapoly && both swap_keys; then
+		pings chachapoly "$label"
 	else
-		fail "$(name "chachapoly $fam flood ping")" "setup: $WHY"
-		fail "$(name "chachapoly $fam large payload ping ($BIG_SIZE B, fragmented inner packets)")" "setup: $WHY"
+		fail "$(name "chachapoly $label flood ping")" "setup: $WHY"
+		fail "$(name "chachapoly $label large payload ping ($BIG_SIZE B, fragmented inner packets)")" "setup: $WHY"
 	fi
 	local why_a why_b
 	stop_holder "$HOLD_A"; why_a=$STOP_WHY
@@ -110,7 +113,7 @@ run_family() {
 if ! setup; then
 	learn_path_label "$W/iface-a"
 	fail "$(name "setup: namespaces and devices")" "$WHY"
-	fail_all ipv4 "setup failed"; fail_all ipv6 "setup failed"
+	fail_all ipv4 "setup failed"; fail_all "ipv6 (asymmetric ids)" "setup failed"
 	exit 1
 fi
 learn_path_label "$W/iface-a"
@@ -120,6 +123,8 @@ else
 	fail "$(name "new_iface brings the link up")" "$(ip -n $A -br link show $IFA)"
 fi
 
-run_family ipv4 10.201.0.1 10.201.0.2
-run_family ipv6 fd01:201::1 fd01:201::2
+ID_A=1 TX_A=none ID_B=1 TX_B=none
+run_family ipv4 ipv4 10.201.0.1 10.201.0.2
+ID_A=1 TX_A=2 ID_B=2 TX_B=1
+run_family ipv6 "ipv6 (asymmetric ids)" fd01:201::1 fd01:201::2
 exit $(( ${KOVPN_FAILED:-0} > 0 ))
