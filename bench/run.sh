@@ -5,7 +5,8 @@
 #
 #   bench/run.sh [--host-only|--vm-only] [--raw DIR] [tests/qemu/run.sh options...]
 # Environment: BENCH_REPEATS (3), BENCH_SECONDS (3), BENCH_PINGS (200),
-#   BENCH_HOST_PATHS, BENCH_VM_PATHS (space-separated path names, see bench/datapath.sh),
+#   BENCH_HOST_PATHS, BENCH_VM_PATHS (space-separated path names, see bench/datapath.sh;
+#   BENCH_VM_PATHS=- for the control plane alone),
 #   BENCH_CTRL_PEERS (100000; 0 skips), BENCH_CTRL_REPEATS (3), BENCH_CTRL_KEYS (10000),
 #   BENCH_CTRL_TIMEOUT (1200 s), BENCH_VM_TIMEOUT (3600 s).
 set -u
@@ -55,7 +56,7 @@ if ((do_vm)); then
 	fi
 fi
 
-echo "Total benchmark time: $(( $(date +%s) - t0 )) s. Raw output: ${RAW#"$REPO"/}" >> "$notes"
+echo "bench/run.sh${*:+ $*} ($(date -u +%H:%M) UTC, ${BENCH_VM_PATHS:+VM paths: $BENCH_VM_PATHS, }took $(( $(date +%s) - t0 )) s). Raw output: ${RAW#"$REPO"/}" >> "$notes"
 if [[ ! -f dist/bench/report.js ]]; then
 	echo "bench: dist/bench/report.js missing: run make ts (raw results kept in $RAW)" >&2
 	exit 0

@@ -14,17 +14,26 @@ mkdir -p "$RAW"
 [[ -n ${!BENCH_*} ]] && export ${!BENCH_*}
 paths=(veth wireguard kovpn-kernel-aes kovpn-kernel-chacha kovpn-user-aes openvpn-aes openvpn-chacha)
 [[ -n ${BENCH_VM_PATHS:-} ]] && read -ra paths <<< "$BENCH_VM_PATHS"
-"$BDIR/datapath.sh" "$RAW/vm" "${paths[@]}"
+# BENCH_VM_PATHS=- runs the control plane only.
+[[ ${paths[*]} == - ]] || "$BDIR/datapath.sh" "$RAW/vm" "${paths[@]}"
+
+# Why the control plane was not measured; an earlier complete result in the same folder
+# (bench/run.sh --raw) is kept rather than replaced by a reason.
+ctrl_na() {
+	if grep -q '"status": "ok"' "$RAW/control.json" 2>/dev/null; then
+		echo "bench: control plane not rerun ($1); keeping the earlier result" >&2
+	else
+		printf '{"status": "%s"}\n' "$1" > "$RAW/control.json"
+	fi
+}
 
 peers=${BENCH_CTRL_PEERS:-100000}
 if [[ $peers == 0 ]]; then
-	# Keep the figures of an earlier run into the same folder (bench/run.sh --raw).
-	[[ -s $RAW/control.json ]] ||
-	echo '{"status": "skipped (BENCH_CTRL_PEERS=0)"}' > "$RAW/control.json"
+	ctrl_na "skipped (BENCH_CTRL_PEERS=0)"
 elif ! grep -q '^ovpn ' /proc/modules; then
-	echo '{"status": "ovpn module not loaded in the VM"}' > "$RAW/control.json"
+	ctrl_na "ovpn module not loaded in the VM"
 elif [[ ! -f $REPO/dist/bench/ctrl-plane.js ]]; then
-	echo '{"status": "dist/bench/ctrl-plane.js not built (make ts)"}' > "$RAW/control.json"
+	ctrl_na "dist/bench/ctrl-plane.js not built (make ts)"
 else
 	echo "bench: control plane: $peers peers x ${BENCH_CTRL_REPEATS:-3}" >&2
 	timeout "${BENCH_CTRL_TIMEOUT:-1200}" node "$REPO/dist/bench/ctrl-plane.js" "$RAW/control.json" \
