@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# The kovpn daemon on the KERNEL data path (ovpn.ko) against stock OpenVPN 2.6 (--disable-dco),
+# run inside the qemu guest in one boot:
+#   tests/qemu/run.sh --timeout 1500 -- tests/interop-vm/run.sh
+# Namespaces dv-s (server side) and dv-c (client side), reusing tests/interop/lib/tunnel-lib.sh
+# (PKI, namespaces, log waits). Node starts cost 4-10 s each in the guest: one daemon per part,
+# one `kovpn status`; the kernel's own view is read with a small python genl script.
+#   A. stock openvpn client -> kovpn server (MP device in the kernel), AES-256-GCM: pings both
+#      ways, `kovpn status --json` counters against the kernel's, rekeys every 8 s started by
+#      kovpn with pings continuing, a client from another CA refused, the client's EXIT removes
+#      its peer from the kernel, the device is gone after the daemon stops.
+#   B. kovpn client (P2P device in the kernel) -> stock openvpn server (subnet topology),
+#      CHACHA20-POLY1305: ping, rekeys every 8 s started by openvpn, EXIT seen by openvpn when
+#      kovpn stops, the device is gone after.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/results.sh
+NS_S=dv-s NS_C=dv-c NET=10.78.1
+. tests/interop/lib/tunnel-lib.sh
+export KOVPN_DATAPATH=kernel
+T="interop[kernel]:"
+KSTATE=tests/interop-vm/kernel-state.py
+# Waits for start-ups and handshakes, in seconds, generous for the emulated guest.
+W=${DV_WAIT:-90}
+START=$(date +%s)
+
+setup_netns || { fail "$T namespaces" "could not create $NS_S/$NS_C"; exit 1; }
+setup_pki || { fail "$T PKI" "openssl failed"; exit 1; }
+[ -d /sys/module/ovpn ] || modprobe ovpn 2>/dev/null
+[ -d /sys/module/ovpn ] || { fail "$T ovpn module loaded" "no /sys/module/ovpn"; exit 1; }
+
+# stop_wait pid seconds: SIGTERM, then wait; KILL (and return 1) after the deadline.
+stop_wait() {
+	kill -TERM "$1" 2>/dev/null
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	return 1
+}
+
+# no_ovpn_device ns name: the namespace has no ovpn link left (by kind and by name).
+no_ovpn_device() {
+	local left
+	left=$(ip -n "$1" -d -o link show 2>/dev/null | grep -E "(^[0-9]+: $2[:@]| ovpn )" | cut -d: -f2 | tr -d ' ')
+	if [ -z "$left" ]; then pass "$T $3: no ovpn device left in $1 after the daemon stopped"
+	else fail "$T $3: device removed" "left in $1: $left"; fi
+}
+
+# is_kernel_device ns name: the device exists and is of kind ovpn (the module's netdev, not TUN).
+is_kernel_device() {
+	local d
+	d=$(ip -n "$1" -d link show "$2" 2>&1)
+	if grep -qw ovpn <<<"$d" && ! grep -qw tun <<<"$d"; then pass "$T $3: $2 is an ovpn kernel device"
+	else fail "$T $3: $2 is an ovpn kernel device" "$(tr '\n' ' ' <<<"$d" | cut -c1-200)"; fi
+}
+
+# pings name ns dst count: a ping check whose output (timestamped, -O) is kept for the report.
+pings() {
+	local out="$WORK/ping-${1//[^A-Za-z0-9]/_}.out"
+	echo "[$(date +%T.%3N)] $1"
+	if ip netns exec "$2" ping -D -O -c "$4" -i 0.3 -W 3 "$3" >"$out" 2>&1; then pass "$T $1"
+	else fail "$T $1" "$(grep -E 'no answer|transmitted' "$out" | tr '\n' ' ' | cut -c1-300)"; fi
+}
+
+# rekey_pings name ns target log minimum-swaps: ping every 0.2 s until the daemon's log shows
+# <minimum-swaps> more key swaps (at most 60 s); losses inside a transition are tolerated.
+rekey_pings() {
+	local name=$1 ns=$2 dst=$3 log=$4 want=$5 before n i pp out
+	before=$(grep -c '"type":"rekey"' "$log")
+	out="$WORK/ping-$name.out"
+	ip netns exec "$ns" ping -D -O -i 0.2 -W 2 "$dst" >"$out" 2>&1 &
+	pp=$!
+	for ((i = 0; i < 600; i++)); do
+		n=$(($(grep -c '"type":"rekey"' "$log") - before))
+		[ "$n" -ge "$want" ] && break
+		sleep 0.1
+	done
+	sleep 3 # pings on the newest key, after its transition
+	kill -INT $pp 2>/dev/null; wait $pp 2>/dev/null
+	if [ "$n" -lt "$want" ]; then
+		fail "$T $name: rekeys" "$n key swaps within 60 s (wanted $want): $(grep -E 'rekey|warn|error' "$log" | tail -2 | tr '\n' ' ' | cut -c1-300)"
+		return 1
+	fi
+	pass "$T $name: $n rekeys (key ids $(grep -o '"type":"rekey".*"keyId":[0-9]*' "$log" | sed 's/.*"keyId"://' | tail -"$n" | tr '\n' ' ' | sed 's/ $//'))"
+	local r total outside after windows sent
+	r=$(python3 $KSTATE loss "$out" "$log")
+	read -r total outside after windows <<<"$r"
+	sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$out")
+	if [ "${outside:-x}" = 0 ] && [ "${after:-0}" -ge 5 ]; then
+		pass "$T $name: pings continue across rekeys ($sent sent, $total lost, none outside the $windows transitions, $after answered after the last)"
+	else
+		fail "$T $name: pings across rekeys" "lost $total ($outside outside $windows transitions), $after answered after the last swap; $(tail -2 "$out" | tr '\n' ' ')"
+	fi
+}
+
+# ============================================================================================
+# A. stock openvpn client -> kovpn server, kernel MP device, AES-256-GCM
+# ============================================================================================
+cat >"$WORK/server.conf" <<CONF
+port 1194
+proto udp
+dev dvks0
+ca $WORK/ca.crt
+cert $WORK/server.crt
+key $WORK/server.key
+server 10.215.1.0 255.255.255.0
+topology subnet
+keepalive 2 20
+data-ciphers AES-256-GCM
+reneg-sec 8
+CONF
+ip netns exec $NS_S bin/kovpn up "$WORK/server.conf" --datapath kernel --log-level info >"$WORK/ks.log" 2>&1 & PIDS+=($!); KS=$!
+ovpn_client() { # cert log [extra...]
+	local cert=$1 log=$2; shift 2
+	ip netns exec $NS_C openvpn --disable-dco --verb 4 --client --dev dvoc0 --dev-type tun --proto udp4 --remote $NET.1 1194 \
+		--nobind --remote-cert-tls server --data-ciphers AES-256-GCM --reneg-sec 0 --explicit-exit-notify 1 \
+		--ca "$WORK/ca.crt" --cert "$WORK/$cert.crt" --key "$WORK/$cert.key" "$@" >"$WORK/$log" 2>&1 &
+	PIDS+=($!)
+}
+if wait_log "$WORK/ks.log" '"type":"tunnel-up"' $W; then
+	grep -q 'kernel data path' "$WORK/ks.log" && pass "$T A: kovpn server up on the kernel data path" ||
+		fail "$T A: kovpn server on the kernel data path" "$(grep -m1 tunnel-up "$WORK/ks.log")"
+	is_kernel_device $NS_S dvks0 A
+	ovpn_client client oc.log; OC=$!
+	if wait_log "$WORK/oc.log" 'Initialization Sequence Completed' $W; then
+		pass "$T A: openvpn client connects to the kovpn server (AES-256-GCM)"
+		pings "A: openvpn client pings the kovpn server through the kernel" $NS_C 10.215.1.1 5
+		pings "A: kovpn server pings the openvpn client through the kernel" $NS_S 10.215.1.2 3
+		st=$(ip netns exec $NS_S bin/kovpn status --dev dvks0 --json 2>&1)
+		kp=$(ip netns exec $NS_S python3 $KSTATE peers dvks0 2>&1)
+		echo "status: $st"; echo "kernel: $kp"
+		if grep -q '"datapath":"kernel"' <<<"$st" && grep -q '"cipher":"AES-256-GCM"' <<<"$st" && grep -q '"vpnIpv4":"10.215.1.2"' <<<"$st" &&
+			grep -q '"vpnRxPackets":"[1-9]' <<<"$st" && grep -q '"vpnTxPackets":"[1-9]' <<<"$st" && grep -q '"linkRxPackets":"[1-9]' <<<"$st"; then
+			pass "$T A: kovpn status --json shows the peer (kernel data path, cipher, address, non-zero counters)"
+		else
+			fail "$T A: kovpn status --json" "$(cut -c1-300 <<<"$st")"
+		fi
+		# The counters are the kernel's: status (read first) can only be at or below the kernel's now.
+		sid=$(sed -n 's/.*"peerId":\([0-9]*\).*/\1/p' <<<"$st")
+		srx=$(sed -n 's/.*"vpnRxPackets":"\([0-9]*\)".*/\1/p' <<<"$st")
+		if python3 -c '
+import json, sys
+peers = json.loads(sys.argv[1]); pid = int(sys.argv[2]); rx = int(sys.argv[3])
+p = [p for p in peers if p["id"] == pid]
+sys.exit(0 if len(peers) == 1 and p and rx <= p[0]["VPN_RX_PACKETS"] <= rx + 20 else 1)' "$kp" "${sid:-x}" "${srx:-x}" 2>/dev/null; then
+			pass "$T A: the kernel holds exactly that peer, with the counters status reported"
+		else
+			fail "$T A: kernel peer and counters" "status peer ${sid:-?} rx ${srx:-?}; kernel: $(cut -c1-200 <<<"$kp")"
+		fi
+
+		# --- rekeys started by kovpn (reneg-sec 8) while pinging ---------------------------
+		if rekey_pings "A rekey (kovpn server initiates, reneg-sec 8)" $NS_C 10.215.1.1 "$WORK/ks.log" 2; then
+			last=$(grep -o '"type":"rekey".*"keyId":[0-9]*' "$WORK/ks.log" | tail -1 | sed 's/.*"keyId"://')
+			k=$(ip netns exec $NS_S python3 $KSTATE key dvks0 "${sid:-0}" primary 2>&1)
+			# A newer rekey may have swapped in between: accept the last id or the next (1..7, 1...).
+			[ "$k" = "$last" ] || [ "$k" = $((last % 7 + 1)) ] &&
+				pass "$T A: the kernel's primary key is the newest one (key id $k)" ||
+				fail "$T A: kernel primary key after rekeys" "kernel has '$k', daemon swapped to $last"
+		fi
+		grep -q 'Key \[.*\] not initialized' "$WORK/oc.log" &&
+			fail "$T A: openvpn never received packets on a key it did not have" "$(grep -m1 'not initialized' "$WORK/oc.log")" ||
+			pass "$T A: openvpn never received packets on a key it did not have"
+
+		# --- a certificate from another CA ---------------------------------------------------
+		ovpn_client stranger stranger.log --hand-window 10; SC=$!
+		if wait_log "$WORK/ks.log" 'peer certificate refused' $W; then
+			sleep 1
+			if grep -q 'Initialization Sequence Completed' "$WORK/stranger.log"; then
+				fail "$T A: certificate from another CA refused" "the stranger completed initialization"
+			else
+				pass "$T A: certificate from another CA refused ($(grep -m1 'peer certificate refused' "$WORK/ks.log" | sed 's/.*peer certificate refused: //' | cut -c1-60))"
+			fi
+		else
+			fail "$T A: certificate from another CA refused" "no refusal in the server log: $(tail -2 "$WORK/ks.log" | tr '\n' ' ' | cut -c1-300)"
+		fi
+		stop_wait $SC 10
+		n=$(ip netns exec $NS_S python3 $KSTATE peers dvks0 | grep -o '"id"' | wc -l)
+		[ "$n" = 1 ] && pass "$T A: the refused client never got a peer in the kernel" || fail "$T A: kernel peers after the refusal" "$n peers"
+		pings "A: the first client still works" $NS_C 10.215.1.1 3
+
+		# --- the client's EXIT removes its peer --------------------------------------------
+		stop_wait $OC 20
+		if wait_log "$WORK/ks.log" '"type":"peer-down".*peer sent EXIT' 30; then
+			pass "$T A: kovpn server sees the openvpn client's EXIT"
+			sleep 0.5
+			kp=$(ip netns exec $NS_S python3 $KSTATE peers dvks0 2>&1)
+			[ "$kp" = "[]" ] && pass "$T A: the client's peer is removed from the kernel after its EXIT" ||
+				fail "$T A: peer removed from the kernel after EXIT" "kernel still has $kp"
+		else
+			fail "$T A: kovpn server sees EXIT" "$(grep -E 'peer-down|EXIT' "$WORK/ks.log" | tail -2 | tr '\n' ' ')"
+		fi
+	else
+		fail "$T A: openvpn client connects to the kovpn server" "$(tail -3 "$WORK/oc.log" | tr '\n' ' ' | cut -c1-300) / $(tail -2 "$WORK/ks.log" | tr '\n' ' ' | cut -c1-300)"
+		stop_wait $OC 10
+	fi
+else
+	fail "$T A: kovpn server starts on the kernel data path" "$(tail -3 "$WORK/ks.log" | tr '\n' ' ' | cut -c1-400)"
+fi
+if stop_wait $KS 30; then pass "$T A: kovpn server stops on SIGTERM"; else fail "$T A: kovpn server stops on SIGTERM" "still running after 30 s"; fi
+no_ovpn_device $NS_S dvks0 A
+grep -qE 'internal error|TypeError|RangeError|Unhandled|kovpn error' "$WORK/ks.log" &&
+	fail "$T A: no errors in the kovpn server log" "$(grep -m1 -E 'internal error|TypeError|RangeError|Unhandled|kovpn error' "$WORK/ks.log" | cut -c1-300)" ||
+	pass "$T A: no errors in the kovpn server log"
+
+# ============================================================================================
+# B. kovpn client (kernel P2P device) -> stock openvpn server, CHACHA20-POLY1305
+# ============================================================================================
+ip netns exec $NS_S openvpn --disable-dco --verb 4 --mode server --tls-server --dev dvos0 --dev-type tun --proto udp4 \
+	--port 1195 --server 10.215.2.0 255.255.255.0 --topology subnet --keepalive 2 20 --reneg-sec 8 \
+	--data-ciphers CHACHA20-POLY1305 --ca "$WORK/ca.crt" --cert "$WORK/server.crt" --key "$WORK/server.key" --dh none \
+	>"$WORK/os.log" 2>&1 & PIDS+=($!); OS=$!
+cat >"$WORK/client.conf" <<CONF
+client
+dev dvkc0
+proto udp
+remote $NET.1 1195
+nobind
+remote-cert-tls server
+data-ciphers CHACHA20-POLY1305
+reneg-sec 0
+ca $WORK/ca.crt
+cert $WORK/client.crt
+key $WORK/client.key
+CONF
+if wait_log "$WORK/os.log" 'Initialization Sequence Completed' $W; then
+	ip netns exec $NS_C bin/kovpn up "$WORK/client.conf" --datapath kernel --log-level info >"$WORK/kc.log" 2>&1 & PIDS+=($!); KC=$!
+	if wait_log "$WORK/kc.log" '"type":"peer-up"' $W; then
+		grep -q '"type":"peer-up".*"cipher":"CHACHA20-POLY1305"' "$WORK/kc.log" &&
+			pass "$T B: kovpn client (kernel data path) connects to the openvpn server (CHACHA20-POLY1305)" ||
+			fail "$T B: kovpn client connects with CHACHA20-POLY1305" "$(grep -m1 peer-up "$WORK/kc.log")"
+		is_kernel_device $NS_C dvkc0 B
+		pings "B: kovpn client pings the openvpn server through the kernel" $NS_C 10.215.2.1 5
+		kp=$(ip netns exec $NS_C python3 $KSTATE peers dvkc0 2>&1)
+		grep -q '"VPN_RX_PACKETS": [1-9]' <<<"$kp" && grep -q '"VPN_TX_PACKETS": [1-9]' <<<"$kp" &&
+			pass "$T B: the kernel's peer counts the pings" || fail "$T B: kernel peer counters" "$kp"
+		cpid=$(sed -n 's/.*"id": \([0-9]*\).*/\1/p' <<<"$kp")
+		if rekey_pings "B rekey (openvpn server initiates, reneg-sec 8)" $NS_C 10.215.2.1 "$WORK/kc.log" 2; then
+			last=$(grep -o '"type":"rekey".*"keyId":[0-9]*' "$WORK/kc.log" | tail -1 | sed 's/.*"keyId"://')
+			k=$(ip netns exec $NS_C python3 $KSTATE key dvkc0 "${cpid:-0}" primary 2>&1)
+			[ "$k" = "$last" ] || [ "$k" = $((last % 7 + 1)) ] &&
+				pass "$T B: the kernel's primary key is the newest one (key id $k)" ||
+				fail "$T B: kernel primary key after rekeys" "kernel has '$k', daemon swapped to $last"
+		fi
+		if stop_wait $KC 30; then pass "$T B: kovpn client stops on SIGTERM"; else fail "$T B: kovpn client stops on SIGTERM" "still running after 30 s"; fi
+		if wait_log "$WORK/os.log" 'CC-EEN exit message received by peer' 15; then
+			pass "$T B: openvpn server sees the kovpn client's EXIT"
+		else
+			fail "$T B: openvpn server sees EXIT" "no CC-EEN in the server log: $(tail -2 "$WORK/os.log" | tr '\n' ' ' | cut -c1-300)"
+		fi
+	else
+		fail "$T B: kovpn client connects to the openvpn server" "$(tail -3 "$WORK/kc.log" | tr '\n' ' ' | cut -c1-400)"
+		stop_wait $KC 30
+	fi
+	no_ovpn_device $NS_C dvkc0 B
+	grep -qE 'internal error|TypeError|RangeError|Unhandled|kovpn error' "$WORK/kc.log" &&
+		fail "$T B: no errors in the kovpn client log" "$(grep -m1 -E 'internal error|TypeError|RangeError|Unhandled|kovpn error' "$WORK/kc.log" | cut -c1-300)" ||
+		pass "$T B: no errors in the kovpn client log"
+else
+	fail "$T B: openvpn server starts" "$(tail -2 "$WORK/os.log" | tr '\n' ' ')"
+fi
+stop_wait $OS 10
+
+echo "interop-vm: $(($(date +%s) - START)) s"
+# The logs, next to the results of a VM run (the guest's /tmp is gone after it).
+case $KOVPN_RESULTS in /dev/null) ;; *) d="$(dirname "$KOVPN_RESULTS")/interop-vm"; mkdir -p "$d" && cp "$WORK"/*.log "$WORK"/*.out "$d"/ 2>/dev/null ;; esac
+if [ -n "${DV_DEBUG:-}" ] || [ "${KOVPN_FAILED:-0}" != 0 ]; then
+	for f in "$WORK"/*.log; do echo "=== $f"; tail -n "${DV_TAIL:-25}" "$f"; done
+fi
+exit 0
