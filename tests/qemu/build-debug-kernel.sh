@@ -38,9 +38,13 @@ if ((!MODULE_ONLY)); then
 		tar -xaf "$TARBALL" -C "$KDIR" --strip-components=1
 	fi
 	cd "$KDIR"
-	make -s allnoconfig
-	scripts/kconfig/merge_config.sh -m .config "$QDIR/debug-kernel.config" >/dev/null
-	make -s olddefconfig
+	# Regenerate .config only when the fragment changed: rewriting it unchanged would still
+	# be cheap for Kbuild, but skipping keeps an existing build's state untouched.
+	if [[ ! -f .config || $QDIR/debug-kernel.config -nt .config || -n ${FORCE_CONFIG:-} ]]; then
+		make -s allnoconfig
+		scripts/kconfig/merge_config.sh -m .config "$QDIR/debug-kernel.config" >/dev/null
+		make -s olddefconfig
+	fi
 	# Every option asked for must have survived olddefconfig (a missing dependency drops it).
 	missing=0
 	while IFS= read -r line; do
