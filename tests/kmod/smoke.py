@@ -561,7 +561,8 @@ def t_vectors_tx():
     teardown(a, b)
 
 
-PKTID_TEST_KO = os.path.join(REPO, "tests", "kmod", ".build-pktid", "ovpn.ko")
+PKTID_TEST_KO = os.environ.get("KOVPN_PKTID_KO") or \
+    os.path.join(REPO, "tests", "kmod", ".build-pktid", "ovpn.ko")
 
 
 def swap_module(path):
