@@ -129,10 +129,16 @@ export function decodeSockaddr(buf: Buffer, offset = 0): Endpoint {
   throw new AddressError(`socket address family ${family} is neither AF_INET nor AF_INET6`);
 }
 
-/** Whether two records hold the same family, port, address and IPv6 scope (flow info ignored). */
+/**
+ * Whether the records a[aOffset..+28) and b[bOffset..+28) name the same endpoint: family,
+ * port and address, and for IPv6 the scope id (flow info ignored). Used per packet on the
+ * receive path (the float check): numeric reads only, no allocation.
+ */
 export function sockaddrEqual(a: Buffer, aOffset: number, b: Buffer, bOffset: number): boolean {
-  return (
-    a.compare(b, bOffset, bOffset + 4, aOffset, aOffset + 4) === 0 &&
-    a.compare(b, bOffset + 8, bOffset + SOCKADDR_LEN, aOffset + 8, aOffset + SOCKADDR_LEN) === 0
-  );
+  if (a.readUInt32LE(aOffset) !== b.readUInt32LE(bOffset)) return false; // family and port
+  if (readHostU16(a, aOffset) === AF_INET) return a.readUInt32LE(aOffset + 4) === b.readUInt32LE(bOffset + 4);
+  for (let off = 8; off < SOCKADDR_LEN; off += 4) {
+    if (a.readUInt32LE(aOffset + off) !== b.readUInt32LE(bOffset + off)) return false;
+  }
+  return true;
 }

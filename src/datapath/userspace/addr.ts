@@ -3,7 +3,6 @@
  * as by the kernel) and the compact forms the packet path looks them up by.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { endianness } from 'node:os';
 import { formatIp, parseIpv4, parseIpv6 } from '../../util/sockaddr.js';
 import { einval } from './errors.js';
 
@@ -42,24 +41,4 @@ export function ipv4ToString(v: number): string {
 
 export function ipv6ToString(b: Buffer): string {
   return formatIp(b);
-}
-
-const LE = endianness() === 'LE';
-const AF_INET = 2;
-
-/**
- * Whether the socket-address records a[0..28) and b[bOff..bOff+28) (src/native.ts) name the
- * same endpoint: family, port and address, and for IPv6 the scope (flow info ignored).
- * Per packet on the receive path (the float check): numeric reads, no Buffer.compare.
- */
-export function sameSockaddr(a: Buffer, b: Buffer, bOff: number): boolean {
-  if (a.readUInt32LE(0) !== b.readUInt32LE(bOff)) return false; // family and port
-  if ((LE ? a.readUInt16LE(0) : a.readUInt16BE(0)) === AF_INET) return a.readUInt32LE(4) === b.readUInt32LE(bOff + 4);
-  return (
-    a.readUInt32LE(8) === b.readUInt32LE(bOff + 8) &&
-    a.readUInt32LE(12) === b.readUInt32LE(bOff + 12) &&
-    a.readUInt32LE(16) === b.readUInt32LE(bOff + 16) &&
-    a.readUInt32LE(20) === b.readUInt32LE(bOff + 20) &&
-    a.readUInt32LE(24) === b.readUInt32LE(bOff + 24)
-  );
 }

@@ -12,7 +12,7 @@
  */
 import type { NativeAddon, Poller } from '../../native.js';
 import type { DelReason, DeviceEvent, DeviceMode, KeyConfig, KeyInfo, KeySlot, PeerConfig, PeerInfo } from '../types.js';
-import { decodeSockaddr } from '../../util/sockaddr.js';
+import { decodeSockaddr, sockaddrEqual } from '../../util/sockaddr.js';
 import {
   DATA_V2_OVERHEAD,
   DataKey,
@@ -26,7 +26,7 @@ import {
 } from '../../wire/index.js';
 import { BATCH, PacketBatch } from './batch.js';
 import { TcpCoalescer, VNET_HDR_LEN } from './coalesce.js';
-import { checkVpnIpv4, checkVpnIpv6, ipv6Hash, sameSockaddr } from './addr.js';
+import { checkVpnIpv4, checkVpnIpv6, ipv6Hash } from './addr.js';
 import { DatapathError, einval } from './errors.js';
 import { Peer } from './peer.js';
 import type { EngineSocket } from './socket.js';
@@ -536,7 +536,7 @@ export class EngineDevice {
       peer = this.peers.get(id);
     } else {
       for (const p of this.peers.values()) {
-        if (p.remote !== undefined && sameSockaddr(p.remoteRec, addrs, addrOff)) {
+        if (p.remote !== undefined && sockaddrEqual(p.remoteRec, 0, addrs, addrOff)) {
           peer = p;
           break;
         }
@@ -568,7 +568,7 @@ export class EngineDevice {
     peer.lastRxMs = now;
     peer.linkRxPackets++;
     peer.linkRxBytes += len;
-    if (peer.remote === undefined || !sameSockaddr(peer.remoteRec, addrs, addrOff)) this.float(peer, addrs, addrOff);
+    if (peer.remote === undefined || !sockaddrEqual(peer.remoteRec, 0, addrs, addrOff)) this.float(peer, addrs, addrOff);
     if (isKeepalive(dst, 0, r)) return;
     const v = r > 0 ? dst[0]! >>> 4 : 0;
     if ((v !== 4 || r < 20) && (v !== 6 || r < 40)) {

@@ -1,8 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkVpnIpv4, checkVpnIpv6, ipv6Hash, sameSockaddr } from '../../../src/datapath/userspace/addr.js';
-import { encodeSockaddr } from '../../../src/util/sockaddr.js';
+import { checkVpnIpv4, checkVpnIpv6, ipv6Hash } from '../../../src/datapath/userspace/addr.js';
+import { encodeSockaddr, sockaddrEqual } from '../../../src/util/sockaddr.js';
 import { DatapathError } from '../../../src/datapath/userspace/errors.js';
+
+const sameSockaddr = (a: Buffer, b: Buffer, bOff: number) => sockaddrEqual(a, 0, b, bOff);
 
 function refused(fn: () => unknown, pattern: RegExp): void {
   try {
@@ -52,7 +54,7 @@ test('ipv6Hash reads the address in place and differs for different addresses', 
 });
 
 
-test('sameSockaddr: family, port and address (IPv4 and IPv6), scope; not IPv6 flow info', () => {
+test('sockaddrEqual: family, port and address (IPv4 and IPv6), scope; not IPv6 flow info', () => {
   const rec = (address: string, port: number, scopeId?: number) => encodeSockaddr(scopeId === undefined ? { address, port } : { address, port, scopeId });
   const at = (r: Buffer, off: number) => {
     const b = Buffer.alloc(off + 28, 0xaa);
