@@ -27,7 +27,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 wait_ready() {
 	local out=$1 pid=$2
 	for _ in $(seq 100); do
-		grep -q . "$out" 2>/dev/null && return 0
+		grep -q ": ready" "$out" 2>/dev/null && return 0
 		kill -0 "$pid" 2>/dev/null || { cat "$out" >&2; return 1; }
 		sleep 0.1
 	done

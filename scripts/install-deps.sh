@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=${1:-all}
-pkgs=(build-essential python3 make g++ iproute2 iputils-ping kmod)
+pkgs=(build-essential python3 make g++ iproute2 iputils-ping kmod jq)
 case $what in
 host) pkgs+=(iperf3 openvpn tcpdump openssl) ;;
 vm|all|bench) pkgs+=(iperf3 openvpn tcpdump openssl qemu-system-x86 linux-image-amd64

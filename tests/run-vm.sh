@@ -45,4 +45,4 @@ rm -f "$log"
 if ! KERNEL_SRC="$ksrc" tests/kmod/build-test-module.sh; then
 	fail "kmod: test build (packet ids near exhaustion)" "see the build output above"
 fi
-run_program "vm suite" tests/qemu/run.sh "$@" -- tests/vm-suite.sh
+run_program "vm suite" tests/qemu/run.sh --timeout 4200 "$@" -- tests/vm-suite.sh
