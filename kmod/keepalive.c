@@ -55,6 +55,27 @@ static void ovpn_keepalive_peer(struct ovpn_peer *peer, unsigned long now,
 	}
 }
 
+/*
+ * caller holds ovpn->lock: run the worker at @deadline (jiffies) unless it is
+ * already due earlier; settings and new peers only ever move it earlier, the
+ * worker itself computes the next run from all peers
+ */
+static void ovpn_keepalive_schedule(struct ovpn_priv *ovpn,
+				    unsigned long deadline)
+{
+	unsigned long now = jiffies;
+
+	lockdep_assert_held(&ovpn->lock);
+	if (ovpn->dead)
+		return;
+	if (delayed_work_pending(&ovpn->keepalive_work) &&
+	    time_before_eq(ovpn->keepalive_next, deadline))
+		return;
+	ovpn->keepalive_next = deadline;
+	mod_delayed_work(system_wq, &ovpn->keepalive_work,
+			 time_after(deadline, now) ? deadline - now : 0);
+}
+
 static void ovpn_keepalive_work(struct work_struct *work)
 {
 	struct ovpn_priv *ovpn = container_of(to_delayed_work(work),
@@ -78,9 +99,7 @@ static void ovpn_keepalive_work(struct work_struct *work)
 	if (!armed)
 		return;
 	spin_lock_bh(&ovpn->lock);
-	if (!ovpn->dead)
-		mod_delayed_work(system_wq, &ovpn->keepalive_work,
-				 time_after(next, now) ? next - now : 0);
+	ovpn_keepalive_schedule(ovpn, next);
 	spin_unlock_bh(&ovpn->lock);
 }
 
@@ -94,14 +113,35 @@ void ovpn_keepalive_init(struct ovpn_priv *ovpn)
 }
 
 /**
- * ovpn_keepalive_kick - re-evaluate deadlines now (settings changed)
- * @ovpn: the device
+ * ovpn_keepalive_kick - make the worker see a peer's keepalive deadlines
+ * @peer: a peer whose keepalive settings changed or that was just added
+ *
+ * Only schedules the worker earlier when this peer is due first: adding many
+ * peers must not make the worker walk all of them each time.
  */
-void ovpn_keepalive_kick(struct ovpn_priv *ovpn)
+void ovpn_keepalive_kick(struct ovpn_peer *peer)
 {
+	u32 interval = READ_ONCE(peer->keepalive_interval);
+	u32 timeout = READ_ONCE(peer->keepalive_timeout);
+	struct ovpn_priv *ovpn = peer->ovpn;
+	unsigned long deadline = 0, d;
+	bool armed = false;
+
+	if (timeout) {
+		deadline = READ_ONCE(peer->last_recv) + timeout * HZ;
+		armed = true;
+	}
+	if (interval) {
+		d = READ_ONCE(peer->last_sent) + interval * HZ;
+		if (!armed || time_before(d, deadline))
+			deadline = d;
+		armed = true;
+	}
+	if (!armed)
+		return;
+
 	spin_lock_bh(&ovpn->lock);
-	if (!ovpn->dead)
-		mod_delayed_work(system_wq, &ovpn->keepalive_work, 0);
+	ovpn_keepalive_schedule(ovpn, deadline);
 	spin_unlock_bh(&ovpn->lock);
 }
 
@@ -120,7 +160,7 @@ void ovpn_keepalive_set(struct ovpn_peer *peer, u32 interval, u32 timeout)
 	WRITE_ONCE(peer->last_recv, jiffies);
 	spin_unlock_bh(&peer->lock);
 
-	ovpn_keepalive_kick(peer->ovpn);
+	ovpn_keepalive_kick(peer);
 }
 
 /**

@@ -34,7 +34,12 @@
 			 max(sizeof(struct ipv6hdr), sizeof(struct iphdr)))
 #define OVPN_DEFAULT_MTU	(ETH_DATA_LEN - OVPN_HEAD_ROOM)
 
-#define OVPN_PEER_HASH_BITS	10
+/*
+ * 16384 buckets per table (4 tables, 512 KiB per multi-peer device): chains stay
+ * short (about 6 entries) up to 100,000 peers for the data path's lookups and the
+ * duplicate checks of PEER_NEW.
+ */
+#define OVPN_PEER_HASH_BITS	14
 
 /**
  * struct ovpn_peer_collection - peer tables of a multi-peer device
@@ -62,6 +67,7 @@ struct ovpn_peer_collection {
  * @dead: set once the device is being deleted: no more peers may be added
  * @gro_cells: receive path into the stack
  * @keepalive_work: periodic keepalive sender / expiry checker
+ * @keepalive_next: when @keepalive_work is due while pending (under @lock)
  */
 struct ovpn_priv {
 	struct net_device *dev;
@@ -72,6 +78,7 @@ struct ovpn_priv {
 	bool dead;
 	struct gro_cells gro_cells;
 	struct delayed_work keepalive_work;
+	unsigned long keepalive_next;
 };
 
 bool ovpn_dev_is_valid(const struct net_device *dev);

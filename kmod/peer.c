@@ -274,7 +274,7 @@ unlock:
 		ovpn_peer_put(old);
 	}
 	if (!ret)
-		ovpn_keepalive_kick(ovpn);
+		ovpn_keepalive_kick(peer);
 	return ret;
 }
 
