@@ -67,8 +67,10 @@ ip netns exec $nsa ping -c 5 -i 0.2 10.200.0.2
 
 step "throughput: iperf3 over the tunnel, then over the bare veth for reference"
 ip netns exec $nsb iperf3 -s -1 -D -B 10.200.0.2 >/dev/null; sleep 0.5
+echo "through the tunnel:"
 ip netns exec $nsa iperf3 -c 10.200.0.2 -t 5 -f m | grep -E 'sender|receiver'
 ip netns exec $nsb iperf3 -s -1 -D -B 10.77.0.2 >/dev/null; sleep 0.5
+echo "bare veth (the ceiling):"
 ip netns exec $nsa iperf3 -c 10.77.0.2 -t 3 -f m | grep -E 'receiver'
 
 step "peer counters (ovpn-cli get_peer)"
