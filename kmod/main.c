@@ -218,25 +218,36 @@ static int __init ovpn_init(void)
 {
 	int ret;
 
+	ret = ovpn_peer_cache_init();
+	if (ret)
+		return ret;
+
 	ovpn_wq = alloc_workqueue("ovpn", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	if (!ovpn_wq)
-		return -ENOMEM;
+	if (!ovpn_wq) {
+		ret = -ENOMEM;
+		goto err_cache;
+	}
 
 	ret = rtnl_link_register(&ovpn_link_ops);
 	if (ret) {
 		pr_err("ovpn: cannot register rtnl link ops: %d\n", ret);
-		destroy_workqueue(ovpn_wq);
-		return ret;
+		goto err_wq;
 	}
 	ret = ovpn_nl_register();
 	if (ret) {
 		pr_err("ovpn: cannot register generic netlink family: %d\n", ret);
-		rtnl_link_unregister(&ovpn_link_ops);
-		destroy_workqueue(ovpn_wq);
-		return ret;
+		goto err_link;
 	}
 	pr_info("ovpn: OpenVPN data channel offload (kovpn)\n");
 	return 0;
+
+err_link:
+	rtnl_link_unregister(&ovpn_link_ops);
+err_wq:
+	destroy_workqueue(ovpn_wq);
+err_cache:
+	ovpn_peer_cache_destroy();
+	return ret;
 }
 
 static void __exit ovpn_cleanup(void)
@@ -249,6 +260,7 @@ static void __exit ovpn_cleanup(void)
 	rcu_barrier();
 	destroy_workqueue(ovpn_wq);
 	rcu_barrier();
+	ovpn_peer_cache_destroy();
 }
 
 module_init(ovpn_init);

@@ -24,6 +24,30 @@
 #include "peer.h"
 #include "socket.h"
 
+/* peers of multi-peer servers are many: no kmalloc-512 rounding for them */
+static struct kmem_cache *ovpn_peer_cache;
+
+/**
+ * ovpn_peer_cache_init - create the slab cache of peers (module load)
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int __init ovpn_peer_cache_init(void)
+{
+	ovpn_peer_cache = KMEM_CACHE(ovpn_peer, SLAB_HWCACHE_ALIGN);
+	return ovpn_peer_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * ovpn_peer_cache_destroy - destroy the slab cache of peers (module unload)
+ *
+ * The caller waited for the RCU callbacks that free peers (rcu_barrier()).
+ */
+void ovpn_peer_cache_destroy(void)
+{
+	kmem_cache_destroy(ovpn_peer_cache);
+}
+
 /**
  * ovpn_peer_new - allocate a peer (not yet visible)
  * @ovpn: the device
@@ -36,13 +60,13 @@ struct ovpn_peer *ovpn_peer_new(struct ovpn_priv *ovpn, u32 id)
 	struct ovpn_peer *peer;
 	int ret;
 
-	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+	peer = kmem_cache_zalloc(ovpn_peer_cache, GFP_KERNEL);
 	if (!peer)
 		return ERR_PTR(-ENOMEM);
 
 	ret = dst_cache_init(&peer->dst_cache, GFP_KERNEL);
 	if (ret < 0) {
-		kfree(peer);
+		kmem_cache_free(ovpn_peer_cache, peer);
 		return ERR_PTR(ret);
 	}
 
@@ -73,7 +97,7 @@ static void ovpn_peer_free_rcu(struct rcu_head *head)
 	if (peer->sock)
 		ovpn_socket_put(peer->sock);
 	dev_put(peer->ovpn->dev);
-	kfree(peer);
+	kmem_cache_free(ovpn_peer_cache, peer);
 }
 
 /**

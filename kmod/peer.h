@@ -84,6 +84,8 @@ static inline void ovpn_peer_put(struct ovpn_peer *peer)
 	kref_put(&peer->refcount, ovpn_peer_release_kref);
 }
 
+int ovpn_peer_cache_init(void);
+void ovpn_peer_cache_destroy(void);
 struct ovpn_peer *ovpn_peer_new(struct ovpn_priv *ovpn, u32 id);
 int ovpn_peer_add(struct ovpn_priv *ovpn, struct ovpn_peer *peer,
 		  struct netlink_ext_ack *extack);
