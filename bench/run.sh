@@ -43,7 +43,7 @@ if ((do_vm)); then
 	vm_args=()
 	if [[ ! -f kmod/ovpn.ko ]]; then
 		vm_args+=(--no-module)
-		echo "kmod/ovpn.ko was not built: kovpn kernel rows are n/a." >> "$notes"
+		echo "kmod/ovpn.ko was missing when this run started: the VM booted without the module (kovpn kernel rows and control plane n/a)." >> "$notes"
 	fi
 	echo "bench: VM data plane and control plane (one boot)" >&2
 	# The benchmark's own verdict lines must not land in anyone's test results.
