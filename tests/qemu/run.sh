@@ -110,9 +110,12 @@ mount -t sysfs sysfs /sys
 echo 5 > /proc/sys/kernel/printk
 for m in $(cat /modules.list); do insmod "/modules/${m##*/}" || echo "init: insmod $m failed"; done
 arg() { sed -n "s/.*\bkovpn_$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
-OUT=$(arg out); RUN=$(arg run); CACHE=$(arg cache)
+OUT=$(arg out); RUN=$(arg run); CACHE=$(arg cache); REPO=$(arg repo)
 mkdir -p /host
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144${CACHE:+,cache=$CACHE} hostroot /host || { echo "init: 9p root mount failed"; poweroff -f; }
+# A repository under /tmp or /run (a CI clone, say) would be hidden by the tmpfs mounted
+# there below: hold on to it here and put it back on top of that tmpfs.
+case $REPO in /tmp/*|/run/*) mkdir -p /repo && mount -o bind "/host$REPO" /repo ;; esac
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t devtmpfs devtmpfs /host/dev
@@ -128,6 +131,7 @@ mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
 mount -t tmpfs tmpfs /host/tmp
 mount -t tmpfs tmpfs /host/run
+case $REPO in /tmp/*|/run/*) mkdir -p "/host$REPO" && mount -o bind /repo "/host$REPO" ;; esac
 mount -t debugfs debugfs /host/sys/kernel/debug 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,rw,msize=262144 kovpnout "/host$OUT" || { echo "init: 9p out mount failed"; poweroff -f; }
 # The kernel's modprobe helper runs in this root, not in the chroot: forward it.
@@ -192,7 +196,7 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-accel tcg -cpu max -smp "$SMP" -m "$MEM" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 quiet kovpn_out=$OUT kovpn_run=$RUNNAME kovpn_cache=${KOVPN_QEMU_9P_CACHE:-loose}" \
+	-append "console=ttyS0 panic=-1 quiet kovpn_out=$OUT kovpn_repo=$REPO kovpn_run=$RUNNAME kovpn_cache=${KOVPN_QEMU_9P_CACHE:-loose}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$OUT,mount_tag=kovpnout,security_model=none,multidevs=remap" \
 	-device virtio-rng-pci \
