@@ -14,8 +14,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ovpnnl import (A_IFINDEX, A_PEER, CMD, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR,  # noqa: E402
-                    PEER, Genl, InNetns, ip4, link_add_ovpn, nest, u16be, u32)
+from ovpnnl import (A_IFINDEX, A_PEER, CMD, CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY,  # noqa: E402
+                    GENL_ID_CTRL, NLM_F_ACK, NLM_F_REQUEST, NLMSG_ERROR, PEER, Genl,
+                    InNetns, ip4, link_add_ovpn, nest, strz, u16be, u32)
 
 NS = "km-bench"
 WINDOW = 64
@@ -30,15 +31,16 @@ def meminfo():
     return out
 
 
-def pipelined(g, bodies):
+def pipelined(g, bodies, family=None):
     """Sends every body as a request of g's family with a window in flight; returns errors."""
     sock, errors, sent, acked = g.sock, 0, 0, 0
+    family = family or g.family
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     first_seq = g.seq
     while acked < len(bodies):
         while sent < len(bodies) and sent - acked < WINDOW:
             b = bodies[sent]
-            sock.send(struct.pack("=IHHII", 16 + len(b), g.family,
+            sock.send(struct.pack("=IHHII", 16 + len(b), family,
                                   NLM_F_REQUEST | NLM_F_ACK, first_seq + sent, 0) + b)
             sent += 1
         for mtype, flags, seq, payload in g._recv_msgs():
@@ -89,11 +91,16 @@ def main():
         t = time.monotonic()
         err_del = pipelined(g, dels)
         t_del = time.monotonic() - t
+        # the same number of nlctrl lookups: the cost of the netlink round trip alone
+        lookup = struct.pack("=BBH", CTRL_CMD_GETFAMILY, 1, 0) + strz(CTRL_ATTR_FAMILY_NAME, "ovpn")
+        t = time.monotonic()
+        pipelined(g, [lookup] * n, GENL_ID_CTRL)
+        t_base = time.monotonic() - t
         slab = (m1["Slab"] - m0["Slab"]) * 1024 / n
         pcpu = (m1.get("Percpu", 0) - m0.get("Percpu", 0)) * 1024 / n
         print(f"peer_bench: {n} peers{' (keepalive)' if keepalive else ''}: "
               f"PEER_NEW {n / t_new:.0f}/s ({err} errors), dump {dumped} in {t_dump:.2f} s, "
-              f"PEER_DEL {n / t_del:.0f}/s ({err_del} errors); per peer: slab {slab:.0f} B, "
+              f"PEER_DEL {n / t_del:.0f}/s ({err_del} errors), nlctrl lookups {n / t_base:.0f}/s; per peer: slab {slab:.0f} B, "
               f"percpu {pcpu:.0f} B", flush=True)
         g.close()
         s.close()
