@@ -25,6 +25,8 @@ export const TRANSITION_WINDOW_MS = 60_000;
 export const PUSH_REQUEST_INTERVAL_MS = 5_000;
 /** How long close() waits for the peer to acknowledge EXIT. */
 export const EXIT_ACK_WAIT_MS = 2_000;
+/** How long close() lets a rekey in progress finish so that EXIT goes out on the newest key. */
+export const EXIT_REKEY_WAIT_MS = 5_000;
 /** How long a refused client's session lingers after AUTH_FAILED so the message gets through. */
 export const AUTH_FAILED_LINGER_MS = 1_000;
 /**
@@ -389,7 +391,18 @@ export class ControlSession {
    */
   async close(exit = true, message: 'EXIT' | 'RESTART' = ControlMessage.EXIT): Promise<void> {
     if (this.phase === 'ended') return;
-    const ks = this.current;
+    // OpenVPN reads control messages only on its newest key: once a soft reset has begun, the
+    // old key's are dropped ("key IDs out of sync"). So let a rekey in progress finish first.
+    if (exit && this.pending && this.current && this.peerSupportsExit) {
+      await new Promise<void>((resolve) => {
+        const deadline = this.clock.now() + EXIT_REKEY_WAIT_MS;
+        const poll = () => (!this.pending || this.pending.phase === 'active' || this.pending.phase === 'failed' ||
+          this.clock.now() >= deadline || this.phase === 'ended' ? resolve() : this.clock.setTimer(50, poll));
+        poll();
+      });
+      if ((this.phase as string) === 'ended') return;
+    }
+    const ks = this.pending?.phase === 'active' ? this.pending : this.current;
     if (exit && ks && ks.phase === 'active' && this.peerSupportsExit) {
       try {
         ks.sendControlMessage(message);
