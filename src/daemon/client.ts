@@ -78,7 +78,8 @@ export class ClientTunnel {
       events: {
         transmit: (p) => socket.send(p, remote),
         ...deviceKeyOps(device, () => this.peerId, async () => (p2p ? this.setUpP2p(session) : this.setUp(session, session.pushed!)),
-          (keyId) => this.events.emit({ type: 'rekey', peerId: this.peerId, name: this.peerName, keyId, cipher: session.cipher })),
+          (keyId) => this.events.emit({ type: 'rekey', peerId: this.peerId, name: this.peerName, keyId, cipher: session.cipher }),
+          () => this.emitPeerUp(session)),
         onPushReply: (o) => { this.peerId = o.peerId ?? 0; },
         onEnd: (reason) => void this.onSessionEnd(session, reason),
         log: (l, m) => this.log.log(l, m),
@@ -113,10 +114,6 @@ export class ClientTunnel {
     this.keySince = Date.now();
     const cert = session.current?.peerCertificate();
     this.peerName = cert ? commonName(cert) : undefined;
-    this.events.emit({
-      type: 'peer-up', peerId: this.peerId, name: this.peerName, remote: `${this.remote!.address}:${this.remote!.port}`,
-      vpnIpv4: o.ifconfig.local, cipher: session.cipher,
-    });
     if (o.ignored.length > 0) this.log.log('info', `ignored pushed options: ${o.ignored.join(', ')}`);
   }
 
@@ -134,9 +131,14 @@ export class ClientTunnel {
     this.keySince = Date.now();
     const cert = session.current?.peerCertificate();
     this.peerName = cert ? commonName(cert) : undefined;
+  }
+
+  /** Once the first key is in the data path (set-up done): traffic can flow. */
+  private emitPeerUp(session: ControlSession): void {
+    if (this.session !== session || !this.peerUp) return;
     this.events.emit({
       type: 'peer-up', peerId: this.peerId, name: this.peerName, remote: `${this.remote!.address}:${this.remote!.port}`,
-      vpnIpv4: local, cipher: session.cipher,
+      vpnIpv4: session.pushed?.ifconfig?.local ?? this.cfg.p2p?.ifconfig.local, cipher: session.cipher,
     });
   }
 

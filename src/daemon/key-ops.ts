@@ -7,6 +7,8 @@ export function deviceKeyOps(
   peerId: () => number,
   beforeFirstKey: (key: NewDataKey) => Promise<void>,
   onSwapped: (keyId: number) => void = () => undefined,
+  /** The first key is in the data path: traffic can flow (the kernel's first use of a cipher can take seconds). */
+  afterFirstKey: () => void = () => undefined,
 ): Pick<SessionEvents, 'onDataKey' | 'onSwapKeys' | 'onRetireKey'> {
   return {
     async onDataKey(k) {
@@ -15,6 +17,7 @@ export function deviceKeyOps(
         peerId: peerId(), slot: k.initial ? 'primary' : 'secondary', keyId: k.keyId, cipher: k.alg,
         encrypt: k.keys.encrypt, decrypt: k.keys.decrypt,
       });
+      if (k.initial) afterFirstKey();
     },
     async onSwapKeys(keyId) {
       await device.swapKeys(peerId());

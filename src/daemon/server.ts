@@ -91,8 +91,11 @@ export class ServerTunnel {
             await addRoute(device.name, r.network, r.netmask, client.address);
             client.iroutes.push(r);
           }
+        }, (keyId) => this.events.emit({ type: 'rekey', peerId, name: client.name, keyId, cipher: session.cipher }),
+        () => {
+          if (this.clients.get(session) !== client || !client.inDevice) return; // ended meanwhile
           this.events.emit({ type: 'peer-up', peerId, name: client.name, remote: `${from.address}:${from.port}`, vpnIpv4: client.address, cipher: session.cipher });
-        }, (keyId) => this.events.emit({ type: 'rekey', peerId, name: client.name, keyId, cipher: session.cipher })),
+        }),
         pushOptions: () => this.pushFor(session, client),
         onEnd: (reason) => {
           detach();
