@@ -11,7 +11,7 @@
 #      its peer from the kernel, the device is gone after the daemon stops.
 #   B. kovpn client (P2P device in the kernel) -> stock openvpn server (subnet topology),
 #      CHACHA20-POLY1305: ping, rekeys every 8 s started by openvpn, EXIT seen by openvpn when
-#      kovpn stops, the device is gone after.
+#      kovpn stops in the middle of a rekey, the device is gone after.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
@@ -28,6 +28,11 @@ setup_netns || { fail "$T namespaces" "could not create $NS_S/$NS_C"; exit 1; }
 setup_pki || { fail "$T PKI" "openssl failed"; exit 1; }
 [ -d /sys/module/ovpn ] || modprobe ovpn 2>/dev/null
 [ -d /sys/module/ovpn ] || { fail "$T ovpn module loaded" "no /sys/module/ovpn"; exit 1; }
+# DV_KDEBUG=1: the module's drop reasons (net_dbg_ratelimited) in the guest's dmesg.
+if [ -n "${DV_KDEBUG:-}" ]; then
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+	echo 'module ovpn +p' >/sys/kernel/debug/dynamic_debug/control
+fi
 
 # stop_wait pid seconds: SIGTERM, then wait; KILL (and return 1) after the deadline.
 stop_wait() {
@@ -124,8 +129,15 @@ if wait_log "$WORK/ks.log" '"type":"tunnel-up"' $W; then
 	ovpn_client client oc.log; OC=$!
 	if wait_log "$WORK/oc.log" 'Initialization Sequence Completed' $W; then
 		pass "$T A: openvpn client connects to the kovpn server (AES-256-GCM)"
+		# openvpn is up once it has the PUSH_REPLY; kovpn's peer-up comes once the key is in the
+		# kernel, which the first time loads the cipher's modules (seconds under emulation).
+		wait_log "$WORK/ks.log" '"type":"peer-up"' $W && pass "$T A: kovpn server reports peer-up (peer and key in the kernel)" ||
+			fail "$T A: kovpn server peer-up" "$(tail -2 "$WORK/ks.log" | tr '\n' ' ' | cut -c1-300)"
+		kdiag() { [ -n "${DV_KDEBUG:-}" ] && echo "[$(date +%T.%3N)] kernel: $(ip netns exec $NS_S python3 $KSTATE peers dvks0 2>&1) $(ip -n $NS_S -s link show dvks0 | tr -s ' \n' ' ' | cut -c1-400)"; }
+		kdiag
 		pings "A: openvpn client pings the kovpn server through the kernel" $NS_C 10.215.1.1 5
 		pings "A: kovpn server pings the openvpn client through the kernel" $NS_S 10.215.1.2 3
+		kdiag
 		st=$(ip netns exec $NS_S bin/kovpn status --dev dvks0 --json 2>&1)
 		kp=$(ip netns exec $NS_S python3 $KSTATE peers dvks0 2>&1)
 		echo "status: $st"; echo "kernel: $kp"
@@ -241,9 +253,14 @@ if wait_log "$WORK/os.log" 'Initialization Sequence Completed' $W; then
 				pass "$T B: the kernel's primary key is the newest one (key id $k)" ||
 				fail "$T B: kernel primary key after rekeys" "kernel has '$k', daemon swapped to $last"
 		fi
+		# Stop just as openvpn starts its next soft reset: OpenVPN then reads control messages
+		# only on the new key, so EXIT has to wait for it.
+		n0=$(grep -c 'peer started rekey' "$WORK/kc.log")
+		for ((i = 0; i < 150; i++)); do [ "$(grep -c 'peer started rekey' "$WORK/kc.log")" -gt "$n0" ] && break; sleep 0.1; done
+		echo "[$(date +%T.%3N)] stopping the kovpn client (rekey in progress: $((i < 150)))"
 		if stop_wait $KC 30; then pass "$T B: kovpn client stops on SIGTERM"; else fail "$T B: kovpn client stops on SIGTERM" "still running after 30 s"; fi
 		if wait_log "$WORK/os.log" 'CC-EEN exit message received by peer' 15; then
-			pass "$T B: openvpn server sees the kovpn client's EXIT"
+			pass "$T B: openvpn server sees the kovpn client's EXIT (sent during a rekey)"
 		else
 			fail "$T B: openvpn server sees EXIT" "no CC-EEN in the server log: $(tail -2 "$WORK/os.log" | tr '\n' ' ' | cut -c1-300)"
 		fi
