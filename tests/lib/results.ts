@@ -31,3 +31,18 @@ export async function test(name: string, body: () => Promise<void> | void): Prom
 export function failureCount(): number {
   return failures;
 }
+
+/**
+ * Runs a test program's `main` and sets the exit status: 1 if it threw (the error is printed)
+ * or if any test failed, so a crash is never mistaken for success.
+ */
+export function runTests(main: () => Promise<void>): void {
+  main()
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    })
+    .finally(() => {
+      if (failures > 0) process.exitCode = 1;
+    });
+}

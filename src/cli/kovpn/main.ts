@@ -1,6 +1,6 @@
 /** kovpn: the OpenVPN-compatible VPN daemon and its operator commands. */
 import { Builtins, Cli } from 'clipanion';
-import { EXIT_FAILURE, errorText } from '../common/errors.js';
+import { runEntry } from '../common/entry.js';
 import { PROG } from './command.js';
 import { EventsCommand } from './commands/events.js';
 import { RekeyCommand } from './commands/rekey.js';
@@ -13,13 +13,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   return cli.run([...argv], Cli.defaultContext);
 }
 
-export async function runMain(): Promise<never> {
-  const die = (err: unknown): never => {
-    process.stderr.write(`${PROG}: internal error: ${errorText(err)}\n`);
-    process.exit(EXIT_FAILURE);
-  };
-  process.on('uncaughtException', die);
-  process.on('unhandledRejection', die);
-  const status = await main(process.argv.slice(2)).catch(die);
-  process.exit(status);
+/** Entry point of the bin/ script: runs main() and exits with its status. */
+export function runMain(): Promise<never> {
+  return runEntry(PROG, main);
 }

@@ -5,7 +5,8 @@
  */
 import { Cli } from 'clipanion';
 import type { Writable } from 'node:stream';
-import { EXIT_FAILURE, EXIT_USAGE, errorText } from '../common/errors.js';
+import { EXIT_USAGE, errorText } from '../common/errors.js';
+import { runEntry } from '../common/entry.js';
 import { PROG } from './command.js';
 import { isCommandName, usageLine, usageText } from './synopsis.js';
 import { NewIfaceCommand } from './commands/new-iface.js';
@@ -137,14 +138,7 @@ export async function main(argv: readonly string[], io: MainIo = process): Promi
   return cli.run(command, context);
 }
 
-/** Entry point of bin/ovpn-cli: runs main() and exits with its status. */
-export async function runMain(): Promise<never> {
-  const die = (err: unknown): never => {
-    process.stderr.write(`${PROG}: internal error: ${errorText(err)}\n`);
-    process.exit(EXIT_FAILURE);
-  };
-  process.on('uncaughtException', die);
-  process.on('unhandledRejection', die);
-  const status = await main(process.argv.slice(2)).catch(die);
-  process.exit(status);
+/** Entry point of the bin/ script: runs main() and exits with its status. */
+export function runMain(): Promise<never> {
+  return runEntry(PROG, main);
 }

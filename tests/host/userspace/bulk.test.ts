@@ -5,7 +5,7 @@
  * benchmark's job, bench/); the rate is printed for humans.
  *   node dist/tests/host/userspace/bulk.test.js     (root; results to $KOVPN_RESULTS)
  */
-import { failureCount, test } from '../../lib/results.js';
+import { runTests, test } from '../../lib/results.js';
 import type { CipherAlg } from '../../../src/datapath/types.js';
 import { Lab, assert, nsExec, p2pTunnel, sleep } from './lib.js';
 
@@ -73,11 +73,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    if (failureCount() > 0) process.exitCode = 1;
-  });
+runTests(main);

@@ -5,7 +5,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { failureCount, test } from '../../lib/results.js';
+import { runTests, test } from '../../lib/results.js';
 import { UserspaceDatapath } from '../../../src/datapath/userspace/index.js';
 import { EventLog, Lab, assert, expectError, keyFor, nsExec, p2pTunnel, ping, sleep } from './lib.js';
 
@@ -242,11 +242,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    if (failureCount() > 0) process.exitCode = 1;
-  });
+runTests(main);

@@ -4,7 +4,7 @@
  * the peer of every packet by its VPN destination address (IPv4 and IPv6).
  *   node dist/tests/host/userspace/mp.test.js     (root; results to $KOVPN_RESULTS)
  */
-import { failureCount, test } from '../../lib/results.js';
+import { runTests, test } from '../../lib/results.js';
 import { Node, assert, keyFor, makeNs, must, ping, run, veth } from './lib.js';
 
 const server = new Node('us-ms', '0.0.0.0', '::');
@@ -102,11 +102,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    if (failureCount() > 0) process.exitCode = 1;
-  });
+runTests(main);

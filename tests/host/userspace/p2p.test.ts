@@ -3,7 +3,7 @@
  * over a veth pair, real pings through it. Run as root:
  *   node dist/tests/host/userspace/p2p.test.js     (results: $KOVPN_RESULTS, one line per test)
  */
-import { failureCount, test } from '../../lib/results.js';
+import { runTests, test } from '../../lib/results.js';
 import type { CipherAlg } from '../../../src/datapath/types.js';
 import { Lab, assert, keyFor, nsExec, p2pTunnel, ping, sleep } from './lib.js';
 
@@ -106,11 +106,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    if (failureCount() > 0) process.exitCode = 1;
-  });
+runTests(main);
