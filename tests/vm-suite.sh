@@ -2,7 +2,8 @@
 # The in-guest suite, run by tests/run-vm.sh through tests/qemu/run.sh with kmod/ovpn.ko
 # loaded: kernel-level smoke tests (python genl driver: cheap to start in the guest), the
 # TypeScript kernel data path against the module, the netns suites over the kernel path,
-# and the mixed run (one side kernel, the other userspace) proving wire compatibility.
+# the mixed run (one side kernel, the other userspace) proving wire compatibility, and the
+# kovpn daemon against stock OpenVPN 2.6 on the kernel path.
 set -u
 cd "$(dirname "$0")/.."
 : "${KOVPN_RESULTS:?set KOVPN_RESULTS}"
@@ -16,8 +17,5 @@ export KOVPN_DATAPATH=kernel
 run_program "netns[kernel]: p2p suite" tests/netns/netns-test.sh
 run_program "netns[kernel]: multi-peer suite" tests/netns/multi-peer-test.sh
 unset KOVPN_DATAPATH
-if [ -x tests/netns/mixed-test.sh ]; then
-	run_program "netns[mixed]: kernel <-> userspace" tests/netns/mixed-test.sh
-else
-	fail "netns[mixed]: kernel <-> userspace" "tests/netns/mixed-test.sh is missing"
-fi
+run_program "netns[mixed]: kernel <-> userspace" tests/netns/mixed-test.sh
+run_program "interop[kernel]: kovpn daemon vs stock openvpn (kernel data path)" tests/interop-vm/run.sh
