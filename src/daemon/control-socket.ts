@@ -23,19 +23,30 @@ export class ControlSocketServer {
   private constructor(private readonly server: Server, readonly path: string) {}
 
   static async listen(path: string, target: ControlTarget, events: EventBus): Promise<ControlSocketServer> {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    rmSync(path, { force: true });
     const server = createServer((sock) => serve(sock, target, events));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => resolve());
-    });
-    return new ControlSocketServer(server, path);
+    for (let attempt = 0; ; attempt++) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      rmSync(path, { force: true });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(path, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        return new ControlSocketServer(server, path);
+      } catch (err) {
+        // ENOENT: a stopping userspace engine removed the (then empty) directory meanwhile
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+      }
+    }
   }
 
+  /** libuv unlinks the socket file as close() is called: removing it again afterwards could
+   *  remove the socket of a daemon that has started since on the same device name. */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    rmSync(this.path, { force: true });
   }
 }
 

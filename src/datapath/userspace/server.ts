@@ -290,15 +290,14 @@ export class ControlServer {
     if (this.connections.size === 0 && this.engine.devices.size === 0) this.opts.onIdle?.();
   }
 
-  /** Stops listening, drops every connection and removes the socket file. */
+  /**
+   * Stops listening, drops every connection and removes the socket file. libuv unlinks the
+   * file as close() is called; unlinking it again later could remove the socket of an engine
+   * that has started since (the race a recreated device lost its engine to).
+   */
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => {
-        try {
-          unlinkSync(this.path);
-        } catch {
-          // node removed it already
-        }
         try {
           rmdirSync(dirname(this.path)); // the namespace's directory, only if empty
         } catch {

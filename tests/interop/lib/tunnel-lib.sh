@@ -73,9 +73,12 @@ wait_log() { # file regex seconds
 	return 1
 }
 
+# stop_pid PID: SIGTERM, up to 15 s for a clean stop (a daemon sends EXIT and waits for its
+# acknowledgement, then removes its device), SIGKILL only after that: a killed daemon leaves
+# its device behind, and the next test's daemon then finds the name taken.
 stop_pid() {
 	kill -TERM "$1" 2>/dev/null
 	local i
-	for ((i = 0; i < 50; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	for ((i = 0; i < 150; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 	kill -KILL "$1" 2>/dev/null
 }
