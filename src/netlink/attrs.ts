@@ -50,7 +50,7 @@ export class NlWriter {
   }
 
   /** Reserves `n` zeroed bytes and returns their offset (for headers patched later). */
-  skip(n: number): number {
+  placeholder(n: number): number {
     this.reserve(n);
     const at = this.pos;
     this.buf.fill(0, at, at + n);

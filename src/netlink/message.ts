@@ -42,7 +42,7 @@ export function buildMessage(
   const owned = w === scratch;
   if (owned) scratchBusy = true;
   try {
-    w.skip(NLMSG_HDRLEN);
+    w.placeholder(NLMSG_HDRLEN);
     w.raw(fixed);
     body?.(w);
     w.patchU32(0, w.length);
