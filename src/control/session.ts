@@ -295,8 +295,16 @@ export class ControlSession {
     const flags = ['cc-exit'];
     if (this.useEkm) flags.push('tls-ekm');
     const reply: PushOptions = { ...base, cipher: this.cipher!, protocolFlags: [...base.protocolFlags, ...flags] };
-    for (const m of buildPushReply(reply)) ks.sendControlMessage(m);
-    if (ks === this.pending && !this.current) this.activate(ks);
+    const messages = buildPushReply(reply);
+    if (ks === this.pending && !this.current) {
+      // The client sends data as soon as it has the reply: the key goes into the data path first.
+      this.activate(ks);
+      void this.ops.then(() => {
+        if (this.phase !== 'ended') for (const m of messages) ks.sendControlMessage(m);
+      });
+    } else {
+      for (const m of messages) ks.sendControlMessage(m);
+    }
   }
 
   private onPushReplyPart(ks: KeyState, message: string): void {
