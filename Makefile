@@ -7,6 +7,8 @@
 #   make check                every test (check-host + check-vm); last line "N passed, N failed"
 #   make check-host           tests that need no VM (unit, host netlink, netns on the userspace path)
 #   make check-vm             the VM suite (Debian's kernel in qemu, module loaded)
+#   make check-vm-debug       kernel smoke tests under a KASAN/lockdep build of Debian's 6.1
+#                             (builds that kernel once: 14+ minutes; not part of make check)
 #   make bench                benchmarks (report only, never fail)
 #   make clean
 
@@ -28,7 +30,7 @@ ADDON := native/netlink/build/Release/kovpn_netlink.node
 TS_STAMP := dist/.stamp
 
 .PHONY: all deps deps-host build kmod native ts install clean check check-host check-vm \
-	demo bench lint sparse
+	check-vm-debug demo bench sparse
 
 all: build
 
@@ -97,6 +99,13 @@ check-vm:
 	@$(MAKE) --no-print-directory build || echo "FAIL build: module, addon and TypeScript" >> $(KOVPN_RESULTS)
 	@KERNEL_SRC=$(KERNEL_SRC) tests/run-vm.sh $(VM_ARGS)
 	@[ "$(SUMMARY)" = no ] || scripts/summarize.sh $(KOVPN_RESULTS)
+
+check-vm-debug: export KOVPN_RESULTS ?= $(CURDIR)/$(RESULTS_DIR)/check-vm-debug.txt
+check-vm-debug:
+	@scripts/install-deps.sh debug
+	@mkdir -p $(RESULTS_DIR); rm -f $(KOVPN_RESULTS)
+	@tests/qemu/debug-vm.sh
+	@scripts/summarize.sh $(KOVPN_RESULTS)
 
 # --- demo and benchmarks ----------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing kovpn needs on Debian 12, and nothing that is already there.
-#   scripts/install-deps.sh [host|vm|bench|all]
+#   scripts/install-deps.sh [host|vm|bench|debug|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +10,9 @@ case $what in
 host) pkgs+=(iperf3 openvpn tcpdump openssl) ;;
 vm|all|bench) pkgs+=(iperf3 openvpn tcpdump openssl qemu-system-x86 linux-image-amd64
 	linux-headers-amd64 busybox-static cpio file sparse wireguard-tools) ;;
-*) echo "install-deps: unknown set '$what' (host, vm, bench or all)" >&2; exit 2 ;;
+debug) pkgs+=(qemu-system-x86 busybox-static cpio file linux-source-6.1 flex bison bc libelf-dev
+	libssl-dev) ;;
+*) echo "install-deps: unknown set '$what' (host, vm, bench, debug or all)" >&2; exit 2 ;;
 esac
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
 # Headers for the addon (node-gyp must not download them: no network but the registries).
