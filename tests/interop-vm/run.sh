@@ -9,9 +9,14 @@
 #      ways, `kovpn status --json` counters against the kernel's, rekeys every 8 s started by
 #      kovpn with pings continuing, a client from another CA refused, the client's EXIT removes
 #      its peer from the kernel, the device is gone after the daemon stops.
+#      A revoked client (crl-verify) refused too; a short iperf3 upload through the kernel.
 #   B. kovpn client (P2P device in the kernel) -> stock openvpn server (subnet topology),
-#      CHACHA20-POLY1305: ping, rekeys every 8 s started by openvpn, EXIT seen by openvpn when
-#      kovpn stops in the middle of a rekey, the device is gone after.
+#      CHACHA20-POLY1305: ping, a short iperf3 download, rekeys every 8 s started by openvpn,
+#      EXIT seen by openvpn when kovpn stops in the middle of a rekey, the device is gone after.
+#   C. peer-to-peer TLS against stock openvpn, both TLS roles (kovpn tls-server with AES-256-GCM,
+#      kovpn tls-client with CHACHA20-POLY1305): pings both ways, EXIT seen by the peer.
+#   D. kovpn <-> kovpn in pre-shared-key mode, both ends on the kernel path (MP server, P2P
+#      client): pings both ways, a short iperf3, the client's EXIT removes its kernel peer.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
@@ -25,7 +30,8 @@ W=${DV_WAIT:-90}
 START=$(date +%s)
 
 setup_netns || { fail "$T namespaces" "could not create $NS_S/$NS_C"; exit 1; }
-setup_pki || { fail "$T PKI" "openssl failed"; exit 1; }
+setup_pki revoked || { fail "$T PKI" "openssl failed"; exit 1; }
+revoke revoked || { fail "$T PKI" "revocation failed"; exit 1; }
 [ -d /sys/module/ovpn ] || modprobe ovpn 2>/dev/null
 [ -d /sys/module/ovpn ] || { fail "$T ovpn module loaded" "no /sys/module/ovpn"; exit 1; }
 # DV_KDEBUG=1: the module's drop reasons (net_dbg_ratelimited) in the guest's dmesg.
@@ -65,6 +71,42 @@ pings() {
 	echo "[$(date +%T.%3N)] $1"
 	if ip netns exec "$2" ping -D -O -c "$4" -i 0.3 -W 3 "$3" >"$out" 2>&1; then pass "$T $1"
 	else fail "$T $1" "$(grep -E 'no answer|transmitted' "$out" | tr '\n' ' ' | cut -c1-300)"; fi
+}
+
+# no_errors log name: nothing in a daemon's log that marks a bug rather than a peer's fault.
+no_errors() {
+	local bad='internal error|TypeError|RangeError|Unhandled|kovpn error'
+	grep -qE "$bad" "$1" && fail "$T $2: no errors in the kovpn log" "$(grep -m1 -E "$bad" "$1" | cut -c1-300)" ||
+		pass "$T $2: no errors in the kovpn log"
+}
+
+# iperf name server-ns server-ip client-ns [iperf3 client options...]: a 3 s iperf3 TCP run
+# through the tunnel; passes when the receiver counted data (the rate is printed, meaningless
+# in absolute terms under emulation). Sets IPERF_BYTES to the bytes received.
+iperf() {
+	local name=$1 sns=$2 sip=$3 cns=$4 out="$WORK/iperf-${1//[^A-Za-z0-9]/_}.json" sp i r
+	shift 4
+	IPERF_BYTES=0
+	ip netns exec "$sns" iperf3 -s -1 -B "$sip" -p 5299 >/dev/null 2>&1 &
+	sp=$!
+	for ((i = 0; i < 150; i++)); do ip netns exec "$sns" ss -Hltn "sport = :5299" | grep -q . && break; sleep 0.1; done
+	ip netns exec "$cns" timeout 90 iperf3 -c "$sip" -p 5299 -t 3 -J "$@" >"$out" 2>&1
+	kill $sp 2>/dev/null; wait $sp 2>/dev/null
+	r=$(python3 -c 'import json, sys
+e = json.load(open(sys.argv[1]))["end"]["sum_received"]
+print(int(e["bytes"]), "%.1f" % (e["bits_per_second"] / 1e6))' "$out" 2>/dev/null)
+	if [ -n "$r" ] && [ "${r%% *}" -gt 0 ]; then
+		IPERF_BYTES=${r%% *}
+		pass "$T $name (${r#* } Mbit/s, ${r%% *} bytes in 3 s)"
+	else
+		fail "$T $name" "$(grep -m1 -E 'error' "$out" | cut -c1-200)"
+	fi
+}
+
+# vpn_bytes ns dev direction(RX|TX): the kernel's VPN byte counter summed over the device's peers.
+vpn_bytes() {
+	ip netns exec "$1" python3 $KSTATE peers "$2" 2>/dev/null |
+		python3 -c 'import json, sys; print(sum(p.get("VPN_'"$3"'_BYTES", 0) for p in json.load(sys.stdin)))' 2>/dev/null || echo 0
 }
 
 # rekey_pings name ns target log minimum-swaps: ping every 0.2 s until the daemon's log shows
@@ -113,6 +155,7 @@ topology subnet
 keepalive 2 20
 data-ciphers AES-256-GCM
 reneg-sec 8
+crl-verify $WORK/ca.crl
 CONF
 ip netns exec $NS_S bin/kovpn up "$WORK/server.conf" --datapath kernel --log-level info >"$WORK/ks.log" 2>&1 & PIDS+=($!); KS=$!
 ovpn_client() { # cert log [extra...]
@@ -160,6 +203,16 @@ sys.exit(0 if len(peers) == 1 and p and rx <= p[0]["VPN_RX_PACKETS"] <= rx + 20 
 			fail "$T A: kernel peer and counters" "status peer ${sid:-?} rx ${srx:-?}; kernel: $(cut -c1-200 <<<"$kp")"
 		fi
 
+		# --- a short iperf3 upload: the kernel's peer counts at least what iperf3 received ---
+		rx0=$(vpn_bytes $NS_S dvks0 RX)
+		iperf "A: iperf3 openvpn client -> kovpn server through the kernel" $NS_S 10.215.1.1 $NS_C
+		rx1=$(vpn_bytes $NS_S dvks0 RX)
+		if [ "$IPERF_BYTES" -gt 0 ]; then
+			[ $((rx1 - rx0)) -ge "$IPERF_BYTES" ] &&
+				pass "$T A: the kernel peer's VPN_RX_BYTES grew by at least iperf3's bytes ($((rx1 - rx0)) >= $IPERF_BYTES)" ||
+				fail "$T A: kernel counts the iperf3 bytes" "VPN_RX_BYTES grew by $((rx1 - rx0)), iperf3 received $IPERF_BYTES"
+		fi
+
 		# --- rekeys started by kovpn (reneg-sec 8) while pinging ---------------------------
 		if rekey_pings "A rekey (kovpn server initiates, reneg-sec 8)" $NS_C 10.215.1.1 "$WORK/ks.log" 2; then
 			last=$(grep -o '"type":"rekey".*"keyId":[0-9]*' "$WORK/ks.log" | tail -1 | sed 's/.*"keyId"://')
@@ -173,21 +226,26 @@ sys.exit(0 if len(peers) == 1 and p and rx <= p[0]["VPN_RX_PACKETS"] <= rx + 20 
 			fail "$T A: openvpn never received packets on a key it did not have" "$(grep -m1 'not initialized' "$WORK/oc.log")" ||
 			pass "$T A: openvpn never received packets on a key it did not have"
 
-		# --- a certificate from another CA ---------------------------------------------------
-		ovpn_client stranger stranger.log --hand-window 10; SC=$!
-		if wait_log "$WORK/ks.log" 'peer certificate refused' $W; then
-			sleep 1
-			if grep -q 'Initialization Sequence Completed' "$WORK/stranger.log"; then
-				fail "$T A: certificate from another CA refused" "the stranger completed initialization"
+		# --- a certificate from another CA, a revoked certificate -----------------------------
+		for who in stranger revoked; do
+			what=$([ $who = stranger ] && echo "certificate from another CA" || echo "revoked certificate (crl-verify)")
+			n=$(grep -c 'peer certificate refused' "$WORK/ks.log")
+			ovpn_client $who $who.log --hand-window 10; SC=$!
+			for ((i = 0; i < W * 10; i++)); do [ "$(grep -c 'peer certificate refused' "$WORK/ks.log")" -gt "$n" ] && break; sleep 0.1; done
+			if [ "$(grep -c 'peer certificate refused' "$WORK/ks.log")" -gt "$n" ]; then
+				sleep 1
+				if grep -q 'Initialization Sequence Completed' "$WORK/$who.log"; then
+					fail "$T A: $what refused" "the $who client completed initialization"
+				else
+					pass "$T A: $what refused ($(grep 'peer certificate refused' "$WORK/ks.log" | tail -1 | sed 's/.*peer certificate refused: //; s/"}$//' | cut -c1-60))"
+				fi
 			else
-				pass "$T A: certificate from another CA refused ($(grep -m1 'peer certificate refused' "$WORK/ks.log" | sed 's/.*peer certificate refused: //' | cut -c1-60))"
+				fail "$T A: $what refused" "no refusal in the server log: $(tail -2 "$WORK/ks.log" | tr '\n' ' ' | cut -c1-300)"
 			fi
-		else
-			fail "$T A: certificate from another CA refused" "no refusal in the server log: $(tail -2 "$WORK/ks.log" | tr '\n' ' ' | cut -c1-300)"
-		fi
-		stop_wait $SC 10
+			stop_wait $SC 10
+		done
 		n=$(ip netns exec $NS_S python3 $KSTATE peers dvks0 | grep -o '"id"' | wc -l)
-		[ "$n" = 1 ] && pass "$T A: the refused client never got a peer in the kernel" || fail "$T A: kernel peers after the refusal" "$n peers"
+		[ "$n" = 1 ] && pass "$T A: the refused clients never got a peer in the kernel" || fail "$T A: kernel peers after the refusals" "$n peers"
 		pings "A: the first client still works" $NS_C 10.215.1.1 3
 
 		# --- the client's EXIT removes its peer --------------------------------------------
@@ -210,9 +268,7 @@ else
 fi
 if stop_wait $KS 30; then pass "$T A: kovpn server stops on SIGTERM"; else fail "$T A: kovpn server stops on SIGTERM" "still running after 30 s"; fi
 no_ovpn_device $NS_S dvks0 A
-grep -qE 'internal error|TypeError|RangeError|Unhandled|kovpn error' "$WORK/ks.log" &&
-	fail "$T A: no errors in the kovpn server log" "$(grep -m1 -E 'internal error|TypeError|RangeError|Unhandled|kovpn error' "$WORK/ks.log" | cut -c1-300)" ||
-	pass "$T A: no errors in the kovpn server log"
+no_errors "$WORK/ks.log" "A server"
 
 # ============================================================================================
 # B. kovpn client (kernel P2P device) -> stock openvpn server, CHACHA20-POLY1305
@@ -246,6 +302,15 @@ if wait_log "$WORK/os.log" 'Initialization Sequence Completed' $W; then
 		grep -q '"VPN_RX_PACKETS": [1-9]' <<<"$kp" && grep -q '"VPN_TX_PACKETS": [1-9]' <<<"$kp" &&
 			pass "$T B: the kernel's peer counts the pings" || fail "$T B: kernel peer counters" "$kp"
 		cpid=$(sed -n 's/.*"id": \([0-9]*\).*/\1/p' <<<"$kp")
+		rx0=$(vpn_bytes $NS_C dvkc0 RX)
+		iperf "B: iperf3 openvpn server -> kovpn client through the kernel (-R)" $NS_S 10.215.2.1 $NS_C -R
+		rx1=$(vpn_bytes $NS_C dvkc0 RX)
+		if [ "$IPERF_BYTES" -gt 0 ]; then
+			[ $((rx1 - rx0)) -ge "$IPERF_BYTES" ] &&
+				pass "$T B: the kernel peer's VPN_RX_BYTES grew by at least iperf3's bytes ($((rx1 - rx0)) >= $IPERF_BYTES)" ||
+				fail "$T B: kernel counts the iperf3 bytes" "VPN_RX_BYTES grew by $((rx1 - rx0)), iperf3 received $IPERF_BYTES"
+		fi
+
 		if rekey_pings "B rekey (openvpn server initiates, reneg-sec 8)" $NS_C 10.215.2.1 "$WORK/kc.log" 2; then
 			last=$(grep -o '"type":"rekey".*"keyId":[0-9]*' "$WORK/kc.log" | tail -1 | sed 's/.*"keyId"://')
 			k=$(ip netns exec $NS_C python3 $KSTATE key dvkc0 "${cpid:-0}" primary 2>&1)
@@ -269,13 +334,108 @@ if wait_log "$WORK/os.log" 'Initialization Sequence Completed' $W; then
 		stop_wait $KC 30
 	fi
 	no_ovpn_device $NS_C dvkc0 B
-	grep -qE 'internal error|TypeError|RangeError|Unhandled|kovpn error' "$WORK/kc.log" &&
-		fail "$T B: no errors in the kovpn client log" "$(grep -m1 -E 'internal error|TypeError|RangeError|Unhandled|kovpn error' "$WORK/kc.log" | cut -c1-300)" ||
-		pass "$T B: no errors in the kovpn client log"
+	no_errors "$WORK/kc.log" "B client"
 else
 	fail "$T B: openvpn server starts" "$(tail -2 "$WORK/os.log" | tr '\n' ' ')"
 fi
 stop_wait $OS 10
+
+# ============================================================================================
+# C. peer-to-peer TLS against stock openvpn, both TLS roles, kovpn on a kernel P2P device
+# ============================================================================================
+# p2p_ends role local-address: the TLS role of the far end and its address (10.215.3.1/.2).
+p2p_far() { [ "$2" = 10.215.3.1 ] && echo 10.215.3.2 || echo 10.215.3.1; }
+p2p_kovpn_conf() { # role dev local-address remote cipher cert port
+	printf '%s\n' "dev $2" "proto udp" "port $7" "remote $4" "tls-$1" "ifconfig $3 $(p2p_far "$1" "$3")" \
+		"remote-cert-tls $([ "$1" = client ] && echo server || echo client)" "data-ciphers $5" "keepalive 2 20" \
+		"ca $WORK/ca.crt" "cert $WORK/$6.crt" "key $WORK/$6.key"
+}
+p2p_openvpn() { # ns role dev local-address remote cipher cert port log
+	ip netns exec "$1" openvpn --disable-dco --verb 4 --dev "$3" --dev-type tun --proto udp4 --port "$8" --remote "$5" \
+		--tls-"$2" --ifconfig "$4" "$(p2p_far "$2" "$4")" --remote-cert-tls "$([ "$2" = client ] && echo server || echo client)" \
+		--data-ciphers "$6" --keepalive 2 20 --explicit-exit-notify 1 --dh none \
+		--ca "$WORK/ca.crt" --cert "$WORK/$7.crt" --key "$WORK/$7.key" >"$WORK/$9" 2>&1 &
+	PIDS+=($!)
+}
+# p2p_case name kovpn-ns kovpn-role kovpn-address openvpn-ns cipher port
+p2p_case() {
+	local name=$1 kns=$2 krole=$3 kaddr=$4 ons=$5 cipher=$6 port=$7 orole kremote oremote ko oo K O
+	orole=$([ "$krole" = client ] && echo server || echo client)
+	if [ "$kns" = "$NS_S" ]; then kremote=$NET.2 oremote=$NET.1; else kremote=$NET.1 oremote=$NET.2; fi
+	ko=$WORK/p2p-k$krole.log oo=p2p-o$orole.log
+	p2p_kovpn_conf "$krole" dvkp0 "$kaddr" "$kremote" "$cipher" "$([ "$krole" = client ] && echo client || echo server)" "$port" >"$WORK/p2p-$krole.conf"
+	p2p_openvpn "$ons" "$orole" dvop0 "$(p2p_far "$krole" "$kaddr")" "$oremote" "$cipher" "$([ "$orole" = client ] && echo client || echo server)" "$port" "$oo"
+	O=$!
+	ip netns exec "$kns" bin/kovpn up "$WORK/p2p-$krole.conf" --datapath kernel --log-level info >"$ko" 2>&1 & PIDS+=($!); K=$!
+	if wait_log "$ko" '"type":"peer-up"' $W && wait_log "$WORK/$oo" 'Initialization Sequence Completed' 30; then
+		grep -q "\"type\":\"peer-up\".*\"cipher\":\"$cipher\"" "$ko" &&
+			pass "$T $name: kovpn tls-$krole (kernel P2P device) <-> openvpn tls-$orole up ($cipher)" ||
+			fail "$T $name: up with $cipher" "$(grep -m1 peer-up "$ko" | cut -c1-300)"
+		is_kernel_device "$kns" dvkp0 "$name"
+		pings "$name: kovpn pings openvpn through the kernel" "$kns" "$(p2p_far "$krole" "$kaddr")" 3
+		pings "$name: openvpn pings kovpn through the kernel" "$ons" "$kaddr" 3
+		if [ "$krole" = server ]; then # the openvpn end stops: kovpn sees its EXIT
+			stop_wait $O 20
+			wait_log "$ko" '"type":"peer-down".*EXIT' 30 && pass "$T $name: kovpn sees openvpn's EXIT" ||
+				fail "$T $name: kovpn sees EXIT" "$(grep -E 'peer-down|EXIT' "$ko" | tail -2 | tr '\n' ' ' | cut -c1-300)"
+			stop_wait $K 30 || fail "$T $name: kovpn stops on SIGTERM" "still running after 30 s"
+		else # the kovpn end stops: openvpn sees its EXIT
+			stop_wait $K 30 || fail "$T $name: kovpn stops on SIGTERM" "still running after 30 s"
+			wait_log "$WORK/$oo" 'exit message received by peer' 15 && pass "$T $name: openvpn sees kovpn's EXIT" ||
+				fail "$T $name: openvpn sees EXIT" "$(tail -2 "$WORK/$oo" | tr '\n' ' ' | cut -c1-300)"
+			stop_wait $O 20
+		fi
+	else
+		fail "$T $name: kovpn tls-$krole <-> openvpn tls-$orole up" "$(tail -2 "$ko" | tr '\n' ' ' | cut -c1-300) / $(tail -2 "$WORK/$oo" | tr '\n' ' ' | cut -c1-200)"
+		stop_wait $K 30; stop_wait $O 20
+	fi
+	no_ovpn_device "$kns" dvkp0 "$name"
+	no_errors "$ko" "$name"
+}
+p2p_case "C1 p2p" $NS_S server 10.215.3.1 $NS_C AES-256-GCM 1196
+p2p_case "C2 p2p" $NS_C client 10.215.3.2 $NS_S CHACHA20-POLY1305 1197
+
+# ============================================================================================
+# D. kovpn <-> kovpn, pre-shared-key mode, both on the kernel path
+# ============================================================================================
+openssl rand -hex 32 >"$WORK/psk.key"
+printf '%s\n' "port 1198" "dev dvps0" "server 10.215.4.0 255.255.255.0" "topology subnet" "keepalive 2 20" \
+	"kovpn-psk $WORK/psk.key" >"$WORK/psk-server.conf"
+printf '%s\n' client "dev dvpc0" "remote $NET.1 1198" "kovpn-psk $WORK/psk.key" >"$WORK/psk-client.conf"
+ip netns exec $NS_S bin/kovpn up "$WORK/psk-server.conf" --datapath kernel --log-level info >"$WORK/psk-s.log" 2>&1 & PIDS+=($!); PS=$!
+ip netns exec $NS_C bin/kovpn up "$WORK/psk-client.conf" --datapath kernel --log-level info >"$WORK/psk-c.log" 2>&1 & PIDS+=($!); PC=$!
+if wait_log "$WORK/psk-c.log" '"type":"peer-up"' $W && wait_log "$WORK/psk-s.log" '"type":"peer-up"' 30; then
+	pass "$T D: kovpn client and server connect with a pre-shared key"
+	is_kernel_device $NS_S dvps0 D
+	is_kernel_device $NS_C dvpc0 D
+	pings "D: psk client pings the server through the kernel" $NS_C 10.215.4.1 3
+	pings "D: psk server pings the client through the kernel" $NS_S 10.215.4.2 3
+	rx0=$(vpn_bytes $NS_S dvps0 RX)
+	iperf "D: iperf3 psk client -> server through the kernel" $NS_S 10.215.4.1 $NS_C
+	rx1=$(vpn_bytes $NS_S dvps0 RX)
+	if [ "$IPERF_BYTES" -gt 0 ]; then
+		[ $((rx1 - rx0)) -ge "$IPERF_BYTES" ] &&
+			pass "$T D: the server's kernel peer counts at least iperf3's bytes ($((rx1 - rx0)) >= $IPERF_BYTES)" ||
+			fail "$T D: kernel counts the iperf3 bytes" "VPN_RX_BYTES grew by $((rx1 - rx0)), iperf3 received $IPERF_BYTES"
+	fi
+	stop_wait $PC 30 || fail "$T D: psk client stops on SIGTERM" "still running after 30 s"
+	if wait_log "$WORK/psk-s.log" '"type":"peer-down".*EXIT' 30; then
+		sleep 0.5
+		kp=$(ip netns exec $NS_S python3 $KSTATE peers dvps0 2>&1)
+		[ "$kp" = "[]" ] && pass "$T D: the client's EXIT removes its peer from the server's kernel device" ||
+			fail "$T D: peer removed after EXIT" "kernel still has $kp"
+	else
+		fail "$T D: server sees the client's EXIT" "$(grep -E 'peer-down|EXIT' "$WORK/psk-s.log" | tail -2 | tr '\n' ' ' | cut -c1-300)"
+	fi
+else
+	fail "$T D: psk client and server connect" "$(tail -2 "$WORK/psk-c.log" | tr '\n' ' ' | cut -c1-300) / $(tail -2 "$WORK/psk-s.log" | tr '\n' ' ' | cut -c1-300)"
+	stop_wait $PC 30
+fi
+stop_wait $PS 30 || fail "$T D: psk server stops on SIGTERM" "still running after 30 s"
+no_ovpn_device $NS_S dvps0 D
+no_ovpn_device $NS_C dvpc0 D
+no_errors "$WORK/psk-s.log" "D server"
+no_errors "$WORK/psk-c.log" "D client"
 
 echo "interop-vm: $(($(date +%s) - START)) s"
 # The logs, next to the results of a VM run (the guest's /tmp is gone after it).
