@@ -1,17 +1,22 @@
 #!/bin/bash
-# Data-plane benchmark: two network namespaces joined by a veth pair, one tunnel at a time
-# between them, and the same measurements through each:
+# Data-plane benchmark: for every path two network namespaces joined by a veth pair and a
+# tunnel between them, and the same measurements through each:
 #   iperf3 TCP, 1 and 4 streams, both directions (bits/s received)
 #   iperf3 UDP unlimited rate, 64- and 1400-byte IP packets (packets/s received)
 #   ping round-trip time (median, p99)
-#   CPU time per GB moved (from /proc/stat; meaningful in the VM where nothing else runs)
+#   CPU time per GB moved: the whole machine's (/proc/stat; meaningful in the VM where nothing
+#   else runs) and the tunnel processes' (userspace paths: engines or openvpn daemons)
 # Raw tool output goes to OUTDIR/<path>/; bench/report.ts turns it into numbers.
 # A path that cannot be set up gets OUTDIR/<path>/status "n/a: <reason>"; nothing fails.
 #
 #   bench/datapath.sh OUTDIR PATH...
 # PATH: veth wireguard openvpn-aes openvpn-chacha kovpn-kernel-aes kovpn-kernel-chacha
 #       kovpn-user-aes kovpn-user-chacha
-# Environment: BENCH_REPEATS (3), BENCH_SECONDS (3), BENCH_PINGS (200).
+#       kovpn-user-aes-nooffload (engines without UDP GSO/GRO and TUN TCP coalescing)
+#       base-user-aes base-user-chacha (the userspace path of KOVPN_BASE, another built
+#       checkout, e.g. an older commit: before/after numbers from one run)
+# Environment: BENCH_REPEATS (3), BENCH_SECONDS (3), BENCH_PINGS (200), KOVPN_BASE,
+#   BENCH_KEEP (keep the tunnels' logs there), BENCH_PROFILE_DIR (see bench/lib.sh).
 set -uo pipefail
 BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BDIR/.." && pwd)
@@ -19,195 +24,78 @@ OUTDIR=$1; shift
 REPEATS=${BENCH_REPEATS:-3}
 SECONDS_PER_TEST=${BENCH_SECONDS:-3}
 PINGS=${BENCH_PINGS:-200}
-CLI=$REPO/bin/ovpn-cli
-
-NA=qb-a NB=qb-b               # client and server namespaces
-UA=10.231.0.1 UB=10.231.0.2   # underlay (veth)
-TA=10.232.0.1 TB=10.232.0.2   # tunnel addresses
+# Every path gets its own pair of namespaces (bench/lib.sh), all set up first; then the
+# measurements are interleaved, repeat by repeat and path by path, so that the noise of a
+# shared machine hits every path alike.
 WORK=$(mktemp -d /tmp/qb-bench.XXXXXX)
-PIDS=()
+# shellcheck source=bench/lib.sh
+. "$BDIR/lib.sh"
 
 log() { echo "bench: $*" >&2; }
 
-KOVPN_UP=          # data path of the kovpn devices to delete at teardown
-teardown() {
-	local p ns
-	if [[ -n $KOVPN_UP ]]; then
-		for ns in $NA $NB; do
-			KOVPN_DATAPATH=$KOVPN_UP timeout 60 ip netns exec $ns "$CLI" del_iface tun-qb >/dev/null 2>&1
-		done
-		KOVPN_UP=
-	fi
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	PIDS=()
-	for f in "$WORK"/*.pid; do [[ -s $f ]] && kill "$(<"$f")" 2>/dev/null; done
-	sleep 0.3
-	for f in "$WORK"/*.pid; do [[ -s $f ]] && kill -9 "$(<"$f")" 2>/dev/null; rm -f "$f"; done
-	ip netns del $NA 2>/dev/null
-	ip netns del $NB 2>/dev/null
-	return 0
+tag_of() { # short namespace tag per path
+	case $1 in
+	veth) echo v ;; wireguard) echo wg ;; openvpn-aes) echo oa ;; openvpn-chacha) echo oc ;;
+	kovpn-kernel-aes) echo ka ;; kovpn-kernel-chacha) echo kc ;;
+	kovpn-user-aes) echo ua ;; kovpn-user-chacha) echo uc ;; kovpn-user-aes-nooffload) echo un ;;
+	base-user-aes) echo ba ;; base-user-chacha) echo bc ;;
+	*) return 1 ;;
+	esac
 }
-trap 'teardown; rm -rf "$WORK"' EXIT
+
+PATHS=("$@")
+cleanup() {
+	local p t
+	for p in "${PATHS[@]}"; do t=$(tag_of "$p") && teardown_path "$t"; done
+	if [[ -n ${BENCH_KEEP:-} ]]; then mkdir -p "$BENCH_KEEP" && cp -r "$WORK"/. "$BENCH_KEEP"/; fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-underlay() {
-	teardown
-	ip netns add $NA && ip netns add $NB || return 1
-	ip -n $NA link set lo up; ip -n $NB link set lo up
-	ip link add qb-va netns $NA type veth peer name qb-vb netns $NB || return 1
-	ip -n $NA addr add $UA/24 dev qb-va && ip -n $NA link set qb-va up &&
-		ip -n $NB addr add $UB/24 dev qb-vb && ip -n $NB link set qb-vb up
-}
-
-# wait_for SECS CMD...: retries CMD until it succeeds, for up to SECS seconds of wall time
-# (the emulated guest on a busy host is slow: node alone can take a minute to start).
-wait_for() {
-	local deadline=$((SECONDS + $1)); shift
-	while ((SECONDS < deadline)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-	"$@" >/dev/null 2>&1
-}
-
-# True once a background ovpn-cli holding a socket said it is ready, or is gone.
-cli_ready() {
-	grep -q 'ready' "$1" || ! kill -0 "$2" 2>/dev/null
-}
-
-# ---- reference paths ------------------------------------------------------------------
-
-setup_veth() { TARGET=$UB; }
-
-setup_wireguard() {
-	local ka kb
-	ka=$(wg genkey) kb=$(wg genkey) || return 1
-	ip -n $NA link add qb-wg type wireguard || { echo "no wireguard module"; return 1; }
-	ip -n $NB link add qb-wg type wireguard || return 1
-	ip netns exec $NA wg set qb-wg private-key <(echo "$ka") listen-port 51820 \
-		peer "$(echo "$kb" | wg pubkey)" endpoint $UB:51820 allowed-ips $TB/32 || return 1
-	ip netns exec $NB wg set qb-wg private-key <(echo "$kb") listen-port 51820 \
-		peer "$(echo "$ka" | wg pubkey)" endpoint $UA:51820 allowed-ips $TA/32 || return 1
-	ip -n $NA addr add $TA/24 dev qb-wg && ip -n $NA link set qb-wg up &&
-		ip -n $NB addr add $TB/24 dev qb-wg && ip -n $NB link set qb-wg up || return 1
-	TARGET=$TB
-}
-
-# A throw-away CA (P-256) with a server and a client certificate, for OpenVPN's TLS mode.
-make_pki() {
-	local d=$WORK/pki
-	[[ -s $d/client.crt ]] && return 0
-	mkdir -p "$d"
-	(
-		cd "$d" || exit 1
-		ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
-		openssl req -x509 "${ec[@]}" -subj /CN=qb-bench-ca -days 2 -keyout ca.key -out ca.crt &&
-		for who in server client; do
-			eku=serverAuth; [[ $who == client ]] && eku=clientAuth
-			openssl req "${ec[@]}" -subj "/CN=qb-$who" -keyout $who.key -out $who.csr &&
-			openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-				-extfile <(printf 'extendedKeyUsage=%s\nkeyUsage=digitalSignature\n' $eku) \
-				-out $who.crt || exit 1
-		done
-	) >/dev/null 2>&1
-}
-
-# True once the tunnel is up or the daemon is gone (so that a failed start ends the wait).
-openvpn_up() {
-	grep -q 'Initialization Sequence Completed' "$WORK/ovpn-$1.log" && return 0
-	[[ -s $WORK/ovpn-$1.pid ]] && ! kill -0 "$(<"$WORK/ovpn-$1.pid")" 2>/dev/null && return 0
-	return 1
-}
-
-# Stock OpenVPN 2.6, userspace data path (--disable-dco), TLS p2p mode, one data cipher.
-setup_openvpn() {
-	local cipher=$1 d=$WORK/pki
-	command -v openvpn >/dev/null || { echo "openvpn not installed"; return 1; }
-	make_pki || { echo "openssl failed to make the test CA"; return 1; }
-	local common=(--dev tun-qb --dev-type tun --proto udp --disable-dco --data-ciphers "$cipher"
-		--ca $d/ca.crt --verb 3 --daemon --ping 10 --ping-restart 120 --mute-replay-warnings)
-	ip netns exec $NB openvpn "${common[@]}" --tls-server --dh none --cert $d/server.crt \
-		--key $d/server.key --local $UB --lport 1194 --ifconfig $TB $TA \
-		--writepid "$WORK/ovpn-b.pid" --log "$WORK/ovpn-b.log" || return 1
-	ip netns exec $NA openvpn "${common[@]}" --tls-client --remote-cert-tls server \
-		--cert $d/client.crt --key $d/client.key --remote $UB 1194 --nobind \
-		--ifconfig $TA $TB --writepid "$WORK/ovpn-a.pid" --log "$WORK/ovpn-a.log" || return 1
-	local side
-	for side in a b; do
-		wait_for 180 openvpn_up $side
-		if ! grep -q 'Initialization Sequence Completed' "$WORK/ovpn-$side.log"; then
-			echo "openvpn ($side) did not come up: $(grep -m1 -iE 'error|fatal|cannot' "$WORK/ovpn-$side.log" || tail -n1 "$WORK/ovpn-$side.log")"
-			return 1
-		fi
-	done
-	grep -q "Data Channel: cipher '$cipher'" "$WORK/ovpn-a.log" ||
-		{ echo "openvpn did not negotiate $cipher"; return 1; }
-	TARGET=$TB
-}
-
-# ---- kovpn (kernel module or userspace engine), driven by ovpn-cli ---------------------
-
-setup_kovpn() {
-	local datapath=$1 cipher=$2 key=$WORK/key side ns raddr vpn dir
-	[[ -x $CLI ]] || { echo "bin/ovpn-cli missing"; return 1; }
-	[[ -f $REPO/dist/src/cli/ovpn-cli/main.js ]] || { echo "TypeScript not built (make ts)"; return 1; }
-	if [[ $datapath == kernel ]] && ! grep -q '^ovpn ' /proc/modules 2>/dev/null; then
-		echo "ovpn module not loaded"; return 1
-	fi
-	head -c 72 /dev/urandom | base64 -w0 > "$key"; echo >> "$key"
-	export KOVPN_DATAPATH=$datapath
-	KOVPN_UP=$datapath
-	for side in a b; do
-		ns=qb-$side
-		ip netns exec $ns "$CLI" new_iface tun-qb P2P >"$WORK/iface-$side.log" 2>&1 ||
-			{ echo "new_iface: $(tail -n1 "$WORK/iface-$side.log")"; return 1; }
-	done
-	for side in a b; do
-		ns=qb-$side
-		if [[ $side == a ]]; then raddr=$UB vpn=$TB; else raddr=$UA vpn=$TA; fi
-		ip netns exec $ns "$CLI" new_peer tun-qb 1 none 1194 $raddr 1194 $vpn >"$WORK/peer-$side.log" 2>&1 &
-		PIDS+=($!)
-		wait_for 180 cli_ready "$WORK/peer-$side.log" $!
-		kill -0 $! 2>/dev/null && grep -q ready "$WORK/peer-$side.log" ||
-			{ echo "new_peer: $(tail -n1 "$WORK/peer-$side.log")"; return 1; }
-	done
-	for side in a b; do
-		ns=qb-$side dir=0; [[ $side == b ]] && dir=1
-		ip netns exec $ns "$CLI" new_key tun-qb 1 1 0 "$cipher" $dir "$key" >"$WORK/key-$side.log" 2>&1 ||
-			{ echo "new_key: $(tail -n1 "$WORK/key-$side.log")"; return 1; }
-	done
-	ip -n $NA addr add $TA/24 dev tun-qb && ip -n $NA link set tun-qb up &&
-		ip -n $NB addr add $TB/24 dev tun-qb && ip -n $NB link set tun-qb up || return 1
-	unset KOVPN_DATAPATH
-	TARGET=$TB
+# Sets up one path (tag, number); the tunnel's far end is then 10.232.<i>.2 (veth: 10.231.<i>.2).
+setup_path() { # path tag i
+	case $1 in
+	veth) ;;
+	wireguard) setup_wireguard "$2" "$3" ;;
+	openvpn-aes) setup_openvpn "$2" "$3" AES-256-GCM ;;
+	openvpn-chacha) setup_openvpn "$2" "$3" CHACHA20-POLY1305 ;;
+	kovpn-kernel-aes) setup_kovpn "$2" "$3" kernel aes "$REPO" ;;
+	kovpn-kernel-chacha) setup_kovpn "$2" "$3" kernel chachapoly "$REPO" ;;
+	kovpn-user-aes) setup_kovpn "$2" "$3" userspace aes "$REPO" ;;
+	kovpn-user-chacha) setup_kovpn "$2" "$3" userspace chachapoly "$REPO" ;;
+	kovpn-user-aes-nooffload) KOVPN_UDP_OFFLOAD=0 KOVPN_TUN_OFFLOAD=0 setup_kovpn "$2" "$3" userspace aes "$REPO" ;;
+	base-user-aes | base-user-chacha)
+		[[ -n ${KOVPN_BASE:-} ]] || { echo "KOVPN_BASE (another built checkout) not set"; return 1; }
+		setup_kovpn "$2" "$3" userspace "$([[ $1 == *aes ]] && echo aes || echo chachapoly)" "$KOVPN_BASE" ;;
+	*) echo "unknown path"; return 1 ;;
+	esac
 }
 
 # ---- measurements -----------------------------------------------------------------------
 
 cpu_jiffies() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 
-measure() {
-	local out=$1 r n dir sz f pidf=$WORK/iperf3.pid
-	ip netns exec $NB iperf3 -s -B "$TARGET" -D -I "$pidf" >/dev/null 2>&1 || return 1
-	wait_for 60 ip netns exec $NA iperf3 -c "$TARGET" -t 1 -J || { echo "iperf3 gets no traffic through"; return 1; }
-	ip netns exec $NA ping -c 3 -W 5 "$TARGET" >/dev/null 2>&1 || { echo "no ping through"; return 1; }
-	for ((r = 1; r <= REPEATS; r++)); do
-		for n in 1 4; do
-			for dir in fwd rev; do
-				f=$out/tcp-$n-$dir-$r
-				cpu_jiffies > "$f.cpu"
-				ip netns exec $NA iperf3 -c "$TARGET" -t "$SECONDS_PER_TEST" -P $n \
-					$([[ $dir == rev ]] && echo -R) -J > "$f.json" 2>/dev/null
-				cpu_jiffies >> "$f.cpu"
-			done
+# One repeat of every measurement through one path (its iperf3 server is running).
+measure() { # path tag target repeat
+	local out=$OUTDIR/$1 t=$2 target=$3 r=$4 n dir sz f a
+	a=$(ns_a "$t")
+	for n in 1 4; do
+		for dir in fwd rev; do
+			f=$out/tcp-$n-$dir-$r
+			cpu_jiffies >"$f.cpu"
+			tunnel_ticks "$t" >"$f.ticks"
+			ip netns exec "$a" iperf3 -c "$target" -t "$SECONDS_PER_TEST" -P $n \
+				$([[ $dir == rev ]] && echo -R) -J >"$f.json" 2>/dev/null
+			cpu_jiffies >>"$f.cpu"
+			tunnel_ticks "$t" >>"$f.ticks"
 		done
-		for sz in 64 1400; do
-			f=$out/udp-$sz-$r
-			ip netns exec $NA iperf3 -c "$TARGET" -u -b 0 -l $((sz - 28)) -t "$SECONDS_PER_TEST" \
-				-J > "$f.json" 2>/dev/null
-		done
-		ip netns exec $NA ping -n -c "$PINGS" -i 0.01 -W 2 "$TARGET" > "$out/ping-$r.txt" 2>&1
 	done
-	kill "$(<"$pidf")" 2>/dev/null
-	return 0
+	for sz in 64 1400; do
+		ip netns exec "$a" iperf3 -c "$target" -u -b 0 -l $((sz - 28)) -t "$SECONDS_PER_TEST" \
+			-J >"$out/udp-$sz-$r.json" 2>/dev/null
+	done
+	ip netns exec "$a" ping -n -c "$PINGS" -i 0.01 -W 2 "$target" >"$out/ping-$r.txt" 2>&1
 }
 
 meta() {
@@ -223,46 +111,52 @@ meta() {
 		echo "node=$(node --version 2>/dev/null)"
 		echo "kovpn=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 		echo "ovpn_module=$(cat /sys/module/ovpn/srcversion 2>/dev/null || echo none)"
-		echo "repeats=$REPEATS seconds=$SECONDS_PER_TEST pings=$PINGS"
-	} > "$OUTDIR/meta.txt"
+		echo "repeats=$REPEATS seconds=$SECONDS_PER_TEST pings=$PINGS interleaved=yes"
+	} >"$OUTDIR/meta.txt"
 }
 
 mkdir -p "$OUTDIR"
 meta
-for path in "$@"; do
+declare -A TARGET
+i=0
+for path in "${PATHS[@]}"; do
+	i=$((i + 1))
 	out=$OUTDIR/$path
 	rm -rf "$out"; mkdir -p "$out"
+	t=$(tag_of "$path") || { echo "n/a: unknown path" >"$out/status"; log "$path: unknown path"; continue; }
 	log "$path: setting up"
-	TARGET=
 	t0=$(date +%s)
-	if ! underlay; then
-		echo "n/a: could not create namespaces and veth" > "$out/status"
+	if ! underlay "$t" "$i"; then
+		echo "n/a: could not create namespaces and veth" >"$out/status"
 		continue
 	fi
-	# In this shell (not $(...)): setup sets TARGET and remembers background pids.
-	case $path in
-	veth) setup_veth ;;
-	wireguard) setup_wireguard ;;
-	openvpn-aes) setup_openvpn AES-256-GCM ;;
-	openvpn-chacha) setup_openvpn CHACHA20-POLY1305 ;;
-	kovpn-kernel-aes) setup_kovpn kernel aes ;;
-	kovpn-kernel-chacha) setup_kovpn kernel chachapoly ;;
-	kovpn-user-aes) setup_kovpn userspace aes ;;
-	kovpn-user-chacha) setup_kovpn userspace chachapoly ;;
-	*) echo "unknown path"; false ;;
-	esac > "$out/setup.log" 2>&1
-	rc=$?
-	why=$(grep -m1 -E "Error|error:|failed|not " "$out/setup.log" || tail -n1 "$out/setup.log")
-	if ((rc != 0)); then
-		echo "n/a: setup failed: $(echo "$why" | tail -n1 | cut -c1-200)" > "$out/status"
-		log "$path: $(<"$out/status") ($(( $(date +%s) - t0 )) s)"
+	target=10.232.$i.2
+	[[ $path == veth ]] && target=10.231.$i.2
+	if ! setup_path "$path" "$t" "$i" >"$out/setup.log" 2>&1; then
+		why=$(grep -m1 -E "Error|error:|failed|not |missing" "$out/setup.log" || tail -n1 "$out/setup.log")
+		echo "n/a: setup failed: $(echo "$why" | tail -n1 | cut -c1-200)" >"$out/status"
+		log "$path: $(<"$out/status") ($(($(date +%s) - t0)) s)"
+		teardown_path "$t"
 		continue
 	fi
-	log "$path: measuring through $TARGET"
-	if why=$(measure "$out" 2>&1); then
-		echo ok > "$out/status"
+	ip netns exec "$(ns_b "$t")" iperf3 -s -B "$target" -D >/dev/null 2>&1
+	if ! wait_for 60 ip netns exec "$(ns_a "$t")" iperf3 -c "$target" -t 1 -J; then
+		echo "n/a: iperf3 gets no traffic through" >"$out/status"
+	elif ! ip netns exec "$(ns_a "$t")" ping -c 3 -W 5 "$target" >/dev/null 2>&1; then
+		echo "n/a: no ping through" >"$out/status"
 	else
-		echo "n/a: $(echo "$why" | tail -n1 | cut -c1-200)" > "$out/status"
+		TARGET[$path]=$target
+		echo ok >"$out/status"
 	fi
-	log "$path: $(<"$out/status") ($(( $(date +%s) - t0 )) s)"
+	log "$path: $(<"$out/status") ($(($(date +%s) - t0)) s)"
+	[[ -n ${TARGET[$path]:-} ]] || teardown_path "$t"
+done
+
+for ((r = 1; r <= REPEATS; r++)); do
+	for path in "${PATHS[@]}"; do
+		[[ -n ${TARGET[$path]:-} ]] || continue
+		t0=$(date +%s)
+		measure "$path" "$(tag_of "$path")" "${TARGET[$path]}" "$r"
+		log "$path: repeat $r/$REPEATS ($(($(date +%s) - t0)) s)"
+	done
 done

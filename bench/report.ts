@@ -37,6 +37,7 @@ const METRICS: MetricDef[] = [
   { key: 'ping_median', label: 'ping median', unit: 'ms', higherIsBetter: false },
   { key: 'ping_p99', label: 'ping p99', unit: 'ms', higherIsBetter: false },
   { key: 'cpu_per_gb', label: 'CPU per GB', unit: 's/GB', higherIsBetter: false },
+  { key: 'proc_cpu_per_gb', label: 'tunnel processes CPU per GB', unit: 's/GB', higherIsBetter: false },
 ];
 
 const PATH_LABELS: Record<string, string> = {
@@ -48,7 +49,12 @@ const PATH_LABELS: Record<string, string> = {
   'kovpn-user-chacha': 'kovpn userspace ChaCha20-Poly1305',
   'openvpn-aes': 'OpenVPN 2.6 userspace AES-256-GCM',
   'openvpn-chacha': 'OpenVPN 2.6 userspace ChaCha20-Poly1305',
+  'kovpn-user-aes-nooffload': 'kovpn userspace AES-256-GCM, no GSO/GRO',
+  'base-user-aes': 'KOVPN_BASE userspace AES-256-GCM',
+  'base-user-chacha': 'KOVPN_BASE userspace ChaCha20-Poly1305',
 };
+/** The stock OpenVPN row every path is also compared with. */
+const OPENVPN_REF = 'openvpn-aes';
 const PATH_ORDER = Object.keys(PATH_LABELS);
 
 interface PathResult {
@@ -57,6 +63,7 @@ interface PathResult {
   metrics: Record<string, Stat | null>;
   ratioToVeth: Record<string, number | null>;
   ratioToWireguard: Record<string, number | null>;
+  ratioToOpenvpn: Record<string, number | null>;
 }
 
 interface EnvResult {
@@ -105,13 +112,17 @@ function repeats(dir: string, prefix: string, ext: string): number[] {
     .sort((a, b) => a - b);
 }
 
-function parsePath(dir: string, clkTck: number): { metrics: Record<string, Stat | null> } {
+/** Paths whose data plane runs in processes (userspace engines, openvpn daemons). */
+const isProcessPath = (name: string): boolean => /^(kovpn-user|base-user|openvpn)/.test(name);
+
+function parsePath(dir: string, clkTck: number, processPath: boolean): { metrics: Record<string, Stat | null> } {
   const metrics: Record<string, Stat | null> = {};
   for (const n of [1, 4]) {
     for (const d of ['fwd', 'rev']) {
       const prefix = `tcp-${n}-${d}`;
       const vals: number[] = [];
       const cpu: number[] = [];
+      const procCpu: number[] = [];
       for (const r of repeats(dir, prefix, 'json')) {
         const j = readJson(join(dir, `${prefix}-${r}.json`));
         const recv = j?.end?.sum_received;
@@ -125,10 +136,21 @@ function parsePath(dir: string, clkTck: number): { metrics: Record<string, Stat 
               cpu.push((b! - a!) / clkTck / (recv.bytes / 1e9));
             }
           }
+          // Paths without tunnel processes (kernel ones, veth) count next to nothing here.
+          const ticksFile = join(dir, `${prefix}-${r}.ticks`);
+          if (processPath && existsSync(ticksFile)) {
+            const [a, b] = readFileSync(ticksFile, 'utf8').trim().split('\n').map(Number);
+            if (Number.isFinite(a) && Number.isFinite(b) && recv.bytes > 0) {
+              procCpu.push((b! - a!) / clkTck / (recv.bytes / 1e9));
+            }
+          }
         }
       }
       metrics[`tcp_${n}_${d}`] = stat(vals);
-      if (n === 1 && d === 'fwd') metrics.cpu_per_gb = stat(cpu);
+      if (n === 1 && d === 'fwd') {
+        metrics.cpu_per_gb = stat(cpu);
+        metrics.proc_cpu_per_gb = stat(procCpu);
+      }
     }
   }
   for (const size of [64, 1400]) {
@@ -171,13 +193,14 @@ function parseEnv(dir: string): EnvResult | null {
       ? readFileSync(statusFile, 'utf8').trim()
       : 'n/a: did not finish';
     const metrics: Record<string, Stat | null> =
-      status === 'ok' ? parsePath(join(dir, name), clkTck).metrics : {};
+      status === 'ok' ? parsePath(join(dir, name), clkTck, isProcessPath(name)).metrics : {};
     paths[name] = {
       label: PATH_LABELS[name] ?? name,
       status,
       metrics,
       ratioToVeth: {},
       ratioToWireguard: {},
+      ratioToOpenvpn: {},
     };
   }
   for (const p of Object.values(paths)) {
@@ -186,7 +209,9 @@ function parseEnv(dir: string): EnvResult | null {
       const veth = paths.veth?.metrics[m.key]?.median;
       const wg = paths.wireguard?.metrics[m.key]?.median;
       p.ratioToVeth[m.key] = mine !== undefined && veth ? mine / veth : null;
+      const ovpn = paths[OPENVPN_REF]?.metrics[m.key]?.median;
       p.ratioToWireguard[m.key] = mine !== undefined && wg ? mine / wg : null;
+      p.ratioToOpenvpn[m.key] = mine !== undefined && ovpn ? mine / ovpn : null;
     }
   }
   return { meta, paths };
@@ -230,21 +255,21 @@ function envTables(title: string, env: EnvResult): string {
     }
     lines.push(`| ${p.label} | ${METRICS.map((d) => cell(p.metrics[d.key])).join(' | ')} |`);
   }
-  lines.push('', 'Ratios of the medians: to plain veth / to WireGuard', '');
+  lines.push('', 'Ratios of the medians: to plain veth / to WireGuard / to OpenVPN 2.6 AES-256-GCM (– where that row is missing)', '');
   lines.push(`| path | ${METRICS.map((d) => d.label).join(' | ')} |`);
   lines.push(`|---|${METRICS.map(() => '---:').join('|')}|`);
   for (const [, p] of Object.entries(env.paths)) {
     if (p.status !== 'ok') continue;
     lines.push(
-      `| ${p.label} | ${METRICS.map((d) => `${ratio(p.ratioToVeth[d.key])} / ${ratio(p.ratioToWireguard[d.key])}`).join(' | ')} |`,
+      `| ${p.label} | ${METRICS.map((d) => `${ratio(p.ratioToVeth[d.key])} / ${ratio(p.ratioToWireguard[d.key])} / ${ratio(p.ratioToOpenvpn[d.key])}`).join(' | ')} |`,
     );
   }
   lines.push('');
   return lines.join('\n');
 }
 
-function controlTable(control: any): string {
-  const lines = ['### Control plane (in the VM, kernel path, one MP device)', ''];
+function controlTable(control: any, title = 'Control plane (in the VM, kernel path, one MP device)'): string {
+  const lines = [`### ${title}`, ''];
   if (!control) return [...lines, 'n/a (no control-plane results)', ''].join('\n');
   if (control.status && control.status !== 'ok') return [...lines, `n/a (${control.status})`, ''].join('\n');
   lines.push('| figure | median (min–max) | unit |', '|---|---:|---|');
@@ -319,6 +344,7 @@ function main(): void {
   const vm = parseEnv(join(rawDir, 'vm'));
   const host = parseEnv(join(rawDir, 'host'));
   const control = readJson(join(rawDir, 'control.json'));
+  const handshakes = readJson(join(rawDir, 'host', 'handshake.json'));
   const notes = existsSync(join(rawDir, 'notes.txt')) ? readFileSync(join(rawDir, 'notes.txt'), 'utf8').trim() : '';
   const report = {
     generated: new Date().toISOString(),
@@ -326,6 +352,7 @@ function main(): void {
     vm,
     host,
     control,
+    handshakes,
     notes,
   };
   const envs: Array<[string, EnvResult]> = [];
@@ -337,10 +364,13 @@ function main(): void {
     'Absolute numbers inside the emulated VM mean little; compare paths within one table.',
     'UDP sizes are whole inner IP packets; UDP rates are packets received per second at an',
     'unlimited send rate. CPU per GB: busy CPU seconds (all CPUs, /proc/stat) per GB received',
-    'during the 1-stream TCP test; only meaningful in the VM, where nothing else runs.',
+    'during the 1-stream TCP test; only meaningful in the VM, where nothing else runs. Tunnel',
+    'processes CPU per GB: the same for the processes of a userspace path (engines, daemons) only.',
+    'Paths are set up side by side and measured interleaved, repeat by repeat.',
     '',
     ...envs.map(([t, e]) => envTables(t, e)),
     controlTable(control),
+    controlTable(handshakes, 'Control-channel handshakes (on the host, one core)'),
     notes ? `### Notes\n\n${notes}\n` : '',
   ].join('\n');
   mkdirSync(resultsDir, { recursive: true });

@@ -1,5 +1,6 @@
 #!/bin/bash
-# kovpn benchmarks (issue #5): data plane on the host and in the VM, control plane in the VM.
+# kovpn benchmarks (issue #5): data plane on the host and in the VM, control plane in the VM,
+# control-channel handshakes on the host.
 # Prints a table and writes bench/results/latest.{json,md,svg}. Benchmarks never fail tests:
 # a path that cannot run is reported as "n/a (reason)".
 #
@@ -8,7 +9,7 @@
 #   BENCH_HOST_PATHS, BENCH_VM_PATHS (space-separated path names, see bench/datapath.sh;
 #   BENCH_VM_PATHS=- for the control plane alone),
 #   BENCH_CTRL_PEERS (100000; 0 skips), BENCH_CTRL_REPEATS (3), BENCH_CTRL_KEYS (10000),
-#   BENCH_CTRL_TIMEOUT (1200 s), BENCH_VM_TIMEOUT (3600 s).
+#   BENCH_CTRL_TIMEOUT (1200 s), BENCH_VM_TIMEOUT (3600 s), BENCH_HS_SECONDS (4).
 set -u
 BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BDIR/.." && pwd)
@@ -37,6 +38,13 @@ if ((do_host)); then
 	[[ -n ${BENCH_HOST_PATHS:-} ]] && read -ra host_paths <<< "$BENCH_HOST_PATHS"
 	echo "bench: host data plane: ${host_paths[*]}" >&2
 	bench/datapath.sh "$RAW/host" "${host_paths[@]}"
+	echo "bench: host control channel: handshakes/s on one core" >&2
+	if [[ -f dist/bench/handshake.js ]]; then
+		taskset -c 0 node dist/bench/handshake.js "$RAW/host/handshake.json" "${BENCH_HS_SECONDS:-4}" "${BENCH_REPEATS:-3}" >&2 ||
+			echo "handshake benchmark exited $?" >> "$notes"
+	else
+		echo '{"status": "dist/bench/handshake.js not built (make ts)"}' > "$RAW/host/handshake.json"
+	fi
 fi
 
 if ((do_vm)); then
