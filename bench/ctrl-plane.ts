@@ -6,7 +6,9 @@
  *     the ten blocks and the repeats, to show whether the rate holds as the table grows),
  *   - kernel memory per peer (Slab + Percpu from /proc/meminfo, and MemAvailable),
  *   - key installs per second (per block of K/10) and kernel memory per key,
- *   - peers removed per second when the device is deleted.
+ *   - peers removed per second when the device is deleted,
+ *   - as the reference for the library's own cost: nlctrl family lookups per second through
+ *     the same request engine (the netlink round trip alone, no ovpn work in the kernel).
  * Repeats with a fresh device each time. Writes JSON for bench/report.ts.
  *
  *   node dist/bench/ctrl-plane.js OUT.json [peers=100000] [repeats=3] [window=16] [keys=peers]
@@ -16,6 +18,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Datapath, Device } from '../src/datapath/types.js';
+import { GenlSocket } from '../src/netlink/genl.js';
+import { CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY } from '../src/netlink/constants.js';
 
 interface Figure {
   label: string;
@@ -92,7 +96,24 @@ const figures: Record<string, Figure> = {
   key_install_rate: { label: `key installs per second (AES-256-GCM, primary slot, ${KEYS} keys, per tenth)`, unit: 'keys/s' },
   key_kernel_mem: { label: 'kernel memory per installed key', unit: 'bytes' },
   peer_delete_rate: { label: 'peers removed per second (device deleted)', unit: 'peers/s' },
+  nlctrl_rate: { label: 'reference: nlctrl lookups per second, same library and window (the netlink round trip alone)', unit: 'requests/s' },
 };
+const LOOKUPS = Math.min(PEERS, 10_000);
+
+/** LOOKUPS family lookups (CTRL_CMD_GETFAMILY "nlctrl") through the library's request engine. */
+async function nlctrlRate(): Promise<void> {
+  const g = new GenlSocket();
+  try {
+    const nlctrl = await g.family('nlctrl');
+    const t0 = performance.now();
+    await pipelined(0, LOOKUPS, async () => {
+      await g.request(nlctrl, CTRL_CMD_GETFAMILY, { operation: 'CTRL_CMD_GETFAMILY' }, (w) => w.string(CTRL_ATTR_FAMILY_NAME, 'nlctrl'));
+    });
+    record('nlctrl_rate', LOOKUPS / ((performance.now() - t0) / 1000));
+  } finally {
+    g.close();
+  }
+}
 
 const result: Record<string, unknown> = {
   status: 'ok',
@@ -196,7 +217,10 @@ async function main(): Promise<void> {
   try {
     const { selectDatapath } = await import('../src/datapath/select.js');
     dp = await selectDatapath('kernel', (line) => console.error(`ctrl-plane: ${line}`));
-    for (currentRep = 1; currentRep <= REPEATS; currentRep++) await oneRun(dp, currentRep);
+    for (currentRep = 1; currentRep <= REPEATS; currentRep++) {
+      await oneRun(dp, currentRep);
+      await nlctrlRate();
+    }
   } catch (err) {
     const why = (err as Error).message.replace(/\s+/g, ' ').slice(0, 200);
     console.error(`ctrl-plane: ${why}`);

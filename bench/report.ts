@@ -344,7 +344,9 @@ function main(): void {
   const vm = parseEnv(join(rawDir, 'vm'));
   const host = parseEnv(join(rawDir, 'host'));
   const control = readJson(join(rawDir, 'control.json'));
-  const handshakes = readJson(join(rawDir, 'host', 'handshake.json'));
+  const moduleControl = readJson(join(rawDir, 'control-module.json'));
+  const wireguardControl = readJson(join(rawDir, 'control-wireguard.json'));
+  const hostControl = readJson(join(rawDir, 'host', 'control.json'));
   const notes = existsSync(join(rawDir, 'notes.txt')) ? readFileSync(join(rawDir, 'notes.txt'), 'utf8').trim() : '';
   const report = {
     generated: new Date().toISOString(),
@@ -352,7 +354,9 @@ function main(): void {
     vm,
     host,
     control,
-    handshakes,
+    moduleControl,
+    wireguardControl,
+    hostControl,
     notes,
   };
   const envs: Array<[string, EnvResult]> = [];
@@ -370,7 +374,9 @@ function main(): void {
     '',
     ...envs.map(([t, e]) => envTables(t, e)),
     controlTable(control),
-    controlTable(handshakes, 'Control-channel handshakes (on the host, one core)'),
+    controlTable(moduleControl, 'Control plane in the VM: the module alone (python genl client), same boot'),
+    controlTable(wireguardControl, 'Control plane in the VM: WireGuard (reference), same boot'),
+    controlTable(hostControl, 'Control plane on the host (one core): netlink library, control-channel handshakes'),
     notes ? `### Notes\n\n${notes}\n` : '',
   ].join('\n');
   mkdirSync(resultsDir, { recursive: true });

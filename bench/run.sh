@@ -38,12 +38,12 @@ if ((do_host)); then
 	[[ -n ${BENCH_HOST_PATHS:-} ]] && read -ra host_paths <<< "$BENCH_HOST_PATHS"
 	echo "bench: host data plane: ${host_paths[*]}" >&2
 	bench/datapath.sh "$RAW/host" "${host_paths[@]}"
-	echo "bench: host control channel: handshakes/s on one core" >&2
-	if [[ -f dist/bench/handshake.js ]]; then
-		taskset -c 0 node dist/bench/handshake.js "$RAW/host/handshake.json" "${BENCH_HS_SECONDS:-4}" "${BENCH_REPEATS:-3}" >&2 ||
-			echo "handshake benchmark exited $?" >> "$notes"
+	echo "bench: host control plane: netlink library and handshakes/s on one core" >&2
+	if [[ -f dist/bench/control-host.js ]]; then
+		taskset -c 0 node dist/bench/control-host.js "$RAW/host/control.json" "${BENCH_HS_SECONDS:-4}" "${BENCH_REPEATS:-3}" >&2 ||
+			echo "control-host benchmark exited $?" >> "$notes"
 	else
-		echo '{"status": "dist/bench/handshake.js not built (make ts)"}' > "$RAW/host/handshake.json"
+		echo '{"status": "dist/bench/control-host.js not built (make ts)"}' > "$RAW/host/control.json"
 	fi
 fi
 

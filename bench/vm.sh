@@ -35,6 +35,13 @@ elif ! grep -q '^ovpn ' /proc/modules; then
 elif [[ ! -f $REPO/dist/bench/ctrl-plane.js ]]; then
 	ctrl_na "dist/bench/ctrl-plane.js not built (make ts)"
 else
+	# The module alone, from a client that stays cheap under emulation (python), as the
+	# reference for the TypeScript library's figures below.
+	echo "bench: control plane: the module alone (tests/kmod/peer_bench.py $peers)" >&2
+	timeout 900 python3 "$REPO/tests/kmod/peer_bench.py" "$peers" --json "$RAW/control-module.json" >&2 ||
+		[[ -s $RAW/control-module.json ]] || echo '{"status": "peer_bench.py failed (see the VM console)"}' >"$RAW/control-module.json"
+	echo "bench: control plane: WireGuard reference (wg setconf $peers peers)" >&2
+	timeout 900 "$BDIR/wg-peers.sh" "$peers" "$RAW/control-wireguard.json"
 	echo "bench: control plane: $peers peers x ${BENCH_CTRL_REPEATS:-3}" >&2
 	timeout "${BENCH_CTRL_TIMEOUT:-1200}" node "$REPO/dist/bench/ctrl-plane.js" "$RAW/control.json" \
 		"$peers" "${BENCH_CTRL_REPEATS:-3}" "${BENCH_CTRL_WINDOW:-16}" "${BENCH_CTRL_KEYS:-10000}"

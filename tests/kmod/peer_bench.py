@@ -5,7 +5,10 @@ Runs as root where ovpn.ko is loaded (in the guest:
   tests/qemu/run.sh -- python3 tests/kmod/peer_bench.py [N] [--keepalive]).
 Requests are pipelined (a window of requests in flight on one genl socket, each acked).
 Memory per peer: slab (/proc/meminfo Slab + Percpu) delta after adding N peers, divided by N.
+--json FILE also writes the figures for bench/report.ts (bench/vm.sh: the module alone, from a
+client whose per-request cost is small even under emulation, next to the TypeScript library).
 """
+import json
 import os
 import resource
 import socket
@@ -102,6 +105,19 @@ def main():
               f"PEER_NEW {n / t_new:.0f}/s ({err} errors), dump {dumped} in {t_dump:.2f} s, "
               f"PEER_DEL {n / t_del:.0f}/s ({err_del} errors), nlctrl lookups {n / t_base:.0f}/s; per peer: slab {slab:.0f} B, "
               f"percpu {pcpu:.0f} B", flush=True)
+        if "--json" in sys.argv:
+            fig = lambda label, unit, v: {"label": label, "unit": unit, "values": [v]}  # noqa: E731
+            with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
+                json.dump({"status": "ok" if not err and not err_del and dumped == n else
+                           f"{err} PEER_NEW errors, {err_del} PEER_DEL errors, {dumped} of {n} dumped",
+                           "figures": {
+                               "py_peer_new": fig(f"module alone: peers added per second (python genl client, 0 → {n})", "peers/s", n / t_new),
+                               "py_peer_del": fig("module alone: PEER_DEL per second", "peers/s", n / t_del),
+                               "py_nlctrl": fig("reference: nlctrl lookups per second, same client (the netlink round trip alone)", "requests/s", n / t_base),
+                               "py_dump": fig(f"dump of {n} peers", "s", t_dump),
+                               "py_slab": fig("kernel memory per peer (Slab+Percpu delta)", "bytes", slab + pcpu),
+                           },
+                           "notes": f"tests/kmod/peer_bench.py {n}: window {WINDOW}, one MP device."}, f, indent=2)
         g.close()
         s.close()
         return 0 if not err and not err_del and dumped == n else 1

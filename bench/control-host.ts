@@ -1,13 +1,18 @@
 /**
- * Control-plane handshakes per second on one core (bench/run.sh runs it under `taskset -c 0`
- * on the host): whole OpenVPN control-channel sessions — reliability layer with the server's
+ * The control plane on the host, one core (bench/run.sh runs it under `taskset -c 0`):
+ *
+ * 1. The netlink library natively: PEER_NEW messages encoded per second, and requests per
+ *    second through the request engine with the window ctrl-plane.ts uses (nlctrl family
+ *    lookups: the host kernel has no ovpn; in the emulated guest, where the module runs, V8's
+ *    JIT code is slowed far more than the kernel, so the library's native rate is measured here).
+ * 2. Handshakes per second: whole OpenVPN control-channel sessions — reliability layer with the server's
  * stateless cookie, TLS, key method 2, data-key derivation, PUSH_REQUEST/PUSH_REPLY — between
  * kovpn client sessions and one ControlServer, joined in memory (no sockets, no data path).
  * The reference, measured in the same run with the same credentials: bare node:tls
  * handshakes (mutual authentication, same TLS version) over an in-memory stream pair.
  * Both ends run in this process: each figure is one client's plus one server's work.
  *
- *   node dist/bench/handshake.js OUT.json [seconds=4] [repeats=3] [in-flight=16]
+ *   node dist/bench/control-host.js OUT.json [seconds=4] [repeats=3] [in-flight=16]
  *
  * Scenarios: X.509 (P-256 certificates, TLS 1.3 as OpenVPN 2.6 negotiates it) and kovpn's
  * pre-shared-key mode (TLS 1.2 ECDHE-PSK).
@@ -22,6 +27,11 @@ import { ControlServer } from '../src/control/server.js';
 import { ControlSession } from '../src/control/session.js';
 import { PSK_CIPHERS, type TlsCredentials } from '../src/control/key-state.js';
 import { checkRemoteCertTls } from '../src/control/verify.js';
+import { buildMessage } from '../src/netlink/message.js';
+import { GenlSocket } from '../src/netlink/genl.js';
+import { CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY } from '../src/netlink/constants.js';
+import { encodePeer } from '../src/ovpn/codec.js';
+import { OVPN_A_IFINDEX, OVPN_A_PEER, OVPN_CMD_PEER_NEW } from '../src/ovpn/constants.js';
 import { makePki } from '../tests/interop/lib/pki.js';
 
 interface Figure {
@@ -33,7 +43,7 @@ interface Figure {
 
 const [outFile, secondsArg, repeatsArg, inFlightArg] = process.argv.slice(2);
 if (!outFile) {
-  console.error('usage: node dist/bench/handshake.js OUT.json [seconds] [repeats] [in-flight]');
+  console.error('usage: node dist/bench/control-host.js OUT.json [seconds] [repeats] [in-flight]');
   process.exit(2);
 }
 const SECONDS = Number(secondsArg ?? 4);
@@ -142,9 +152,52 @@ function tlsScenario(client: tls.ConnectionOptions, server: ServerSocketOptions)
   });
 }
 
+// --- the netlink library --------------------------------------------------------------------
+
+const NETLINK_WINDOW = 16;
+
+/** PEER_NEW messages (as ctrl-plane.ts sends them) built per second, for SECONDS. */
+function encodeRate(): number {
+  const genlHeader = new Uint8Array([OVPN_CMD_PEER_NEW, 1, 0, 0]);
+  const end = performance.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() < end) {
+    for (let k = 0; k < 1000; k++, n++) {
+      const i = n & 0xffff;
+      buildMessage(0x20, 0, genlHeader, (w) => {
+        w.u32(OVPN_A_IFINDEX, 5);
+        w.nest(OVPN_A_PEER, (p) => encodePeer(p, {
+          id: n + 1, socketFd: 7, remote: { address: `10.250.${i >> 8}.${i & 255}`, port: 1024 },
+          vpnIpv4: `10.64.${i >> 8}.${i & 255}`,
+        }));
+      });
+    }
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/** nlctrl family lookups per second through the request engine, NETLINK_WINDOW in flight. */
+async function requestRate(genl: GenlSocket): Promise<number> {
+  const nlctrl = await genl.family('nlctrl');
+  const end = performance.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  let n = 0;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      await genl.request(nlctrl, CTRL_CMD_GETFAMILY, { operation: 'CTRL_CMD_GETFAMILY' }, (w) => w.string(CTRL_ATTR_FAMILY_NAME, 'nlctrl'));
+      n++;
+    }
+  };
+  await Promise.all(Array.from({ length: NETLINK_WINDOW }, worker));
+  return n / ((performance.now() - t0) / 1000);
+}
+
 // --- main ----------------------------------------------------------------------------------
 
 const figures: Record<string, Figure> = {
+  encode: { label: 'netlink library: PEER_NEW messages encoded per second', unit: 'messages/s' },
+  requests: { label: `netlink library: requests per second, ${NETLINK_WINDOW} in flight (nlctrl lookups; the host has no ovpn)`, unit: 'requests/s' },
   kovpn_x509: { label: 'kovpn control-channel handshakes, X.509 P-256 (TLS 1.3)', unit: 'handshakes/s' },
   tls_x509: { label: 'reference: bare node:tls handshakes, same certificates', unit: 'handshakes/s' },
   kovpn_psk: { label: 'kovpn control-channel handshakes, pre-shared key (TLS 1.2 ECDHE-PSK)', unit: 'handshakes/s' },
@@ -152,7 +205,7 @@ const figures: Record<string, Figure> = {
 };
 const result: Record<string, unknown> = {
   status: 'ok', seconds: SECONDS, repeats: REPEATS, inFlight: IN_FLIGHT, figures,
-  notes: `One process pinned to one core runs both ends; ${IN_FLIGHT} handshakes in flight, ${SECONDS} s per figure, ` +
+  notes: `One process pinned to one core. Handshakes: the process runs both ends; ${IN_FLIGHT} handshakes in flight, ${SECONDS} s per figure, ` +
     `${REPEATS} repeats. A kovpn handshake is a whole session up to PUSH_REPLY (cookie, reliability layer, TLS, ` +
     `key method 2, key derivation); the reference is the TLS handshake alone.`,
 };
@@ -168,33 +221,37 @@ async function main(): Promise<void> {
   const pskKey = (psk as { psk: { key: Buffer } }).psk.key;
   const pskTls = { ciphers: PSK_CIPHERS, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' } as const;
 
-  const scenarios: [string, () => Promise<void>][] = [
-    ['kovpn_x509', kovpnScenario(x509Client, x509Server)],
-    ['tls_x509', tlsScenario(
+  const genl = new GenlSocket();
+  const scenarios: [string, () => Promise<number>][] = [
+    ['encode', async () => encodeRate()],
+    ['requests', () => requestRate(genl)],
+    ['kovpn_x509', () => rate(kovpnScenario(x509Client, x509Server))],
+    ['tls_x509', () => rate(tlsScenario(
       { ca: pki.ca.cert, cert: cli.cert, key: cli.key, checkServerIdentity: () => undefined },
-      { ca: pki.ca.cert, cert: srv.cert, key: srv.key, requestCert: true, rejectUnauthorized: true })],
-    ['kovpn_psk', kovpnScenario(psk, psk)],
-    ['tls_psk', tlsScenario(
+      { ca: pki.ca.cert, cert: srv.cert, key: srv.key, requestCert: true, rejectUnauthorized: true }))],
+    ['kovpn_psk', () => rate(kovpnScenario(psk, psk))],
+    ['tls_psk', () => rate(tlsScenario(
       { ...pskTls, pskCallback: () => ({ identity: 'kovpn', psk: pskKey }), checkServerIdentity: () => undefined },
-      { ...pskTls, pskCallback: (_s: tls.TLSSocket, id: string) => (id === 'kovpn' ? pskKey : null) })],
+      { ...pskTls, pskCallback: (_s: tls.TLSSocket, id: string) => (id === 'kovpn' ? pskKey : null) }))],
   ];
   save();
   for (let rep = 1; rep <= REPEATS; rep++) {
     // Interleaved, so that a noisy moment hits every scenario alike.
-    for (const [key, one] of scenarios) {
+    for (const [key, measure] of scenarios) {
       const fig = figures[key]!;
       if (fig.reason) continue;
       try {
-        const r = await rate(one);
+        const r = await measure();
         (fig.values ??= []).push(r);
-        console.error(`handshake: rep ${rep}: ${key} ${r.toFixed(0)}/s`);
+        console.error(`control-host: rep ${rep}: ${key} ${r.toFixed(0)}/s`);
       } catch (err) {
         fig.reason = (err as Error).message.slice(0, 200);
-        console.error(`handshake: ${key}: ${fig.reason}`);
+        console.error(`control-host: ${key}: ${fig.reason}`);
       }
       save();
     }
   }
+  genl.close();
 }
 
 main()
