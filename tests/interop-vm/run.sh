@@ -17,6 +17,9 @@
 #      kovpn tls-client with CHACHA20-POLY1305): pings both ways, EXIT seen by the peer.
 #   D. kovpn <-> kovpn in pre-shared-key mode, both ends on the kernel path (MP server, P2P
 #      client): pings both ways, a short iperf3, the client's EXIT removes its kernel peer.
+#   E. early rekey on KEY_SWAP_NTF, with the module's test build whose keys start at packet id
+#      2^32-2: the kernel retires an exhausted key and notifies, the daemon rekeys at once and
+#      traffic flows on the new key.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
@@ -436,6 +439,54 @@ no_ovpn_device $NS_S dvps0 D
 no_ovpn_device $NS_C dvpc0 D
 no_errors "$WORK/psk-s.log" "D server"
 no_errors "$WORK/psk-c.log" "D client"
+
+# ============================================================================================
+# E. early rekey on KEY_SWAP_NTF (test build of the module: every key starts at 2^32-2)
+# ============================================================================================
+PKTID_KO=${KOVPN_PKTID_KO:-tests/kmod/.build-pktid/ovpn.ko}
+MAIN_KO=${KOVPN_KMOD:-kmod/ovpn.ko}
+if [ ! -f "$PKTID_KO" ]; then
+	fail "$T E: test build of the module" "missing $PKTID_KO (tests/kmod/build-test-module.sh builds it)"
+elif ! rmmod ovpn 2>"$WORK/rmmod.err" || ! insmod "$PKTID_KO" 2>"$WORK/insmod.err"; then
+	fail "$T E: swap in the test build" "$(cat "$WORK/rmmod.err" "$WORK/insmod.err" | tr '\n' ' ')"
+else
+	# keepalive 10 60: the keepalives must not use up a key's two packets before the pings do.
+	printf '%s\n' "port 1199" "dev dves0" "server 10.215.5.0 255.255.255.0" "topology subnet" "keepalive 10 60" \
+		"kovpn-psk $WORK/psk.key" >"$WORK/ex-server.conf"
+	printf '%s\n' client "dev dvec0" "remote $NET.1 1199" "kovpn-psk $WORK/psk.key" >"$WORK/ex-client.conf"
+	ip netns exec $NS_S bin/kovpn up "$WORK/ex-server.conf" --datapath kernel --log-level info >"$WORK/ex-s.log" 2>&1 & PIDS+=($!); XS=$!
+	ip netns exec $NS_C bin/kovpn up "$WORK/ex-client.conf" --datapath kernel --log-level info >"$WORK/ex-c.log" 2>&1 & PIDS+=($!); XC=$!
+	if wait_log "$WORK/ex-c.log" '"type":"peer-up"' $W && wait_log "$WORK/ex-s.log" '"type":"peer-up"' 30; then
+		# Two pings use the key's two packet ids in each direction; the third exhausts it.
+		for i in 1 2 3; do ip netns exec $NS_C ping -c 1 -W 2 10.215.5.1 >>"$WORK/ex-ping.out" 2>&1; done
+		if wait_log "$WORK/ex-c.log" 'rekey to key id [1-7] \(key-swap-needed\)' 30 ||
+			grep -qE 'rekey to key id [1-7] \(key-swap-needed\)' "$WORK/ex-s.log"; then
+			pass "$T E: the kernel's KEY_SWAP_NTF starts an early rekey ($(grep -ohE 'rekey to key id [1-7] \(key-swap-needed\)' "$WORK/ex-c.log" "$WORK/ex-s.log" | head -1))"
+			if wait_log "$WORK/ex-c.log" '"type":"rekey"' $W; then
+				pass "$T E: the new key is installed and swapped in (key id $(grep -o '"type":"rekey".*"keyId":[0-9]*' "$WORK/ex-c.log" | head -1 | sed 's/.*"keyId"://'))"
+				# The new key has two packet ids again (and a later rekey more): one echo must pass.
+				ok=0
+				for ((i = 0; i < 10 && !ok; i++)); do
+					ip netns exec $NS_C ping -c 1 -W 3 10.215.5.1 >>"$WORK/ex-ping.out" 2>&1 && ok=1
+				done
+				((ok)) && pass "$T E: traffic flows on the new key after the early rekey" ||
+					fail "$T E: traffic after the early rekey" "10 pings unanswered; $(grep -cE 'rekey' "$WORK/ex-c.log") rekey lines in the client log"
+			else
+				fail "$T E: new key swapped in" "$(grep -E 'rekey|warn|error' "$WORK/ex-c.log" | tail -2 | tr '\n' ' ' | cut -c1-300)"
+			fi
+		else
+			fail "$T E: KEY_SWAP_NTF starts an early rekey" "no key-swap-needed rekey: $(tail -2 "$WORK/ex-c.log" | tr '\n' ' ' | cut -c1-300)"
+		fi
+	else
+		fail "$T E: psk client and server connect (test build)" "$(tail -2 "$WORK/ex-c.log" | tr '\n' ' ' | cut -c1-300)"
+	fi
+	stop_wait $XC 30 || fail "$T E: client stops on SIGTERM" "still running after 30 s"
+	stop_wait $XS 30 || fail "$T E: server stops on SIGTERM" "still running after 30 s"
+	no_errors "$WORK/ex-s.log" "E server"
+	no_errors "$WORK/ex-c.log" "E client"
+	rmmod ovpn 2>/dev/null
+	insmod "$MAIN_KO" 2>"$WORK/insmod.err" || fail "$T E: the module under test back in place" "$(cat "$WORK/insmod.err")"
+fi
 
 echo "interop-vm: $(($(date +%s) - START)) s"
 # The logs, next to the results of a VM run (the guest's /tmp is gone after it).

@@ -612,7 +612,7 @@ def t_pktid_exhaustion():
         teardown(a, b)
     finally:
         cleanup()
-        swap_module(f"{REPO}/kmod/ovpn.ko")
+        swap_module(os.environ.get("KOVPN_KMOD") or f"{REPO}/kmod/ovpn.ko")
 
 
 def t_socket_close():

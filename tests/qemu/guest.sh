@@ -6,6 +6,8 @@ RUN=$1
 # shellcheck source=/dev/null
 source "$RUN/env"
 export KOVPN_RESULTS=$RUN/results.txt KOVPN_IN_VM=1
+# The module this run loaded, for tests that swap in a test build and back.
+export KOVPN_KMOD=$KMOD
 export HOME=/tmp TMPDIR=/tmp PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LANG=C.UTF-8 TERM=dumb
 result() { echo "$1" | tee -a "$KOVPN_RESULTS"; }

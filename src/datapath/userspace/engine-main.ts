@@ -4,6 +4,8 @@
  * (default: paths.ts), prints `ready <socket path>` on stdout once it listens, logs to
  * stderr. Exits on SIGTERM/SIGINT (devices and peers go with it), when it has had no device
  * and no client for a moment, or with status 3 if another engine already serves the socket.
+ * KOVPN_TEST_FIRST_TX_PACKET_ID (tests only, like the module's OVPN_TEST_PKTID_START build):
+ * the first packet id of every key, e.g. 4294967294 for keys that are exhausted after two packets.
  */
 import { Engine } from './engine.js';
 import { ControlServer } from './server.js';
@@ -25,9 +27,18 @@ function socketArg(argv: string[]): string | undefined {
   return v;
 }
 
+/** The test knob KOVPN_TEST_FIRST_TX_PACKET_ID, checked (TxPacketIds refuses out-of-range ids). */
+function testFirstTxPacketId(): number | undefined {
+  const v = process.env.KOVPN_TEST_FIRST_TX_PACKET_ID;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new Error(`KOVPN_TEST_FIRST_TX_PACKET_ID: '${v}' is not a packet id`);
+  log(`test knob: every key starts at packet id ${v}`);
+  return Number(v);
+}
+
 async function main(): Promise<void> {
   const path = socketArg(process.argv.slice(2)) ?? engineSocketPath();
-  const engine = new Engine();
+  const engine = new Engine(undefined, { firstTxPacketId: testFirstTxPacketId() });
   let idleTimer: NodeJS.Timeout | undefined;
   let server: ControlServer;
 
