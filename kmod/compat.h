@@ -68,6 +68,13 @@ static inline int ovpn_nla_put_uint(struct sk_buff *skb, int attrtype, u64 value
 #endif
 
 /* the attributes of a dump request moved into an embedded genl_info in 6.6 */
+/* genl_family::pre_doit/post_doit take the split op representation since 6.2 */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define ovpn_genl_split_ops genl_ops
+#else
+#define ovpn_genl_split_ops genl_split_ops
+#endif
+
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
 #define ovpn_genl_dumpit_attrs(info) ((info)->attrs)
 #else

@@ -105,6 +105,32 @@ static struct ovpn_priv *ovpn_nl_get_dev(struct net *net, struct nlattr **attrs,
 	return netdev_priv(dev);
 }
 
+/*
+ * Every doit names its device by IFINDEX: pre_doit looks it up and holds it in
+ * info->user_ptr[0] for the handler, post_doit releases it (it is not called
+ * when pre_doit fails).
+ */
+static int ovpn_nl_pre_doit(const struct ovpn_genl_split_ops *ops,
+			    struct sk_buff *skb, struct genl_info *info)
+{
+	struct ovpn_priv *ovpn;
+
+	ovpn = ovpn_nl_get_dev(genl_info_net(info), info->attrs, info->extack);
+	if (IS_ERR(ovpn))
+		return PTR_ERR(ovpn);
+	info->user_ptr[0] = ovpn;
+	return 0;
+}
+
+static void ovpn_nl_post_doit(const struct ovpn_genl_split_ops *ops,
+			      struct sk_buff *skb, struct genl_info *info)
+{
+	struct ovpn_priv *ovpn = info->user_ptr[0];
+
+	if (ovpn)
+		dev_put(ovpn->dev);
+}
+
 static int ovpn_nl_parse_peer(struct nlattr **tb, struct genl_info *info)
 {
 	if (!info->attrs[OVPN_A_PEER]) {
@@ -331,24 +357,19 @@ static int ovpn_nl_peer_modify(struct ovpn_peer *peer, struct genl_info *info,
 
 static int ovpn_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct ovpn_priv *ovpn = info->user_ptr[0];
 	struct nlattr *attrs[OVPN_A_PEER_MAX + 1];
 	struct ovpn_socket *osock;
-	struct ovpn_priv *ovpn;
 	struct ovpn_peer *peer;
 	struct socket *sock;
 	int ret;
 
-	ovpn = ovpn_nl_get_dev(genl_info_net(info), info->attrs, info->extack);
-	if (IS_ERR(ovpn))
-		return PTR_ERR(ovpn);
-
 	ret = ovpn_nl_parse_peer(attrs, info);
 	if (ret)
-		goto put_dev;
+		return ret;
 	if (!attrs[OVPN_A_PEER_SOCKET]) {
 		NL_SET_ERR_MSG_MOD(info->extack, "missing PEER SOCKET");
-		ret = -EINVAL;
-		goto put_dev;
+		return -EINVAL;
 	}
 
 	/* held until the peer is visible: a close() then finds and deletes it */
@@ -356,7 +377,7 @@ static int ovpn_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!sock) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attrs[OVPN_A_PEER_SOCKET],
 				    "SOCKET is not an open socket of the caller");
-		goto put_dev;
+		return ret;
 	}
 
 	ret = ovpn_nl_peer_precheck(ovpn, info, attrs, true, sock->sk->sk_family);
@@ -395,8 +416,6 @@ put_peer:
 	ovpn_peer_put(peer);
 put_sock:
 	sockfd_put(sock);
-put_dev:
-	dev_put(ovpn->dev);
 	return ret;
 }
 
@@ -421,29 +440,31 @@ static struct ovpn_peer *ovpn_nl_get_peer(struct ovpn_priv *ovpn,
 	return peer;
 }
 
+/* common head of PEER_SET / PEER_GET / PEER_DEL: the peer, with a reference held */
+static struct ovpn_peer *ovpn_nl_peer_of(struct genl_info *info,
+					 struct nlattr **attrs)
+{
+	int ret;
+
+	ret = ovpn_nl_parse_peer(attrs, info);
+	if (ret)
+		return ERR_PTR(ret);
+	return ovpn_nl_get_peer(info->user_ptr[0], info, info->attrs[OVPN_A_PEER],
+				attrs, OVPN_A_PEER_ID);
+}
+
 static int ovpn_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct ovpn_priv *ovpn = info->user_ptr[0];
 	struct nlattr *attrs[OVPN_A_PEER_MAX + 1];
-	struct ovpn_priv *ovpn;
 	struct ovpn_peer *peer;
 	sa_family_t family = AF_UNSPEC;
 	const struct ovpn_bind *bind;
 	int ret;
 
-	ovpn = ovpn_nl_get_dev(genl_info_net(info), info->attrs, info->extack);
-	if (IS_ERR(ovpn))
-		return PTR_ERR(ovpn);
-
-	ret = ovpn_nl_parse_peer(attrs, info);
-	if (ret)
-		goto put_dev;
-
-	peer = ovpn_nl_get_peer(ovpn, info, info->attrs[OVPN_A_PEER], attrs,
-				OVPN_A_PEER_ID);
-	if (IS_ERR(peer)) {
-		ret = PTR_ERR(peer);
-		goto put_dev;
-	}
+	peer = ovpn_nl_peer_of(info, attrs);
+	if (IS_ERR(peer))
+		return PTR_ERR(peer);
 
 	family = peer->sock->sk->sk_family;
 	rcu_read_lock();
@@ -458,8 +479,6 @@ static int ovpn_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!ret)
 		ret = ovpn_nl_peer_modify(peer, info, attrs);
 	ovpn_peer_put(peer);
-put_dev:
-	dev_put(ovpn->dev);
 	return ret;
 }
 
@@ -572,25 +591,13 @@ err:
 static int ovpn_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *attrs[OVPN_A_PEER_MAX + 1];
-	struct ovpn_priv *ovpn;
 	struct ovpn_peer *peer;
 	struct sk_buff *msg;
 	int ret;
 
-	ovpn = ovpn_nl_get_dev(genl_info_net(info), info->attrs, info->extack);
-	if (IS_ERR(ovpn))
-		return PTR_ERR(ovpn);
-
-	ret = ovpn_nl_parse_peer(attrs, info);
-	if (ret)
-		goto put_dev;
-
-	peer = ovpn_nl_get_peer(ovpn, info, info->attrs[OVPN_A_PEER], attrs,
-				OVPN_A_PEER_ID);
-	if (IS_ERR(peer)) {
-		ret = PTR_ERR(peer);
-		goto put_dev;
-	}
+	peer = ovpn_nl_peer_of(info, attrs);
+	if (IS_ERR(peer))
+		return PTR_ERR(peer);
 
 	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg) {
@@ -605,8 +612,6 @@ static int ovpn_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = genlmsg_reply(msg, info);
 put_peer:
 	ovpn_peer_put(peer);
-put_dev:
-	dev_put(ovpn->dev);
 	return ret;
 }
 
@@ -654,30 +659,16 @@ static int ovpn_nl_peer_get_dumpit(struct sk_buff *skb,
 static int ovpn_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *attrs[OVPN_A_PEER_MAX + 1];
-	struct ovpn_priv *ovpn;
 	struct ovpn_peer *peer;
 	int ret;
 
-	ovpn = ovpn_nl_get_dev(genl_info_net(info), info->attrs, info->extack);
-	if (IS_ERR(ovpn))
-		return PTR_ERR(ovpn);
-
-	ret = ovpn_nl_parse_peer(attrs, info);
-	if (ret)
-		goto put_dev;
-
-	peer = ovpn_nl_get_peer(ovpn, info, info->attrs[OVPN_A_PEER], attrs,
-				OVPN_A_PEER_ID);
-	if (IS_ERR(peer)) {
-		ret = PTR_ERR(peer);
-		goto put_dev;
-	}
+	peer = ovpn_nl_peer_of(info, attrs);
+	if (IS_ERR(peer))
+		return PTR_ERR(peer);
 	ret = ovpn_peer_del(peer, OVPN_DEL_PEER_REASON_USERSPACE);
 	if (ret)
 		NL_SET_ERR_MSG_MOD(info->extack, "peer is already being deleted");
 	ovpn_peer_put(peer);
-put_dev:
-	dev_put(ovpn->dev);
 	return ret;
 }
 
@@ -731,28 +722,23 @@ static int ovpn_nl_get_keydir(struct genl_info *info, struct nlattr *keyconf,
 
 static int ovpn_nl_key_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct ovpn_priv *ovpn = info->user_ptr[0];
 	struct nlattr *attrs[OVPN_A_KEYCONF_MAX + 1];
 	struct nlattr *nest = info->attrs[OVPN_A_KEYCONF];
 	struct ovpn_key_config kc = {};
 	enum ovpn_key_slot slot;
-	struct ovpn_priv *ovpn;
 	struct ovpn_peer *peer;
 	int ret, a;
 
-	ovpn = ovpn_nl_get_dev(genl_info_net(info), info->attrs, info->extack);
-	if (IS_ERR(ovpn))
-		return PTR_ERR(ovpn);
-
 	ret = ovpn_nl_parse_keyconf(attrs, info);
 	if (ret)
-		goto put_dev;
+		return ret;
 
 	for (a = OVPN_A_KEYCONF_SLOT; a <= OVPN_A_KEYCONF_CIPHER_ALG; a++) {
 		if (NL_REQ_ATTR_CHECK(info->extack, nest, attrs, a)) {
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "KEY_NEW needs SLOT, KEY_ID and CIPHER_ALG");
-			ret = -EINVAL;
-			goto put_dev;
+			return -EINVAL;
 		}
 	}
 	slot = nla_get_u32(attrs[OVPN_A_KEYCONF_SLOT]);
@@ -761,23 +747,22 @@ static int ovpn_nl_key_new_doit(struct sk_buff *skb, struct genl_info *info)
 	if (kc.cipher_alg == OVPN_CIPHER_ALG_NONE) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attrs[OVPN_A_KEYCONF_CIPHER_ALG],
 				    "CIPHER_ALG none is not supported: use AES-GCM or ChaCha20-Poly1305");
-		ret = -EOPNOTSUPP;
-		goto put_dev;
+		return -EOPNOTSUPP;
 	}
 
 	ret = ovpn_nl_get_keydir(info, nest, attrs, OVPN_A_KEYCONF_ENCRYPT_DIR,
 				 kc.cipher_alg, &kc.encrypt);
 	if (ret)
-		goto put_dev;
+		return ret;
 	ret = ovpn_nl_get_keydir(info, nest, attrs, OVPN_A_KEYCONF_DECRYPT_DIR,
 				 kc.cipher_alg, &kc.decrypt);
 	if (ret)
-		goto put_dev;
+		return ret;
 
 	peer = ovpn_nl_get_peer(ovpn, info, nest, attrs, OVPN_A_KEYCONF_PEER_ID);
 	if (IS_ERR(peer)) {
 		ret = PTR_ERR(peer);
-		goto put_dev;
+		return ret;
 	}
 
 	ret = ovpn_crypto_state_reset(&peer->crypto, slot, &kc);
@@ -785,40 +770,25 @@ static int ovpn_nl_key_new_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_MOD(info->extack,
 				   "cannot set up the cipher (is the kernel crypto module available?)");
 	ovpn_peer_put(peer);
-put_dev:
-	dev_put(ovpn->dev);
 	return ret;
 }
 
-/* common head of KEY_GET / KEY_SWAP / KEY_DEL */
+/* common head of KEY_GET / KEY_SWAP / KEY_DEL: the peer, with a reference held */
 static struct ovpn_peer *ovpn_nl_key_peer(struct genl_info *info,
-					  struct ovpn_priv **ovpn,
 					  struct nlattr **attrs, bool need_slot)
 {
-	struct ovpn_peer *peer;
 	int ret;
-
-	*ovpn = ovpn_nl_get_dev(genl_info_net(info), info->attrs, info->extack);
-	if (IS_ERR(*ovpn))
-		return ERR_CAST(*ovpn);
 
 	ret = ovpn_nl_parse_keyconf(attrs, info);
 	if (ret)
-		goto err;
+		return ERR_PTR(ret);
 	if (need_slot && NL_REQ_ATTR_CHECK(info->extack, info->attrs[OVPN_A_KEYCONF],
 					   attrs, OVPN_A_KEYCONF_SLOT)) {
 		NL_SET_ERR_MSG_MOD(info->extack, "missing KEYCONF SLOT");
-		ret = -EINVAL;
-		goto err;
+		return ERR_PTR(-EINVAL);
 	}
-	peer = ovpn_nl_get_peer(*ovpn, info, info->attrs[OVPN_A_KEYCONF], attrs,
-				OVPN_A_KEYCONF_PEER_ID);
-	if (!IS_ERR(peer))
-		return peer;
-	ret = PTR_ERR(peer);
-err:
-	dev_put((*ovpn)->dev);
-	return ERR_PTR(ret);
+	return ovpn_nl_get_peer(info->user_ptr[0], info, info->attrs[OVPN_A_KEYCONF],
+				attrs, OVPN_A_KEYCONF_PEER_ID);
 }
 
 static int ovpn_nl_key_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -826,7 +796,6 @@ static int ovpn_nl_key_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *attrs[OVPN_A_KEYCONF_MAX + 1];
 	enum ovpn_cipher_alg alg;
 	enum ovpn_key_slot slot;
-	struct ovpn_priv *ovpn;
 	struct ovpn_peer *peer;
 	struct nlattr *attr;
 	struct sk_buff *msg;
@@ -834,7 +803,7 @@ static int ovpn_nl_key_get_doit(struct sk_buff *skb, struct genl_info *info)
 	u8 key_id;
 	int ret;
 
-	peer = ovpn_nl_key_peer(info, &ovpn, attrs, true);
+	peer = ovpn_nl_key_peer(info, attrs, true);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 
@@ -869,33 +838,29 @@ free:
 	nlmsg_free(msg);
 put:
 	ovpn_peer_put(peer);
-	dev_put(ovpn->dev);
 	return ret;
 }
 
 static int ovpn_nl_key_swap_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *attrs[OVPN_A_KEYCONF_MAX + 1];
-	struct ovpn_priv *ovpn;
 	struct ovpn_peer *peer;
 
-	peer = ovpn_nl_key_peer(info, &ovpn, attrs, false);
+	peer = ovpn_nl_key_peer(info, attrs, false);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 
 	ovpn_crypto_key_slots_swap(&peer->crypto);
 	ovpn_peer_put(peer);
-	dev_put(ovpn->dev);
 	return 0;
 }
 
 static int ovpn_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *attrs[OVPN_A_KEYCONF_MAX + 1];
-	struct ovpn_priv *ovpn;
 	struct ovpn_peer *peer;
 
-	peer = ovpn_nl_key_peer(info, &ovpn, attrs, true);
+	peer = ovpn_nl_key_peer(info, attrs, true);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 
@@ -903,7 +868,6 @@ static int ovpn_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
 	ovpn_crypto_kill_key(&peer->crypto,
 			     nla_get_u32(attrs[OVPN_A_KEYCONF_SLOT]));
 	ovpn_peer_put(peer);
-	dev_put(ovpn->dev);
 	return 0;
 }
 
@@ -956,6 +920,8 @@ static struct genl_family ovpn_nl_family __ro_after_init = {
 	.version = OVPN_FAMILY_VERSION,
 	.maxattr = OVPN_A_MAX,
 	.policy = ovpn_nl_policy,
+	.pre_doit = ovpn_nl_pre_doit,
+	.post_doit = ovpn_nl_post_doit,
 	.netnsok = true,
 	.parallel_ops = true,
 	.module = THIS_MODULE,
