@@ -171,7 +171,7 @@ static void ovpn_peer_unhash_vpn(struct ovpn_peer *peer)
 	hlist_del_init_rcu(&peer->hash_entry_addr6);
 }
 
-/* caller holds ovpn->lock (MP); finds another peer using a VPN address */
+/* under ovpn->lock (MP) or rcu_read_lock(): the peer using a VPN address, no reference taken */
 static struct ovpn_peer *ovpn_peer_vpn4_owner(struct ovpn_priv *ovpn,
 					      __be32 addr)
 {
@@ -455,30 +455,21 @@ out:
 	return found;
 }
 
+/* under rcu_read_lock(): the owner of a VPN address, with a reference held */
 static struct ovpn_peer *ovpn_peer_get_by_vpn4(struct ovpn_priv *ovpn,
 					       __be32 addr)
 {
-	struct ovpn_peer *peer;
+	struct ovpn_peer *peer = ovpn_peer_vpn4_owner(ovpn, addr);
 
-	hlist_for_each_entry_rcu(peer, ovpn_bucket(ovpn->peers->by_vpn_addr4,
-						   ovpn_hash_addr4(addr)),
-				 hash_entry_addr4)
-		if (peer->vpn_addrs.ipv4.s_addr == addr)
-			return ovpn_peer_hold(peer) ? peer : NULL;
-	return NULL;
+	return peer && ovpn_peer_hold(peer) ? peer : NULL;
 }
 
 static struct ovpn_peer *ovpn_peer_get_by_vpn6(struct ovpn_priv *ovpn,
 					       const struct in6_addr *addr)
 {
-	struct ovpn_peer *peer;
+	struct ovpn_peer *peer = ovpn_peer_vpn6_owner(ovpn, addr);
 
-	hlist_for_each_entry_rcu(peer, ovpn_bucket(ovpn->peers->by_vpn_addr6,
-						   ovpn_hash_addr6(addr)),
-				 hash_entry_addr6)
-		if (ipv6_addr_equal(&peer->vpn_addrs.ipv6, addr))
-			return ovpn_peer_hold(peer) ? peer : NULL;
-	return NULL;
+	return peer && ovpn_peer_hold(peer) ? peer : NULL;
 }
 
 /**
