@@ -83,13 +83,20 @@ no_errors() {
 		pass "$T $2: no errors in the kovpn log"
 }
 
-# iperf name server-ns server-ip client-ns [iperf3 client options...]: a 3 s iperf3 TCP run
-# through the tunnel; passes when the receiver counted data (the rate is printed, meaningless
-# in absolute terms under emulation). Sets IPERF_BYTES to the bytes received.
+# vpn_bytes ns dev direction(RX|TX): the kernel's VPN byte counter summed over the device's peers.
+vpn_bytes() {
+	ip netns exec "$1" python3 $KSTATE peers "$2" 2>/dev/null |
+		python3 -c 'import json, sys; print(sum(p.get("VPN_'"$3"'_BYTES", 0) for p in json.load(sys.stdin)))' 2>/dev/null || echo 0
+}
+
+# iperf name server-ns server-ip client-ns kernel-ns kernel-dev [iperf3 client options...]:
+# a 3 s iperf3 TCP run through the tunnel; passes when the receiver counted data (the rate is
+# printed, meaningless in absolute terms under emulation), then checks that the kernel device
+# on the receiving side (kernel-ns, kernel-dev) counted at least those bytes (VPN_RX_BYTES).
 iperf() {
-	local name=$1 sns=$2 sip=$3 cns=$4 out="$WORK/iperf-${1//[^A-Za-z0-9]/_}.json" sp i r
-	shift 4
-	IPERF_BYTES=0
+	local name=$1 sns=$2 sip=$3 cns=$4 kns=$5 kdev=$6 out="$WORK/iperf-${1//[^A-Za-z0-9]/_}.json" sp i r rx0 rx1
+	shift 6
+	rx0=$(vpn_bytes "$kns" "$kdev" RX)
 	ip netns exec "$sns" iperf3 -s -1 -B "$sip" -p 5299 >/dev/null 2>&1 &
 	sp=$!
 	for ((i = 0; i < 150; i++)); do ip netns exec "$sns" ss -Hltn "sport = :5299" | grep -q . && break; sleep 0.1; done
@@ -98,18 +105,15 @@ iperf() {
 	r=$(python3 -c 'import json, sys
 e = json.load(open(sys.argv[1]))["end"]["sum_received"]
 print(int(e["bytes"]), "%.1f" % (e["bits_per_second"] / 1e6))' "$out" 2>/dev/null)
-	if [ -n "$r" ] && [ "${r%% *}" -gt 0 ]; then
-		IPERF_BYTES=${r%% *}
-		pass "$T $name (${r#* } Mbit/s, ${r%% *} bytes in 3 s)"
-	else
+	if [ -z "$r" ] || [ "${r%% *}" -le 0 ]; then
 		fail "$T $name" "$(grep -m1 -E 'error' "$out" | cut -c1-200)"
+		return
 	fi
-}
-
-# vpn_bytes ns dev direction(RX|TX): the kernel's VPN byte counter summed over the device's peers.
-vpn_bytes() {
-	ip netns exec "$1" python3 $KSTATE peers "$2" 2>/dev/null |
-		python3 -c 'import json, sys; print(sum(p.get("VPN_'"$3"'_BYTES", 0) for p in json.load(sys.stdin)))' 2>/dev/null || echo 0
+	pass "$T $name (${r#* } Mbit/s, ${r%% *} bytes in 3 s)"
+	rx1=$(vpn_bytes "$kns" "$kdev" RX)
+	[ $((rx1 - rx0)) -ge "${r%% *}" ] &&
+		pass "$T $name: $kdev's kernel peer counted at least iperf3's bytes ($((rx1 - rx0)) >= ${r%% *})" ||
+		fail "$T $name: $kdev's kernel peer counts the bytes" "VPN_RX_BYTES grew by $((rx1 - rx0)), iperf3 received ${r%% *}"
 }
 
 # rekey_pings name ns target log minimum-swaps: ping every 0.2 s until the daemon's log shows
@@ -207,14 +211,7 @@ sys.exit(0 if len(peers) == 1 and p and rx <= p[0]["VPN_RX_PACKETS"] <= rx + 20 
 		fi
 
 		# --- a short iperf3 upload: the kernel's peer counts at least what iperf3 received ---
-		rx0=$(vpn_bytes $NS_S dvks0 RX)
-		iperf "A: iperf3 openvpn client -> kovpn server through the kernel" $NS_S 10.215.1.1 $NS_C
-		rx1=$(vpn_bytes $NS_S dvks0 RX)
-		if [ "$IPERF_BYTES" -gt 0 ]; then
-			[ $((rx1 - rx0)) -ge "$IPERF_BYTES" ] &&
-				pass "$T A: the kernel peer's VPN_RX_BYTES grew by at least iperf3's bytes ($((rx1 - rx0)) >= $IPERF_BYTES)" ||
-				fail "$T A: kernel counts the iperf3 bytes" "VPN_RX_BYTES grew by $((rx1 - rx0)), iperf3 received $IPERF_BYTES"
-		fi
+		iperf "A: iperf3 openvpn client -> kovpn server through the kernel" $NS_S 10.215.1.1 $NS_C $NS_S dvks0
 
 		# --- rekeys started by kovpn (reneg-sec 8) while pinging ---------------------------
 		if rekey_pings "A rekey (kovpn server initiates, reneg-sec 8)" $NS_C 10.215.1.1 "$WORK/ks.log" 2; then
@@ -305,14 +302,7 @@ if wait_log "$WORK/os.log" 'Initialization Sequence Completed' $W; then
 		grep -q '"VPN_RX_PACKETS": [1-9]' <<<"$kp" && grep -q '"VPN_TX_PACKETS": [1-9]' <<<"$kp" &&
 			pass "$T B: the kernel's peer counts the pings" || fail "$T B: kernel peer counters" "$kp"
 		cpid=$(sed -n 's/.*"id": \([0-9]*\).*/\1/p' <<<"$kp")
-		rx0=$(vpn_bytes $NS_C dvkc0 RX)
-		iperf "B: iperf3 openvpn server -> kovpn client through the kernel (-R)" $NS_S 10.215.2.1 $NS_C -R
-		rx1=$(vpn_bytes $NS_C dvkc0 RX)
-		if [ "$IPERF_BYTES" -gt 0 ]; then
-			[ $((rx1 - rx0)) -ge "$IPERF_BYTES" ] &&
-				pass "$T B: the kernel peer's VPN_RX_BYTES grew by at least iperf3's bytes ($((rx1 - rx0)) >= $IPERF_BYTES)" ||
-				fail "$T B: kernel counts the iperf3 bytes" "VPN_RX_BYTES grew by $((rx1 - rx0)), iperf3 received $IPERF_BYTES"
-		fi
+		iperf "B: iperf3 openvpn server -> kovpn client through the kernel (-R)" $NS_S 10.215.2.1 $NS_C $NS_C dvkc0 -R
 
 		if rekey_pings "B rekey (openvpn server initiates, reneg-sec 8)" $NS_C 10.215.2.1 "$WORK/kc.log" 2; then
 			last=$(grep -o '"type":"rekey".*"keyId":[0-9]*' "$WORK/kc.log" | tail -1 | sed 's/.*"keyId"://')
@@ -413,14 +403,7 @@ if wait_log "$WORK/psk-c.log" '"type":"peer-up"' $W && wait_log "$WORK/psk-s.log
 	is_kernel_device $NS_C dvpc0 D
 	pings "D: psk client pings the server through the kernel" $NS_C 10.215.4.1 3
 	pings "D: psk server pings the client through the kernel" $NS_S 10.215.4.2 3
-	rx0=$(vpn_bytes $NS_S dvps0 RX)
-	iperf "D: iperf3 psk client -> server through the kernel" $NS_S 10.215.4.1 $NS_C
-	rx1=$(vpn_bytes $NS_S dvps0 RX)
-	if [ "$IPERF_BYTES" -gt 0 ]; then
-		[ $((rx1 - rx0)) -ge "$IPERF_BYTES" ] &&
-			pass "$T D: the server's kernel peer counts at least iperf3's bytes ($((rx1 - rx0)) >= $IPERF_BYTES)" ||
-			fail "$T D: kernel counts the iperf3 bytes" "VPN_RX_BYTES grew by $((rx1 - rx0)), iperf3 received $IPERF_BYTES"
-	fi
+	iperf "D: iperf3 psk client -> server through the kernel" $NS_S 10.215.4.1 $NS_C $NS_S dvps0
 	stop_wait $PC 30 || fail "$T D: psk client stops on SIGTERM" "still running after 30 s"
 	if wait_log "$WORK/psk-s.log" '"type":"peer-down".*EXIT' 30; then
 		sleep 0.5
