@@ -3,7 +3,7 @@
 # tunnel between them, and the same measurements through each:
 #   iperf3 TCP, 1 and 4 streams, both directions (bits/s received)
 #   iperf3 UDP unlimited rate, 64- and 1400-byte IP packets (packets/s received)
-#   ping round-trip time (median, p99)
+#   ping round-trip time (median, p99) at 100 pings/s, and the median at 5 pings/s
 #   CPU time per GB moved: the whole machine's (/proc/stat; meaningful in the VM where nothing
 #   else runs) and the tunnel processes' (userspace paths: engines or openvpn daemons)
 # Raw tool output goes to OUTDIR/<path>/; bench/report.ts turns it into numbers.
@@ -96,6 +96,8 @@ measure() { # path tag target repeat
 			-J >"$out/udp-$sz-$r.json" 2>/dev/null
 	done
 	ip netns exec "$a" ping -n -c "$PINGS" -i 0.01 -W 2 "$target" >"$out/ping-$r.txt" 2>&1
+	# The same at 5 per second: latency of an idle path, apart from queueing under 100 pings/s.
+	ip netns exec "$a" ping -n -c 20 -i 0.2 -W 2 "$target" >"$out/ping-idle-$r.txt" 2>&1
 }
 
 meta() {
