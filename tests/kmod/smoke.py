@@ -565,6 +565,8 @@ def t_vectors_tx():
     teardown(a, b)
 
 
+# The module under test (the one the harness loaded: tests/qemu/guest.sh exports it).
+MODULE_KO = os.environ.get("KOVPN_KMOD") or os.path.join(REPO, "kmod", "ovpn.ko")
 PKTID_TEST_KO = os.environ.get("KOVPN_PKTID_KO") or \
     os.path.join(REPO, "tests", "kmod", ".build-pktid", "ovpn.ko")
 
@@ -612,7 +614,7 @@ def t_pktid_exhaustion():
         teardown(a, b)
     finally:
         cleanup()
-        swap_module(os.environ.get("KOVPN_KMOD") or f"{REPO}/kmod/ovpn.ko")
+        swap_module(MODULE_KO)
 
 
 def t_socket_close():
@@ -719,7 +721,7 @@ def t_rmmod_under_traffic():
     r = sh("rmmod ovpn", check=False)
     flood.wait()
     flood6.wait()
-    rc = sh(f"insmod {REPO}/kmod/ovpn.ko", check=False)
+    rc = sh(f"insmod {MODULE_KO}", check=False)
     for n in (a, b):
         n.close()
     expect(r.returncode == 0, f"rmmod failed: {r.stderr.strip()}")
