@@ -5,12 +5,13 @@
  *    second through the request engine with the window ctrl-plane.ts uses (nlctrl family
  *    lookups: the host kernel has no ovpn; in the emulated guest, where the module runs, V8's
  *    JIT code is slowed far more than the kernel, so the library's native rate is measured here).
- * 2. Handshakes per second: whole OpenVPN control-channel sessions — reliability layer with the server's
- * stateless cookie, TLS, key method 2, data-key derivation, PUSH_REQUEST/PUSH_REPLY — between
- * kovpn client sessions and one ControlServer, joined in memory (no sockets, no data path).
- * The reference, measured in the same run with the same credentials: bare node:tls
- * handshakes (mutual authentication, same TLS version) over an in-memory stream pair.
- * Both ends run in this process: each figure is one client's plus one server's work.
+ * 2. Handshakes per second: whole OpenVPN control-channel sessions — reliability layer with
+ *    the server's stateless cookie, TLS, key method 2, data-key derivation,
+ *    PUSH_REQUEST/PUSH_REPLY — between kovpn client sessions and one ControlServer, joined in
+ *    memory (no sockets, no data path). The reference, measured in the same run with the same
+ *    credentials: bare node:tls handshakes (mutual authentication, same TLS version) over an
+ *    in-memory stream pair. Both ends run in this process: each figure is one client's plus
+ *    one server's work.
  *
  *   node dist/bench/control-host.js OUT.json [seconds=4] [repeats=3] [in-flight=16]
  *

@@ -41,7 +41,9 @@ else
 	timeout 900 python3 "$REPO/tests/kmod/peer_bench.py" "$peers" --json "$RAW/control-module.json" >&2 ||
 		[[ -s $RAW/control-module.json ]] || echo '{"status": "peer_bench.py failed (see the VM console)"}' >"$RAW/control-module.json"
 	echo "bench: control plane: WireGuard reference (wg setconf $peers peers)" >&2
+	rm -f "$RAW/control-wireguard.json"
 	timeout 900 "$BDIR/wg-peers.sh" "$peers" "$RAW/control-wireguard.json"
+	[[ -s $RAW/control-wireguard.json ]] || echo '{"status": "wg-peers.sh gave no result within 900 s"}' >"$RAW/control-wireguard.json"
 	echo "bench: control plane: $peers peers x ${BENCH_CTRL_REPEATS:-3}" >&2
 	timeout "${BENCH_CTRL_TIMEOUT:-1200}" node "$REPO/dist/bench/ctrl-plane.js" "$RAW/control.json" \
 		"$peers" "${BENCH_CTRL_REPEATS:-3}" "${BENCH_CTRL_WINDOW:-16}" "${BENCH_CTRL_KEYS:-10000}"
