@@ -9,7 +9,8 @@
 #   BENCH_HOST_PATHS, BENCH_VM_PATHS (space-separated path names, see bench/datapath.sh;
 #   BENCH_VM_PATHS=- for the control plane alone),
 #   BENCH_CTRL_PEERS (100000; 0 skips), BENCH_CTRL_REPEATS (3), BENCH_CTRL_KEYS (10000),
-#   BENCH_CTRL_TIMEOUT (1200 s), BENCH_VM_TIMEOUT (3600 s), BENCH_HS_SECONDS (4).
+#   BENCH_CTRL_TIMEOUT (1200 s), BENCH_VM_TIMEOUT (3600 s), BENCH_HS_SECONDS (4),
+#   BENCH_WG_PEERS (30000), BENCH_WG_SECONDS (180).
 set -u
 BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BDIR/.." && pwd)
