@@ -392,12 +392,18 @@ p2p_case "C2 p2p" $NS_C client 10.215.3.2 $NS_S CHACHA20-POLY1305 1197
 # D. kovpn <-> kovpn, pre-shared-key mode, both on the kernel path
 # ============================================================================================
 openssl rand -hex 32 >"$WORK/psk.key"
-printf '%s\n' "port 1198" "dev dvps0" "server 10.215.4.0 255.255.255.0" "topology subnet" "keepalive 2 20" \
-	"kovpn-psk $WORK/psk.key" >"$WORK/psk-server.conf"
-printf '%s\n' client "dev dvpc0" "remote $NET.1 1198" "kovpn-psk $WORK/psk.key" >"$WORK/psk-client.conf"
-ip netns exec $NS_S bin/kovpn up "$WORK/psk-server.conf" --datapath kernel --log-level info >"$WORK/psk-s.log" 2>&1 & PIDS+=($!); PS=$!
-ip netns exec $NS_C bin/kovpn up "$WORK/psk-client.conf" --datapath kernel --log-level info >"$WORK/psk-c.log" 2>&1 & PIDS+=($!); PC=$!
-if wait_log "$WORK/psk-c.log" '"type":"peer-up"' $W && wait_log "$WORK/psk-s.log" '"type":"peer-up"' 30; then
+# psk_pair tag port subnet keepalive: a kovpn server and client in PSK mode on the kernel path,
+# devices dv<tag>s0/dv<tag>c0, logs $WORK/<tag>-s.log and <tag>-c.log; PAIR_S, PAIR_C: their pids.
+psk_pair() {
+	printf '%s\n' "port $2" "dev dv$1s0" "server $3.0 255.255.255.0" "topology subnet" "keepalive $4" \
+		"kovpn-psk $WORK/psk.key" >"$WORK/$1-server.conf"
+	printf '%s\n' client "dev dv$1c0" "remote $NET.1 $2" "kovpn-psk $WORK/psk.key" >"$WORK/$1-client.conf"
+	ip netns exec $NS_S bin/kovpn up "$WORK/$1-server.conf" --datapath kernel --log-level info >"$WORK/$1-s.log" 2>&1 & PIDS+=($!); PAIR_S=$!
+	ip netns exec $NS_C bin/kovpn up "$WORK/$1-client.conf" --datapath kernel --log-level info >"$WORK/$1-c.log" 2>&1 & PIDS+=($!); PAIR_C=$!
+}
+psk_pair p 1198 10.215.4 "2 20"
+PS=$PAIR_S PC=$PAIR_C
+if wait_log "$WORK/p-c.log" '"type":"peer-up"' $W && wait_log "$WORK/p-s.log" '"type":"peer-up"' 30; then
 	pass "$T D: kovpn client and server connect with a pre-shared key"
 	is_kernel_device $NS_S dvps0 D
 	is_kernel_device $NS_C dvpc0 D
@@ -405,23 +411,23 @@ if wait_log "$WORK/psk-c.log" '"type":"peer-up"' $W && wait_log "$WORK/psk-s.log
 	pings "D: psk server pings the client through the kernel" $NS_S 10.215.4.2 3
 	iperf "D: iperf3 psk client -> server through the kernel" $NS_S 10.215.4.1 $NS_C $NS_S dvps0
 	stop_wait $PC 30 || fail "$T D: psk client stops on SIGTERM" "still running after 30 s"
-	if wait_log "$WORK/psk-s.log" '"type":"peer-down".*EXIT' 30; then
+	if wait_log "$WORK/p-s.log" '"type":"peer-down".*EXIT' 30; then
 		sleep 0.5
 		kp=$(ip netns exec $NS_S python3 $KSTATE peers dvps0 2>&1)
 		[ "$kp" = "[]" ] && pass "$T D: the client's EXIT removes its peer from the server's kernel device" ||
 			fail "$T D: peer removed after EXIT" "kernel still has $kp"
 	else
-		fail "$T D: server sees the client's EXIT" "$(grep -E 'peer-down|EXIT' "$WORK/psk-s.log" | tail -2 | tr '\n' ' ' | cut -c1-300)"
+		fail "$T D: server sees the client's EXIT" "$(grep -E 'peer-down|EXIT' "$WORK/p-s.log" | tail -2 | tr '\n' ' ' | cut -c1-300)"
 	fi
 else
-	fail "$T D: psk client and server connect" "$(tail -2 "$WORK/psk-c.log" | tr '\n' ' ' | cut -c1-300) / $(tail -2 "$WORK/psk-s.log" | tr '\n' ' ' | cut -c1-300)"
+	fail "$T D: psk client and server connect" "$(tail -2 "$WORK/p-c.log" | tr '\n' ' ' | cut -c1-300) / $(tail -2 "$WORK/p-s.log" | tr '\n' ' ' | cut -c1-300)"
 	stop_wait $PC 30
 fi
 stop_wait $PS 30 || fail "$T D: psk server stops on SIGTERM" "still running after 30 s"
 no_ovpn_device $NS_S dvps0 D
 no_ovpn_device $NS_C dvpc0 D
-no_errors "$WORK/psk-s.log" "D server"
-no_errors "$WORK/psk-c.log" "D client"
+no_errors "$WORK/p-s.log" "D server"
+no_errors "$WORK/p-c.log" "D client"
 
 # ============================================================================================
 # E. early rekey on KEY_SWAP_NTF (test build of the module: every key starts at 2^32-2)
@@ -434,39 +440,36 @@ elif ! rmmod ovpn 2>"$WORK/rmmod.err" || ! insmod "$PKTID_KO" 2>"$WORK/insmod.er
 	fail "$T E: swap in the test build" "$(cat "$WORK/rmmod.err" "$WORK/insmod.err" | tr '\n' ' ')"
 else
 	# keepalive 10 60: the keepalives must not use up a key's two packets before the pings do.
-	printf '%s\n' "port 1199" "dev dves0" "server 10.215.5.0 255.255.255.0" "topology subnet" "keepalive 10 60" \
-		"kovpn-psk $WORK/psk.key" >"$WORK/ex-server.conf"
-	printf '%s\n' client "dev dvec0" "remote $NET.1 1199" "kovpn-psk $WORK/psk.key" >"$WORK/ex-client.conf"
-	ip netns exec $NS_S bin/kovpn up "$WORK/ex-server.conf" --datapath kernel --log-level info >"$WORK/ex-s.log" 2>&1 & PIDS+=($!); XS=$!
-	ip netns exec $NS_C bin/kovpn up "$WORK/ex-client.conf" --datapath kernel --log-level info >"$WORK/ex-c.log" 2>&1 & PIDS+=($!); XC=$!
-	if wait_log "$WORK/ex-c.log" '"type":"peer-up"' $W && wait_log "$WORK/ex-s.log" '"type":"peer-up"' 30; then
+	psk_pair e 1199 10.215.5 "10 60"
+	XS=$PAIR_S XC=$PAIR_C
+	if wait_log "$WORK/e-c.log" '"type":"peer-up"' $W && wait_log "$WORK/e-s.log" '"type":"peer-up"' 30; then
 		# Two pings use the key's two packet ids in each direction; the third exhausts it.
 		for i in 1 2 3; do ip netns exec $NS_C ping -c 1 -W 2 10.215.5.1 >>"$WORK/ex-ping.out" 2>&1; done
-		if wait_log "$WORK/ex-c.log" 'rekey to key id [1-7] \(key-swap-needed\)' 30 ||
-			grep -qE 'rekey to key id [1-7] \(key-swap-needed\)' "$WORK/ex-s.log"; then
-			pass "$T E: the kernel's KEY_SWAP_NTF starts an early rekey ($(grep -ohE 'rekey to key id [1-7] \(key-swap-needed\)' "$WORK/ex-c.log" "$WORK/ex-s.log" | head -1))"
-			if wait_log "$WORK/ex-c.log" '"type":"rekey"' $W; then
-				pass "$T E: the new key is installed and swapped in (key id $(grep -o '"type":"rekey".*"keyId":[0-9]*' "$WORK/ex-c.log" | head -1 | sed 's/.*"keyId"://'))"
+		if wait_log "$WORK/e-c.log" 'rekey to key id [1-7] \(key-swap-needed\)' 30 ||
+			grep -qE 'rekey to key id [1-7] \(key-swap-needed\)' "$WORK/e-s.log"; then
+			pass "$T E: the kernel's KEY_SWAP_NTF starts an early rekey ($(grep -ohE 'rekey to key id [1-7] \(key-swap-needed\)' "$WORK/e-c.log" "$WORK/e-s.log" | head -1))"
+			if wait_log "$WORK/e-c.log" '"type":"rekey"' $W; then
+				pass "$T E: the new key is installed and swapped in (key id $(grep -o '"type":"rekey".*"keyId":[0-9]*' "$WORK/e-c.log" | head -1 | sed 's/.*"keyId"://'))"
 				# The new key has two packet ids again (and a later rekey more): one echo must pass.
 				ok=0
 				for ((i = 0; i < 10 && !ok; i++)); do
 					ip netns exec $NS_C ping -c 1 -W 3 10.215.5.1 >>"$WORK/ex-ping.out" 2>&1 && ok=1
 				done
 				((ok)) && pass "$T E: traffic flows on the new key after the early rekey" ||
-					fail "$T E: traffic after the early rekey" "10 pings unanswered; $(grep -cE 'rekey' "$WORK/ex-c.log") rekey lines in the client log"
+					fail "$T E: traffic after the early rekey" "10 pings unanswered; $(grep -cE 'rekey' "$WORK/e-c.log") rekey lines in the client log"
 			else
-				fail "$T E: new key swapped in" "$(grep -E 'rekey|warn|error' "$WORK/ex-c.log" | tail -2 | tr '\n' ' ' | cut -c1-300)"
+				fail "$T E: new key swapped in" "$(grep -E 'rekey|warn|error' "$WORK/e-c.log" | tail -2 | tr '\n' ' ' | cut -c1-300)"
 			fi
 		else
-			fail "$T E: KEY_SWAP_NTF starts an early rekey" "no key-swap-needed rekey: $(tail -2 "$WORK/ex-c.log" | tr '\n' ' ' | cut -c1-300)"
+			fail "$T E: KEY_SWAP_NTF starts an early rekey" "no key-swap-needed rekey: $(tail -2 "$WORK/e-c.log" | tr '\n' ' ' | cut -c1-300)"
 		fi
 	else
-		fail "$T E: psk client and server connect (test build)" "$(tail -2 "$WORK/ex-c.log" | tr '\n' ' ' | cut -c1-300)"
+		fail "$T E: psk client and server connect (test build)" "$(tail -2 "$WORK/e-c.log" | tr '\n' ' ' | cut -c1-300)"
 	fi
 	stop_wait $XC 30 || fail "$T E: client stops on SIGTERM" "still running after 30 s"
 	stop_wait $XS 30 || fail "$T E: server stops on SIGTERM" "still running after 30 s"
-	no_errors "$WORK/ex-s.log" "E server"
-	no_errors "$WORK/ex-c.log" "E client"
+	no_errors "$WORK/e-s.log" "E server"
+	no_errors "$WORK/e-c.log" "E client"
 	rmmod ovpn 2>/dev/null
 	insmod "$MAIN_KO" 2>"$WORK/insmod.err" || fail "$T E: the module under test back in place" "$(cat "$WORK/insmod.err")"
 fi
