@@ -13,11 +13,16 @@ setup_netns || { fail "tunnel: namespaces" "could not create $NS_S/$NS_C"; exit 
 setup_pki || { fail "tunnel: PKI" "openssl failed"; exit 1; }
 
 for cipher in AES-256-GCM CHACHA20-POLY1305; do
+	# Each round logs into its own folder. A background job's ">log" is opened by the forked
+	# shell, later than wait_log may first read the file: with one file per name for both
+	# rounds, wait_log found the first round's lines and the test ran on before the second
+	# round's processes had started (the flake of "Network is unreachable" under load).
+	R=$WORK/$cipher; mkdir -p "$R"
 	# --- 1. kovpn client -> openvpn server ------------------------------------------------
 	ip netns exec $NS_S openvpn --disable-dco --verb 4 --mode server --tls-server --dev dmovs0 --dev-type tun \
 		--proto udp4 --port 1194 --server 10.214.3.0 255.255.255.0 --topology subnet --keepalive 2 20 \
 		--data-ciphers "$cipher" --ca "$WORK/ca.crt" --cert "$WORK/server.crt" --key "$WORK/server.key" --dh none \
-		>"$WORK/ovpn-server.log" 2>&1 &
+		>"$R/ovpn-server.log" 2>&1 &
 	OVS=$!; PIDS+=($OVS)
 	cat >"$WORK/client.conf" <<-CONF
 	client
@@ -32,10 +37,10 @@ for cipher in AES-256-GCM CHACHA20-POLY1305; do
 	cert $WORK/client.crt
 	key $WORK/client.key
 	CONF
-	if wait_log "$WORK/ovpn-server.log" 'Initialization Sequence Completed' 20; then
-		ip netns exec $NS_C bin/kovpn up "$WORK/client.conf" --log-level debug >"$WORK/kovpn-client.log" 2>&1 &
+	if wait_log "$R/ovpn-server.log" 'Initialization Sequence Completed' 20; then
+		ip netns exec $NS_C bin/kovpn up "$WORK/client.conf" --log-level debug >"$R/kovpn-client.log" 2>&1 &
 		KC=$!; PIDS+=($KC)
-		if wait_log "$WORK/kovpn-client.log" '"type":"peer-up"' 20; then
+		if wait_log "$R/kovpn-client.log" '"type":"peer-up"' 20; then
 			pass "tunnel $cipher: kovpn client connects to openvpn server"
 			check "tunnel $cipher: ping openvpn server through kovpn client tunnel" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.3.1
 			st=$(ip netns exec $NS_C bin/kovpn status --dev dmkc0 --json 2>&1)
@@ -45,27 +50,27 @@ for cipher in AES-256-GCM CHACHA20-POLY1305; do
 				fail "tunnel $cipher: kovpn status --json" "$st"
 			fi
 			stop_pid $KC
-			if wait_log "$WORK/ovpn-server.log" 'CC-EEN exit message received by peer' 10; then
+			if wait_log "$R/ovpn-server.log" 'CC-EEN exit message received by peer' 10; then
 				pass "tunnel $cipher: openvpn server sees EXIT when kovpn client stops"
 			else
 				fail "tunnel $cipher: EXIT on stop" "no CC-EEN in the server log"
 			fi
 			ip netns exec $NS_C ip link show dmkc0 >/dev/null 2>&1 && fail "tunnel $cipher: client device removed on stop" "dmkc0 still exists" || pass "tunnel $cipher: client device removed on stop"
 		else
-			fail "tunnel $cipher: kovpn client connects to openvpn server" "$(tail -3 "$WORK/kovpn-client.log" | tr '\n' ' ')"
+			fail "tunnel $cipher: kovpn client connects to openvpn server" "$(tail -3 "$R/kovpn-client.log" | tr '\n' ' ')"
 			stop_pid $KC
 		fi
 	else
-		fail "tunnel $cipher: openvpn server starts" "$(tail -2 "$WORK/ovpn-server.log" | tr '\n' ' ')"
+		fail "tunnel $cipher: openvpn server starts" "$(tail -2 "$R/ovpn-server.log" | tr '\n' ' ')"
 	fi
-	if [ $cipher = AES-256-GCM ] && grep -q 'Initialization Sequence Completed' "$WORK/ovpn-server.log"; then
+	if [ $cipher = AES-256-GCM ] && grep -q 'Initialization Sequence Completed' "$R/ovpn-server.log"; then
 		sed 's/^remote-cert-tls server$/remote-cert-tls server\nverify-x509-name dm-other name/' "$WORK/client.conf" >"$WORK/wrong-name.conf"
-		ip netns exec $NS_C bin/kovpn up "$WORK/wrong-name.conf" --log-level info >"$WORK/kovpn-wrong.log" 2>&1 &
+		ip netns exec $NS_C bin/kovpn up "$WORK/wrong-name.conf" --log-level info >"$R/kovpn-wrong.log" 2>&1 &
 		KW=$!; PIDS+=($KW)
-		if wait_log "$WORK/kovpn-wrong.log" "does not match verify-x509-name 'dm-other'" 15 && ! grep -q '"type":"peer-up"' "$WORK/kovpn-wrong.log"; then
+		if wait_log "$R/kovpn-wrong.log" "does not match verify-x509-name 'dm-other'" 15 && ! grep -q '"type":"peer-up"' "$R/kovpn-wrong.log"; then
 			pass "tunnel: kovpn client refuses a server whose name fails verify-x509-name"
 		else
-			fail "tunnel: verify-x509-name" "$(tail -2 "$WORK/kovpn-wrong.log" | tr '\n' ' ')"
+			fail "tunnel: verify-x509-name" "$(tail -2 "$R/kovpn-wrong.log" | tr '\n' ' ')"
 		fi
 		stop_pid $KW
 	fi
@@ -86,41 +91,41 @@ for cipher in AES-256-GCM CHACHA20-POLY1305; do
 	data-ciphers $cipher
 	push "route 10.214.40.0 255.255.255.0"
 	CONF
-	ip netns exec $NS_S bin/kovpn up "$WORK/server.conf" --log-level debug >"$WORK/kovpn-server.log" 2>&1 &
+	ip netns exec $NS_S bin/kovpn up "$WORK/server.conf" --log-level debug >"$R/kovpn-server.log" 2>&1 &
 	KS=$!; PIDS+=($KS)
-	if wait_log "$WORK/kovpn-server.log" '"type":"tunnel-up"' 20; then
-		ip netns exec $NS_S bin/kovpn events --dev dmks0 >"$WORK/events.log" 2>&1 &
+	if wait_log "$R/kovpn-server.log" '"type":"tunnel-up"' 20; then
+		ip netns exec $NS_S bin/kovpn events --dev dmks0 >"$R/events.log" 2>&1 &
 		EV=$!; PIDS+=($EV)
 		ip netns exec $NS_C openvpn --disable-dco --verb 4 --client --dev dmovc0 --dev-type tun --proto udp4 \
 			--remote 10.77.3.1 1195 --nobind --remote-cert-tls server --data-ciphers "$cipher" --explicit-exit-notify 1 \
-			--ca "$WORK/ca.crt" --cert "$WORK/client.crt" --key "$WORK/client.key" >"$WORK/ovpn-client.log" 2>&1 &
+			--ca "$WORK/ca.crt" --cert "$WORK/client.crt" --key "$WORK/client.key" >"$R/ovpn-client.log" 2>&1 &
 		OVC=$!; PIDS+=($OVC)
-		if wait_log "$WORK/ovpn-client.log" 'Initialization Sequence Completed' 20; then
+		if wait_log "$R/ovpn-client.log" 'Initialization Sequence Completed' 20; then
 			pass "tunnel $cipher: openvpn client connects to kovpn server"
 			check "tunnel $cipher: openvpn client pings kovpn server" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.4.1
 			check "tunnel $cipher: kovpn server pings openvpn client" ip netns exec $NS_S ping -q -c 3 -i 0.3 -W 2 10.214.4.2
-			grep -q 'net_route_v4_add: 10.214.40.0/24 via 10.214.4.1' "$WORK/ovpn-client.log" &&
+			grep -q 'net_route_v4_add: 10.214.40.0/24 via 10.214.4.1' "$R/ovpn-client.log" &&
 				pass "tunnel $cipher: pushed route installed by openvpn client" ||
 				fail "tunnel $cipher: pushed route" "no route 10.214.40.0/24 in the client log"
 			st=$(ip netns exec $NS_S bin/kovpn status --dev dmks0 2>&1)
 			grep -q "peer 0 'dm-client' 10.77.3.2:.* vpn 10.214.4.2 $cipher key 0" <<<"$st" &&
 				pass "tunnel $cipher: kovpn status shows the client" || fail "tunnel $cipher: kovpn status" "$st"
 			stop_pid $OVC
-			if wait_log "$WORK/events.log" '"type":"peer-down".*peer sent EXIT' 10; then
+			if wait_log "$R/events.log" '"type":"peer-down".*peer sent EXIT' 10; then
 				pass "tunnel $cipher: kovpn server sees EXIT, events report peer-up and peer-down"
-				grep -q '"type":"peer-up"' "$WORK/events.log" || fail "tunnel $cipher: peer-up event" "missing"
+				grep -q '"type":"peer-up"' "$R/events.log" || fail "tunnel $cipher: peer-up event" "missing"
 			else
-				fail "tunnel $cipher: EXIT from openvpn client" "$(tr '\n' ' ' <"$WORK/events.log")"
+				fail "tunnel $cipher: EXIT from openvpn client" "$(tr '\n' ' ' <"$R/events.log")"
 			fi
 		else
-			fail "tunnel $cipher: openvpn client connects to kovpn server" "$(tail -3 "$WORK/ovpn-client.log" | tr '\n' ' ')"
+			fail "tunnel $cipher: openvpn client connects to kovpn server" "$(tail -3 "$R/ovpn-client.log" | tr '\n' ' ')"
 		fi
 		stop_pid $OVC
 		stop_pid $EV
 	else
-		fail "tunnel $cipher: kovpn server starts" "$(tail -3 "$WORK/kovpn-server.log" | tr '\n' ' ')"
+		fail "tunnel $cipher: kovpn server starts" "$(tail -3 "$R/kovpn-server.log" | tr '\n' ' ')"
 	fi
 	stop_pid $KS
-	[ -n "${DM_DEBUG:-}" ] && tail -n 30 "$WORK"/*.log
+	[ -n "${DM_DEBUG:-}" ] && tail -n 30 "$R"/*.log
 done
 exit 0

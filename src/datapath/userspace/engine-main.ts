@@ -68,6 +68,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   setTimeout(() => server.maybeIdle(), FIRST_CLIENT_MS).unref();
   log(`listening on ${path}`);
+  // The ready line is for the process that started us; if it is gone (its end of the pipe
+  // closed), the write fails with EPIPE, and the engine serves its namespace all the same.
+  process.stdout.on('error', (err) => log(`cannot tell the starting process that the engine is ready: ${err.message}`));
   process.stdout.write(`ready ${path}\n`);
 }
 

@@ -7,14 +7,30 @@
  * Steps that must run inside a namespace re-run this file there (`--step <name>`).
  *   node dist/tests/host/userspace/engine-process.test.js     (root; results to $KOVPN_RESULTS)
  */
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { failureCount, test } from '../../lib/results.js';
 import { native } from '../../../src/native.js';
 import { Engine, UserspaceDatapath, engineSocketPathForNetns } from '../../../src/datapath/userspace/index.js';
 import type { DeviceEvent } from '../../../src/datapath/types.js';
-import { assert, keyFor, makeNs, must, nsExec, run, sleep } from './lib.js';
+import { ENGINE_MAIN, assert, keyFor, makeNs, must, nsExec, run, sleep } from './lib.js';
+
+/** Whether something accepts connections on the unix socket `path`. */
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
 
 const SELF = fileURLToPath(import.meta.url);
 const NS = ['us-ea', 'us-eb'];
@@ -138,6 +154,34 @@ async function main(): Promise<void> {
       const missing = (await step(NS[0]!, 'open-missing')) as { code: string; message: string };
       assert(missing.code === 'ENODEV' && /no ovpn device us-tun0/.test(missing.message), `open after stop: ${JSON.stringify(missing)}`);
       await step(NS[1]!, 'delete');
+    });
+
+    await test('userspace engine: survives the exit of the process that started it before "ready"', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kovpn-engine-'));
+      const sock = join(dir, 'engine.sock');
+      const errLog = join(dir, 'engine.err');
+      const err = openSync(errLog, 'w');
+      // The starter's end of the pipe is closed at once, as when it dies while the engine starts.
+      const child = spawn(process.execPath, [ENGINE_MAIN, '--socket', sock], { stdio: ['ignore', 'pipe', err] });
+      closeSync(err);
+      child.stdout!.destroy();
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      try {
+        let listening = false;
+        for (let i = 0; i < 600 && !listening && child.exitCode === null; i++) {
+          await sleep(100);
+          listening = await accepts(sock);
+        }
+        assert(listening, `engine never listened on ${sock}: ${readFileSync(errLog, 'utf8').trim().split('\n').pop()}`);
+        await sleep(500); // the ready line has been written (and failed) by now
+        assert(child.exitCode === null && (await accepts(sock)), `engine died after its starter: ${readFileSync(errLog, 'utf8').trim()}`);
+        assert(/cannot tell the starting process/.test(readFileSync(errLog, 'utf8')), 'the failed ready line was not logged');
+      } finally {
+        child.kill('SIGTERM');
+        const code = await exited;
+        rmSync(dir, { recursive: true, force: true });
+        assert(code === 0, `engine exited with ${code} on SIGTERM`);
+      }
     });
 
     await test('userspace packet-id exhaustion: last id 2^32-1, one key-swap-needed, new key after swap', async () => {
