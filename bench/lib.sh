@@ -2,7 +2,8 @@
 # What the data-plane benchmarks share: one pair of namespaces per path joined by a veth, and
 # the set-up of every tunnel kind between them. Source it with REPO and WORK set.
 #
-# A path runs between namespaces qb-<tag>-a (client) and qb-<tag>-b (server); path number i
+# A path runs between namespaces qb-<tag>-a (client) and qb-<tag>-b (server), named for this
+# run by tests/lib/netns.sh (ns_a, ns_b give the names); path number i
 # gets the underlay 10.231.<i>.0/24 and the tunnel 10.232.<i>.0/24 (.1 client, .2 server),
 # the tunnel device is tun-qb (wg-qb for WireGuard). Every setup_* prints why it failed.
 
@@ -13,18 +14,16 @@ wait_for() { # SECS CMD...: retries CMD until it succeeds (the emulated guest is
 	"$@" >/dev/null 2>&1
 }
 
-ns_a() { echo "qb-$1-a"; }
-ns_b() { echo "qb-$1-b"; }
+. "$REPO/tests/lib/netns.sh"
+. "$REPO/tests/lib/pki.sh"
+
+ns_a() { ns_name "qb-$1-a"; }
+ns_b() { ns_name "qb-$1-b"; }
 
 underlay() { # tag i
 	local a b
 	a=$(ns_a "$1") b=$(ns_b "$1")
-	ip netns del "$a" 2>/dev/null; ip netns del "$b" 2>/dev/null
-	ip netns add "$a" && ip netns add "$b" || return 1
-	ip -n "$a" link set lo up; ip -n "$b" link set lo up
-	ip link add "qb-$1-va" netns "$a" type veth peer name "qb-$1-vb" netns "$b" || return 1
-	ip -n "$a" addr add "10.231.$2.1/24" dev "qb-$1-va" && ip -n "$a" link set "qb-$1-va" up &&
-		ip -n "$b" addr add "10.231.$2.2/24" dev "qb-$1-vb" && ip -n "$b" link set "qb-$1-vb" up
+	ns_add "$a" "$b" && ns_veth "$a" "qb-$1-va" "10.231.$2.1/24" "$b" "qb-$1-vb" "10.231.$2.2/24"
 }
 
 # A throw-away CA (P-256) with a server and a client certificate, for OpenVPN's TLS mode.
@@ -32,18 +31,8 @@ make_pki() {
 	local d=$WORK/pki
 	[[ -s $d/client.crt ]] && return 0
 	mkdir -p "$d"
-	(
-		cd "$d" || exit 1
-		ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
-		openssl req -x509 "${ec[@]}" -subj /CN=qb-bench-ca -days 2 -keyout ca.key -out ca.crt &&
-			for who in server client; do
-				eku=serverAuth; [[ $who == client ]] && eku=clientAuth
-				openssl req "${ec[@]}" -subj "/CN=qb-$who" -keyout $who.key -out $who.csr &&
-					openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-						-extfile <(printf 'extendedKeyUsage=%s\nkeyUsage=digitalSignature\n' $eku) \
-						-out $who.crt || exit 1
-			done
-	) >/dev/null 2>&1
+	PKI_DAYS=2 pki_ca "$d" ca qb-bench-ca && PKI_DAYS=2 pki_issue "$d" ca server qb-server server &&
+		PKI_DAYS=2 pki_issue "$d" ca client qb-client client
 }
 
 setup_wireguard() { # tag i
@@ -93,7 +82,7 @@ setup_openvpn() { # tag i cipher
 # repo: the checkout whose tools run (KOVPN_BASE measures an older build side by side).
 # BENCH_PROFILE_DIR: userspace engines run under `node --cpu-prof`, profiles written there.
 setup_kovpn() { # tag i datapath cipher repo
-	local t=$1 i=$2 datapath=$3 cipher=$4 repo=$5 key=$WORK/key-$1 side ns raddr vpn dir cli=$5/bin/ovpn-cli
+	local t=$1 i=$2 datapath=$3 cipher=$4 repo=$5 key=$WORK/key-$1 side ns raddr dir cli=$5/bin/ovpn-cli
 	[[ -x $cli ]] || { echo "$cli missing"; return 1; }
 	[[ -f $repo/dist/src/cli/ovpn-cli/main.js ]] || { echo "TypeScript not built in $repo (make ts)"; return 1; }
 	if [[ $datapath == kernel ]] && ! grep -q '^ovpn ' /proc/modules 2>/dev/null; then
@@ -105,22 +94,22 @@ setup_kovpn() { # tag i datapath cipher repo
 		mkdir -p "$BENCH_PROFILE_DIR"
 		for side in a b; do
 			local sock
-			sock=${KOVPN_RUN_DIR:-/run/kovpn}/net-$(stat -L -c %i "/run/netns/qb-$t-$side")/engine.sock
+			sock=${KOVPN_RUN_DIR:-/run/kovpn}/net-$(stat -L -c %i "/run/netns/$(ns_name "qb-$t-$side")")/engine.sock
 			mkdir -p "$(dirname "$sock")" && chmod 700 "$(dirname "$sock")"
-			ip netns exec "qb-$t-$side" node --cpu-prof --cpu-prof-dir="$BENCH_PROFILE_DIR" --cpu-prof-name="$t-$side.cpuprofile" \
+			ip netns exec "$(ns_name "qb-$t-$side")" node --cpu-prof --cpu-prof-dir="$BENCH_PROFILE_DIR" --cpu-prof-name="$t-$side.cpuprofile" \
 				"$repo/dist/src/datapath/userspace/engine-main.js" --socket "$sock" >"$WORK/engine-$t-$side.log" 2>&1 &
 			wait_for 30 test -S "$sock"
 		done
 	fi
 	for side in a b; do
-		ip netns exec "qb-$t-$side" "$cli" new_iface tun-qb P2P >"$WORK/iface-$t-$side.log" 2>&1 ||
+		ip netns exec "$(ns_name "qb-$t-$side")" "$cli" new_iface tun-qb P2P >"$WORK/iface-$t-$side.log" 2>&1 ||
 			{ echo "new_iface: $(tail -n1 "$WORK/iface-$t-$side.log")"; return 1; }
 		echo "$datapath $cli" >"$WORK/kovpn-$t"
 	done
 	for side in a b; do
-		ns=qb-$t-$side
-		if [[ $side == a ]]; then raddr=10.231.$i.2 vpn=10.232.$i.2; else raddr=10.231.$i.1 vpn=10.232.$i.1; fi
-		ip netns exec "$ns" "$cli" new_peer tun-qb 1 none 1194 "$raddr" 1194 "$vpn" >"$WORK/peer-$t-$side.log" 2>&1 &
+		ns=$(ns_name "qb-$t-$side")
+		if [[ $side == a ]]; then raddr=10.231.$i.2; else raddr=10.231.$i.1; fi
+		ip netns exec "$ns" "$cli" new_peer tun-qb 1 none 1194 "$raddr" 1194 >"$WORK/peer-$t-$side.log" 2>&1 &
 		echo $! >"$WORK/peer-$t-$side.pid"
 		wait_for 180 grep -q ready "$WORK/peer-$t-$side.log"
 		kill -0 "$(<"$WORK/peer-$t-$side.pid")" 2>/dev/null && grep -q ready "$WORK/peer-$t-$side.log" ||
@@ -128,12 +117,12 @@ setup_kovpn() { # tag i datapath cipher repo
 	done
 	for side in a b; do
 		dir=0; [[ $side == b ]] && dir=1
-		ip netns exec "qb-$t-$side" "$cli" new_key tun-qb 1 1 0 "$cipher" $dir "$key" >"$WORK/key-$t-$side.log" 2>&1 ||
+		ip netns exec "$(ns_name "qb-$t-$side")" "$cli" new_key tun-qb 1 1 0 "$cipher" $dir "$key" >"$WORK/key-$t-$side.log" 2>&1 ||
 			{ echo "new_key: $(tail -n1 "$WORK/key-$t-$side.log")"; return 1; }
 	done
 	unset KOVPN_DATAPATH
-	ip -n "qb-$t-a" addr add "10.232.$i.1/24" dev tun-qb && ip -n "qb-$t-a" link set tun-qb up &&
-		ip -n "qb-$t-b" addr add "10.232.$i.2/24" dev tun-qb && ip -n "qb-$t-b" link set tun-qb up
+	ip -n "$(ns_a "$t")" addr add "10.232.$i.1/24" dev tun-qb && ip -n "$(ns_a "$t")" link set tun-qb up &&
+		ip -n "$(ns_b "$t")" addr add "10.232.$i.2/24" dev tun-qb && ip -n "$(ns_b "$t")" link set tun-qb up
 }
 
 # Removes a path: its kovpn devices (through the tool that made them), every process left in
@@ -142,19 +131,14 @@ teardown_path() { # tag
 	local t=$1 ns p dp cli
 	if [[ -s $WORK/kovpn-$t ]]; then
 		read -r dp cli <"$WORK/kovpn-$t"
-		for ns in qb-$t-a qb-$t-b; do
+		for ns in "$(ns_a "$t")" "$(ns_b "$t")"; do
 			KOVPN_DATAPATH=$dp timeout 60 ip netns exec "$ns" "$cli" del_iface tun-qb >/dev/null 2>&1
 		done
 		rm -f "$WORK/kovpn-$t"
 	fi
-	for ns in qb-$t-a qb-$t-b; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
-	done
-	sleep 0.3
-	for ns in qb-$t-a qb-$t-b; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
+	ns_stop_all "$(ns_a "$t")" "$(ns_b "$t")"
+	ip netns del "$(ns_a "$t")" 2>/dev/null
+	ip netns del "$(ns_b "$t")" 2>/dev/null
 	return 0
 }
 
@@ -162,7 +146,7 @@ teardown_path() { # tag
 # (everything there but iperf3 and ping: kovpn engines or ovpn-cli, openvpn daemons).
 tunnel_ticks() { # tag
 	local pid sum=0 f
-	for pid in $(ip netns pids "qb-$1-a" 2>/dev/null) $(ip netns pids "qb-$1-b" 2>/dev/null); do
+	for pid in $(ip netns pids "$(ns_a "$1")" 2>/dev/null) $(ip netns pids "$(ns_b "$1")" 2>/dev/null); do
 		case $(cat "/proc/$pid/comm" 2>/dev/null) in iperf3 | ping) continue ;; esac
 		f=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null) || continue
 		[[ -n $f ]] && sum=$((sum + ${f% *} + ${f#* }))

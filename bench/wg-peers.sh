@@ -9,7 +9,8 @@ set -u
 N=$1 OUT=$2
 BLOCK=10000
 BUDGET=${BENCH_WG_SECONDS:-180}
-NS=qb-wgpeers
+. "$(dirname "$0")/../tests/lib/netns.sh"
+NS=$(ns_name qb-wgpeers)
 WORK=$(mktemp -d /tmp/qb-wg.XXXXXX)
 na() { printf '{"status": "%s"}\n' "$1" >"$OUT"; exit 0; }
 trap 'rm -rf "$WORK"; ip netns del $NS 2>/dev/null' EXIT

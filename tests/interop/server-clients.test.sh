@@ -6,13 +6,12 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
-NS_S=dm-ms NS_C=dm-mc1 NS_EXTRA=dm-mc2 NET=10.77.5
+NS_S=dm-ms NS_C=dm-mc1 NET=10.77.5
 . tests/interop/lib/tunnel-lib.sh
+NS_C2=$(ns_name dm-mc2)
 setup_netns || { fail "server-clients: namespaces" "could not create"; exit 1; }
-ip netns add dm-mc2 && ip link add dm-ms-1 netns $NS_S type veth peer name dm-mc2-0 netns dm-mc2 &&
-ip -n $NS_S addr add 10.77.6.1/24 dev dm-ms-1 && ip -n $NS_S link set dm-ms-1 up &&
-ip -n dm-mc2 addr add 10.77.6.2/24 dev dm-mc2-0 && ip -n dm-mc2 link set dm-mc2-0 up && ip -n dm-mc2 link set lo up ||
-	{ fail "server-clients: namespaces" "could not create dm-mc2"; exit 1; }
+ns_add "$NS_C2" && ns_veth "$NS_S" s1 10.77.6.1/24 "$NS_C2" c0 10.77.6.2/24 ||
+	{ fail "server-clients: namespaces" "could not create $NS_C2"; exit 1; }
 setup_pki client2 revoked client3 || { fail "server-clients: PKI" "openssl failed"; exit 1; }
 revoke revoked || { fail "server-clients: PKI" "revocation failed"; exit 1; }
 
@@ -32,7 +31,7 @@ CONF
 mkdir -p "$WORK/ccd"
 printf 'ifconfig-push 10.214.6.50 255.255.255.0\niroute 192.168.60.0 255.255.255.0\npush "route 192.168.61.0 255.255.255.0"\n' >"$WORK/ccd/dm-client2"
 printf 'disable\n' >"$WORK/ccd/dm-client3"
-ip -n dm-mc2 addr add 192.168.60.1/32 dev lo
+ip -n $NS_C2 addr add 192.168.60.1/32 dev lo
 ip netns exec $NS_S bin/kovpn up "$WORK/server.conf" --log-level info >"$WORK/ks.log" 2>&1 & PIDS+=($!); KS=$!
 wait_log "$WORK/ks.log" '"type":"tunnel-up"' 20 || { fail "server-clients: kovpn server starts" "$(tail -3 "$WORK/ks.log" | tr '\n' ' ')"; exit 0; }
 
@@ -44,11 +43,11 @@ client() { # ns remote cert log [extra]
 }
 
 client $NS_C $NET.1 client c1.log; C1=$!
-client dm-mc2 10.77.6.1 client2 c2.log; C2=$!
+client $NS_C2 10.77.6.1 client2 c2.log; C2=$!
 if wait_log "$WORK/c1.log" 'Initialization Sequence Completed' 20 && wait_log "$WORK/c2.log" 'Initialization Sequence Completed' 20; then
 	pass "server-clients: two openvpn clients connected at once"
 	check "server-clients: client 1 pings the server" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.6.1
-	check "server-clients: client 2 pings the server" ip netns exec dm-mc2 ping -q -c 3 -i 0.3 -W 2 10.214.6.1
+	check "server-clients: client 2 pings the server" ip netns exec $NS_C2 ping -q -c 3 -i 0.3 -W 2 10.214.6.1
 	a1=$(sed -n 's/.*net_addr_v4_add: \(10\.214\.6\.[0-9]*\)\/24.*/\1/p' "$WORK/c1.log")
 	a2=$(sed -n 's/.*net_addr_v4_add: \(10\.214\.6\.[0-9]*\)\/24.*/\1/p' "$WORK/c2.log")
 	[ -n "$a1" ] && [ -n "$a2" ] && [ "$a1" != "$a2" ] && pass "server-clients: distinct pool addresses ($a1, $a2)" ||
@@ -65,7 +64,7 @@ if wait_log "$WORK/c1.log" 'Initialization Sequence Completed' 20 && wait_log "$
 
 	ip netns exec $NS_S iperf3 -s -1 -B 10.214.6.1 >/dev/null 2>&1 & PIDS+=($!)
 	sleep 0.5
-	bps=$(ip netns exec dm-mc2 iperf3 -c 10.214.6.1 -t 2 -J 2>/dev/null | sed -n 's/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' | tail -1)
+	bps=$(ip netns exec $NS_C2 iperf3 -c 10.214.6.1 -t 2 -J 2>/dev/null | sed -n 's/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' | tail -1)
 	if [ -n "$bps" ] && awk -v b="$bps" 'BEGIN { exit !(b > 1000000) }'; then
 		pass "server-clients: iperf3 through the tunnel ($(awk -v b="$bps" 'BEGIN { printf "%.0f", b / 1e6 }') Mbit/s)"
 	else
@@ -78,7 +77,7 @@ if wait_log "$WORK/c1.log" 'Initialization Sequence Completed' 20 && wait_log "$
 	else
 		fail "server-clients: expiry" "no expired event within 20 s"
 	fi
-	check "server-clients: the other client is undisturbed" ip netns exec dm-mc2 ping -q -c 3 -i 0.3 -W 2 10.214.6.1
+	check "server-clients: the other client is undisturbed" ip netns exec $NS_C2 ping -q -c 3 -i 0.3 -W 2 10.214.6.1
 	st=$(ip netns exec $NS_S bin/kovpn status --dev dmms0 --json)
 	[ "$(grep -o '"peerId"' <<<"$st" | wc -l)" = 1 ] && pass "server-clients: status lists 1 peer after the expiry" || fail "server-clients: status after expiry" "$st"
 else

@@ -18,7 +18,7 @@ import { failureCount, test } from '../../lib/results.js';
 import { native } from '../../../src/native.js';
 import { Engine, UserspaceDatapath, engineSocketPathForNetns } from '../../../src/datapath/userspace/index.js';
 import type { DeviceEvent } from '../../../src/datapath/types.js';
-import { ENGINE_MAIN, assert, keyFor, makeNs, must, nsExec, run, sleep } from './lib.js';
+import { ENGINE_MAIN, assert, keyFor, makeNs, must, nsExec, nsName, run, sleep } from './lib.js';
 
 /** Whether something accepts connections on the unix socket `path`. */
 function accepts(path: string): Promise<boolean> {
@@ -33,7 +33,7 @@ function accepts(path: string): Promise<boolean> {
 }
 
 const SELF = fileURLToPath(import.meta.url);
-const NS = ['us-ea', 'us-eb'];
+const NS = ['us-ea', 'us-eb'].map(nsName);
 const IF = 'us-tun0';
 
 /** Runs a step of this file inside `ns`; returns its stdout (JSON) or throws with its stderr. */
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     });
 
     await test('userspace packet-id exhaustion: last id 2^32-1, one key-swap-needed, new key after swap', async () => {
-      await must('ip', ['netns', 'exec', 'us-ea', 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+      await must('ip', ['netns', 'exec', NS[0]!, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
       const r = (await step(NS[0]!, 'exhaust')) as {
         ifindex: number;
         afterFirst: { keyId: number; packetId: number }[];

@@ -1,7 +1,8 @@
 /**
  * Host-test helpers for the userspace data path: network namespaces joined by a veth pair
  * (made with `ip`, test-side only), an engine process in each, and commands run inside.
- * Everything is named with the prefix `us-` and removed by `Lab.destroy()`.
+ * Everything is named with the prefix `us-` and removed by `Lab.destroy()`; namespace names
+ * carry this run's tag (nsName), as tests/lib/netns.sh does for the shell tests.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -37,16 +38,26 @@ export async function must(cmd: string, args: string[], timeoutMs?: number): Pro
 export const nsExec = (ns: string, args: string[], timeoutMs?: number) => run('ip', ['netns', 'exec', ns, ...args], timeoutMs);
 export const nsMust = (ns: string, args: string[], timeoutMs?: number) => must('ip', ['netns', 'exec', ns, ...args], timeoutMs);
 
+/** This run's tag ($KOVPN_RUN_TAG, else the pid): two runs or checkouts never share a name. */
+export const RUN_TAG = process.env.KOVPN_RUN_TAG || process.pid.toString(16);
+
+/** The namespace name this run uses for `base`. */
+export const nsName = (base: string): string => `${base}-${RUN_TAG}`;
+
 /** A network namespace with an engine process in it. */
 export class Node {
   engine: ChildProcess | undefined;
   dp!: UserspaceDatapath;
+  /** The namespace's name: `base` with this run's tag. */
+  readonly ns: string;
 
   constructor(
-    readonly ns: string,
+    base: string,
     readonly underlay4: string,
     readonly underlay6: string,
-  ) {}
+  ) {
+    this.ns = nsName(base);
+  }
 
   get socketPath(): string {
     return `${SOCK_DIR}/${this.ns}.sock`;
@@ -242,8 +253,8 @@ export async function p2pTunnel(
   // a knows b as peer 2; b knows a as peer 1. With asymmetric ids each side sends the id the other expects.
   const idOnA = opts.asymmetric ? 20 : 1;
   const idOnB = opts.asymmetric ? 10 : 1;
-  await devA.newPeer({ id: idOnA, txId: opts.asymmetric ? idOnB : undefined, socket: sockA, remote: { address: v6 ? b.underlay6 : b.underlay4, port } , vpnIpv4: '10.77.0.2' });
-  await devB.newPeer({ id: idOnB, txId: opts.asymmetric ? idOnA : undefined, socket: sockB, remote: { address: v6 ? a.underlay6 : a.underlay4, port }, vpnIpv4: '10.77.0.1' });
+  await devA.newPeer({ id: idOnA, txId: opts.asymmetric ? idOnB : undefined, socket: sockA, remote: { address: v6 ? b.underlay6 : b.underlay4, port } });
+  await devB.newPeer({ id: idOnB, txId: opts.asymmetric ? idOnA : undefined, socket: sockB, remote: { address: v6 ? a.underlay6 : a.underlay4, port } });
   await devA.newKey(keyFor(0, idOnA, opts.cipher, 0, 'primary', 1, opts.keyLen));
   await devB.newKey(keyFor(1, idOnB, opts.cipher, 0, 'primary', 1, opts.keyLen));
   for (const [n, self] of [[a, '1'], [b, '2']] as const) {

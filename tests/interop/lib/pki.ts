@@ -1,11 +1,12 @@
 /**
- * A throw-away PKI made with the openssl command line (P-256): a CA, a server certificate
+ * A throw-away PKI (tests/lib/pki.sh: the openssl command line, P-256): a CA, a server certificate
  * (EKU serverAuth), client certificates (EKU clientAuth), optionally a second CA, and a CRL.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Pem {
   cert: string;
@@ -23,8 +24,11 @@ export interface Pki {
   crlPath: string;
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+/** The one test PKI implementation (shell, shared with the shell tests, bench and demo). */
+const PKI_SH = fileURLToPath(new URL('../../../../tests/lib/pki.sh', import.meta.url));
+
+function pki(args: string[]): void {
+  execFileSync('bash', [PKI_SH, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** Temporary directories made here are removed when the process exits. */
@@ -39,50 +43,24 @@ export function makePki(dir?: string, caName = 'kovpn test CA'): Pki {
     made.add(dir);
   }
   const prefix = caName.replace(/\W+/g, '_');
-  const caKey = `${prefix}.key`;
-  const caCrt = `${prefix}.crt`;
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', caKey], dir);
-  openssl(['req', '-x509', '-new', '-key', caKey, '-sha256', '-days', '30', '-subj', `/CN=${caName}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-out', caCrt], dir);
-  const load = (certPath: string, keyPath: string): Pem => ({
-    cert: readFileSync(join(dir, certPath), 'utf8'), key: readFileSync(join(dir, keyPath), 'utf8'),
-    certPath: join(dir, certPath), keyPath: join(dir, keyPath),
+  pki(['ca', dir, prefix, caName]);
+  const load = (name: string): Pem => ({
+    cert: readFileSync(join(dir, `${name}.crt`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8'),
+    certPath: join(dir, `${name}.crt`), keyPath: join(dir, `${name}.key`),
   });
-  // A minimal `openssl ca` database, used only to produce CRLs.
-  const db = `${prefix}-index.txt`;
-  writeFileSync(join(dir, db), '');
-  const caConf = `${prefix}-ca.cnf`;
-  writeFileSync(join(dir, caConf), [
-    '[ca]', 'default_ca = dm', '[dm]', `database = ${join(dir, db)}`, `certificate = ${join(dir, caCrt)}`,
-    `private_key = ${join(dir, caKey)}`, 'default_md = sha256', 'default_crl_days = 30', '',
-  ].join('\n'));
   const crlPath = join(dir, `${prefix}.crl`);
   return {
     dir,
     crlPath,
     revoke(pem) {
-      openssl(['ca', '-config', caConf, '-revoke', pem.certPath], dir);
-      openssl(['ca', '-config', caConf, '-gencrl', '-out', crlPath], dir);
+      pki(['revoke', dir, prefix, basename(pem.certPath, '.crt')]);
       return readFileSync(crlPath, 'utf8');
     },
-    ca: load(caCrt, caKey),
+    ca: load(prefix),
     issue(name, usage) {
-      const key = `${prefix}-${name}.key`;
-      const csr = `${prefix}-${name}.csr`;
-      const crt = `${prefix}-${name}.crt`;
-      const ext = `${prefix}-${name}.ext`;
-      writeFileSync(join(dir, ext), [
-        'basicConstraints=CA:FALSE',
-        'keyUsage=critical,digitalSignature,keyAgreement',
-        `extendedKeyUsage=${usage === 'server' ? 'serverAuth' : 'clientAuth'}`,
-        '',
-      ].join('\n'));
-      openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key], dir);
-      openssl(['req', '-new', '-key', key, '-subj', `/CN=${name}`, '-out', csr], dir);
-      openssl(['x509', '-req', '-in', csr, '-CA', caCrt, '-CAkey', caKey, '-CAcreateserial',
-        '-days', '30', '-sha256', '-extfile', ext, '-out', crt], dir);
-      return load(crt, key);
+      const file = `${prefix}-${name}`;
+      pki(['issue', dir, prefix, file, name, usage]);
+      return load(file);
     },
   };
 }
