@@ -229,7 +229,7 @@ fi
 LOG=$RUNDIR/dmesg.txt
 [[ -s $LOG ]] || LOG=$RUNDIR/console.log
 cp -f "$LOG" "$OUT/dmesg.txt"
-BAD='Kernel panic|WARNING:|BUG:|Oops|refcount_t|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|KASAN|UBSAN|general protection fault|kernel BUG|RCU stall|detected stall|self-detected stall|list_add corruption|list_del corruption|suspected memory leak'
+BAD='Kernel panic|WARNING:|BUG:|Oops|refcount_t|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|KASAN|UBSAN|general protection fault|kernel BUG|RCU stall|detected stall|self-detected stall|list_add corruption|list_del corruption|suspected memory leak|blocked for more than'
 bad_line=$(grep -m1 -E "$BAD" "$LOG" | tr -d '\r')
 # kmemleak (debug kernels; guest.sh saves its report): objects allocated by the module.
 if [[ -z $bad_line && -s $RUNDIR/kmemleak.txt ]] && grep -q '\[ovpn\]' "$RUNDIR/kmemleak.txt"; then

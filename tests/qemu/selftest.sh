@@ -68,6 +68,14 @@ else
 fi
 check "qemu selftest: dmesg saved" grep -q 'WARNING: test' "$QDIR/out/dmesg.txt"
 
+# 3b. So does a hung-task report (khungtaskd: "task ... blocked for more than N seconds").
+vm hung --no-module --timeout 300 -- sh -c 'echo "INFO: task selftest:1 blocked for more than 120 seconds." > /dev/kmsg'
+if ((RC != 0)) && hasre "$RES" '^FAIL vm: kernel log clean .*blocked for more than'; then
+	pass "qemu selftest: a hung-task report fails the run"
+else
+	fail "qemu selftest: a hung-task report fails the run" "rc=$RC results: $(tr '\n' '|' < "$RES")"
+fi
+
 # 4. The watchdog kills a guest that does not finish.
 vm hang --no-module --timeout 40 -- sleep 600
 if ((RC == 124)) && hasre "$RES" '^FAIL vm: guest finished watchdog'; then
