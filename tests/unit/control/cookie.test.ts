@@ -24,4 +24,27 @@ test('a cookie does not verify for another address, port, session id or key', ()
   assert.not.ok(c.verify(0, from, sid, cookie.subarray(0, 7)));
 });
 
+test('a reset and its retransmission on both sides of a slot boundary get the same cookie', () => {
+  const c = new SessionCookies(Buffer.alloc(32, 1), 30_000);
+  const first = c.make(29_999, from, sid);
+  const again = c.make(30_001, from, sid);
+  assert.ok(first.equals(again), 'the retransmission got another session id');
+  assert.ok(c.verify(30_002, from, sid, again), 'the remembered cookie still verifies');
+  // Once it would no longer verify, a new one is made.
+  const later = c.make(60_000, from, sid);
+  assert.not.ok(later.equals(first));
+  assert.ok(c.verify(60_001, from, sid, later));
+  // Another client at the boundary gets its own.
+  assert.not.ok(c.make(30_001, { ...from, port: 40001 }, sid).equals(first));
+});
+
+test('remembered cookies are bounded: a flood of resets keeps the table at its limit', () => {
+  const c = new SessionCookies(Buffer.alloc(32, 1), 30_000, 64);
+  for (let port = 1; port <= 10_000; port++) c.make(1_000, { address: '10.0.0.9', port }, sid);
+  assert.is(c.remembered, 64);
+  // Expired entries go first: after two slots one new reset leaves one entry.
+  c.make(61_000, from, sid);
+  assert.is(c.remembered, 1);
+});
+
 test.run();

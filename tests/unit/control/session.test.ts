@@ -101,6 +101,33 @@ test('server answers the first reset statelessly, with a cookie session id', () 
   assert.is(server.sessions.size, 0);
 });
 
+test('a reset retransmitted across a cookie slot boundary gets the same session id, and the session forms', () => {
+  const clock = new ManualClock();
+  clock.advance(29_990);
+  const replies: ReturnType<typeof decodeControlPacket>[] = [];
+  let created = 0;
+  const server = new ControlServer({
+    clock,
+    transmit: (p) => replies.push(decodeControlPacket(p)),
+    createSession: (_from, resumed) => {
+      created++;
+      assert.ok(resumed.localSessionId.equals(replies[0]!.sessionId), 'session built on the first reply\'s id');
+      throw new Error('stop here');
+    },
+  });
+  const sid = Buffer.alloc(8, 9);
+  const reset = encodeControlPacket({ opcode: Opcode.HARD_RESET_CLIENT_V2, keyId: 0, sessionId: sid, acks: [], messageId: 0, payload: Buffer.alloc(0) });
+  server.receive(reset, clientAddr);
+  clock.advance(20); // 30 010 ms: the next slot
+  server.receive(reset, clientAddr);
+  assert.is(replies.length, 2);
+  assert.ok(replies[0]!.sessionId.equals(replies[1]!.sessionId), 'two session ids for one reset');
+  // The client answers with the id it saw last: the server accepts it.
+  server.receive(encodeControlPacket({ opcode: Opcode.ACK_V1, keyId: 0, sessionId: sid, acks: [0], remoteSessionId: replies[1]!.sessionId, payload: Buffer.alloc(0) }), clientAddr);
+  assert.is(created, 1);
+  assert.is(server.stats.badCookie, 0);
+});
+
 test('kovpn client and server: handshake through the cookie, push, matching data keys, rekey, EXIT', async () => {
   const { c, s, client, server } = setup({ transitionWindowMs: 200 });
   client.start();
