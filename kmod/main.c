@@ -26,6 +26,12 @@ static const struct net_device_ops ovpn_netdev_ops;
 /* process-context releases (sockets); drained before the module goes */
 struct workqueue_struct *ovpn_wq;
 
+/* refuse what mainline refuses, also where kovpn is more lenient */
+bool ovpn_strict_mainline;
+module_param_named(strict_mainline, ovpn_strict_mainline, bool, 0444);
+MODULE_PARM_DESC(strict_mainline,
+		 "refuse every request mainline's ovpn refuses (no kovpn extensions); default off");
+
 /**
  * ovpn_dev_is_valid - is this an ovpn device?
  * @dev: any netdevice

@@ -84,5 +84,6 @@ struct ovpn_priv {
 bool ovpn_dev_is_valid(const struct net_device *dev);
 
 extern struct workqueue_struct *ovpn_wq;
+extern bool ovpn_strict_mainline;
 
 #endif /* _NET_OVPN_MAIN_H_ */

@@ -79,6 +79,55 @@ static const struct nla_policy ovpn_nl_policy[OVPN_A_MAX + 1] = {
 
 static struct genl_family ovpn_nl_family;
 
+/*
+ * strict_mainline: the attributes each request may carry under mainline's
+ * per-command policies (PEER_GET and KEY_GET: only the ids, as mainline
+ * checks by hand).
+ */
+#define OVPN_PEER_SET_ATTRS						\
+	(BIT(OVPN_A_PEER_ID) | BIT(OVPN_A_PEER_REMOTE_IPV4) |		\
+	 BIT(OVPN_A_PEER_REMOTE_IPV6) | BIT(OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID) | \
+	 BIT(OVPN_A_PEER_REMOTE_PORT) | BIT(OVPN_A_PEER_VPN_IPV4) |	\
+	 BIT(OVPN_A_PEER_VPN_IPV6) | BIT(OVPN_A_PEER_LOCAL_IPV4) |	\
+	 BIT(OVPN_A_PEER_LOCAL_IPV6) | BIT(OVPN_A_PEER_KEEPALIVE_INTERVAL) | \
+	 BIT(OVPN_A_PEER_KEEPALIVE_TIMEOUT) | BIT(OVPN_A_PEER_TX_ID))
+#define OVPN_PEER_NEW_ATTRS (OVPN_PEER_SET_ATTRS | BIT(OVPN_A_PEER_SOCKET))
+#define OVPN_PEER_ID_ATTRS BIT(OVPN_A_PEER_ID)
+#define OVPN_KEY_NEW_ATTRS						\
+	(BIT(OVPN_A_KEYCONF_PEER_ID) | BIT(OVPN_A_KEYCONF_SLOT) |	\
+	 BIT(OVPN_A_KEYCONF_KEY_ID) | BIT(OVPN_A_KEYCONF_CIPHER_ALG) |	\
+	 BIT(OVPN_A_KEYCONF_ENCRYPT_DIR) | BIT(OVPN_A_KEYCONF_DECRYPT_DIR))
+#define OVPN_KEY_SLOT_ATTRS						\
+	(BIT(OVPN_A_KEYCONF_PEER_ID) | BIT(OVPN_A_KEYCONF_SLOT))
+#define OVPN_KEY_SWAP_ATTRS BIT(OVPN_A_KEYCONF_PEER_ID)
+/* mainline's keepalive policy range, in seconds */
+#define OVPN_KEEPALIVE_MAX 86400
+
+/*
+ * strict_mainline: refuse attributes outside @allowed (no-op otherwise);
+ * @by_hand: with the text of mainline's own check instead of its policy's
+ */
+static int ovpn_nl_strict_attrs(struct genl_info *info, struct nlattr **attrs,
+				int maxtype, u32 allowed, bool by_hand)
+{
+	int i;
+
+	if (!ovpn_strict_mainline)
+		return 0;
+	for (i = 1; i <= maxtype; i++) {
+		if (attrs[i] && !(allowed & BIT(i))) {
+			if (by_hand)
+				NL_SET_ERR_MSG_ATTR(info->extack, attrs[i],
+						    "unexpected attribute");
+			else
+				NL_SET_ERR_MSG_ATTR(info->extack, attrs[i],
+						    "Unsupported attribute");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* the ovpn device named by IFINDEX, with a reference held */
 static struct ovpn_priv *ovpn_nl_get_dev(struct net *net, struct nlattr **attrs,
 					 struct netlink_ext_ack *extack)
@@ -114,6 +163,24 @@ static int ovpn_nl_pre_doit(const struct ovpn_genl_split_ops *ops,
 			    struct sk_buff *skb, struct genl_info *info)
 {
 	struct ovpn_priv *ovpn;
+	u32 allowed;
+	int ret;
+
+	switch (ops->cmd) {
+	case OVPN_CMD_PEER_NEW:
+	case OVPN_CMD_PEER_SET:
+	case OVPN_CMD_PEER_GET:
+	case OVPN_CMD_PEER_DEL:
+		allowed = BIT(OVPN_A_IFINDEX) | BIT(OVPN_A_PEER);
+		break;
+	default:
+		allowed = BIT(OVPN_A_IFINDEX) | BIT(OVPN_A_KEYCONF);
+		break;
+	}
+	ret = ovpn_nl_strict_attrs(info, info->attrs, OVPN_A_MAX, allowed,
+				   false);
+	if (ret)
+		return ret;
 
 	ovpn = ovpn_nl_get_dev(genl_info_net(info), info->attrs, info->extack);
 	if (IS_ERR(ovpn))
@@ -184,16 +251,47 @@ static int ovpn_nl_check_vpn6(struct nlattr *attr, bool setting,
 	return 0;
 }
 
-/* checks that need no peer; @sk_family: family of the peer's socket */
+/* the family a remote or local address attribute pair means (v4-mapped: IPv4) */
+static sa_family_t ovpn_nl_addr_family(struct nlattr *addr4,
+				       struct nlattr *addr6)
+{
+	struct in6_addr a;
+
+	if (addr4)
+		return AF_INET;
+	if (!addr6)
+		return AF_UNSPEC;
+	a = nla_get_in6_addr(addr6);
+	return ipv6_addr_v4mapped(&a) ? AF_INET : AF_INET6;
+}
+
+/* can @sk send to and receive from a remote of @family? */
+static bool ovpn_nl_sock_reaches(const struct sock *sk, sa_family_t family)
+{
+	if (sk->sk_family == family)
+		return true;
+	/* a dual-stack IPv6 socket carries IPv4 too */
+	return IS_ENABLED(CONFIG_IPV6) && family == AF_INET &&
+	       sk->sk_family == AF_INET6 && !ipv6_only_sock(sk);
+}
+
+/* checks that need no peer; @sk: the peer's socket */
 static int ovpn_nl_peer_precheck(struct ovpn_priv *ovpn, struct genl_info *info,
 				 struct nlattr **attrs, bool new,
-				 sa_family_t sock_family)
+				 const struct sock *sk)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr *remote4 = attrs[OVPN_A_PEER_REMOTE_IPV4];
 	struct nlattr *remote6 = attrs[OVPN_A_PEER_REMOTE_IPV6];
+	sa_family_t remote_fam, local_fam;
+	u32 ka;
 	int ret;
 
+	ret = ovpn_nl_strict_attrs(info, attrs, OVPN_A_PEER_MAX,
+				   new ? OVPN_PEER_NEW_ATTRS : OVPN_PEER_SET_ATTRS,
+				   false);
+	if (ret)
+		return ret;
 	if (NL_REQ_ATTR_CHECK(extack, info->attrs[OVPN_A_PEER], attrs,
 			      OVPN_A_PEER_ID)) {
 		NL_SET_ERR_MSG_MOD(extack, "missing PEER ID");
@@ -223,11 +321,6 @@ static int ovpn_nl_peer_precheck(struct ovpn_priv *ovpn, struct genl_info *info,
 				    "REMOTE_PORT without REMOTE_IPV4 or REMOTE_IPV6");
 		return -EINVAL;
 	}
-	if (attrs[OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID] && !remote6) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID],
-				    "REMOTE_IPV6_SCOPE_ID without REMOTE_IPV6");
-		return -EINVAL;
-	}
 	if (attrs[OVPN_A_PEER_LOCAL_IPV4] && !remote4) {
 		NL_SET_ERR_MSG_ATTR(extack, attrs[OVPN_A_PEER_LOCAL_IPV4],
 				    "LOCAL_IPV4 without REMOTE_IPV4");
@@ -238,25 +331,47 @@ static int ovpn_nl_peer_precheck(struct ovpn_priv *ovpn, struct genl_info *info,
 				    "LOCAL_IPV6 without REMOTE_IPV6");
 		return -EINVAL;
 	}
-	if (remote4) {
-		__be32 a = nla_get_in_addr(remote4);
+	/* a v4-mapped IPv6 address (::ffff:a.b.c.d) stands for the IPv4 one */
+	remote_fam = ovpn_nl_addr_family(remote4, remote6);
+	local_fam = ovpn_nl_addr_family(attrs[OVPN_A_PEER_LOCAL_IPV4],
+					attrs[OVPN_A_PEER_LOCAL_IPV6]);
+	if (local_fam != AF_UNSPEC && local_fam != remote_fam) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "LOCAL and REMOTE addresses are of different families");
+		return -EINVAL;
+	}
+	if (attrs[OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID] && remote_fam != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID],
+				    "REMOTE_IPV6_SCOPE_ID without REMOTE_IPV6");
+		return -EINVAL;
+	}
+	if (remote_fam == AF_INET) {
+		struct nlattr *remote = remote4 ?: remote6;
+		struct in6_addr a6;
+		__be32 a;
 
-		if (sock_family != AF_INET) {
-			NL_SET_ERR_MSG_ATTR(extack, remote4,
-					    "REMOTE_IPV4 needs an IPv4 SOCKET");
+		if (remote4) {
+			a = nla_get_in_addr(remote4);
+		} else {
+			a6 = nla_get_in6_addr(remote6);
+			a = a6.s6_addr32[3];
+		}
+		if (!ovpn_nl_sock_reaches(sk, AF_INET)) {
+			NL_SET_ERR_MSG_ATTR(extack, remote,
+					    "an IPv4 remote needs an IPv4 or dual-stack IPv6 SOCKET");
 			return -EAFNOSUPPORT;
 		}
 		if (ipv4_is_zeronet(a) || ipv4_is_multicast(a) ||
 		    ipv4_is_lbcast(a)) {
-			NL_SET_ERR_MSG_ATTR(extack, remote4,
+			NL_SET_ERR_MSG_ATTR(extack, remote,
 					    "REMOTE_IPV4 must be a unicast address");
 			return -EINVAL;
 		}
 	}
-	if (remote6) {
+	if (remote_fam == AF_INET6) {
 		struct in6_addr a = nla_get_in6_addr(remote6);
 
-		if (sock_family != AF_INET6) {
+		if (!ovpn_nl_sock_reaches(sk, AF_INET6)) {
 			NL_SET_ERR_MSG_ATTR(extack, remote6,
 					    "REMOTE_IPV6 needs an IPv6 SOCKET");
 			return -EAFNOSUPPORT;
@@ -266,6 +381,14 @@ static int ovpn_nl_peer_precheck(struct ovpn_priv *ovpn, struct genl_info *info,
 					    "REMOTE_IPV6 must be a unicast address");
 			return -EINVAL;
 		}
+	}
+	/* as mainline: only an MP device selects peers by VPN address */
+	if (ovpn->mode == OVPN_MODE_P2P &&
+	    (attrs[OVPN_A_PEER_VPN_IPV4] || attrs[OVPN_A_PEER_VPN_IPV6])) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[OVPN_A_PEER_VPN_IPV4] ?:
+				    attrs[OVPN_A_PEER_VPN_IPV6],
+				    "unexpected VPN IP in P2P mode");
+		return -EINVAL;
 	}
 	if (attrs[OVPN_A_PEER_VPN_IPV4]) {
 		ret = ovpn_nl_check_vpn4(attrs[OVPN_A_PEER_VPN_IPV4], !new, extack);
@@ -289,6 +412,20 @@ static int ovpn_nl_peer_precheck(struct ovpn_priv *ovpn, struct genl_info *info,
 				   "KEEPALIVE_INTERVAL and KEEPALIVE_TIMEOUT go together");
 		return -EINVAL;
 	}
+	if (ovpn_strict_mainline && attrs[OVPN_A_PEER_KEEPALIVE_INTERVAL]) {
+		ka = nla_get_u32(attrs[OVPN_A_PEER_KEEPALIVE_INTERVAL]);
+		if (ka > OVPN_KEEPALIVE_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[OVPN_A_PEER_KEEPALIVE_INTERVAL],
+					    "integer out of range");
+			return -ERANGE;
+		}
+		ka = nla_get_u32(attrs[OVPN_A_PEER_KEEPALIVE_TIMEOUT]);
+		if (ka > OVPN_KEEPALIVE_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[OVPN_A_PEER_KEEPALIVE_TIMEOUT],
+					    "integer out of range");
+			return -ERANGE;
+		}
+	}
 	return 0;
 }
 
@@ -296,7 +433,7 @@ static int ovpn_nl_peer_precheck(struct ovpn_priv *ovpn, struct genl_info *info,
 static int ovpn_nl_peer_modify(struct ovpn_peer *peer, struct genl_info *info,
 			       struct nlattr **attrs)
 {
-	struct in6_addr v6, *pv6 = NULL;
+	struct in6_addr v6, a6, *pv6 = NULL;
 	struct in_addr v4, *pv4 = NULL;
 	union ovpn_sockaddr ss = {};
 	struct ovpn_bind *bind;
@@ -324,12 +461,20 @@ static int ovpn_nl_peer_modify(struct ovpn_peer *peer, struct genl_info *info,
 		ss.in4.sin_addr.s_addr = nla_get_in_addr(attrs[OVPN_A_PEER_REMOTE_IPV4]);
 		ss.in4.sin_port = nla_get_be16(attrs[OVPN_A_PEER_REMOTE_PORT]);
 	} else if (attrs[OVPN_A_PEER_REMOTE_IPV6]) {
-		ss.in6.sin6_family = AF_INET6;
-		ss.in6.sin6_addr = nla_get_in6_addr(attrs[OVPN_A_PEER_REMOTE_IPV6]);
-		ss.in6.sin6_port = nla_get_be16(attrs[OVPN_A_PEER_REMOTE_PORT]);
-		if (attrs[OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID])
-			ss.in6.sin6_scope_id =
-				nla_get_u32(attrs[OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID]);
+		a6 = nla_get_in6_addr(attrs[OVPN_A_PEER_REMOTE_IPV6]);
+		if (ipv6_addr_v4mapped(&a6)) {
+			/* as mainline: a v4-mapped remote is an IPv4 remote */
+			ss.in4.sin_family = AF_INET;
+			ss.in4.sin_addr.s_addr = a6.s6_addr32[3];
+			ss.in4.sin_port = nla_get_be16(attrs[OVPN_A_PEER_REMOTE_PORT]);
+		} else {
+			ss.in6.sin6_family = AF_INET6;
+			ss.in6.sin6_addr = a6;
+			ss.in6.sin6_port = nla_get_be16(attrs[OVPN_A_PEER_REMOTE_PORT]);
+			if (attrs[OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID])
+				ss.in6.sin6_scope_id =
+					nla_get_u32(attrs[OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID]);
+		}
 	}
 	if (ss.in4.sin_family) {
 		bind = ovpn_bind_from_sockaddr(&ss);
@@ -338,9 +483,14 @@ static int ovpn_nl_peer_modify(struct ovpn_peer *peer, struct genl_info *info,
 		if (attrs[OVPN_A_PEER_LOCAL_IPV4])
 			bind->local.ipv4.s_addr =
 				nla_get_in_addr(attrs[OVPN_A_PEER_LOCAL_IPV4]);
-		if (attrs[OVPN_A_PEER_LOCAL_IPV6])
-			bind->local.ipv6 =
-				nla_get_in6_addr(attrs[OVPN_A_PEER_LOCAL_IPV6]);
+		if (attrs[OVPN_A_PEER_LOCAL_IPV6]) {
+			a6 = nla_get_in6_addr(attrs[OVPN_A_PEER_LOCAL_IPV6]);
+			/* prechecked: v4-mapped only with a v4-mapped remote */
+			if (ss.in4.sin_family == AF_INET)
+				bind->local.ipv4.s_addr = a6.s6_addr32[3];
+			else
+				bind->local.ipv6 = a6;
+		}
 		ovpn_bind_reset(peer, bind);
 		ovpn_peer_transp_rehash(peer);
 	}
@@ -380,9 +530,17 @@ static int ovpn_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 		return ret;
 	}
 
-	ret = ovpn_nl_peer_precheck(ovpn, info, attrs, true, sock->sk->sk_family);
+	ret = ovpn_nl_peer_precheck(ovpn, info, attrs, true, sock->sk);
 	if (ret)
 		goto put_sock;
+	if (ovpn_strict_mainline && !attrs[OVPN_A_PEER_REMOTE_IPV4] &&
+	    !attrs[OVPN_A_PEER_REMOTE_IPV6]) {
+		/* kovpn otherwise takes it from a connected socket or the first packet */
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "missing remote IP address for UDP socket");
+		ret = -EINVAL;
+		goto put_sock;
+	}
 
 	peer = ovpn_peer_new(ovpn, nla_get_u32(attrs[OVPN_A_PEER_ID]));
 	if (IS_ERR(peer)) {
@@ -442,11 +600,16 @@ static struct ovpn_peer *ovpn_nl_get_peer(struct ovpn_priv *ovpn,
 
 /* common head of PEER_SET / PEER_GET / PEER_DEL: the peer, with a reference held */
 static struct ovpn_peer *ovpn_nl_peer_of(struct genl_info *info,
-					 struct nlattr **attrs)
+					 struct nlattr **attrs, u32 strict_allowed,
+					 bool by_hand)
 {
 	int ret;
 
 	ret = ovpn_nl_parse_peer(attrs, info);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = ovpn_nl_strict_attrs(info, attrs, OVPN_A_PEER_MAX, strict_allowed,
+				   by_hand);
 	if (ret)
 		return ERR_PTR(ret);
 	return ovpn_nl_get_peer(info->user_ptr[0], info, info->attrs[OVPN_A_PEER],
@@ -458,24 +621,13 @@ static int ovpn_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct ovpn_priv *ovpn = info->user_ptr[0];
 	struct nlattr *attrs[OVPN_A_PEER_MAX + 1];
 	struct ovpn_peer *peer;
-	sa_family_t family = AF_UNSPEC;
-	const struct ovpn_bind *bind;
 	int ret;
 
-	peer = ovpn_nl_peer_of(info, attrs);
+	peer = ovpn_nl_peer_of(info, attrs, U32_MAX, false);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 
-	family = peer->sock->sk->sk_family;
-	rcu_read_lock();
-	bind = rcu_dereference(peer->bind);
-	/* a dual-stack socket may have floated to IPv4 */
-	if (bind && family == AF_INET6 && ovpn_bind_family(bind) == AF_INET &&
-	    attrs[OVPN_A_PEER_REMOTE_IPV4])
-		family = AF_INET;
-	rcu_read_unlock();
-
-	ret = ovpn_nl_peer_precheck(ovpn, info, attrs, false, family);
+	ret = ovpn_nl_peer_precheck(ovpn, info, attrs, false, peer->sock->sk);
 	if (!ret)
 		ret = ovpn_nl_peer_modify(peer, info, attrs);
 	ovpn_peer_put(peer);
@@ -595,7 +747,7 @@ static int ovpn_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int ret;
 
-	peer = ovpn_nl_peer_of(info, attrs);
+	peer = ovpn_nl_peer_of(info, attrs, OVPN_PEER_ID_ATTRS, true);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 
@@ -662,7 +814,7 @@ static int ovpn_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct ovpn_peer *peer;
 	int ret;
 
-	peer = ovpn_nl_peer_of(info, attrs);
+	peer = ovpn_nl_peer_of(info, attrs, OVPN_PEER_ID_ATTRS, false);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 	ret = ovpn_peer_del(peer, OVPN_DEL_PEER_REASON_USERSPACE);
@@ -733,6 +885,10 @@ static int ovpn_nl_key_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = ovpn_nl_parse_keyconf(attrs, info);
 	if (ret)
 		return ret;
+	ret = ovpn_nl_strict_attrs(info, attrs, OVPN_A_KEYCONF_MAX,
+				   OVPN_KEY_NEW_ATTRS, false);
+	if (ret)
+		return ret;
 
 	for (a = OVPN_A_KEYCONF_SLOT; a <= OVPN_A_KEYCONF_CIPHER_ALG; a++) {
 		if (NL_REQ_ATTR_CHECK(info->extack, nest, attrs, a)) {
@@ -775,11 +931,17 @@ static int ovpn_nl_key_new_doit(struct sk_buff *skb, struct genl_info *info)
 
 /* common head of KEY_GET / KEY_SWAP / KEY_DEL: the peer, with a reference held */
 static struct ovpn_peer *ovpn_nl_key_peer(struct genl_info *info,
-					  struct nlattr **attrs, bool need_slot)
+					  struct nlattr **attrs, bool need_slot,
+					  u32 strict_allowed,
+					  bool by_hand)
 {
 	int ret;
 
 	ret = ovpn_nl_parse_keyconf(attrs, info);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = ovpn_nl_strict_attrs(info, attrs, OVPN_A_KEYCONF_MAX,
+				   strict_allowed, by_hand);
 	if (ret)
 		return ERR_PTR(ret);
 	if (need_slot && NL_REQ_ATTR_CHECK(info->extack, info->attrs[OVPN_A_KEYCONF],
@@ -803,7 +965,8 @@ static int ovpn_nl_key_get_doit(struct sk_buff *skb, struct genl_info *info)
 	u8 key_id;
 	int ret;
 
-	peer = ovpn_nl_key_peer(info, attrs, true);
+	peer = ovpn_nl_key_peer(info, attrs, true, OVPN_KEY_SLOT_ATTRS,
+				true);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 
@@ -846,7 +1009,8 @@ static int ovpn_nl_key_swap_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *attrs[OVPN_A_KEYCONF_MAX + 1];
 	struct ovpn_peer *peer;
 
-	peer = ovpn_nl_key_peer(info, attrs, false);
+	peer = ovpn_nl_key_peer(info, attrs, false, OVPN_KEY_SWAP_ATTRS,
+				false);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 
@@ -860,7 +1024,8 @@ static int ovpn_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *attrs[OVPN_A_KEYCONF_MAX + 1];
 	struct ovpn_peer *peer;
 
-	peer = ovpn_nl_key_peer(info, attrs, true);
+	peer = ovpn_nl_key_peer(info, attrs, true, OVPN_KEY_SLOT_ATTRS,
+				false);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 

@@ -229,14 +229,17 @@ void ovpn_udp_bind_from_connected(struct ovpn_peer *peer, struct sock *sk)
 		ss.in4.sin_addr.s_addr = inet_sk(sk)->inet_daddr;
 		ss.in4.sin_port = inet_sk(sk)->inet_dport;
 #if IS_ENABLED(CONFIG_IPV6)
-	} else if (!ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+	} else if (ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		/* a dual-stack socket connected to an IPv4 address */
+		ss.in4.sin_family = AF_INET;
+		ss.in4.sin_addr.s_addr = sk->sk_v6_daddr.s6_addr32[3];
+		ss.in4.sin_port = inet_sk(sk)->inet_dport;
+	} else {
 		ss.in6.sin6_family = AF_INET6;
 		ss.in6.sin6_addr = sk->sk_v6_daddr;
 		ss.in6.sin6_port = inet_sk(sk)->inet_dport;
 		ss.in6.sin6_scope_id = sk->sk_bound_dev_if;
 #endif
-	} else {
-		return;
 	}
 
 	bind = ovpn_bind_from_sockaddr(&ss);

@@ -17,7 +17,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ovpnnl import (CMD, CIPHER, PEER, Genl, InNetns, NetlinkError, ip4,  # noqa: E402
-                    link_add_ovpn, u32, uint)
+                    link_add_ovpn, u16be, u32, uint)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 RESULTS = os.environ.get("KOVPN_RESULTS", "/dev/null")
@@ -354,6 +354,168 @@ def t_remote_learning():
            p.get("REMOTE_PORT") == (1194).to_bytes(2, "big"), "a did not learn b's address")
     expect(ping("km-a", "10.78.0.2"), "ping a -> b after learning failed")
     teardown(a, b)
+
+
+def dual_udp(node, port, v6only=0):
+    """An AF_INET6 socket on [::]:port, dual-stack unless v6only (as OpenVPN's proto udp)."""
+    with InNetns(node.ns):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+        s.bind(("::", port))
+    node.socks.append(s)
+    return s
+
+
+def refused(call, errno_, text, what):
+    try:
+        call()
+    except NetlinkError as e:
+        expect(e.errno == errno_ and text in e.msg, f"{what}: {e}")
+        return
+    raise Check(f"{what}: accepted")
+
+
+def t_dual_stack():
+    """IPv4 peer on a dual-stack IPv6 socket (mainline accepts it): RX, TX from the same
+    port, float IPv6 -> IPv4, v4-mapped remotes; an IPv6-only socket refuses IPv4."""
+    cleanup()
+    a, b = Node("km-a"), Node("km-b")
+    veth(a, b, "km-va", "km-vb", "10.77.0.1", "10.77.0.2", "fd77::1", "fd77::2")
+    a.ovpn()
+    b.ovpn()
+    sa = dual_udp(a, 1194)
+    sb = b.udp("10.77.0.2", 1194)
+    # a starts with b's IPv6 address: b's IPv4 packets make it float to IPv4
+    a.genl.peer_new(a.ifindex, 1, sa, ("fd77::2", 1194))
+    b.genl.peer_new(b.ifindex, 1, sb, ("10.77.0.1", 1194))
+    a.genl.key_new(a.ifindex, 1, 0, 0, "aes-gcm", KEY_A, TAIL_A, KEY_B, TAIL_B)
+    b.genl.key_new(b.ifindex, 1, 0, 0, "aes-gcm", KEY_B, TAIL_B, KEY_A, TAIL_A)
+    for n, t in ((a, "10.78.0.1 peer 10.78.0.2"), (b, "10.78.0.2 peer 10.78.0.1")):
+        sh(f"ip netns exec {n.ns} sysctl -qw net.ipv6.conf.km-tun.disable_ipv6=1")
+        sh(f"ip -n {n.ns} addr add {t} dev km-tun")
+        sh(f"ip -n {n.ns} link set km-tun up")
+    expect(ping("km-b", "10.78.0.1"), "ping IPv4 peer -> dual-stack side failed")
+    p = a.genl.peer_get(a.ifindex, 1)[0]
+    expect(p.get("REMOTE_IPV4") == socket.inet_aton("10.77.0.2") and "REMOTE_IPV6" not in p,
+           f"dual-stack side did not float to IPv4: {sorted(p)}")
+    expect(p.get("LOCAL_PORT") == (1194).to_bytes(2, "big"), "LOCAL_PORT of the dual socket")
+    expect(ping("km-a", "10.78.0.2"), "ping dual-stack side -> IPv4 peer failed")
+    # b still has a's port: a sent from its own local port (b would have floated otherwise)
+    q = b.genl.peer_get(b.ifindex, 1)[0]
+    expect(q.get("REMOTE_IPV4") == socket.inet_aton("10.77.0.1") and
+           q.get("REMOTE_PORT") == (1194).to_bytes(2, "big"), "IPv4 packets not sent from port 1194")
+    # v4-mapped remote and local addresses mean IPv4
+    from ovpnnl import ip6
+    a.genl.peer_set(a.ifindex, 1, ip6(PEER["REMOTE_IPV6"], "::ffff:10.77.0.2"),
+                    u16be(PEER["REMOTE_PORT"], 1194), ip6(PEER["LOCAL_IPV6"], "::ffff:10.77.0.1"))
+    p = a.genl.peer_get(a.ifindex, 1)[0]
+    expect(p.get("REMOTE_IPV4") == socket.inet_aton("10.77.0.2") and
+           p.get("LOCAL_IPV4") == socket.inet_aton("10.77.0.1") and "REMOTE_IPV6" not in p,
+           f"v4-mapped remote/local not taken as IPv4: {sorted(p)}")
+    expect(ping("km-a", "10.78.0.2"), "ping after v4-mapped SET_PEER failed")
+    refused(lambda: a.genl.peer_set(a.ifindex, 1, ip6(PEER["REMOTE_IPV6"], "::ffff:10.77.0.2"),
+                                    u16be(PEER["REMOTE_PORT"], 1194),
+                                    ip6(PEER["LOCAL_IPV6"], "fd77::1")),
+            22, "different families", "v4-mapped remote with an IPv6 local")
+    # an IPv6-only socket cannot reach IPv4 remotes, written either way
+    s6 = dual_udp(a, 1195, v6only=1)
+    refused(lambda: a.genl.peer_new(a.ifindex, 2, s6, ("10.77.0.2", 1194)),
+            97, "dual-stack", "IPv4 remote on an IPv6-only socket")
+    refused(lambda: a.genl.peer_new(a.ifindex, 2, s6, ("::ffff:10.77.0.2", 1194)),
+            97, "dual-stack", "v4-mapped remote on an IPv6-only socket")
+    # refused requests left the peer alone
+    expect(ping("km-b", "10.78.0.1"), "ping after refused requests failed")
+    # an IPv4 socket takes a v4-mapped remote as IPv4
+    b.genl.peer_new(b.ifindex, 2, sb, ("::ffff:10.77.0.1", 1194))
+    q = b.genl.peer_get(b.ifindex, 2)[0]
+    expect(q.get("REMOTE_IPV4") == socket.inet_aton("10.77.0.1"), "v4-mapped remote on an IPv4 socket")
+    teardown(a, b)
+
+
+def t_p2p_vpn_ip():
+    """As mainline: a P2P device refuses VPN_IPV4/VPN_IPV6 on PEER_NEW and PEER_SET."""
+    cleanup()
+    n = Node("km-a")
+    n.ovpn()
+    s = n.udp("127.0.0.1", 1194)
+    g = n.genl
+    refused(lambda: g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 1), vpn4="10.78.0.2"),
+            22, "unexpected VPN IP in P2P mode", "PEER_NEW with VPN_IPV4")
+    refused(lambda: g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 1), vpn6="fd78::2"),
+            22, "unexpected VPN IP in P2P mode", "PEER_NEW with VPN_IPV6")
+    g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 1))
+    refused(lambda: g.peer_set(n.ifindex, 1, ip4(PEER["VPN_IPV4"], "10.78.0.2")),
+            22, "unexpected VPN IP in P2P mode", "PEER_SET with VPN_IPV4")
+    p = g.peer_get(n.ifindex, 1)[0]
+    expect("VPN_IPV4" not in p and "VPN_IPV6" not in p, "P2P peer has a VPN address")
+    n.close()
+
+
+def strict_param():
+    try:
+        with open("/sys/module/ovpn/parameters/strict_mainline") as f:
+            return f.read().strip()
+    except OSError as e:
+        return f"unreadable: {e}"
+
+
+def t_strict():
+    """strict_mainline=1 refuses what mainline refuses where kovpn is lenient; default off."""
+    from ovpnnl import nest
+    cleanup()
+    expect(strict_param() == "N", f"strict_mainline by default: {strict_param()}")
+    r = sh(f"modinfo -F parm {MODULE_KO}", check=False)
+    expect("strict_mainline" in r.stdout, "no strict_mainline parameter in modinfo")
+    swap_module(f"{MODULE_KO} strict_mainline=1")
+    try:
+        expect(strict_param() == "Y", f"strict_mainline after insmod: {strict_param()}")
+        n = Node("km-a")
+        n.ovpn()
+        s = n.udp("127.0.0.1", 1194)
+        g = n.genl
+        refused(lambda: g.peer_new(n.ifindex, 1, s, None),
+                22, "missing remote IP address for UDP socket", "UDP peer without remote")
+        refused(lambda: g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 1),
+                                   extra=[u16be(PEER["LOCAL_PORT"], 1194)]),
+                22, "Unsupported attribute", "PEER_NEW with LOCAL_PORT")
+        refused(lambda: g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 1), keepalive=(100000, 100000)),
+                34, "out of range", "keepalive above 86400 s")
+        refused(lambda: g.cmd("PEER_NEW", u32(1, n.ifindex), nest(2, u32(PEER["ID"], 1)),
+                              nest(3, u32(1, 1))),
+                22, "Unsupported attribute", "PEER_NEW with KEYCONF")
+        g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 1), keepalive=(10, 60))
+        refused(lambda: g.peer_set(n.ifindex, 1, u16be(PEER["LOCAL_PORT"], 1)),
+                22, "Unsupported attribute", "PEER_SET with LOCAL_PORT")
+        refused(lambda: g.cmd("PEER_GET", u32(1, n.ifindex),
+                              nest(2, u32(PEER["ID"], 1), u32(PEER["TX_ID"], 1))),
+                22, "unexpected attribute", "PEER_GET with TX_ID")
+        refused(lambda: g.cmd("PEER_DEL", u32(1, n.ifindex),
+                              nest(2, u32(PEER["ID"], 1), u32(PEER["TX_ID"], 1))),
+                22, "Unsupported attribute", "PEER_DEL with TX_ID")
+        g.key_new(n.ifindex, 1, 0, 0, "aes-gcm", KEY_A, TAIL_A, KEY_B, TAIL_B)
+        refused(lambda: g.cmd("KEY_GET", u32(1, n.ifindex),
+                              nest(3, u32(1, 1), u32(2, 0), u32(3, 0))),
+                22, "unexpected attribute", "KEY_GET with KEY_ID")
+        refused(lambda: g.cmd("KEY_SWAP", u32(1, n.ifindex), nest(3, u32(1, 1), u32(2, 0))),
+                22, "Unsupported attribute", "KEY_SWAP with SLOT")
+        # what mainline accepts still works
+        expect(uint(g.key_get(n.ifindex, 1, 0)["KEY_ID"]) == 0, "KEY_GET in strict mode")
+        expect(uint(g.peer_get(n.ifindex, 1)[0]["ID"]) == 1, "PEER_GET in strict mode")
+        g.key_swap(n.ifindex, 1)
+        g.peer_del(n.ifindex, 1)
+        n.close()
+        cleanup()
+    finally:
+        cleanup()
+        swap_module(MODULE_KO)
+    expect(strict_param() == "N", f"strict_mainline after reload: {strict_param()}")
+    # the default stays lenient there (the parameter is what refuses)
+    n = Node("km-a")
+    n.ovpn()
+    s = n.udp("127.0.0.1", 1194)
+    n.genl.peer_new(n.ifindex, 1, s, ("127.0.0.2", 1))
+    n.genl.cmd("PEER_GET", u32(1, n.ifindex), nest(2, u32(PEER["ID"], 1), u32(PEER["TX_ID"], 1)))
+    n.close()
 
 
 def t_admin_perm():
@@ -755,6 +917,9 @@ def main():
         ("kmod: TCP bulk through the tunnel (iperf3)", t_tcp_bulk),
         ("kmod: P2P new peer replaces old (TEARDOWN)", t_p2p_replace),
         ("kmod: remote from connected socket / first authentic packet", t_remote_learning),
+        ("kmod: dual-stack socket: IPv4 peer, float v6->v4, v4-mapped, v6-only refused", t_dual_stack),
+        ("kmod: P2P refuses VPN_IPV4/VPN_IPV6 (as mainline)", t_p2p_vpn_ip),
+        ("kmod: strict_mainline=1 refuses what mainline refuses", t_strict),
         ("kmod: MP with 2 peers, v4+v6 sockets, undef peer id, routing, address checks", t_mp),
         ("kmod: key swap", t_key_swap),
         ("kmod: vectors decrypt, tamper+replay dropped, float", t_vectors_rx),
