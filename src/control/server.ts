@@ -2,6 +2,11 @@
  * The UDP server side of the control channel: one ControlSession per client address, created
  * only after the client echoed the stateless cookie of our first reply (so spoofed resets cost
  * one HMAC and one packet, never state). Malformed and unexpected packets are counted and dropped.
+ *
+ * A sender that can receive our replies can still open sessions, each a TLS handshake in
+ * progress (tens of KB): such half-open sessions are capped, in all and per source address,
+ * and a new one beyond a cap is dropped (counted; the client retransmits). `maxSessions`
+ * (max-clients) counts established sessions only, so half-open ones never lock clients out.
  */
 import type { Endpoint } from '../datapath/types.js';
 import type { Clock } from './clock.js';
@@ -16,13 +21,25 @@ export interface ServerStats {
   statelessReplies: number;
   badCookie: number;
   sessionsCreated: number;
+  /** Refused: max-clients established sessions, or createSession refused. */
   refusedFull: number;
+  /** Dropped: the half-open cap (all, or of the source address) was reached. */
+  refusedHalfOpen: number;
 }
+
+/** Half-open sessions (handshake not finished) at once, in all and from one address. */
+export const MAX_HALF_OPEN = 256;
+export const MAX_HALF_OPEN_PER_ADDRESS = 8;
 
 export interface ControlServerOptions {
   clock?: Clock;
   cookies?: SessionCookies;
+  /** Established sessions at most (max-clients); half-open ones do not count. */
   maxSessions?: number;
+  /** Half-open sessions at most (default MAX_HALF_OPEN). */
+  maxHalfOpen?: number;
+  /** Half-open sessions from one source address at most (default MAX_HALF_OPEN_PER_ADDRESS). */
+  maxHalfOpenPerAddress?: number;
   transmit(packet: Buffer, to: Endpoint): void;
   /**
    * Builds the session for a client whose cookie verified. `resumed` goes into the session's
@@ -36,7 +53,7 @@ export const endpointKey = (e: Endpoint): string => `${e.address}|${e.port}`;
 
 export class ControlServer {
   readonly sessions = new Map<string, ControlSession>();
-  readonly stats: ServerStats = { malformed: 0, statelessReplies: 0, badCookie: 0, sessionsCreated: 0, refusedFull: 0 };
+  readonly stats: ServerStats = { malformed: 0, statelessReplies: 0, badCookie: 0, sessionsCreated: 0, refusedFull: 0, refusedHalfOpen: 0 };
   private readonly clock: Clock;
   private readonly cookies: SessionCookies;
 
@@ -69,9 +86,9 @@ export class ControlServer {
     // Second packet of a new client: must ack our message 0 and echo the cookie.
     if (p.acks.includes(0) && p.remoteSessionId && p.keyId === 0 &&
       this.cookies.verify(this.clock.now(), from, p.sessionId, p.remoteSessionId)) {
-      if (!existing && this.opts.maxSessions !== undefined && this.sessions.size >= this.opts.maxSessions) {
-        this.stats.refusedFull++;
-        this.opts.log?.('warn', `${from.address}:${from.port}: refused, ${this.sessions.size} sessions (max-clients)`);
+      const refusal = existing ? undefined : this.admissionRefusal(from);
+      if (refusal) {
+        this.opts.log?.('debug', `${from.address}:${from.port}: refused: ${refusal}`);
         return;
       }
       if (existing) {
@@ -95,6 +112,40 @@ export class ControlServer {
       return;
     }
     this.stats.badCookie++;
+  }
+
+  /** Established sessions (handshake done). */
+  get established(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.phase === 'established') n++;
+    return n;
+  }
+
+  /** Why a new session from `from` may not be created now (counted), or undefined. */
+  private admissionRefusal(from: Endpoint): string | undefined {
+    let halfOpen = 0;
+    let fromAddress = 0;
+    let established = 0;
+    const sameAddress = `${from.address}|`;
+    for (const [key, s] of this.sessions) {
+      if (s.phase === 'established') { established++; continue; }
+      if (s.phase !== 'handshake') continue;
+      halfOpen++;
+      if (key.startsWith(sameAddress)) fromAddress++;
+    }
+    if (this.opts.maxSessions !== undefined && established >= this.opts.maxSessions) {
+      this.stats.refusedFull++;
+      return `${established} clients connected (max-clients)`;
+    }
+    if (halfOpen >= (this.opts.maxHalfOpen ?? MAX_HALF_OPEN)) {
+      this.stats.refusedHalfOpen++;
+      return `${halfOpen} handshakes in progress`;
+    }
+    if (fromAddress >= (this.opts.maxHalfOpenPerAddress ?? MAX_HALF_OPEN_PER_ADDRESS)) {
+      this.stats.refusedHalfOpen++;
+      return `${fromAddress} handshakes in progress from ${from.address}`;
+    }
+    return undefined;
   }
 
   /** HARD_RESET_SERVER_V2 acking the client's reset, with a cookie as our session id. */

@@ -17,6 +17,7 @@ import { deviceKeyOps } from './key-ops.js';
 import type { DaemonLog } from './log.js';
 import { addRoute, configureAddress, delRoute } from './netconf.js';
 import { AddressPool, PeerIdPool } from './pool.js';
+import { LogRateLimiter } from '../util/rate-limit.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
 
 interface Client {
@@ -42,6 +43,8 @@ export class ServerTunnel {
   private readonly ids = new PeerIdPool();
   private readonly basePush: PushOptions;
   private unsubscribe: (() => void) | undefined;
+  /** Failures of sessions that never finished their handshake: a sender can cause many. */
+  private readonly halfOpenLog = new LogRateLimiter();
 
   constructor(
     private readonly cfg: KovpnConfig,
@@ -127,6 +130,12 @@ export class ServerTunnel {
 
   /** Name, record and address of a newly authenticated client (once per session). */
   private admit(session: ControlSession, client: Client): void {
+    const max = this.cfg.maxClients;
+    if (max !== undefined) {
+      let admitted = 0;
+      for (const c of this.clients.values()) if (c.address) admitted++;
+      if (admitted >= max) throw new Error(`${admitted} clients connected, max-clients ${max}`);
+    }
     const cert = session.current?.peerCertificate() ?? session.pending?.peerCertificate();
     client.name = cert ? commonName(cert) : undefined;
     if (this.cfg.clientConfigDir) {
@@ -156,7 +165,11 @@ export class ServerTunnel {
     if (c.address) this.pool.release(c.address);
     this.ids.release(c.peerId);
     const why = reason.kind === 'error' ? reason.error.message : reason.kind === 'exit' ? `peer sent ${reason.message}` : 'closed';
-    if (reason.kind === 'error') this.log.log('warn', `${c.from.address}:${c.from.port}: ${why}`);
+    if (reason.kind === 'error') {
+      const line = `${c.from.address}:${c.from.port}: ${why}`;
+      const out = c.address ? line : this.halfOpenLog.pass(Date.now(), line);
+      if (out) this.log.log('warn', out);
+    }
     this.events.emit({ type: 'peer-down', peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, reason: why });
   }
 

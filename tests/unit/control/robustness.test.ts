@@ -72,7 +72,7 @@ test('server: clients that vanish after the cookie exchange are dropped at the h
   const sent: Buffer[] = [];
   const { server, ended } = serverWith(clock, sent);
   for (let i = 0; i < 20; i++) {
-    const addr = { address: '203.0.113.1', port: 2000 + i };
+    const addr = { address: `203.0.113.${1 + i}`, port: 2000 + i };
     const sid = randomBytes(8);
     server.receive(encodeControlPacket({ opcode: Opcode.HARD_RESET_CLIENT_V2, keyId: 0, sessionId: sid, acks: [], messageId: 0, payload: Buffer.alloc(0) }), addr);
     const cookie = decodeControlPacket(sent[sent.length - 1]!).sessionId;

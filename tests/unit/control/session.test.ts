@@ -4,7 +4,7 @@ import { ManualClock } from '../../../src/control/clock.js';
 import { Opcode } from '../../../src/control/opcodes.js';
 import { decodeControlPacket, encodeControlPacket } from '../../../src/control/packet.js';
 import { emptyPushOptions, type PushOptions } from '../../../src/control/push.js';
-import { ControlServer } from '../../../src/control/server.js';
+import { ControlServer, MAX_HALF_OPEN, MAX_HALF_OPEN_PER_ADDRESS } from '../../../src/control/server.js';
 import { ControlSession, type NewDataKey, type SessionEndReason } from '../../../src/control/session.js';
 import type { TlsCredentials } from '../../../src/control/key-state.js';
 import { checkRemoteCertTls } from '../../../src/control/verify.js';
@@ -126,6 +126,52 @@ test('a reset retransmitted across a cookie slot boundary gets the same session 
   server.receive(encodeControlPacket({ opcode: Opcode.ACK_V1, keyId: 0, sessionId: sid, acks: [0], remoteSessionId: replies[1]!.sessionId, payload: Buffer.alloc(0) }), clientAddr);
   assert.is(created, 1);
   assert.is(server.stats.badCookie, 0);
+});
+
+/** A ControlServer whose sessions are stubs in a phase the test sets; `open` runs the cookie exchange. */
+function stubServer(opts: { maxSessions?: number } = {}) {
+  const replies: ReturnType<typeof decodeControlPacket>[] = [];
+  const made: { phase: string }[] = [];
+  const server = new ControlServer({
+    ...opts,
+    transmit: (p) => replies.push(decodeControlPacket(p)),
+    createSession: () => {
+      const stub = { phase: 'handshake', start() {}, receive() {}, close: async () => {} };
+      made.push(stub);
+      return stub as unknown as ControlSession;
+    },
+  });
+  let n = 0;
+  const open = (from: { address: string; port: number }) => {
+    const sid = Buffer.alloc(8);
+    sid.writeUInt32BE(++n);
+    server.receive(encodeControlPacket({ opcode: Opcode.HARD_RESET_CLIENT_V2, keyId: 0, sessionId: sid, acks: [], messageId: 0, payload: Buffer.alloc(0) }), from);
+    const cookie = replies[replies.length - 1]!.sessionId;
+    server.receive(encodeControlPacket({ opcode: Opcode.ACK_V1, keyId: 0, sessionId: sid, acks: [0], remoteSessionId: cookie, payload: Buffer.alloc(0) }), from);
+  };
+  return { server, made, open };
+}
+
+test('half-open sessions are capped per source address and in all', () => {
+  const { server, open } = stubServer();
+  for (let port = 1; port <= 10_000; port++) open({ address: '198.51.100.7', port });
+  assert.is(server.sessions.size, MAX_HALF_OPEN_PER_ADDRESS, 'one address opened more half-open sessions than its cap');
+  assert.is(server.stats.refusedHalfOpen, 10_000 - MAX_HALF_OPEN_PER_ADDRESS);
+  for (let i = 0; i < 2 * MAX_HALF_OPEN; i++) open({ address: `10.${i >> 8}.${i & 255}.1`, port: 1194 });
+  assert.is(server.sessions.size, MAX_HALF_OPEN, 'more half-open sessions than the cap');
+});
+
+test('max-clients counts established sessions only', () => {
+  const { server, made, open } = stubServer({ maxSessions: 2 });
+  for (let i = 1; i <= 5; i++) open({ address: `192.0.2.${i}`, port: 1000 });
+  assert.is(server.sessions.size, 5, 'half-open sessions were refused by max-clients');
+  assert.is(server.stats.refusedFull, 0);
+  made[0]!.phase = 'established';
+  made[1]!.phase = 'established';
+  open({ address: '192.0.2.99', port: 1000 });
+  assert.is(server.sessions.size, 5, 'a client beyond max-clients got a session');
+  assert.is(server.stats.refusedFull, 1);
+  assert.is(server.established, 2);
 });
 
 test('kovpn client and server: handshake through the cookie, push, matching data keys, rekey, EXIT', async () => {
