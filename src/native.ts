@@ -83,9 +83,10 @@ export interface NativeAddon {
 
   // --- UDP
   /** socket(AF_INET|AF_INET6, SOCK_DGRAM), bind to the raw sockaddr record (see above).
-   *  IPV6_V6ONLY is set on AF_INET6; 4 MiB receive and send buffers (forced with
+   *  IPV6_V6ONLY is set on AF_INET6 unless `v6only` is false (dual-stack: IPv4 peers
+   *  appear as ::ffff:a.b.c.d); 4 MiB receive and send buffers (forced with
    *  CAP_NET_ADMIN, else up to the system maximum). Returns the fd. */
-  udpOpen(sockaddr: Buffer): number;
+  udpOpen(sockaddr: Buffer, v6only?: boolean): number;
   /** getsockname() as a 28-byte record. */
   sockName(fd: number): Buffer;
   /** recvmmsg(): fills bufs/lens/addrs; returns count (0 if it would block). At most
@@ -128,6 +129,8 @@ export interface NativeAddon {
    *  before every packet, TUNSETVNETHDRSZ 10); no offload is enabled for reads, so what is
    *  read is always a plain packet with its checksums done. */
   tunOpen(name: string, vnetHdr?: boolean): { fd: number; name: string };
+  /** ioctl(TUNSETCARRIER): the device's carrier on or off (Linux 5.0+; throws the errno). */
+  tunSetCarrier(fd: number, on: boolean): void;
   /** read() packets until it would block or bufs run out; returns count (at most 1024).
    *  `vnetHdr` (a device opened so): each packet's header is read and dropped (readv). */
   tunReadBatch(fd: number, bufs: Buffer[], lens: Uint32Array, vnetHdr?: boolean): number;

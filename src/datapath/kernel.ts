@@ -53,8 +53,8 @@ export class KernelUdpSocket implements TransportSocket {
     this.poller = new addon.Poller(fd);
   }
 
-  static open(local: { address: string; port: number }, addon: NativeAddon = native()): KernelUdpSocket {
-    const fd = addon.udpOpen(encodeSockaddr(local));
+  static open(local: { address: string; port: number; v6only?: boolean }, addon: NativeAddon = native()): KernelUdpSocket {
+    const fd = addon.udpOpen(encodeSockaddr(local), local.v6only !== false);
     try {
       return new KernelUdpSocket(addon, fd);
     } catch (err) {
@@ -228,7 +228,7 @@ export class KernelDatapath implements Datapath {
     await this.rtnl.deleteLink(link.index);
   }
 
-  async openUdpSocket(local: { address: string; port: number }): Promise<TransportSocket> {
+  async openUdpSocket(local: { address: string; port: number; v6only?: boolean }): Promise<TransportSocket> {
     return KernelUdpSocket.open(local);
   }
 

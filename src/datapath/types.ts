@@ -129,8 +129,9 @@ export interface Datapath {
   createDevice(name: string, mode: DeviceMode): Promise<Device>;
   openDevice(name: string): Promise<Device>;
   deleteDevice(name: string): Promise<void>;
-  /** Bind a UDP socket for peers of this path (kernel: fd handed over on newPeer). */
-  openUdpSocket(local: { address: string; port: number }): Promise<TransportSocket>;
+  /** Bind a UDP socket for peers of this path (kernel: fd handed over on newPeer).
+   *  `v6only` false (IPv6 address only): a dual-stack socket that also serves IPv4 peers. */
+  openUdpSocket(local: { address: string; port: number; v6only?: boolean }): Promise<TransportSocket>;
   /** Notifications of group "peers" for every device of this path. */
   subscribe(handler: (event: DeviceEvent) => void): Promise<() => void>;
   close(): Promise<void>;

@@ -142,3 +142,29 @@ export function sockaddrEqual(a: Buffer, aOffset: number, b: Buffer, bOffset: nu
   }
   return true;
 }
+
+/**
+ * Rewrites an IPv4-mapped AF_INET6 record (::ffff:a.b.c.d, what a dual-stack socket
+ * reports for an IPv4 sender) in place as the AF_INET record of that address and port.
+ * Returns whether it did. Numeric reads only (receive path).
+ */
+export function unmapSockaddr(buf: Buffer, offset = 0): boolean {
+  if (readHostU16(buf, offset) !== AF_INET6) return false;
+  if (buf.readUInt32LE(offset + 8) !== 0 || buf.readUInt32LE(offset + 12) !== 0) return false;
+  if (buf.readUInt32BE(offset + 16) !== 0xffff) return false;
+  const v4 = buf.readUInt32LE(offset + 20);
+  if (littleEndian) buf.writeUInt16LE(AF_INET, offset);
+  else buf.writeUInt16BE(AF_INET, offset);
+  buf.writeUInt32LE(v4, offset + 4);
+  buf.fill(0, offset + 8, offset + SOCKADDR_LEN);
+  return true;
+}
+
+/** '::ffff:a.b.c.d' as 'a.b.c.d'; any other address unchanged. */
+export function unmapAddress(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (m) return m[1]!;
+  if (!isIPv6(address)) return address;
+  const b = parseIpv6(address);
+  return b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff ? formatIp(b.subarray(12)) : address;
+}

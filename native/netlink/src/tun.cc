@@ -47,6 +47,15 @@ Napi::Value TunOpen(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// tunSetCarrier(fd, on): TUNSETCARRIER (Linux 5.0+), the carrier of the TUN device, as an
+// ovpn P2P device has none without a peer.
+Napi::Value TunSetCarrier(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0, "tunSetCarrier");
+  int on = info.Length() > 1 && info[1].ToBoolean().Value() ? 1 : 0;
+  if (ioctl(fd, TUNSETCARRIER, &on) < 0) ThrowErrno(info.Env(), errno, "ioctl(TUNSETCARRIER)");
+  return info.Env().Undefined();
+}
+
 thread_local std::vector<iovec> scratch;
 
 // bufs/lens checked; returns how many entries both can hold (capped).
@@ -122,6 +131,7 @@ Napi::Value TunWriteBatch(const Napi::CallbackInfo& info) {
 
 void InitTun(Napi::Env env, Napi::Object exports) {
   exports.Set("tunOpen", Napi::Function::New(env, TunOpen, "tunOpen"));
+  exports.Set("tunSetCarrier", Napi::Function::New(env, TunSetCarrier, "tunSetCarrier"));
   exports.Set("tunReadBatch", Napi::Function::New(env, TunReadBatch, "tunReadBatch"));
   exports.Set("tunWriteBatch", Napi::Function::New(env, TunWriteBatch, "tunWriteBatch"));
 }

@@ -48,7 +48,8 @@ Napi::Value UdpOpen(const Napi::CallbackInfo& info) {
   if (!fd.valid()) ThrowErrno(env, errno, family == AF_INET ? "socket(AF_INET, SOCK_DGRAM)"
                                                               : "socket(AF_INET6, SOCK_DGRAM)");
   if (family == AF_INET6) {
-    int on = 1;
+    // Optional second argument: false opens a dual-stack socket (IPv4 as ::ffff:a.b.c.d).
+    int on = info.Length() > 1 && info[1].IsBoolean() && !info[1].As<Napi::Boolean>().Value() ? 0 : 1;
     if (setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
       ThrowErrno(env, errno, "setsockopt(IPV6_V6ONLY)");
   }

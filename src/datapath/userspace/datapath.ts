@@ -88,9 +88,11 @@ export class UserspaceDatapath implements Datapath {
     }
   }
 
-  async openUdpSocket(local: { address: string; port: number }): Promise<TransportSocket> {
+  async openUdpSocket(local: { address: string; port: number; v6only?: boolean }): Promise<TransportSocket> {
     const c = await this.connection(true);
-    const r = await c.request('openUdp', { address: local.address, port: local.port });
+    const args: { address: string; port: number; v6only?: boolean } = { address: local.address, port: local.port };
+    if (local.v6only === false) args.v6only = false;
+    const r = await c.request('openUdp', args);
     return new RemoteUdpSocket(c, r.sock, r.local);
   }
 

@@ -12,7 +12,7 @@
  */
 import type { NativeAddon, Poller } from '../../native.js';
 import type { DelReason, DeviceEvent, DeviceMode, KeyConfig, KeyInfo, KeySlot, PeerConfig, PeerInfo } from '../types.js';
-import { decodeSockaddr, sockaddrEqual } from '../../util/sockaddr.js';
+import { decodeSockaddr, sockaddrEqual, unmapAddress } from '../../util/sockaddr.js';
 import {
   DATA_V2_OVERHEAD,
   DataKey,
@@ -112,6 +112,17 @@ export class EngineDevice {
     this.poller = new host.addon.Poller(fd);
     this.poller.start(this.onTunReadable);
     if (mode === 'mp') this.stopRouteWatch = host.routes().onChange(() => this.forgetNextHops());
+    // as an ovpn P2P device: no carrier until there is a peer
+    if (mode === 'p2p') this.setCarrier(false);
+  }
+
+  /** TUNSETCARRIER where the kernel has it (5.0+); without it the TUN keeps its carrier. */
+  private setCarrier(on: boolean): void {
+    try {
+      this.host.addon.tunSetCarrier(this.fd, on);
+    } catch {
+      // old kernel or addon: the carrier stays up (LOWER_UP), as before
+    }
   }
 
   // ------------------------------------------------------------------ control operations
@@ -142,7 +153,10 @@ export class EngineDevice {
     socket.device = this;
     socket.peers.add(id);
     this.peers.set(id, peer);
-    if (this.mode === 'p2p') this.p2p = peer;
+    if (this.mode === 'p2p') {
+      this.p2p = peer;
+      this.setCarrier(true);
+    }
     this.index(peer);
     this.forgetNextHops();
   }
@@ -161,7 +175,8 @@ export class EngineDevice {
 
   /** Validates everything first, then changes `peer` (no half-applied requests). */
   private applySpec(peer: Peer, spec: PeerSpec, isNew: boolean): void {
-    const remote = spec.remote;
+    // As the kernel: a v4-mapped address (::ffff:a.b.c.d) is the IPv4 address.
+    const remote = spec.remote && { ...spec.remote, address: unmapAddress(spec.remote.address) };
     if (remote) {
       const fam = isIP(remote.address);
       if (fam === 0) throw einval(`PEER.REMOTE_IPV4/REMOTE_IPV6: '${remote.address}' is not an IP address`);
@@ -170,23 +185,37 @@ export class EngineDevice {
       }
       if (remote.scopeId !== undefined && fam !== 6) throw einval('PEER.REMOTE_IPV6_SCOPE_ID: only with an IPv6 remote');
       const sockFam = isIP(peer.socket.local.address);
-      if (sockFam !== fam) {
+      if (fam === 4 && sockFam === 6 && !peer.socket.dualStack) {
         throw new DatapathError(
           'EAFNOSUPPORT',
-          `PEER.REMOTE_IPV${fam}: ${remote.address} cannot be reached through the IPv${sockFam} socket ${peer.socket.local.address}:${peer.socket.local.port}`,
+          `PEER.REMOTE_IPV4: an IPv4 remote needs an IPv4 or dual-stack IPv6 SOCKET (${remote.address} through the IPv6-only socket ${peer.socket.local.address}:${peer.socket.local.port})`,
+        );
+      }
+      if (fam === 6 && sockFam === 4) {
+        throw new DatapathError(
+          'EAFNOSUPPORT',
+          `PEER.REMOTE_IPV6: REMOTE_IPV6 needs an IPv6 SOCKET (${remote.address} through the IPv4 socket ${peer.socket.local.address}:${peer.socket.local.port})`,
         );
       }
     }
-    const local = spec.local;
+    const local = spec.local && { ...spec.local, address: unmapAddress(spec.local.address) };
     if (local) {
       const lf = isIP(local.address);
       if (lf === 0) throw einval(`PEER.LOCAL_IPV4/LOCAL_IPV6: '${local.address}' is not an IP address`);
+      // LOCAL_IPV4 goes with REMOTE_IPV4 and LOCAL_IPV6 with REMOTE_IPV6 (as written)
+      if (spec.remote && isIP(spec.local!.address) !== isIP(spec.remote.address)) {
+        throw einval(`PEER.LOCAL_IPV${isIP(spec.local!.address)}: local and remote addresses are of different families`);
+      }
       const rf = isIP((remote ?? peer.remote)?.address ?? '');
       if (rf === 0) throw einval(`PEER.LOCAL_IPV${lf}: a local address needs a remote address`);
       if (rf !== lf) throw einval(`PEER.LOCAL_IPV${lf}: local and remote addresses are of different families`);
       if (local.port !== undefined && (!Number.isInteger(local.port) || local.port < 1 || local.port > 0xffff)) {
         throw einval(`PEER.LOCAL_PORT: ${local.port} is not a port (1..65535)`);
       }
+    }
+    if (this.mode === 'p2p' && (spec.vpnIpv4 !== undefined || spec.vpnIpv6 !== undefined)) {
+      // as mainline: only an MP device selects peers by VPN address
+      throw einval(`PEER.VPN_IPV${spec.vpnIpv4 !== undefined ? 4 : 6}: unexpected VPN IP in P2P mode`);
     }
     const v4 = spec.vpnIpv4 !== undefined ? checkVpnIpv4(spec.vpnIpv4, 'PEER.VPN_IPV4') : undefined;
     const v6 = spec.vpnIpv6 !== undefined ? checkVpnIpv6(spec.vpnIpv6, 'PEER.VPN_IPV6') : undefined;
@@ -282,7 +311,10 @@ export class EngineDevice {
     peer.deleted = true;
     this.peers.delete(peer.id);
     this.unindex(peer);
-    if (this.p2p === peer) this.p2p = undefined;
+    if (this.p2p === peer) {
+      this.p2p = undefined;
+      if (!this.closed) this.setCarrier(false);
+    }
     peer.socket.peers.delete(peer.id);
     if (peer.socket.peers.size === 0 && peer.socket.device === this) peer.socket.device = undefined;
     peer.primary = undefined;

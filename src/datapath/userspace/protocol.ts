@@ -46,7 +46,8 @@ export interface Ops {
   openDevice: { args: { name: string }; result: DeviceDesc };
   deleteDevice: { args: { name: string }; result: null };
   listDevices: { args: Record<string, never>; result: DeviceDesc[] };
-  openUdp: { args: { address: string; port: number }; result: { sock: number; local: Endpoint } };
+  /** `v6only` false: a dual-stack IPv6 socket. */
+  openUdp: { args: { address: string; port: number; v6only?: boolean }; result: { sock: number; local: Endpoint } };
   closeUdp: { args: { sock: number }; result: null };
   sendUdp: { args: { sock: number; to: Endpoint; data: string }; result: null };
   newPeer: { args: { dev: string; peer: WirePeerSpec }; result: null };

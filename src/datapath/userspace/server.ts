@@ -156,7 +156,8 @@ class Connection {
       case 'listDevices':
         return [...e.devices.keys()].map((n) => e.describe(n));
       case 'openUdp': {
-        const s = e.openSocket({ address: str(a.address, 'address'), port: int(a.port, 'port') });
+        if (a.v6only !== undefined && typeof a.v6only !== 'boolean') throw einval('v6only: expected a boolean');
+        const s = e.openSocket({ address: str(a.address, 'address'), port: int(a.port, 'port') }, a.v6only !== false);
         this.sockets.add(s.id);
         s.onControl = (packet, from) => this.pushControl(s.id, packet, from);
         return { sock: s.id, local: s.local };

@@ -13,7 +13,7 @@
  */
 import { isSyscallError, type NativeAddon, type Poller } from '../../native.js';
 import type { Endpoint } from '../types.js';
-import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN } from '../../util/sockaddr.js';
+import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN, unmapSockaddr } from '../../util/sockaddr.js';
 import { isDataV2 } from '../../wire/index.js';
 import { BATCH, PacketBatch } from './batch.js';
 import { fromSystemError } from './errors.js';
@@ -40,6 +40,8 @@ export class EngineSocket {
   /** Queued in the engine's list of sockets with packets to flush. */
   dirty = false;
   closed = false;
+  /** An IPv6 socket without IPV6_V6ONLY: it also serves IPv4 remotes. */
+  dualStack = false;
   private readonly rx = new PacketBatch();
   private readonly poller: Poller;
   /** Receiving coalesced (GRO) entries. */
@@ -70,15 +72,18 @@ export class EngineSocket {
     this.poller.start(this.onReadable);
   }
 
-  static open(addon: NativeAddon, id: number, local: Endpoint): EngineSocket {
+  /** `v6only` false: an IPv6 socket that also carries IPv4 (dual-stack), as mainline allows. */
+  static open(addon: NativeAddon, id: number, local: Endpoint, v6only = true): EngineSocket {
     let fd: number;
     try {
-      fd = addon.udpOpen(encodeSockaddr(local));
+      fd = addon.udpOpen(encodeSockaddr(local), v6only);
     } catch (err) {
       throw fromSystemError(err, `cannot bind UDP ${local.address} port ${local.port}`);
     }
     try {
-      return new EngineSocket(addon, id, fd);
+      const sock = new EngineSocket(addon, id, fd);
+      sock.dualStack = !v6only && sock.local.address.includes(':');
+      return sock;
     } catch (err) {
       addon.close(fd);
       throw fromSystemError(err, `UDP socket on ${local.address} port ${local.port}`);
@@ -98,6 +103,8 @@ export class EngineSocket {
         continue;
       }
       if (n === 0) break;
+      // IPv4 senders on a dual-stack socket: AF_INET records, as IPv4 remotes are kept
+      if (this.dualStack) for (let i = 0; i < n; i++) unmapSockaddr(rx.addrs, i * SOCKADDR_LEN);
       const dev = this.device;
       const now = performance.now();
       for (let i = 0; i < n; i++) {

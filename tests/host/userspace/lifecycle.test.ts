@@ -188,7 +188,7 @@ async function main(): Promise<void> {
         await expectError(p2p.newPeer({ id: 1, txId: -1, socket: sock, remote }), 'ERANGE', /PEER.TX_ID/);
         await expectError(p2p.newPeer({ id: 1, remote }), 'EINVAL', /PEER.SOCKET: a socket is required/);
         await expectError(p2p.newPeer({ id: 1, socket: sock, remote: { address: '192.168.77.2', port: 0 } }), 'EINVAL', /PEER.REMOTE_PORT/);
-        await expectError(p2p.newPeer({ id: 1, socket: sock6, remote }), 'EAFNOSUPPORT', /IPv6 socket/);
+        await expectError(p2p.newPeer({ id: 1, socket: sock6, remote }), 'EAFNOSUPPORT', /an IPv4 remote needs an IPv4 or dual-stack IPv6 SOCKET/);
         await expectError(p2p.newPeer({ id: 1, socket: sock, remote, keepaliveInterval: 1 }), 'EINVAL', /both are required together/);
         await expectError(mp.newPeer({ id: 1, socket: sock, remote }), 'EINVAL', /needs a VPN address/);
         for (const [addr, why] of [

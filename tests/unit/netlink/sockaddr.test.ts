@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AF_INET, AF_INET6, decodeSockaddr, encodeSockaddr, formatIp, parseIp, sockaddrEqual, SOCKADDR_LEN } from '../../../src/util/sockaddr.js';
+import { AF_INET, AF_INET6, decodeSockaddr, encodeSockaddr, formatIp, parseIp, sockaddrEqual, SOCKADDR_LEN, unmapAddress, unmapSockaddr } from '../../../src/util/sockaddr.js';
 
 test('IPv4 record layout: host-order family, big-endian port, address', () => {
   const r = encodeSockaddr({ address: '192.168.1.2', port: 1194 });
@@ -54,6 +54,27 @@ test('sockaddrEqual ignores IPv6 flow info only', () => {
   assert.ok(sockaddrEqual(a, 0, b, 0));
   b.writeUInt16BE(2, 2);
   assert.not.ok(sockaddrEqual(a, 0, b, 0));
+});
+
+test('v4-mapped records and addresses become IPv4 (dual-stack sockets)', () => {
+  const out = Buffer.alloc(SOCKADDR_LEN * 2, 0xee);
+  encodeSockaddr({ address: '::ffff:10.1.2.3', port: 1194 }, out, SOCKADDR_LEN);
+  assert.ok(unmapSockaddr(out, SOCKADDR_LEN));
+  assert.is(out.readUInt16LE(SOCKADDR_LEN), AF_INET);
+  assert.equal(decodeSockaddr(out, SOCKADDR_LEN), { address: '10.1.2.3', port: 1194 });
+  assert.ok(sockaddrEqual(out, SOCKADDR_LEN, encodeSockaddr({ address: '10.1.2.3', port: 1194 }), 0));
+  assert.is(out[0], 0xee);
+  for (const address of ['fd00::ffff:a01:203', '::a01:203', '10.1.2.3', '::']) {
+    const r = encodeSockaddr({ address, port: 1 });
+    const before = Buffer.from(r);
+    assert.not.ok(unmapSockaddr(r), address);
+    assert.ok(r.equals(before), address);
+  }
+  assert.is(unmapAddress('::ffff:10.1.2.3'), '10.1.2.3');
+  assert.is(unmapAddress('::FFFF:a01:203'), '10.1.2.3');
+  assert.is(unmapAddress('0:0:0:0:0:ffff:10.1.2.3'), '10.1.2.3');
+  assert.is(unmapAddress('fd00::1'), 'fd00::1');
+  assert.is(unmapAddress('10.1.2.3'), '10.1.2.3');
 });
 
 test.run();
