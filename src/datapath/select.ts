@@ -141,7 +141,7 @@ async function instantiate(kind: Datapath['kind']): Promise<Datapath> {
     const { KernelDatapath } = await import('./kernel.js');
     return KernelDatapath.open();
   }
-  const { UserspaceDatapath } = await import('./userspace/index.js');
+  const { UserspaceDatapath } = await import('./userspace/datapath.js');
   return UserspaceDatapath.open();
 }
 
