@@ -3,7 +3,8 @@
 # loaded: kernel-level smoke tests (python genl driver: cheap to start in the guest), the
 # TypeScript kernel data path against the module, the netns suites over the kernel path,
 # the mixed run (one side kernel, the other userspace) proving wire compatibility, and the
-# kovpn daemon against stock OpenVPN 2.6 on the kernel path.
+# kovpn daemon against stock OpenVPN 2.6 on the kernel path. The netns suites run with the
+# module reloaded in strict mode (strict_mainline=1).
 set -u
 cd "$(dirname "$0")/.."
 : "${KOVPN_RESULTS:?set KOVPN_RESULTS}"
@@ -13,9 +14,27 @@ cd "$(dirname "$0")/.."
 run_program "vm: kernel smoke tests" python3 tests/kmod/smoke.py
 run_program "vm: kernel data path library" node dist/tests/host/netlink/kernel.js
 
+# The netns suites run with the module in strict mode (strict_mainline=1: it refuses what
+# mainline refuses), proving that ovpn-cli and the library never depend on kovpn's
+# leniencies; the smoke tests above and the runs below use the default module.
+reload_ovpn() {
+	rmmod ovpn && insmod "${KOVPN_KMOD:-kmod/ovpn.ko}" "$@"
+}
+if reload_ovpn strict_mainline=1 && [ "$(cat /sys/module/ovpn/parameters/strict_mainline)" = Y ]; then
+	pass "vm: module reloaded with strict_mainline=1"
+else
+	fail "vm: module reloaded with strict_mainline=1" "$(lsmod | grep '^ovpn' || echo 'not loaded')"
+	lsmod | grep -q '^ovpn' || insmod "${KOVPN_KMOD:-kmod/ovpn.ko}"
+fi
 export KOVPN_DATAPATH=kernel
 run_program "netns[kernel]: p2p suite" tests/netns/netns-test.sh
 run_program "netns[kernel]: multi-peer suite" tests/netns/multi-peer-test.sh
 unset KOVPN_DATAPATH
+if reload_ovpn && [ "$(cat /sys/module/ovpn/parameters/strict_mainline)" = N ]; then
+	pass "vm: module reloaded in default mode"
+else
+	fail "vm: module reloaded in default mode" "$(lsmod | grep '^ovpn' || echo 'not loaded')"
+	lsmod | grep -q '^ovpn' || insmod "${KOVPN_KMOD:-kmod/ovpn.ko}"
+fi
 run_program "netns[mixed]: kernel <-> userspace" tests/netns/mixed-test.sh
 run_program "interop[kernel]: kovpn daemon vs stock openvpn (kernel data path)" tests/interop-vm/run.sh

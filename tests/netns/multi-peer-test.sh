@@ -104,7 +104,7 @@ setup() {
 	local raddr
 	for i in "${CLIENTS[@]}"; do
 		raddr=10.210.$i.1; [ "$i" = 5 ] && raddr=fd02:210:5::1
-		start_holder "CLIENT_$i" "$W/client-$i" "$(ns_of "$i")" new_peer "$(if_of "$i")" "$i" none 1194 "$raddr" 1194 10.211.0.1
+		start_holder "CLIENT_$i" "$W/client-$i" "$(ns_of "$i")" new_peer "$(if_of "$i")" "$i" none 1194 "$raddr" 1194
 	done
 	wait_ready "$MCAST" "$W/mcast" || { WHY="listen_mcast: $(last_line "$W/mcast.err")"; return 1; }
 	wait_ready "$SERVER" "$W/server" || { WHY="new_multi_peer: $(last_line "$W/server.err")"; return 1; }

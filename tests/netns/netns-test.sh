@@ -57,8 +57,8 @@ setup() {
 # in ID_A/TX_A and ID_B/TX_B, AES key in slot 1.
 peer_up() {
 	local fam=$1 ra=$2 rb=$3
-	start_holder HOLD_A "$W/peer-a-$fam" $A new_peer $IFA "$ID_A" "$TX_A" 1194 "$rb" 1194 10.202.0.2
-	start_holder HOLD_B "$W/peer-b-$fam" $B new_peer $IFB "$ID_B" "$TX_B" 1194 "$ra" 1194 10.202.0.1
+	start_holder HOLD_A "$W/peer-a-$fam" $A new_peer $IFA "$ID_A" "$TX_A" 1194 "$rb" 1194
+	start_holder HOLD_B "$W/peer-b-$fam" $B new_peer $IFB "$ID_B" "$TX_B" 1194 "$ra" 1194
 	wait_ready "$HOLD_A" "$W/peer-a-$fam" || { WHY="new_peer in $A: $(last_line "$W/peer-a-$fam.err")"; return 1; }
 	wait_ready "$HOLD_B" "$W/peer-b-$fam" || { WHY="new_peer in $B: $(last_line "$W/peer-b-$fam.err")"; return 1; }
 	both new_key 1 0 aes
@@ -91,6 +91,11 @@ pings() {
 run_family() {
 	local fam=$1 label=$2 ra=$3 rb=$4
 	if ! peer_up "$fam" "$ra" "$rb"; then fail_all "$label" "setup: $WHY"; return; fi
+	if ip -n $A link show $IFA | grep -q 'LOWER_UP'; then
+		pass "$(name "$label: carrier with a peer")"
+	else
+		fail "$(name "$label: carrier with a peer")" "$(ip -n $A -br link show $IFA)"
+	fi
 	pings aes "$label"
 	# Second cipher through a key rollover: ChaCha20-Poly1305 as key 1 in the secondary slot, then swap.
 	if both new_key 2 1 chachapoly && both swap_keys; then
@@ -121,6 +126,32 @@ if ip -n $A link show $IFA | grep -q '[<,]UP[,>]' && ip -n $B link show $IFB | g
 	pass "$(name "new_iface brings the link up")"
 else
 	fail "$(name "new_iface brings the link up")" "$(ip -n $A -br link show $IFA)"
+fi
+
+# As mainline: a P2P device has no carrier without a peer, and refuses a peer with a VPN
+# address (only an MP device selects peers by VPN address).
+no_carrier() {   # the operational state follows the carrier within a second (linkwatch)
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+		ip -n $1 link show $2 | grep -q 'NO-CARRIER' && return 0
+		sleep 0.2
+	done
+	return 1
+}
+if no_carrier $A $IFA; then
+	pass "$(name "device without a peer has no carrier")"
+else
+	fail "$(name "device without a peer has no carrier")" "$(ip -n $A -br link show $IFA)"
+fi
+timeout "$T_READY" ip netns exec $A env KOVPN_DATAPATH="$(ns_datapath $A)" "$OVPN_CLI" \
+	new_peer $IFA 7 none 1195 10.201.0.2 1195 10.202.0.2 >"$W/vpnaddr-p2p" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'unexpected VPN IP in P2P mode' "$W/vpnaddr-p2p" &&
+	grep -q 'EINVAL' "$W/vpnaddr-p2p"; then
+	pass "$(name "new_peer with a VPN address refused (EINVAL, unexpected VPN IP in P2P mode)")"
+else
+	fail "$(name "new_peer with a VPN address refused (EINVAL, unexpected VPN IP in P2P mode)")" \
+		"exit $rc: $(last_line "$W/vpnaddr-p2p")"
 fi
 
 ID_A=1 TX_A=none ID_B=1 TX_B=none
