@@ -109,7 +109,7 @@ setup_kovpn() { # tag i datapath cipher repo
 	for side in a b; do
 		ns=$(ns_name "qb-$t-$side")
 		if [[ $side == a ]]; then raddr=10.231.$i.2; else raddr=10.231.$i.1; fi
-		ip netns exec "$ns" "$cli" new_peer tun-qb 1 none 1194 "$raddr" 1194 >"$WORK/peer-$t-$side.log" 2>&1 &
+		ip netns exec "$ns" "$cli" new_peer --foreground tun-qb 1 none 1194 "$raddr" 1194 >"$WORK/peer-$t-$side.log" 2>&1 &
 		echo $! >"$WORK/peer-$t-$side.pid"
 		wait_for 180 grep -q ready "$WORK/peer-$t-$side.log"
 		kill -0 "$(<"$WORK/peer-$t-$side.pid")" 2>/dev/null && grep -q ready "$WORK/peer-$t-$side.log" ||

@@ -58,9 +58,9 @@ step "tunnel devices, peers and keys with ovpn-cli (AES-256-GCM)"
 for ns in $nsa $nsb; do
 	ip netns exec "$ns" "$cli" new_iface tun0 P2P
 done
-ip netns exec $nsa "$cli" new_peer tun0 1 none 1194 10.77.0.2 1194 >"$work/peer-a" 2>&1 &
+ip netns exec $nsa "$cli" new_peer --foreground tun0 1 none 1194 10.77.0.2 1194 >"$work/peer-a" 2>&1 &
 pids+=($!); wait_ready "$work/peer-a" $!
-ip netns exec $nsb "$cli" new_peer tun0 1 none 1194 10.77.0.1 1194 >"$work/peer-b" 2>&1 &
+ip netns exec $nsb "$cli" new_peer --foreground tun0 1 none 1194 10.77.0.1 1194 >"$work/peer-b" 2>&1 &
 pids+=($!); wait_ready "$work/peer-b" $!
 ip netns exec $nsa "$cli" new_key tun0 1 1 0 aes 0 "$work/key"
 ip netns exec $nsb "$cli" new_key tun0 1 1 0 aes 1 "$work/key"

@@ -105,6 +105,9 @@ export interface NativeAddon {
   udpSendBatch(fd: number, bufs: Buffer[], lens: Uint32Array, addrs: Buffer, count: number, segs?: Uint32Array): number;
   /** setsockopt(UDP_GRO, 1): false if the kernel lacks it. */
   udpEnableGro(fd: number): boolean;
+  /** setsockopt(fd, level, name, &value, sizeof(int)) with a u32 value (e.g. SOL_SOCKET,
+   *  SO_MARK: see src/util/sockopt.ts). Throws with the errno code. */
+  setSockOptInt(fd: number, level: number, name: number, value: number): void;
 
   // --- TCP (a connected TCP socket can be handed to the kernel as PEER_SOCKET)
   /** socket(SOCK_STREAM) and a non-blocking connect() to the record; returns the fd at

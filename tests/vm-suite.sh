@@ -29,6 +29,7 @@ fi
 export KOVPN_DATAPATH=kernel
 run_program "netns[kernel]: p2p suite" tests/netns/netns-test.sh
 run_program "netns[kernel]: multi-peer suite" tests/netns/multi-peer-test.sh
+run_program "netns[kernel]: detached holders and socket mark" tests/netns/detach-mark-test.sh
 unset KOVPN_DATAPATH
 if reload_ovpn && [ "$(cat /sys/module/ovpn/parameters/strict_mainline)" = N ]; then
 	pass "vm: module reloaded in default mode"

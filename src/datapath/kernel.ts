@@ -12,6 +12,7 @@ import { OVPN_MODE_MP, OVPN_MODE_P2P } from '../ovpn/constants.js';
 import { OvpnClient } from '../ovpn/client.js';
 import type { PeerAttrs } from '../ovpn/codec.js';
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN } from '../util/sockaddr.js';
+import { setSocketMark } from '../util/sockopt.js';
 import { isDataV2 } from '../wire/constants.js';
 import type {
   Datapath,
@@ -53,9 +54,10 @@ export class KernelUdpSocket implements TransportSocket {
     this.poller = new addon.Poller(fd);
   }
 
-  static open(local: { address: string; port: number; v6only?: boolean }, addon: NativeAddon = native()): KernelUdpSocket {
+  static open(local: { address: string; port: number; mark?: number; v6only?: boolean }, addon: NativeAddon = native()): KernelUdpSocket {
     const fd = addon.udpOpen(encodeSockaddr(local), local.v6only !== false);
     try {
+      if (local.mark) setSocketMark(addon, fd, local.mark);
       return new KernelUdpSocket(addon, fd);
     } catch (err) {
       addon.close(fd);
@@ -228,7 +230,7 @@ export class KernelDatapath implements Datapath {
     await this.rtnl.deleteLink(link.index);
   }
 
-  async openUdpSocket(local: { address: string; port: number; v6only?: boolean }): Promise<TransportSocket> {
+  async openUdpSocket(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TransportSocket> {
     return KernelUdpSocket.open(local);
   }
 

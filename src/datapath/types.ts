@@ -130,8 +130,9 @@ export interface Datapath {
   openDevice(name: string): Promise<Device>;
   deleteDevice(name: string): Promise<void>;
   /** Bind a UDP socket for peers of this path (kernel: fd handed over on newPeer).
+   *  `mark` (non-zero): SO_MARK on the socket, so its packets carry that firewall mark.
    *  `v6only` false (IPv6 address only): a dual-stack socket that also serves IPv4 peers. */
-  openUdpSocket(local: { address: string; port: number; v6only?: boolean }): Promise<TransportSocket>;
+  openUdpSocket(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TransportSocket>;
   /** Notifications of group "peers" for every device of this path. */
   subscribe(handler: (event: DeviceEvent) => void): Promise<() => void>;
   close(): Promise<void>;

@@ -122,11 +122,15 @@ track_iface() {
 # start_holder VAR LOG NS ARGS...: starts a socket-holding ovpn-cli command (new_peer,
 # new_multi_peer, listen_mcast) in the background; its pid goes into VAR. Does not wait.
 # A simple command, not a function, goes to the background: ip, env and node exec one
-# another, so the pid is the ovpn-cli process itself and signals reach it.
+# another, so the pid is the ovpn-cli process itself and signals reach it. new_peer and
+# new_multi_peer get --foreground (they detach by default, as upstream's client does;
+# detach-mark-test.sh covers that mode).
 start_holder() {
-	local var=$1 log=$2 ns=$3 dp; shift 3
+	local var=$1 log=$2 ns=$3 dp cmd; shift 3
 	dp=$(ns_datapath "$ns")
-	ip netns exec "$ns" env KOVPN_DATAPATH="$dp" "$OVPN_CLI" "$@" >"$log" 2>"$log.err" &
+	cmd=("$@")
+	case $1 in new_peer | new_multi_peer) cmd=("$1" --foreground "${@:2}") ;; esac
+	ip netns exec "$ns" env KOVPN_DATAPATH="$dp" "$OVPN_CLI" "${cmd[@]}" >"$log" 2>"$log.err" &
 	printf -v "$var" '%s' $!
 	NETNS_HOLDERS+=($!)
 }

@@ -226,6 +226,20 @@ Napi::Value UdpEnableGro(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setSockOptInt(fd, level, name, value): setsockopt() of one int (e.g. SOL_SOCKET/SO_MARK);
+// the constants live in TypeScript. `value` is a u32 (a mark uses all 32 bits).
+Napi::Value SetSockOptInt(const Napi::CallbackInfo& info) {
+  const char* fn = "setSockOptInt";
+  int fd = FdArg(info, 0, fn);
+  int level = static_cast<int>(U32Arg(info, 1, fn, "level"));
+  int name = static_cast<int>(U32Arg(info, 2, fn, "name"));
+  uint32_t value = U32Arg(info, 3, fn, "value");
+  if (setsockopt(fd, level, name, &value, sizeof(value)) < 0)
+    ThrowErrno(info.Env(), errno, "setsockopt(fd " + std::to_string(fd) + ", level " + std::to_string(level) +
+                                      ", option " + std::to_string(name) + ")");
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void InitUdp(Napi::Env env, Napi::Object exports) {
@@ -234,6 +248,7 @@ void InitUdp(Napi::Env env, Napi::Object exports) {
   exports.Set("udpRecvBatch", Napi::Function::New(env, UdpRecvBatch, "udpRecvBatch"));
   exports.Set("udpSendBatch", Napi::Function::New(env, UdpSendBatch, "udpSendBatch"));
   exports.Set("udpEnableGro", Napi::Function::New(env, UdpEnableGro, "udpEnableGro"));
+  exports.Set("setSockOptInt", Napi::Function::New(env, SetSockOptInt, "setSockOptInt"));
 }
 
 }  // namespace kovpn

@@ -12,8 +12,9 @@ import {
   selectDatapath,
 } from '../../datapath/select.js';
 import { ArgumentError, exitCodeOf, formatErrorLine } from '../common/errors.js';
+import { PROG } from './synopsis.js';
 
-export const PROG = 'ovpn-cli';
+export { PROG };
 
 export abstract class OvpnCommand extends Command {
   datapathOption = Option.String('--datapath', {

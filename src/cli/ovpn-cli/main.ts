@@ -3,43 +3,33 @@
  * driver or kovpn's userspace data path. Same command words and positional argument
  * order; errors are one line on stderr with a non-zero exit status.
  */
-import { Cli } from 'clipanion';
 import type { Writable } from 'node:stream';
 import { EXIT_USAGE, errorText } from '../common/errors.js';
 import { runEntry } from '../common/entry.js';
-import { PROG } from './command.js';
-import { isCommandName, usageLine, usageText } from './synopsis.js';
-import { NewIfaceCommand } from './commands/new-iface.js';
-import { DelIfaceCommand } from './commands/del-iface.js';
-import { NewPeerCommand } from './commands/new-peer.js';
-import { NewMultiPeerCommand } from './commands/new-multi-peer.js';
-import { SetPeerCommand } from './commands/set-peer.js';
-import { DelPeerCommand } from './commands/del-peer.js';
-import { GetPeerCommand } from './commands/get-peer.js';
-import { NewKeyCommand } from './commands/new-key.js';
-import { DelKeyCommand } from './commands/del-key.js';
-import { GetKeyCommand } from './commands/get-key.js';
-import { SwapKeysCommand } from './commands/swap-keys.js';
-import { ListenMcastCommand } from './commands/listen-mcast.js';
-import { ConnectCommand } from './commands/connect.js';
-import { ListenCommand } from './commands/listen.js';
+import { PROG, commandHelp, isCommandName, usageLine, usageText, type CommandName } from './synopsis.js';
+import { runDetached, takeReadyChannel, wantsDetach } from './detach.js';
 
-const COMMANDS = [
-  NewIfaceCommand,
-  DelIfaceCommand,
-  NewPeerCommand,
-  NewMultiPeerCommand,
-  SetPeerCommand,
-  DelPeerCommand,
-  GetPeerCommand,
-  NewKeyCommand,
-  DelKeyCommand,
-  GetKeyCommand,
-  SwapKeysCommand,
-  ListenMcastCommand,
-  ConnectCommand,
-  ListenCommand,
-];
+/**
+ * The module of each command, imported only when that command runs: start-up loads one
+ * command and what it needs (clipanion and the data paths come with it), never all of them.
+ */
+type CommandClass = typeof import('./command.js').OvpnCommand;
+const COMMANDS: Record<CommandName, () => Promise<CommandClass>> = {
+  new_iface: async () => (await import('./commands/new-iface.js')).NewIfaceCommand,
+  del_iface: async () => (await import('./commands/del-iface.js')).DelIfaceCommand,
+  new_peer: async () => (await import('./commands/new-peer.js')).NewPeerCommand,
+  new_multi_peer: async () => (await import('./commands/new-multi-peer.js')).NewMultiPeerCommand,
+  set_peer: async () => (await import('./commands/set-peer.js')).SetPeerCommand,
+  del_peer: async () => (await import('./commands/del-peer.js')).DelPeerCommand,
+  get_peer: async () => (await import('./commands/get-peer.js')).GetPeerCommand,
+  new_key: async () => (await import('./commands/new-key.js')).NewKeyCommand,
+  del_key: async () => (await import('./commands/del-key.js')).DelKeyCommand,
+  get_key: async () => (await import('./commands/get-key.js')).GetKeyCommand,
+  swap_keys: async () => (await import('./commands/swap-keys.js')).SwapKeysCommand,
+  listen_mcast: async () => (await import('./commands/listen-mcast.js')).ListenMcastCommand,
+  connect: async () => (await import('./commands/connect.js')).ConnectCommand,
+  listen: async () => (await import('./commands/listen.js')).ListenCommand,
+};
 
 /** Options accepted before the command word; moved after it for clipanion. */
 const GLOBAL_WITH_VALUE = new Set(['--datapath']);
@@ -115,12 +105,13 @@ export async function main(argv: readonly string[], io: MainIo = process): Promi
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`usage: ${usageLine(word)}\n`);
+    io.stdout.write(`${commandHelp(word)}\n`);
     return 0;
   }
 
+  const [{ Cli }, command] = await Promise.all([import('clipanion'), COMMANDS[word]()]);
   const cli = new Cli({ binaryLabel: PROG, binaryName: PROG, enableColors: false });
-  for (const command of COMMANDS) cli.register(command);
+  cli.register(command as unknown as Parameters<typeof cli.register>[0]);
   const context = {
     stdin: process.stdin,
     stdout: io.stdout,
@@ -128,17 +119,26 @@ export async function main(argv: readonly string[], io: MainIo = process): Promi
     env: io.env ?? process.env,
     colorDepth: 1,
   };
-  let command;
+  let parsed;
   try {
-    command = cli.process(hoisted, context);
+    parsed = cli.process(hoisted, context);
   } catch (err) {
     io.stderr.write(`${PROG}: ${word}: ${syntaxReason(err)}; usage: ${usageLine(word)}\n`);
     return EXIT_USAGE;
   }
-  return cli.run(command, context);
+  return cli.run(parsed, context);
 }
 
-/** Entry point of the bin/ script: runs main() and exits with its status. */
+/**
+ * Entry point of the bin/ script: runs main() and exits with its status. A socket holder
+ * (new_peer, new_multi_peer without --foreground) is re-executed detached first and this
+ * process only waits for it to report its setup (detach.ts); the detached child runs main().
+ */
 export function runMain(): Promise<never> {
-  return runEntry(PROG, main);
+  return runEntry(PROG, (argv) => {
+    if (takeReadyChannel()) return main(argv);
+    const hoisted = hoistGlobalOptions(argv);
+    if (Array.isArray(hoisted) && wantsDetach(hoisted)) return runDetached(argv);
+    return main(argv);
+  });
 }

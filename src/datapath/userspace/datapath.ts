@@ -3,6 +3,9 @@
  * The engine (engine-main.ts) is a separate, long-lived process reached through its
  * control socket, so a device created by one command can be operated by the next, and
  * the transport sockets a process opens live exactly as long as its connection.
+ *
+ * Only the client side: the engine's modules (engine, server, device, the AEADs) stay out
+ * of this module's imports, so that command-line tools start fast (index.ts has them all).
  */
 import type { Datapath, Device, DeviceEvent, DeviceMode, TransportSocket } from '../types.js';
 import { EngineClient } from './client.js';
@@ -88,9 +91,10 @@ export class UserspaceDatapath implements Datapath {
     }
   }
 
-  async openUdpSocket(local: { address: string; port: number; v6only?: boolean }): Promise<TransportSocket> {
+  async openUdpSocket(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TransportSocket> {
     const c = await this.connection(true);
-    const args: { address: string; port: number; v6only?: boolean } = { address: local.address, port: local.port };
+    const args: { address: string; port: number; mark?: number; v6only?: boolean } = { address: local.address, port: local.port };
+    if (local.mark) args.mark = local.mark;
     if (local.v6only === false) args.v6only = false;
     const r = await c.request('openUdp', args);
     return new RemoteUdpSocket(c, r.sock, r.local);
@@ -115,9 +119,3 @@ export class UserspaceDatapath implements Datapath {
     }
   }
 }
-
-export { Engine } from './engine.js';
-export { ControlServer } from './server.js';
-export { DatapathError } from './errors.js';
-export { engineSocketPath, engineSocketPathForNetns } from './paths.js';
-export { RemoteDevice, RemoteUdpSocket } from './remote.js';

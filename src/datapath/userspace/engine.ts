@@ -118,8 +118,8 @@ export class Engine {
     this.devices.delete(name);
   }
 
-  openSocket(local: Endpoint, v6only = true): EngineSocket {
-    const sock = EngineSocket.open(this.addon, this.nextSocketId++, local, v6only);
+  openSocket(local: Endpoint, mark = 0, v6only = true): EngineSocket {
+    const sock = EngineSocket.open(this.addon, this.nextSocketId++, local, mark, v6only);
     this.sockets.set(sock.id, sock);
     return sock;
   }

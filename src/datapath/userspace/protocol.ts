@@ -46,8 +46,8 @@ export interface Ops {
   openDevice: { args: { name: string }; result: DeviceDesc };
   deleteDevice: { args: { name: string }; result: null };
   listDevices: { args: Record<string, never>; result: DeviceDesc[] };
-  /** `v6only` false: a dual-stack IPv6 socket. */
-  openUdp: { args: { address: string; port: number; v6only?: boolean }; result: { sock: number; local: Endpoint } };
+  /** `mark`: SO_MARK on the socket (absent or 0: none). `v6only` false: dual-stack IPv6 socket. */
+  openUdp: { args: { address: string; port: number; mark?: number; v6only?: boolean }; result: { sock: number; local: Endpoint } };
   closeUdp: { args: { sock: number }; result: null };
   sendUdp: { args: { sock: number; to: Endpoint; data: string }; result: null };
   newPeer: { args: { dev: string; peer: WirePeerSpec }; result: null };

@@ -156,8 +156,10 @@ class Connection {
       case 'listDevices':
         return [...e.devices.keys()].map((n) => e.describe(n));
       case 'openUdp': {
+        const mark = a.mark === undefined ? 0 : int(a.mark, 'mark');
+        if (mark < 0 || mark > 0xffffffff) throw einval('mark: expected 0..4294967295');
         if (a.v6only !== undefined && typeof a.v6only !== 'boolean') throw einval('v6only: expected a boolean');
-        const s = e.openSocket({ address: str(a.address, 'address'), port: int(a.port, 'port') }, a.v6only !== false);
+        const s = e.openSocket({ address: str(a.address, 'address'), port: int(a.port, 'port') }, mark, a.v6only !== false);
         this.sockets.add(s.id);
         s.onControl = (packet, from) => this.pushControl(s.id, packet, from);
         return { sock: s.id, local: s.local };

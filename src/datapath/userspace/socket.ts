@@ -15,6 +15,7 @@ import { isSyscallError, type NativeAddon, type Poller } from '../../native.js';
 import type { Endpoint } from '../types.js';
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN, unmapSockaddr } from '../../util/sockaddr.js';
 import { isDataV2 } from '../../wire/index.js';
+import { setSocketMark } from '../../util/sockopt.js';
 import { BATCH, PacketBatch } from './batch.js';
 import { fromSystemError } from './errors.js';
 import type { EngineDevice } from './device.js';
@@ -72,8 +73,9 @@ export class EngineSocket {
     this.poller.start(this.onReadable);
   }
 
+  /** `mark` (non-zero): SO_MARK, so that the socket's packets carry that firewall mark. */
   /** `v6only` false: an IPv6 socket that also carries IPv4 (dual-stack), as mainline allows. */
-  static open(addon: NativeAddon, id: number, local: Endpoint, v6only = true): EngineSocket {
+  static open(addon: NativeAddon, id: number, local: Endpoint, mark = 0, v6only = true): EngineSocket {
     let fd: number;
     try {
       fd = addon.udpOpen(encodeSockaddr(local), v6only);
@@ -81,6 +83,7 @@ export class EngineSocket {
       throw fromSystemError(err, `cannot bind UDP ${local.address} port ${local.port}`);
     }
     try {
+      setSocketMark(addon, fd, mark);
       const sock = new EngineSocket(addon, id, fd);
       sock.dualStack = !v6only && sock.local.address.includes(':');
       return sock;

@@ -117,10 +117,23 @@ test('KOVPN_DATAPATH is read from the environment given to main()', async () => 
   assertOneLine(stderr.text, 'ovpn-cli: del_iface: invalid KOVPN_DATAPATH="warp": expected auto, kernel, userspace');
 });
 
-test('mark on new_multi_peer is refused with a reason', async () => {
-  const r = await run('new_multi_peer', 'tun0', '1', 'SYMM', '/nonexistent', '5');
-  assert.is(r.status, 1);
-  assertOneLine(r.err, 'ovpn-cli: new_multi_peer: socket mark (SO_MARK) is not supported yet; omit [mark]');
+test('mark on new_multi_peer: checked as a 32-bit decimal before anything is opened', async () => {
+  for (const mark of ['4294967296', '0x10', 'abc']) {
+    const r = await run('new_multi_peer', 'tun0', '1', 'SYMM', '/nonexistent', mark);
+    assert.is(r.status, 2, mark);
+    assertOneLine(r.err, `ovpn-cli: new_multi_peer: invalid mark "${mark}": expected 0..4294967295`);
+  }
+});
+
+test('holder help names --foreground and --pid-file; holder options are accepted', async () => {
+  const help = await run('new_peer', '--help');
+  assert.is(help.status, 0);
+  assert.match(help.out, /^usage: ovpn-cli new_peer <iface> <peer_id>/);
+  assert.match(help.out, /--foreground/);
+  assert.match(help.out, /--pid-file/);
+  const r = await run('new_peer', '--foreground', '--pid-file', '/nonexistent/p', 'tun0', 'abc', 'none', '1', '10.10.1.2', '1');
+  assert.is(r.status, 2);
+  assertOneLine(r.err, 'ovpn-cli: new_peer: invalid peer id "abc": expected 0..16777215');
 });
 
 test.run();

@@ -1,24 +1,36 @@
 import { Command, Option } from 'clipanion';
 import { OvpnCommand } from '../command.js';
-import { ArgumentError, NotImplementedError } from '../../common/errors.js';
+import { ArgumentError } from '../../common/errors.js';
 import { parseIdScheme, parseIfname, parsePort, parseUInt } from '../../common/parse.js';
 import { formatEndpoint } from '../../common/output.js';
 import { waitForTermination } from '../../common/signals.js';
 import { anyAddress } from '../socket.js';
+import { reportReady, writePidFile } from '../detach.js';
 import { readPeersFile } from '../peers-file.js';
 import type { PeerConfig, TransportSocket } from '../../../datapath/types.js';
 
 /**
- * new_multi_peer <iface> <lport> <SYMM|ASYMM> <peers_file> [mark]
- * Opens the UDP socket(s) on lport (one per address family used in the file), adds
- * every peer of the file, prints a "ready" line on stderr and holds the sockets until
- * SIGTERM/SIGINT (closing them deletes the peers, reason transport-disconnect).
+ * new_multi_peer [--foreground] [--pid-file F] <iface> <lport> <SYMM|ASYMM> <peers_file> [mark]
+ * Opens the UDP socket(s) on lport (one per address family used in the file; SO_MARK
+ * `mark` on each when given and non-zero), adds every peer of the file, prints a "ready"
+ * line on stderr and holds the sockets until SIGTERM/SIGINT (closing them deletes the
+ * peers, reason transport-disconnect). Detaches unless --foreground (see new_peer).
  */
 export class NewMultiPeerCommand extends OvpnCommand {
   static override paths = [['new_multi_peer']];
   static override usage = Command.Usage({
-    description: 'add the UDP peers of a peers file and hold their socket until SIGTERM/SIGINT',
+    description: 'add the UDP peers of a peers file and hold their socket (detached) until SIGTERM/SIGINT',
+    details: 'Returns once the peers are set up; a background ovpn-cli process holds the socket. [mark]: SO_MARK on the socket (decimal).',
+    examples: [
+      ['Peers of peers.txt on port 1194, packets marked 1056', 'ovpn-cli new_multi_peer tun0 1194 SYMM peers.txt 1056 && ovpn-cli get_peer tun0'],
+      ['Hold in the foreground', 'ovpn-cli new_multi_peer --foreground tun0 1194 ASYMM peers.txt &'],
+    ],
   });
+
+  foreground = Option.Boolean('--foreground', false, {
+    description: 'hold the socket in this process instead of detaching',
+  });
+  pidFile = Option.String('--pid-file', { description: "write the holder's pid to this file once set up" });
 
   iface = Option.String({ name: 'iface' });
   lport = Option.String({ name: 'lport' });
@@ -30,10 +42,7 @@ export class NewMultiPeerCommand extends OvpnCommand {
     const name = parseIfname(this.iface);
     const lport = parsePort(this.lport, 'local port');
     const scheme = parseIdScheme(this.scheme);
-    if (this.mark !== undefined) {
-      parseUInt(this.mark, 'mark', 0, 0xffffffff);
-      throw new NotImplementedError('socket mark (SO_MARK) is not supported yet; omit [mark]');
-    }
+    const mark = this.mark === undefined ? 0 : parseUInt(this.mark, 'mark', 0, 0xffffffff);
     const entries = await readPeersFile(this.peersFile);
     for (const e of entries) {
       if (e.localPort !== lport) {
@@ -52,7 +61,7 @@ export class NewMultiPeerCommand extends OvpnCommand {
         for (const e of entries) {
           let socket = sockets.get(e.remote.family);
           if (!socket) {
-            socket = await dp.openUdpSocket({ address: anyAddress(e.remote.family), port: lport });
+            socket = await dp.openUdpSocket({ address: anyAddress(e.remote.family), port: lport, mark });
             sockets.set(e.remote.family, socket);
           }
           const peer: PeerConfig = {
@@ -68,7 +77,9 @@ export class NewMultiPeerCommand extends OvpnCommand {
           await dev.newPeer(peer);
         }
         const bound = [...sockets.values()].map((s) => formatEndpoint(s.local)).join(', ');
-        this.info(`ready: ${entries.length} peers on ${name}, udp ${bound}`);
+        writePidFile(this.pidFile);
+        this.info(`ready: ${entries.length} peers on ${name}, udp ${bound}${mark ? `, mark ${mark}` : ''}`);
+        reportReady();
         const signal = await terminated.signal;
         this.info(`${signal}: closing the sockets of ${entries.length} peers`);
       } finally {

@@ -10,19 +10,31 @@ import {
 import { formatEndpoint } from '../../common/output.js';
 import { waitForTermination } from '../../common/signals.js';
 import { anyAddress } from '../socket.js';
+import { reportReady, writePidFile } from '../detach.js';
 import type { Endpoint, PeerConfig } from '../../../datapath/types.js';
 
 /**
- * new_peer <iface> <peer_id> <tx_id|none> <lport> <raddr> <rport> [vpnaddr]
+ * new_peer [--foreground] [--pid-file F] <iface> <peer_id> <tx_id|none> <lport> <raddr> <rport> [vpnaddr]
  * Opens a UDP socket on lport, adds the peer on it, prints a "ready" line on stderr and
- * keeps running to hold the socket: SIGTERM/SIGINT close it, which deletes the peer
- * (reason transport-disconnect).
+ * holds the socket: SIGTERM/SIGINT close it, which deletes the peer (reason
+ * transport-disconnect). Without --foreground this runs in the detached child (detach.ts)
+ * and the command returns once the peer is set up, as the selftests' client does.
  */
 export class NewPeerCommand extends OvpnCommand {
   static override paths = [['new_peer']];
   static override usage = Command.Usage({
-    description: 'add a UDP peer and hold its socket until SIGTERM/SIGINT',
+    description: 'add a UDP peer and hold its socket (detached) until SIGTERM/SIGINT',
+    details: 'Returns once the peer is set up; a background ovpn-cli process holds the socket. --foreground holds it in this process.',
+    examples: [
+      ['Peer 1 towards 10.10.0.2:1194, then its key', 'ovpn-cli new_peer tun0 1 none 1194 10.10.0.2 1194 10.200.0.2 && ovpn-cli new_key tun0 1 1 0 aes 0 key'],
+      ['Hold in the foreground, pid in a file', 'ovpn-cli new_peer --foreground --pid-file /run/p1.pid tun0 1 none 1194 10.10.0.2 1194 &'],
+    ],
   });
+
+  foreground = Option.Boolean('--foreground', false, {
+    description: 'hold the socket in this process instead of detaching',
+  });
+  pidFile = Option.String('--pid-file', { description: "write the holder's pid to this file once set up" });
 
   iface = Option.String({ name: 'iface' });
   peerId = Option.String({ name: 'peer_id' });
@@ -53,9 +65,11 @@ export class NewPeerCommand extends OvpnCommand {
         if (vpn?.family === 4) peer.vpnIpv4 = vpn.address;
         if (vpn?.family === 6) peer.vpnIpv6 = vpn.address;
         await dev.newPeer(peer);
+        writePidFile(this.pidFile);
         this.info(
           `ready: peer ${id} on ${name}, udp ${formatEndpoint(socket.local)} -> ${formatEndpoint(remote)}`,
         );
+        reportReady();
         const signal = await terminated.signal;
         this.info(`${signal}: closing the socket of peer ${id}`);
       } finally {
