@@ -630,6 +630,9 @@ static int ovpn_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = ovpn_nl_peer_precheck(ovpn, info, attrs, false, peer->sock->sk);
 	if (!ret)
 		ret = ovpn_nl_peer_modify(peer, info, attrs);
+	/* as mainline: another peer's VPN address is "in use" on PEER_SET */
+	if (ret == -EEXIST)
+		ret = -EADDRINUSE;
 	ovpn_peer_put(peer);
 	return ret;
 }

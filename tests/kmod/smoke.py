@@ -264,6 +264,9 @@ def t_mp():
         raise Check("duplicate peer id accepted")
     except NetlinkError as e:
         expect(e.errno == 17, f"dup id: {e}")
+    # as mainline: PEER_SET to another peer's VPN address is EADDRINUSE
+    refused(lambda: s.genl.peer_set(s.ifindex, 12, ip4(PEER["VPN_IPV4"], "10.79.0.2")),
+            98, "VPN_IPV4", "PEER_SET to a VPN address in use")
     try:
         s.genl.peer_set(s.ifindex, 11, ip4(PEER["VPN_IPV4"], "0.0.0.0"))
         raise Check("MP peer left without VPN address")

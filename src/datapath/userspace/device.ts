@@ -220,16 +220,18 @@ export class EngineDevice {
     const v4 = spec.vpnIpv4 !== undefined ? checkVpnIpv4(spec.vpnIpv4, 'PEER.VPN_IPV4') : undefined;
     const v6 = spec.vpnIpv6 !== undefined ? checkVpnIpv6(spec.vpnIpv6, 'PEER.VPN_IPV6') : undefined;
     if (this.mode === 'mp') {
+      // as the module: PEER_SET answers as mainline (EADDRINUSE), PEER_NEW keeps EEXIST
+      const inUse = isNew ? 'EEXIST' : 'EADDRINUSE';
       if (v4 !== undefined) {
         const other = this.byVpn4.get(v4);
         if (other && other !== peer) {
-          throw new DatapathError('EEXIST', `PEER.VPN_IPV4: ${spec.vpnIpv4} is already used by peer ${other.id}`);
+          throw new DatapathError(inUse, `PEER.VPN_IPV4: ${spec.vpnIpv4} is already used by peer ${other.id}`);
         }
       }
       if (v6 !== undefined) {
         const other = this.peerByVpn6(v6, 0);
         if (other && other !== peer) {
-          throw new DatapathError('EEXIST', `PEER.VPN_IPV6: ${spec.vpnIpv6} is already used by peer ${other.id}`);
+          throw new DatapathError(inUse, `PEER.VPN_IPV6: ${spec.vpnIpv6} is already used by peer ${other.id}`);
         }
       }
     }

@@ -210,6 +210,9 @@ async function main(): Promise<void> {
         await mp.newPeer({ id: 1, socket: sock, remote, vpnIpv4: '10.9.0.2' });
         await expectError(mp.newPeer({ id: 1, socket: sock, remote, vpnIpv4: '10.9.0.3' }), 'EEXIST', /peer 1 already exists/);
         await expectError(mp.newPeer({ id: 2, socket: sock, remote, vpnIpv4: '10.9.0.2' }), 'EEXIST', /10.9.0.2 is already used by peer 1/);
+        await mp.newPeer({ id: 6, socket: sock, remote, vpnIpv4: '10.9.0.6' });
+        await expectError(mp.setPeer({ id: 6, vpnIpv4: '10.9.0.2' }), 'EADDRINUSE', /10.9.0.2 is already used by peer 1/);
+        await mp.delPeer(6);
         await expectError(p2p.newPeer({ id: 3, socket: sock, remote }), 'EBUSY', /already used by device us-mpl/);
         const k = keyFor(0, 1, 'aes-gcm', 0, 'primary', 1);
         await expectError(mp.newKey({ ...k, keyId: 8 }), 'ERANGE', /KEY_ID: 8 is out of range 0..7/);
