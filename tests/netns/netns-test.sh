@@ -144,7 +144,7 @@ else
 	fail "$(name "device without a peer has no carrier")" "$(ip -n $A -br link show $IFA)"
 fi
 timeout "$T_READY" ip netns exec $A env KOVPN_DATAPATH="$(ns_datapath $A)" "$OVPN_CLI" \
-	new_peer $IFA 7 none 1195 10.201.0.2 1195 10.202.0.2 >"$W/vpnaddr-p2p" 2>&1
+	new_peer --foreground $IFA 7 none 1195 10.201.0.2 1195 10.202.0.2 >"$W/vpnaddr-p2p" 2>&1
 rc=$?
 if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'unexpected VPN IP in P2P mode' "$W/vpnaddr-p2p" &&
 	grep -q 'EINVAL' "$W/vpnaddr-p2p"; then
