@@ -354,6 +354,7 @@ function main(): void {
   const moduleControl = readJson(join(rawDir, 'control-module.json'));
   const wireguardControl = readJson(join(rawDir, 'control-wireguard.json'));
   const hostControl = readJson(join(rawDir, 'host', 'control.json'));
+  const cliStart = readJson(join(rawDir, 'host', 'cli-start.json'));
   const notes = existsSync(join(rawDir, 'notes.txt')) ? readFileSync(join(rawDir, 'notes.txt'), 'utf8').trim() : '';
   const report = {
     generated: new Date().toISOString(),
@@ -364,6 +365,7 @@ function main(): void {
     moduleControl,
     wireguardControl,
     hostControl,
+    cliStart,
     notes,
   };
   const envs: Array<[string, EnvResult]> = [];
@@ -385,6 +387,7 @@ function main(): void {
     controlTable(moduleControl, 'Control plane in the VM: the module alone (python genl client), same boot'),
     controlTable(wireguardControl, 'Control plane in the VM: WireGuard (reference), same boot'),
     controlTable(hostControl, 'Control plane on the host (one core): netlink library, control-channel handshakes'),
+    controlTable(cliStart, 'Start-up time on the host: ovpn-cli (bench/cli-start.sh)'),
     notes ? `### Notes\n\n${notes}\n` : '',
   ].join('\n');
   mkdirSync(resultsDir, { recursive: true });

@@ -46,6 +46,8 @@ if ((do_host)); then
 	else
 		echo '{"status": "dist/bench/control-host.js not built (make ts)"}' > "$RAW/host/control.json"
 	fi
+	echo "bench: host: ovpn-cli start-up time" >&2
+	bench/cli-start.sh "$RAW/host/cli-start.json" || echo "cli-start benchmark exited $?" >> "$notes"
 fi
 
 if ((do_vm)); then
