@@ -3,11 +3,16 @@
  * (`.conf`/`.ovpn`, inline `<ca>`/`<cert>`/`<key>`/`<crl-verify>` blocks) into a KovpnConfig.
  * Directives that do not change what kovpn does are listed in `ignored` with the reason;
  * directives kovpn cannot honour safely (tls-auth, tap, tcp, ...) are errors, since ignoring
- * them would silently change security or fail later.
+ * them would silently change security or fail later. A directive OpenVPN does not know either
+ * (a misspelling such as `remote-cert-tsl`) is an error, as in OpenVPN, unless named by
+ * `ignore-unknown-option` before it or given as `setenv opt <directive>`. Files are read up to a
+ * size limit (a `ca /dev/zero` fails at once).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_DATA_CIPHERS, parseCipherList, type DataCipher } from '../control/ciphers.js';
+import { OPENVPN_DIRECTIVES } from './directives.js';
+import { checkCredentials } from './check-credentials.js';
 import { ConfigError } from './errors.js';
 import { tokenize, type Directive } from './tokenize.js';
 import type { IgnoredDirective, KovpnConfig, Remote } from './types.js';
@@ -61,23 +66,91 @@ const UNSUPPORTED: Record<string, string> = {
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
+/** Largest file read (a configuration with inline blocks, a CRL, a certificate chain). */
+export const MAX_FILE_BYTES = 16 << 20;
+
+/** Reads a text file of at most `max` bytes; a larger one (or an endless device) is an error. */
+export function readLimited(path: string, max = MAX_FILE_BYTES): string {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(Math.min(1 << 20, max + 1 - total));
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > max) throw new Error(`larger than ${max} bytes`);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface LoadOptions {
-  /** Read referenced files (default: readFileSync). */
+  /** Read referenced files (default: readLimited). */
   readFile?(path: string): string;
 }
 
 export function loadOpenVpnConfig(file: string, opts: LoadOptions = {}): KovpnConfig {
   let text: string;
   try {
-    text = (opts.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(file);
+    text = (opts.readFile ?? readLimited)(file);
   } catch (err) {
     throw new ConfigError(file, 0, `cannot read: ${(err as Error).message}`);
   }
-  return parseOpenVpnConfig(text, file, opts);
+  const cfg = parseOpenVpnConfig(text, file, opts);
+  checkCredentials(cfg);
+  return cfg;
+}
+
+/** Levenshtein distance, for suggesting the directive a misspelt one meant. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** " (did you mean 'x'?)" for the nearest known directive within two edits, else "". */
+function suggestion(name: string): string {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const known of [...OPENVPN_DIRECTIVES, 'kovpn-psk', 'kovpn-psk-identity']) {
+    const d = distance(name, known);
+    if (d < bestD) { bestD = d; best = known; }
+  }
+  return best ? ` (did you mean '${best}'?)` : '';
+}
+
+/**
+ * The key of `kovpn-psk`: hex, or canonical base64, of at least 32 bytes. Anything else (a
+ * passphrase, a certificate, some other file) is refused rather than read leniently.
+ */
+function parsePsk(text: string): Buffer | string {
+  const body = text.replace(/^\s*#.*$/gm, '').replace(/\s+/g, '');
+  if (body === '') return 'the pre-shared key is empty';
+  let bytes: Buffer;
+  if (/^[0-9a-fA-F]+$/.test(body) && body.length % 2 === 0) {
+    bytes = Buffer.from(body, 'hex');
+  } else if (/^[A-Za-z0-9+/]+={0,2}$/.test(body) && body.length % 4 === 0 && Buffer.from(body, 'base64').toString('base64') === body) {
+    bytes = Buffer.from(body, 'base64');
+  } else {
+    return 'the pre-shared key is neither hex nor base64 (a passphrase, a certificate or another file?)';
+  }
+  if (bytes.length < 32) return `the pre-shared key has ${bytes.length} bytes`;
+  return bytes;
 }
 
 export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions = {}): KovpnConfig {
-  const read = opts.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const read = opts.readFile ?? ((p: string) => readLimited(p));
   const baseDir = dirname(resolve(file));
   const ignored: IgnoredDirective[] = [];
   const err = (d: Directive, msg: string) => new ConfigError(file, d.line, `${d.name}: ${msg}`);
@@ -138,10 +211,20 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let rport: number | undefined;
   let writepid: string | undefined;
 
-  for (const d of tokenize(text, file)) {
+  /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
+  const ignoreUnknown = new Set<string>();
+  const credentialLines: NonNullable<KovpnConfig['credentialLines']> = {};
+  for (let d of tokenize(text, file)) {
+    // `setenv opt <directive>`: the directive, ignored if unknown.
+    let optional = false;
+    if (d.name === 'setenv' && d.args[0] === 'opt' && d.args.length >= 2) {
+      d = { ...d, name: d.args[1]!, args: d.args.slice(2) };
+      optional = true;
+    }
     if (d.inline !== undefined && !['ca', 'cert', 'key', 'crl-verify', 'kovpn-psk'].includes(d.name)) {
       if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
-      ignored.push({ line: d.line, directive: `<${d.name}>`, why: 'inline block kovpn does not use' });
+      if (!OPENVPN_DIRECTIVES.has(d.name) && d.name !== 'connection') throw err({ ...d, name: `<${d.name}>` }, `unknown inline block${suggestion(d.name)}`);
+      ignored.push({ line: d.line, directive: `<${d.name}>`, why: 'inline block kovpn does not use', level: 'warn' });
       continue;
     }
     switch (d.name) {
@@ -199,10 +282,11 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
       case 'nobind': nargs(d, 0); bind = false; break;
       case 'bind': bind = true; break;
       case 'local': nargs(d, 1); local = ipv4(d, d.args[0]!, 'address'); break;
-      case 'ca': ca = pem(d); break;
-      case 'cert': cert = pem(d); break;
-      case 'key': key = pem(d); break;
+      case 'ca': ca = pem(d); credentialLines.ca = d.line; break;
+      case 'cert': cert = pem(d); credentialLines.cert = d.line; break;
+      case 'key': key = pem(d); credentialLines.key = d.line; break;
       case 'crl-verify':
+        credentialLines.crl = d.line;
         if (d.args[1] === 'dir') throw err(d, 'a CRL directory is not supported; give a CRL file');
         crl = d.inline ?? pem({ ...d, args: d.args.slice(0, 1) });
         break;
@@ -248,23 +332,36 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         break;
       }
       case 'kovpn-psk': {
-        const text = pem(d).replace(/^#.*$/gm, '').replace(/\s+/g, '');
-        const bytes = /^[0-9a-fA-F]+$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-        if (bytes.length < 32) {
-          throw err(d, `the pre-shared key has ${bytes.length} bytes; at least 32 random bytes are needed (hex or base64), e.g. \`openssl rand -hex 32\``);
+        const bytes = parsePsk(pem(d));
+        if (typeof bytes === 'string') {
+          throw err(d, `${bytes}; at least 32 random bytes are needed, hex or base64, e.g. \`openssl rand -hex 32\``);
         }
         psk = { identity: psk?.identity ?? 'kovpn', key: bytes };
         break;
       }
+      case 'ignore-unknown-option':
+        if (d.args.length === 0) throw err(d, 'expects at least 1 argument, got 0');
+        for (const a of d.args) ignoreUnknown.add(a);
+        break;
       case 'kovpn-psk-identity':
         nargs(d, 1);
         pskIdentity = d.args[0]!;
         break;
       case 'verb': nargs(d, 1); verb = int(d, d.args[0]!, 'level', 0, 11); break;
       case 'writepid': nargs(d, 1); writepid = resolve(baseDir, d.args[0]!); break;
-      default:
+      default: {
         if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
-        ignored.push({ line: d.line, directive: [d.name, ...d.args].join(' '), why: IGNORED[d.name] ?? 'not supported by kovpn' });
+        const directive = [d.name, ...d.args].join(' ');
+        if (IGNORED[d.name]) {
+          ignored.push({ line: d.line, directive, why: IGNORED[d.name]!, level: 'info' });
+        } else if (OPENVPN_DIRECTIVES.has(d.name)) {
+          ignored.push({ line: d.line, directive, why: 'an OpenVPN option kovpn does not implement', level: 'warn' });
+        } else if (optional || ignoreUnknown.has(d.name)) {
+          ignored.push({ line: d.line, directive, why: `unknown option, ignored (${optional ? 'setenv opt' : 'ignore-unknown-option'})`, level: 'warn' });
+        } else {
+          throw err(d, `unknown directive${suggestion(d.name)}; OpenVPN refuses it too (\`ignore-unknown-option ${d.name}\` before it ignores it)`);
+        }
+      }
     }
   }
 
@@ -301,7 +398,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
     cfg.ccdExclusive = true;
   }
   if (psk) cfg.psk = psk;
-  else Object.assign(cfg, { ca, cert, key });
+  else Object.assign(cfg, { ca, cert, key, credentialLines });
   if (mode === 'p2p') cfg.p2p = { tlsRole: tlsRole!, ifconfig: ifconfig! };
   if (local) cfg.local = local;
   if (crl) cfg.crl = crl;

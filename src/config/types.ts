@@ -16,6 +16,8 @@ export interface IgnoredDirective {
   line: number;
   directive: string;
   why: string;
+  /** How loudly the daemon says so: info for harmless lines, warn for options it cannot honour. */
+  level?: 'info' | 'warn';
 }
 
 export interface KovpnConfig {
@@ -38,6 +40,8 @@ export interface KovpnConfig {
   /** kovpn-only pre-shared-key mode (`kovpn-psk`): TLS 1.2 ECDHE-PSK instead of certificates. */
   psk?: { identity: string; key: Buffer };
   crl?: string;
+  /** Lines of the ca, cert, key and crl-verify directives (messages of checkCredentials). */
+  credentialLines?: Partial<Record<'ca' | 'cert' | 'key' | 'crl', number>>;
   dataCiphers: DataCipher[];
   keepalive?: { interval: number; timeout: number };
   /** Server: `server <network> <netmask>`. */

@@ -27,7 +27,7 @@ export interface RunningDaemon {
 }
 
 export async function startDaemon(cfg: KovpnConfig, datapath: Datapath, log: DaemonLog, pidFile = cfg.writepid): Promise<RunningDaemon> {
-  for (const i of cfg.ignored) log.log('info', `${cfg.file}:${i.line}: ignoring '${i.directive}': ${i.why}`);
+  for (const i of cfg.ignored) log.log(i.level ?? 'info', `${cfg.file}:${i.line}: ignoring '${i.directive}': ${i.why}`);
   const events = new EventBus(cfg.dev);
   events.on((e) => log.log(e.type === 'error' ? 'warn' : 'info', `event ${JSON.stringify(e)}`));
   const tunnel = cfg.mode !== 'server' ? new ClientTunnel(cfg, datapath, events, log) : new ServerTunnel(cfg, datapath, events, log);

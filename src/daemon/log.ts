@@ -1,4 +1,8 @@
-/** The daemon's log: one line per message on stderr, filtered by level (from `verb`). */
+/**
+ * The daemon's log: one line per message on stderr, filtered by level (from `verb`); a message
+ * is one line of bounded length, anything unprintable in it escaped (printable).
+ */
+import { printable } from '../util/printable.js';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -15,7 +19,7 @@ export function levelFromVerb(verb: number): LogLevel {
 export function createDaemonLog(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): DaemonLog {
   return {
     log(l, message) {
-      if (RANK[l] <= RANK[level]) write(`${new Date().toISOString()} kovpn ${l}: ${message}\n`);
+      if (RANK[l] <= RANK[level]) write(`${new Date().toISOString()} kovpn ${l}: ${printable(message, 4096)}\n`);
     },
   };
 }
