@@ -55,6 +55,13 @@ const PENDING_TOTAL = 256;
 const MAX_NEXT_HOPS = 65536;
 /** Invalid 1-byte packet: writing it to the TUN device counts one rx_dropped there. */
 const DROP_MARK = Buffer.from([0]);
+/**
+ * rx_dropped marks written per second at most (and in one burst): each is a syscall, so under
+ * a flood of bad packets the rest are carried over and written as the flood allows. The
+ * engine's drop counters (by reason) are exact at once; rx_dropped catches up.
+ */
+const DROP_MARKS_PER_S = 1000;
+const DROP_MARKS_BURST = 64;
 
 interface NextHopEntry {
   addr: Buffer;
@@ -97,6 +104,9 @@ export class EngineDevice {
   private stopRouteWatch: (() => void) | undefined;
   /** Receive drops not yet reported on the TUN device's rx_dropped. */
   private rxDropsToReport = 0;
+  /** Marks that may be written now (refilled at DROP_MARKS_PER_S), and when it was refilled. */
+  private dropMarkTokens = DROP_MARKS_BURST;
+  private dropMarkRefill = performance.now();
   private readonly coalescer: TcpCoalescer | undefined;
 
   constructor(
@@ -392,6 +402,7 @@ export class EngineDevice {
       }
     }
     this.flushSockets();
+    if (this.rxDropsToReport > 0) this.reportRxDrops();
   }
 
   close(): void {
@@ -658,12 +669,16 @@ export class EngineDevice {
   /**
    * Makes receive drops visible where the kernel path shows them, in the device's
    * rx_dropped counter: the TUN driver counts every packet it refuses, and a 1-byte
-   * packet is always refused.
+   * packet is always refused. Rate-limited (DROP_MARKS_PER_S); the rest waits.
    */
   private reportRxDrops(): void {
-    const n = this.rxDropsToReport;
-    this.rxDropsToReport = 0;
     if (this.closed) return;
+    const now = performance.now();
+    this.dropMarkTokens = Math.min(DROP_MARKS_BURST, this.dropMarkTokens + ((now - this.dropMarkRefill) * DROP_MARKS_PER_S) / 1000);
+    this.dropMarkRefill = now;
+    const n = Math.min(this.rxDropsToReport, Math.floor(this.dropMarkTokens));
+    this.rxDropsToReport -= n;
+    this.dropMarkTokens -= n;
     for (let i = 0; i < n; i++) {
       try {
         this.host.addon.tunWriteBatch(this.fd, DROP_BATCH, DROP_LENS, 1, this.vnet ? DROP_HDR : undefined);
