@@ -1,7 +1,7 @@
 /**
  * The daemon's local control socket (unix, JSON lines), one per device and network
  * namespace: `{"cmd":"status"}` -> one status object; `{"cmd":"events"}` -> a stream of
- * events; `{"cmd":"rekey"}` -> rekey every session now. Root only (directory mode 0700).
+ * events (after an acknowledgement `{"ok":true,"subscribed":true}`); `{"cmd":"rekey"}` -> rekey every session now. Root only (directory mode 0700).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -74,6 +74,8 @@ function serve(sock: Socket, target: ControlTarget, events: EventBus): void {
           (s) => sock.write(`${JSON.stringify({ ok: true, status: s }, bigintSafe)}\n`),
           (e: Error) => sock.write(`${JSON.stringify({ ok: false, error: e.message })}\n`));
       } else if (cmd === 'events') {
+        // The acknowledgement first: every event after it reaches this subscriber.
+        if (!off) sock.write(`${JSON.stringify({ ok: true, subscribed: true })}\n`);
         off ??= events.on((e: DaemonEvent) => sock.write(`${JSON.stringify(e)}\n`));
       } else if (cmd === 'rekey') {
         target.rekey();

@@ -96,6 +96,9 @@ for cipher in AES-256-GCM CHACHA20-POLY1305; do
 	if wait_log "$R/kovpn-server.log" '"type":"tunnel-up"' 20; then
 		ip netns exec $NS_S bin/kovpn events --dev dmks0 >"$R/events.log" 2>&1 &
 		EV=$!; PIDS+=($EV)
+		# The client starts only once the subscription stands (else its peer-up can come first).
+		wait_log "$R/events.log" 'kovpn events: subscribed to dmks0' 20 ||
+			fail "tunnel $cipher: kovpn events subscribes" "$(tr '\n' ' ' <"$R/events.log")"
 		ip netns exec $NS_C openvpn --disable-dco --verb 4 --client --dev dmovc0 --dev-type tun --proto udp4 \
 			--remote 10.77.3.1 1195 --nobind --remote-cert-tls server --data-ciphers "$cipher" --explicit-exit-notify 1 \
 			--ca "$WORK/ca.crt" --cert "$WORK/client.crt" --key "$WORK/client.key" >"$R/ovpn-client.log" 2>&1 &
