@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,26 @@ test('data-path failure: exit 1, the choice logged once, then one error line', (
     assert.is(err[0], 'ovpn-cli: data path: userspace (requested)');
     assert.match(err[1] ?? '', /^ovpn-cli: get_peer: .*nosuchdev0/);
     assert.not.match(r.stderr, /\n\s+at /);
+  } finally {
+    rmSync(runDir, { recursive: true, force: true });
+  }
+});
+
+test('detached new_peer whose setup fails: status and the one error line of the child', () => {
+  const runDir = mkdtempSync(join(tmpdir(), 'kovpn-cli-test-'));
+  try {
+    const pidFile = join(runDir, 'holder.pid');
+    const r = run(['new_peer', '--pid-file', pidFile, 'nosuchdev0', '1', 'none', '0', '127.0.0.1', '1'], {
+      KOVPN_DATAPATH: 'userspace',
+      KOVPN_RUN_DIR: runDir,
+    });
+    assert.is(r.status, 1);
+    assert.is(r.stdout, '');
+    const err = lines(r.stderr);
+    assert.is(err.length, 2, r.stderr);
+    assert.is(err[0], 'ovpn-cli: data path: userspace (requested)');
+    assert.match(err[1] ?? '', /^ovpn-cli: new_peer: .*nosuchdev0/);
+    assert.not.ok(existsSync(pidFile), 'no pid file without a holder');
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
