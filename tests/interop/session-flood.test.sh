@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# A flood of half-open control sessions at a kovpn server (userspace path), from a sender that
+# receives the stateless replies and echoes their cookies with a TLS ClientHello, as a real
+# attacker can: 10,000
+# sessions from 10,000 source ports of one address (bounded in count and time). Measured and
+# printed: the server's RSS before and after, a stock OpenVPN client's connect time without
+# and during the flood. Asserted: the server's memory stays flat (half-open sessions are
+# capped), the real client connects during the flood, the server's log stays short
+# (rate-limited), `max-clients 50` is not used up by half-open sessions.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/results.sh
+NS_S=dm-fs NS_C=dm-fc NET=10.77.14
+. tests/interop/lib/tunnel-lib.sh
+setup_netns || { fail "session flood: namespaces" "could not create"; exit 1; }
+setup_pki || { fail "session flood: PKI" "openssl failed"; exit 1; }
+# The flood comes from an address of its own ($NET.3); the real client uses $NET.2.
+ip -n $NS_C addr add $NET.3/24 dev c0 || { fail "session flood: flood address" "ip addr add failed"; exit 1; }
+N=${FLOOD_SESSIONS:-10000}
+# max-clients counts established clients only: half-open sessions must not use it up.
+FLOOD_MAX_CLIENTS=${FLOOD_MAX_CLIENTS-50}
+
+cat >"$WORK/server.conf" <<CONF
+port 1194
+dev dmfs0
+ca $WORK/ca.crt
+cert $WORK/server.crt
+key $WORK/server.key
+server 10.214.14.0 255.255.255.0
+topology subnet
+keepalive 2 20
+${FLOOD_MAX_CLIENTS:+max-clients $FLOOD_MAX_CLIENTS}
+CONF
+ip netns exec $NS_S bin/kovpn up "$WORK/server.conf" --log-level info >"$WORK/ks.log" 2>&1 & PIDS+=($!); KS=$!
+wait_log "$WORK/ks.log" '"type":"tunnel-up"' 30 || { fail "session flood: server starts" "$(tail -2 "$WORK/ks.log" | tr '\n' ' ')"; exit 0; }
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$KS/status"; }
+
+# connect_time LOG: starts a stock client, prints the seconds until it completed (or "none").
+connect_time() {
+	local t0 pid i
+	t0=$(date +%s.%N)
+	ip netns exec $NS_C openvpn --disable-dco --verb 3 --client --dev dmfc0 --dev-type tun --proto udp4 \
+		--remote $NET.1 1194 --nobind --remote-cert-tls server --ca "$WORK/ca.crt" --cert "$WORK/client.crt" \
+		--key "$WORK/client.key" --explicit-exit-notify 1 >"$WORK/$1" 2>&1 &
+	pid=$!; PIDS+=($pid)
+	for ((i = 0; i < 900; i++)); do
+		grep -q 'Initialization Sequence Completed' "$WORK/$1" && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	if grep -q 'Initialization Sequence Completed' "$WORK/$1"; then
+		echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1 - $2}'
+	else
+		echo none
+	fi
+	stop_pid $pid
+}
+
+# The flood: for each source port, HARD_RESET_CLIENT_V2, wait for the server's reply, then
+# P_CONTROL_V1 acking it (echoing its session id, the cookie) and carrying a TLS ClientHello:
+# the server sees a client that can receive and starts a TLS handshake for it.
+flood() {
+	ip netns exec $NS_C python3 - "$NET.1" "$N" "$NET.3" <<'PY'
+import os, socket, ssl, sys, time
+dst, n, src = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def client_hello():
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    t = ctx.wrap_bio(inc, out)
+    try:
+        t.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+deadline = time.monotonic() + 150
+socks, echoed = [], 0
+for i in range(n):
+    if time.monotonic() > deadline: break
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0)); s.settimeout(2)
+    sid = os.urandom(8)
+    s.sendto(bytes([7 << 3]) + sid + b"\x00" + b"\x00\x00\x00\x00", (dst, 1194))
+    try:
+        r = s.recv(2048)
+    except socket.timeout:
+        s.close(); continue
+    if len(r) >= 22 and r[0] >> 3 == 8:
+        # P_CONTROL_V1: our session id, one ack (message 0) with the server's session id,
+        # message id 1, a ClientHello (a fresh one each time: 300-500 bytes)
+        s.sendto(bytes([4 << 3]) + sid + b"\x01" + b"\x00\x00\x00\x00" + r[1:9] + b"\x00\x00\x00\x01" + client_hello(), (dst, 1194))
+        echoed += 1
+    socks.append(s)
+    if len(socks) > 500: socks.pop(0).close()
+    if echoed % 500 == 0: print(f"progress {echoed}", flush=True)
+print(echoed)
+PY
+}
+
+rss0=$(rss_kb)
+quiet=$(connect_time oc-quiet.log)
+[ "$quiet" != none ] && pass "session flood: a client connects without a flood (${quiet} s)" || fail "session flood: client without a flood" "$(tail -2 "$WORK/oc-quiet.log" | tr '\n' ' ')"
+lines0=$(wc -l <"$WORK/ks.log")
+flood >"$WORK/flood.out" 2>&1 &
+FP=$!; PIDS+=($FP)
+# The real client starts once the flood is well under way (1,000 sessions).
+wait_log "$WORK/flood.out" '^progress 1000$' 120 || fail "session flood: flood under way" "$(tail -2 "$WORK/flood.out" | tr '\n' ' ')"
+during=$(connect_time oc-flood.log)
+wait $FP
+echoed=$(tail -1 "$WORK/flood.out")
+rss1=$(rss_kb)
+lines=$(( $(wc -l <"$WORK/ks.log") - lines0 ))
+echo "session flood: $echoed cookies echoed; server RSS $((rss0 / 1024)) -> $((rss1 / 1024)) MB; connect ${quiet} s quiet, ${during} s during the flood; $lines log lines"
+[ "${echoed:-0}" -ge $((N / 2)) ] && pass "session flood: the flood ran ($echoed of $N sessions echoed their cookie)" ||
+	fail "session flood: the flood ran" "only ${echoed:-0} cookies echoed: $(tail -2 "$WORK/flood.out" | tr '\n' ' ')"
+if [ "$during" = none ]; then
+	fail "session flood: client during the flood" "$(tail -2 "$WORK/oc-flood.log" | tr '\n' ' ')"
+elif grep -qE 'TLS key negotiation failed|SIGUSR1\[soft' "$WORK/oc-flood.log"; then
+	fail "session flood: a real client connects at its first attempt during the flood" "it had to retry ($during s): $(grep -m1 -E 'TLS key negotiation failed|SIGUSR1' "$WORK/oc-flood.log")"
+else
+	pass "session flood: a real client connects at its first attempt during the flood (${during} s)"
+fi
+# Without caps each half-open session held ~50 KB (10,000: ~500 MB).
+[ $((rss1 - rss0)) -lt $((64 * 1024)) ] && pass "session flood: server memory flat (+$(( (rss1 - rss0) / 1024 )) MB)" ||
+	fail "session flood: server memory" "RSS grew by $(( (rss1 - rss0) / 1024 )) MB"
+[ "$lines" -lt 200 ] && pass "session flood: server log rate-limited ($lines lines)" ||
+	fail "session flood: server log" "$lines lines during the flood"
+stop_pid $KS
+exit 0
