@@ -313,8 +313,8 @@ export class ControlServer {
   }
 }
 
-/** Whether something accepts connections on `path`. */
-function isAlive(path: string): Promise<boolean> {
+/** Whether something accepts connections on the unix socket `path`. */
+export function isAlive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once('connect', () => {

@@ -10,7 +10,6 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,19 +17,9 @@ import { failureCount, test } from '../../lib/results.js';
 import { native } from '../../../src/native.js';
 import { Engine, UserspaceDatapath, engineSocketPathForNetns } from '../../../src/datapath/userspace/index.js';
 import type { DeviceEvent } from '../../../src/datapath/types.js';
+import { isAlive } from '../../../src/datapath/userspace/server.js';
 import { ENGINE_MAIN, assert, keyFor, makeNs, must, nsExec, nsName, run, sleep } from './lib.js';
 
-/** Whether something accepts connections on the unix socket `path`. */
-function accepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 const SELF = fileURLToPath(import.meta.url);
 const NS = ['us-ea', 'us-eb'].map(nsName);
@@ -170,11 +159,11 @@ async function main(): Promise<void> {
         let listening = false;
         for (let i = 0; i < 600 && !listening && child.exitCode === null; i++) {
           await sleep(100);
-          listening = await accepts(sock);
+          listening = await isAlive(sock);
         }
         assert(listening, `engine never listened on ${sock}: ${readFileSync(errLog, 'utf8').trim().split('\n').pop()}`);
         await sleep(500); // the ready line has been written (and failed) by now
-        assert(child.exitCode === null && (await accepts(sock)), `engine died after its starter: ${readFileSync(errLog, 'utf8').trim()}`);
+        assert(child.exitCode === null && (await isAlive(sock)), `engine died after its starter: ${readFileSync(errLog, 'utf8').trim()}`);
         assert(/cannot tell the starting process/.test(readFileSync(errLog, 'utf8')), 'the failed ready line was not logged');
       } finally {
         child.kill('SIGTERM');
