@@ -1,8 +1,9 @@
 /**
- * Interface addressing and routes for a tunnel device, through iproute2 (`ip`), in this
- * process's network namespace. Every failure names the command and iproute2's reason.
+ * Interface addressing and routes for a tunnel device, in this process's network namespace,
+ * through the rtnetlink library (src/link): kovpn never runs ip(8). Every failure names the
+ * request and the kernel's reason.
  */
-import { execFile } from 'node:child_process';
+import { Rtnl } from '../link/rtnl.js';
 import { netmaskToPrefix } from './ipv4.js';
 
 export class NetconfError extends Error {
@@ -12,37 +13,49 @@ export class NetconfError extends Error {
   }
 }
 
-function ip(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('ip', args, { timeout: 30_000 }, (err, _out, stderr) => {
-      if (!err) { resolve(); return; }
-      const why = stderr.toString().trim().split('\n')[0] || err.message;
-      reject(new NetconfError(`ip ${args.join(' ')}: ${why}`));
-    });
-  });
+/** Runs `fn` on a route netlink socket of its own (closed after), failures as NetconfError. */
+async function withRtnl<T>(what: string, fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
+  const rtnl = new Rtnl();
+  try {
+    return await fn(rtnl);
+  } catch (err) {
+    throw new NetconfError(`${what}: ${(err as Error).message}`);
+  } finally {
+    rtnl.close();
+  }
 }
 
 /** Sets `address/netmask` on `dev` (replacing an earlier one) and brings it up. */
 export async function configureAddress(dev: string, address: string, netmask: string, mtu?: number): Promise<void> {
-  await ip(['addr', 'replace', `${address}/${netmaskToPrefix(netmask)}`, 'dev', dev]);
-  if (mtu !== undefined) await ip(['link', 'set', 'dev', dev, 'mtu', String(mtu)]);
-  await ip(['link', 'set', 'dev', dev, 'up']);
+  const prefixLen = netmaskToPrefix(netmask);
+  await withRtnl(`${dev}: address ${address}/${prefixLen}`, async (rtnl) => {
+    const ifindex = await rtnl.ifindex(dev);
+    await rtnl.addAddress({ ifindex, address, prefixLen }, { replace: true });
+    if (mtu !== undefined) await rtnl.setMtu(ifindex, mtu);
+    await rtnl.setUp(ifindex);
+  });
 }
 
 export async function addRoute(dev: string, network: string, netmask: string, gateway?: string, metric?: number): Promise<void> {
-  const args = ['route', 'replace', `${network}/${netmaskToPrefix(netmask)}`];
-  if (gateway) args.push('via', gateway);
-  args.push('dev', dev);
-  if (metric !== undefined) args.push('metric', String(metric));
-  await ip(args);
+  const prefixLen = netmaskToPrefix(netmask);
+  await withRtnl(`${dev}: route ${network}/${prefixLen}${gateway ? ` via ${gateway}` : ''}`, async (rtnl) => {
+    const ifindex = await rtnl.ifindex(dev);
+    await rtnl.addRoute({ dst: network, prefixLen, ifindex, ...(gateway ? { gateway } : {}), ...(metric !== undefined ? { metric } : {}) }, { replace: true });
+  });
 }
 
 export async function delRoute(dev: string, network: string, netmask: string): Promise<void> {
-  await ip(['route', 'del', `${network}/${netmaskToPrefix(netmask)}`, 'dev', dev]);
+  const prefixLen = netmaskToPrefix(netmask);
+  await withRtnl(`${dev}: delete route ${network}/${prefixLen}`, async (rtnl) => {
+    await rtnl.delRoute({ dst: network, prefixLen, ifindex: await rtnl.ifindex(dev) });
+  });
 }
 
 /** Point-to-point addressing (`ifconfig local remote` of peer-to-peer mode) and link up. */
 export async function configurePointToPoint(dev: string, local: string, remote: string): Promise<void> {
-  await ip(['addr', 'replace', local, 'peer', remote, 'dev', dev]);
-  await ip(['link', 'set', 'dev', dev, 'up']);
+  await withRtnl(`${dev}: address ${local} peer ${remote}`, async (rtnl) => {
+    const ifindex = await rtnl.ifindex(dev);
+    await rtnl.addAddress({ ifindex, address: local, prefixLen: 32, peer: remote }, { replace: true });
+    await rtnl.setUp(ifindex);
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { isIPv4 } from 'node:net';
 import { AttrSet, type NlWriter } from '../netlink/attrs.js';
-import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL } from '../netlink/constants.js';
+import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js';
 import { buildMessage, type NetlinkMessage } from '../netlink/message.js';
 import type { AttrSchema } from '../netlink/schema.js';
 import { NetlinkSocket } from '../netlink/socket.js';
@@ -285,8 +285,9 @@ export class Rtnl {
     });
   }
 
-  async addAddress(spec: AddressSpec): Promise<void> {
-    await this.addressRequest(C.RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, spec, 'RTM_NEWADDR');
+  /** Adds an address; with `replace`, one that exists already is updated (`ip addr replace`). */
+  async addAddress(spec: AddressSpec, opts: { replace?: boolean } = {}): Promise<void> {
+    await this.addressRequest(C.RTM_NEWADDR, NLM_F_CREATE | (opts.replace ? NLM_F_REPLACE : NLM_F_EXCL), spec, 'RTM_NEWADDR');
   }
 
   async delAddress(spec: AddressSpec): Promise<void> {
@@ -361,8 +362,9 @@ export class Rtnl {
     return routes;
   }
 
-  async addRoute(spec: RouteSpec): Promise<void> {
-    await this.routeRequest(C.RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, spec, 'RTM_NEWROUTE');
+  /** Adds a route; with `replace`, one to the same destination is replaced (`ip route replace`). */
+  async addRoute(spec: RouteSpec, opts: { replace?: boolean } = {}): Promise<void> {
+    await this.routeRequest(C.RTM_NEWROUTE, NLM_F_CREATE | (opts.replace ? NLM_F_REPLACE : NLM_F_EXCL), spec, 'RTM_NEWROUTE');
   }
 
   async delRoute(spec: RouteSpec): Promise<void> {
