@@ -6,6 +6,7 @@
  *     ovpn_encrypt_post -> transport send.
  * RX: transport -> ovpn_recv -> decrypt (maybe async) -> ovpn_decrypt_post
  *     -> replay check, float, keepalive filter -> gro_cells.
+ * (A replayed or stale packet id is dropped before decryption already.)
  * Each packet in flight holds a reference on its peer and its key slot
  * (in skb->cb), so a peer or key deleted meanwhile stays valid until the
  * packet is done.
@@ -156,6 +157,18 @@ void ovpn_recv(struct ovpn_peer *peer, struct sk_buff *skb)
 				    netdev_name(peer->ovpn->dev), key_id, peer->id);
 		dev_core_stats_rx_dropped_inc(peer->ovpn->dev);
 		kfree_skb(skb);
+		ovpn_peer_put(peer);
+		return;
+	}
+
+	/* a replayed or stale id never passes: drop it before the AEAD work */
+	if (unlikely(!ovpn_pktid_recv_check(&ks->pid_recv,
+					    ntohl(*(__be32 *)(skb->data + OVPN_OPCODE_SIZE))))) {
+		net_dbg_ratelimited("%s: replayed or too old packet from peer %u (before decryption)\n",
+				    netdev_name(peer->ovpn->dev), peer->id);
+		dev_core_stats_rx_dropped_inc(peer->ovpn->dev);
+		kfree_skb(skb);
+		ovpn_crypto_key_slot_put(ks);
 		ovpn_peer_put(peer);
 		return;
 	}

@@ -55,6 +55,34 @@ void ovpn_pktid_recv_init(struct ovpn_pktid_recv *pr)
 }
 
 /**
+ * ovpn_pktid_recv_check - whether a packet id can still pass the replay window
+ * @pr: the window of the key the packet claims
+ * @pkt_id: the packet id, read from the not yet authenticated header
+ *
+ * Lets the receive path drop a replayed or stale packet before paying for its
+ * decryption (a flood of replays then costs a header read each). Lockless and
+ * read-only: ovpn_pktid_recv() after decryption stays the authority. An update
+ * racing with this check can only make it refuse an id that the update itself
+ * pushes out of the window or marks seen.
+ *
+ * Return: false for id 0, an id older than the window or one already seen.
+ */
+bool ovpn_pktid_recv_check(struct ovpn_pktid_recv *pr, u32 pkt_id)
+{
+	u32 highest;
+
+	if (unlikely(!pkt_id))
+		return false;
+	/* pairs with the release in ovpn_pktid_recv() */
+	highest = smp_load_acquire(&pr->highest);
+	if (pkt_id > highest)
+		return true;
+	if (highest - pkt_id >= OVPN_PKTID_WINDOW)
+		return false;
+	return !test_bit(pkt_id % OVPN_PKTID_WINDOW, pr->bitmap);
+}
+
+/**
  * ovpn_pktid_recv - account an authenticated packet id in the replay window
  * @pr: the window of the key that decrypted the packet
  * @pkt_id: the packet id
@@ -82,7 +110,8 @@ int ovpn_pktid_recv(struct ovpn_pktid_recv *pr, u32 pkt_id)
 				__clear_bit(i % OVPN_PKTID_WINDOW, pr->bitmap);
 		}
 		__set_bit(pkt_id % OVPN_PKTID_WINDOW, pr->bitmap);
-		pr->highest = pkt_id;
+		/* pairs with ovpn_pktid_recv_check(): the bits above before the new highest */
+		smp_store_release(&pr->highest, pkt_id);
 	} else if (pr->highest - pkt_id >= OVPN_PKTID_WINDOW) {
 		ret = -ENOENT;
 	} else if (__test_and_set_bit(pkt_id % OVPN_PKTID_WINDOW, pr->bitmap)) {

@@ -35,6 +35,7 @@ struct ovpn_pktid_recv {
 void ovpn_pktid_xmit_init(struct ovpn_pktid_xmit *pid);
 int ovpn_pktid_xmit_next(struct ovpn_pktid_xmit *pid, u32 *pktid);
 void ovpn_pktid_recv_init(struct ovpn_pktid_recv *pr);
+bool ovpn_pktid_recv_check(struct ovpn_pktid_recv *pr, u32 pkt_id);
 int ovpn_pktid_recv(struct ovpn_pktid_recv *pr, u32 pkt_id);
 
 #endif /* _NET_OVPN_PKTID_H_ */
