@@ -1100,8 +1100,54 @@ static struct genl_family ovpn_nl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(ovpn_nl_mcgrps),
 };
 
-static void ovpn_nl_multicast(struct net_device *dev, struct sk_buff *msg)
+/**
+ * ovpn_nl_notify_begin - start a notification to the "peers" group
+ * @dev: the device it is about (its IFINDEX goes first)
+ * @cmd: the notification command
+ * @nest: the nest that holds the rest (OVPN_A_PEER or OVPN_A_KEYCONF)
+ * @hdr: set to the genetlink header, for ovpn_nl_notify_end()
+ * @attr: set to the opened nest
+ *
+ * Return: the message, or NULL (allocation or space failed; nothing to free).
+ */
+static struct sk_buff *ovpn_nl_notify_begin(struct net_device *dev, u8 cmd,
+					    int nest, void **hdr,
+					    struct nlattr **attr)
 {
+	struct sk_buff *msg;
+
+	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put(msg, 0, 0, &ovpn_nl_family, 0, cmd);
+	if (!*hdr || nla_put_u32(msg, OVPN_A_IFINDEX, dev->ifindex))
+		goto err;
+	*attr = nla_nest_start(msg, nest);
+	if (!*attr)
+		goto err;
+	return msg;
+err:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+/**
+ * ovpn_nl_notify_end - close and send a notification, or drop it
+ * @dev: the device it is about (its network namespace gets it)
+ * @msg: the message from ovpn_nl_notify_begin()
+ * @hdr: its genetlink header
+ * @attr: its nest
+ * @err: non-zero if filling the nest failed (the message is freed)
+ */
+static void ovpn_nl_notify_end(struct net_device *dev, struct sk_buff *msg,
+			       void *hdr, struct nlattr *attr, int err)
+{
+	if (err) {
+		nlmsg_free(msg);
+		return;
+	}
+	nla_nest_end(msg, attr);
+	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&ovpn_nl_family, dev_net(dev), msg, 0,
 				OVPN_NLGRP_PEERS, GFP_ATOMIC);
 }
@@ -1117,25 +1163,14 @@ void ovpn_nl_peer_del_notify(struct ovpn_peer *peer)
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	msg = ovpn_nl_notify_begin(dev, OVPN_CMD_PEER_DEL_NTF, OVPN_A_PEER,
+				   &hdr, &attr);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &ovpn_nl_family, 0, OVPN_CMD_PEER_DEL_NTF);
-	if (!hdr)
-		goto err;
-	if (nla_put_u32(msg, OVPN_A_IFINDEX, dev->ifindex))
-		goto err;
-	attr = nla_nest_start(msg, OVPN_A_PEER);
-	if (!attr ||
-	    nla_put_u32(msg, OVPN_A_PEER_DEL_REASON, peer->delete_reason) ||
-	    nla_put_u32(msg, OVPN_A_PEER_ID, peer->id))
-		goto err;
-	nla_nest_end(msg, attr);
-	genlmsg_end(msg, hdr);
-	ovpn_nl_multicast(dev, msg);
-	return;
-err:
-	nlmsg_free(msg);
+	ovpn_nl_notify_end(dev, msg, hdr, attr,
+			   nla_put_u32(msg, OVPN_A_PEER_DEL_REASON,
+				       peer->delete_reason) ||
+			   nla_put_u32(msg, OVPN_A_PEER_ID, peer->id));
 }
 
 /**
@@ -1150,25 +1185,13 @@ void ovpn_nl_key_swap_notify(struct ovpn_peer *peer, u8 key_id)
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	msg = ovpn_nl_notify_begin(dev, OVPN_CMD_KEY_SWAP_NTF, OVPN_A_KEYCONF,
+				   &hdr, &attr);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &ovpn_nl_family, 0, OVPN_CMD_KEY_SWAP_NTF);
-	if (!hdr)
-		goto err;
-	if (nla_put_u32(msg, OVPN_A_IFINDEX, dev->ifindex))
-		goto err;
-	attr = nla_nest_start(msg, OVPN_A_KEYCONF);
-	if (!attr ||
-	    nla_put_u32(msg, OVPN_A_KEYCONF_PEER_ID, peer->id) ||
-	    nla_put_u32(msg, OVPN_A_KEYCONF_KEY_ID, key_id))
-		goto err;
-	nla_nest_end(msg, attr);
-	genlmsg_end(msg, hdr);
-	ovpn_nl_multicast(dev, msg);
-	return;
-err:
-	nlmsg_free(msg);
+	ovpn_nl_notify_end(dev, msg, hdr, attr,
+			   nla_put_u32(msg, OVPN_A_KEYCONF_PEER_ID, peer->id) ||
+			   nla_put_u32(msg, OVPN_A_KEYCONF_KEY_ID, key_id));
 }
 
 /**
@@ -1185,36 +1208,23 @@ void ovpn_nl_peer_float_notify(struct ovpn_peer *peer,
 	void *hdr;
 	int ret;
 
-	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	msg = ovpn_nl_notify_begin(dev, OVPN_CMD_PEER_FLOAT_NTF, OVPN_A_PEER,
+				   &hdr, &attr);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &ovpn_nl_family, 0, OVPN_CMD_PEER_FLOAT_NTF);
-	if (!hdr)
-		goto err;
-	if (nla_put_u32(msg, OVPN_A_IFINDEX, dev->ifindex))
-		goto err;
-	attr = nla_nest_start(msg, OVPN_A_PEER);
-	if (!attr || nla_put_u32(msg, OVPN_A_PEER_ID, peer->id))
-		goto err;
-	if (ss->in4.sin_family == AF_INET)
+	ret = nla_put_u32(msg, OVPN_A_PEER_ID, peer->id);
+	if (!ret && ss->in4.sin_family == AF_INET)
 		ret = nla_put_in_addr(msg, OVPN_A_PEER_REMOTE_IPV4,
 				      ss->in4.sin_addr.s_addr) ||
 		      nla_put_net16(msg, OVPN_A_PEER_REMOTE_PORT, ss->in4.sin_port);
-	else
+	else if (!ret)
 		ret = nla_put_in6_addr(msg, OVPN_A_PEER_REMOTE_IPV6,
 				       &ss->in6.sin6_addr) ||
 		      nla_put_net16(msg, OVPN_A_PEER_REMOTE_PORT, ss->in6.sin6_port) ||
 		      (ss->in6.sin6_scope_id &&
 		       nla_put_u32(msg, OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID,
 				   ss->in6.sin6_scope_id));
-	if (ret)
-		goto err;
-	nla_nest_end(msg, attr);
-	genlmsg_end(msg, hdr);
-	ovpn_nl_multicast(dev, msg);
-	return;
-err:
-	nlmsg_free(msg);
+	ovpn_nl_notify_end(dev, msg, hdr, attr, ret);
 }
 
 /**

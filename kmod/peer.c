@@ -134,11 +134,13 @@ static u32 ovpn_hash_sockaddr(const union ovpn_sockaddr *ss)
 
 /* caller holds ovpn->lock */
 static void ovpn_peer_hash_transp(struct ovpn_peer *peer)
+	__must_hold(&peer->ovpn->lock)
 {
 	struct ovpn_peer_collection *peers = peer->ovpn->peers;
 	const struct ovpn_bind *bind;
 	u32 hash;
 
+	lockdep_assert_held(&peer->ovpn->lock);
 	/* the bind is peer->lock's; its address is all we need here */
 	rcu_read_lock();
 	bind = rcu_dereference(peer->bind);
@@ -152,9 +154,11 @@ static void ovpn_peer_hash_transp(struct ovpn_peer *peer)
 
 /* caller holds ovpn->lock */
 static void ovpn_peer_hash_vpn(struct ovpn_peer *peer)
+	__must_hold(&peer->ovpn->lock)
 {
 	struct ovpn_peer_collection *peers = peer->ovpn->peers;
 
+	lockdep_assert_held(&peer->ovpn->lock);
 	if (peer->vpn_addrs.ipv4.s_addr != htonl(INADDR_ANY))
 		hlist_add_head_rcu(&peer->hash_entry_addr4,
 				   ovpn_bucket(peers->by_vpn_addr4,
@@ -215,8 +219,11 @@ static int ovpn_peer_vpn_addrs_free(struct ovpn_priv *ovpn,
 				    const struct in_addr *v4,
 				    const struct in6_addr *v6,
 				    struct netlink_ext_ack *extack)
+	__must_hold(&ovpn->lock)
 {
 	struct ovpn_peer *owner;
+
+	lockdep_assert_held(&ovpn->lock);
 
 	if (v4 && v4->s_addr != htonl(INADDR_ANY)) {
 		owner = ovpn_peer_vpn4_owner(ovpn, v4->s_addr);
@@ -305,6 +312,7 @@ unlock:
 /* caller holds ovpn->lock; the caller then notifies and drops the reference */
 static void ovpn_peer_unhash(struct ovpn_peer *peer,
 			     enum ovpn_del_peer_reason reason)
+	__must_hold(&peer->ovpn->lock)
 {
 	struct ovpn_priv *ovpn = peer->ovpn;
 
