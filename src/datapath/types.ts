@@ -2,7 +2,7 @@
  * The one data-path interface. Two implementations:
  *  - kernel:    generic netlink family "ovpn" (this project's module or mainline's driver)
  *  - userspace: a TUN device plus UDP sockets served by an engine process in Node
- * Both put byte-identical DATA_V2 packets on the wire (shared/spec/ovpn-interface.md).
+ * Both put byte-identical DATA_V2 packets on the wire (docs/wire-format.md).
  *
  * Names mirror the ovpn netlink attributes so that one maps onto the other 1:1.
  */

@@ -1,6 +1,6 @@
 /**
  * The generic netlink family "ovpn", version 1: numbers of Linux's include/uapi/linux/ovpn.h
- * (see shared/spec/ovpn-interface.md), number for number.
+ * (described in docs/netlink-interface.md), number for number.
  */
 import type { AttrSchema } from '../netlink/schema.js';
 

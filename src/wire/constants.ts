@@ -1,6 +1,6 @@
 /**
  * Numbers of the OpenVPN data channel as carried by DATA_V2 packets
- * (shared/spec/ovpn-interface.md, "Data channel on the wire").
+ * (docs/wire-format.md).
  */
 
 /** Opcode of DATA_V2 packets (upper 5 bits of byte 0). */

@@ -19,7 +19,7 @@ const IFLA_TXQLEN = 13;
  * Packets the TUN device holds for the engine to read (the kernel's TUN default is 500).
  * When the engine falls behind a burst the TUN driver drops (tx_dropped) and inner TCP
  * retransmits; OpenVPN sets 1000 on its TUN devices by default. Measured with
- * bench/userspace.sh (BENCH_VERBOSE=1 shows the drops).
+ * bench/datapath.sh (path kovpn-user-aes).
  */
 export const TUN_TXQUEUELEN = 1000;
 const LE = endianness() === 'LE';
