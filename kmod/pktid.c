@@ -51,6 +51,8 @@ void ovpn_pktid_recv_init(struct ovpn_pktid_recv *pr)
 {
 	spin_lock_init(&pr->lock);
 	pr->highest = 0;
+	pr->floor = 0;
+	pr->last_accept = jiffies;
 	bitmap_zero(pr->bitmap, OVPN_PKTID_WINDOW);
 }
 
@@ -65,7 +67,8 @@ void ovpn_pktid_recv_init(struct ovpn_pktid_recv *pr)
  * racing with this check can only make it refuse an id that the update itself
  * pushes out of the window or marks seen.
  *
- * Return: false for id 0, an id older than the window or one already seen.
+ * Return: false for id 0, an id older than the window (or the expiry floor)
+ * or one already seen.
  */
 bool ovpn_pktid_recv_check(struct ovpn_pktid_recv *pr, u32 pkt_id)
 {
@@ -77,7 +80,8 @@ bool ovpn_pktid_recv_check(struct ovpn_pktid_recv *pr, u32 pkt_id)
 	highest = smp_load_acquire(&pr->highest);
 	if (pkt_id > highest)
 		return true;
-	if (highest - pkt_id >= OVPN_PKTID_WINDOW)
+	if (highest - pkt_id >= OVPN_PKTID_WINDOW || pkt_id <= READ_ONCE(pr->floor) ||
+	    time_after_eq(jiffies, READ_ONCE(pr->last_accept) + OVPN_PKTID_EXPIRE))
 		return false;
 	return !test_bit(pkt_id % OVPN_PKTID_WINDOW, pr->bitmap);
 }
@@ -87,8 +91,13 @@ bool ovpn_pktid_recv_check(struct ovpn_pktid_recv *pr, u32 pkt_id)
  * @pr: the window of the key that decrypted the packet
  * @pkt_id: the packet id
  *
+ * An id newer than all is accepted and slides the window; an older one is
+ * accepted once while inside the window, unless no packet was accepted for
+ * OVPN_PKTID_EXPIRE: then no id at or below the newest is (a long-silent
+ * peer cannot be fed old packets), as in mainline.
+ *
  * Return: 0 when the id is fresh; -EINVAL for id 0, -ENOENT for an id older
- * than the window, -EEXIST for an id already seen.
+ * than the window (or the expiry floor), -EEXIST for an id already seen.
  */
 int ovpn_pktid_recv(struct ovpn_pktid_recv *pr, u32 pkt_id)
 {
@@ -99,6 +108,8 @@ int ovpn_pktid_recv(struct ovpn_pktid_recv *pr, u32 pkt_id)
 		return -EINVAL;
 
 	spin_lock_bh(&pr->lock);
+	if (time_after_eq(jiffies, pr->last_accept + OVPN_PKTID_EXPIRE))
+		WRITE_ONCE(pr->floor, pr->highest);
 	if (pkt_id > pr->highest) {
 		u32 delta = pkt_id - pr->highest;
 
@@ -112,11 +123,14 @@ int ovpn_pktid_recv(struct ovpn_pktid_recv *pr, u32 pkt_id)
 		__set_bit(pkt_id % OVPN_PKTID_WINDOW, pr->bitmap);
 		/* pairs with ovpn_pktid_recv_check(): the bits above before the new highest */
 		smp_store_release(&pr->highest, pkt_id);
-	} else if (pr->highest - pkt_id >= OVPN_PKTID_WINDOW) {
+	} else if (pr->highest - pkt_id >= OVPN_PKTID_WINDOW ||
+		   pkt_id <= pr->floor) {
 		ret = -ENOENT;
 	} else if (__test_and_set_bit(pkt_id % OVPN_PKTID_WINDOW, pr->bitmap)) {
 		ret = -EEXIST;
 	}
+	if (!ret)
+		WRITE_ONCE(pr->last_accept, jiffies);
 	spin_unlock_bh(&pr->lock);
 
 	return ret;

@@ -6,11 +6,14 @@
 #define _NET_OVPN_PKTID_H_
 
 #include <linux/atomic.h>
+#include <linux/jiffies.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
 /* receive window: ids older than the newest id minus this are refused */
 #define OVPN_PKTID_WINDOW	2048
+/* after this long without an accepted packet, no older id is accepted (backtrack expiry) */
+#define OVPN_PKTID_EXPIRE	(30 * HZ)
 
 /**
  * struct ovpn_pktid_xmit - transmit packet id of one key
@@ -24,11 +27,15 @@ struct ovpn_pktid_xmit {
  * struct ovpn_pktid_recv - replay window of one key
  * @lock: protects the fields below
  * @highest: newest id accepted so far (0: none yet)
+ * @floor: ids at or below it are refused (raised to @highest by the expiry)
+ * @last_accept: jiffies of the last accepted id
  * @bitmap: one bit per id in (highest - WINDOW, highest], indexed id % WINDOW
  */
 struct ovpn_pktid_recv {
 	spinlock_t lock; /* see kernel-doc */
 	u32 highest;
+	u32 floor;
+	unsigned long last_accept;
 	DECLARE_BITMAP(bitmap, OVPN_PKTID_WINDOW);
 };
 

@@ -204,6 +204,11 @@ static int ovpn_udp6_output(struct ovpn_peer *peer, const struct ovpn_bind *bind
 	dst_cache_set_ip6(&peer->dst_cache, dst, &fl.saddr);
 
 transmit:
+	/* An encapsulated packet may exceed the transport MTU; it is ours, so
+	 * IPv6 may fragment it (ip6_fragment() honours ignore_df). IPv4 needs no
+	 * flag: it is sent with DF clear.
+	 */
+	skb->ignore_df = 1;
 	udp_tunnel6_xmit_skb(dst, sk, skb, dev, &fl.saddr, &fl.daddr, 0,
 			     ip6_dst_hoplimit(dst), 0, fl.fl6_sport,
 			     fl.fl6_dport, udp_get_no_check6_tx(sk));
