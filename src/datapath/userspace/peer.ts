@@ -85,7 +85,7 @@ export class Peer {
       keepaliveInterval: this.keepaliveInterval,
       keepaliveTimeout: this.keepaliveTimeout,
     };
-    if (this.txId !== this.id) info.txId = this.txId;
+    info.txId = this.txId; // always, as the module answers PEER.TX_ID
     if (this.remote) info.remote = { ...this.remote };
     const local = this.local ?? { address: this.socket.local.address, port: this.socket.local.port };
     info.local = { ...local };

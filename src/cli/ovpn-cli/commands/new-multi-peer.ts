@@ -4,17 +4,17 @@ import { ArgumentError } from '../../common/errors.js';
 import { parseIdScheme, parseIfname, parsePort, parseUInt } from '../../common/parse.js';
 import { formatEndpoint } from '../../common/output.js';
 import { waitForTermination } from '../../common/signals.js';
-import { anyAddress } from '../socket.js';
 import { reportReady, writePidFile } from '../detach.js';
 import { readPeersFile } from '../peers-file.js';
-import type { PeerConfig, TransportSocket } from '../../../datapath/types.js';
+import type { Datapath, PeerConfig, TransportSocket } from '../../../datapath/types.js';
 
 /**
  * new_multi_peer [--foreground] [--pid-file F] <iface> <lport> <SYMM|ASYMM> <peers_file> [mark]
- * Opens the UDP socket(s) on lport (one per address family used in the file; SO_MARK
- * `mark` on each when given and non-zero), adds every peer of the file, prints a "ready"
- * line on stderr and holds the sockets until SIGTERM/SIGINT (closing them deletes the
- * peers, reason transport-disconnect). Detaches unless --foreground (see new_peer).
+ * Opens one UDP socket on lport, as the selftests' client does: IPv6 and dual-stack (IPv4
+ * peers on it too), or IPv4 where every peer of the file is IPv4 and IPv6 is unavailable;
+ * SO_MARK `mark` when given and non-zero. Adds every peer of the file, prints a "ready" line
+ * on stderr and holds the socket until SIGTERM/SIGINT (closing it deletes the peers, reason
+ * transport-disconnect). Detaches unless --foreground (see new_peer).
  */
 export class NewMultiPeerCommand extends OvpnCommand {
   static override paths = [['new_multi_peer']];
@@ -56,14 +56,9 @@ export class NewMultiPeerCommand extends OvpnCommand {
     try {
       const dp = await this.datapath();
       const dev = await dp.openDevice(name);
-      const sockets = new Map<4 | 6, TransportSocket>();
+      const socket = await openSharedSocket(dp, lport, mark, entries.every((e) => e.remote.family === 4));
       try {
         for (const e of entries) {
-          let socket = sockets.get(e.remote.family);
-          if (!socket) {
-            socket = await dp.openUdpSocket({ address: anyAddress(e.remote.family), port: lport, mark });
-            sockets.set(e.remote.family, socket);
-          }
           const peer: PeerConfig = {
             id: e.peerId,
             socket,
@@ -76,17 +71,30 @@ export class NewMultiPeerCommand extends OvpnCommand {
           else peer.vpnIpv6 = e.vpn.address;
           await dev.newPeer(peer);
         }
-        const bound = [...sockets.values()].map((s) => formatEndpoint(s.local)).join(', ');
         writePidFile(this.pidFile);
-        this.info(`ready: ${entries.length} peers on ${name}, udp ${bound}${mark ? `, mark ${mark}` : ''}`);
+        this.info(`ready: ${entries.length} peers on ${name}, udp ${formatEndpoint(socket.local)}${mark ? `, mark ${mark}` : ''}`);
         reportReady();
         const signal = await terminated.signal;
-        this.info(`${signal}: closing the sockets of ${entries.length} peers`);
+        this.info(`${signal}: closing the socket of ${entries.length} peers`);
       } finally {
-        for (const socket of sockets.values()) await socket.close();
+        await socket.close();
       }
     } finally {
       terminated.dispose();
     }
+  }
+}
+
+/**
+ * The one socket of new_multi_peer: dual-stack IPv6 (`::`, IPV6_V6ONLY off); where IPv6 is
+ * not available and every peer is IPv4, an IPv4 socket instead.
+ */
+async function openSharedSocket(dp: Datapath, port: number, mark: number, allIpv4: boolean): Promise<TransportSocket> {
+  try {
+    return await dp.openUdpSocket({ address: '::', port, mark, v6only: false });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!allIpv4 || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
+    return dp.openUdpSocket({ address: '0.0.0.0', port, mark });
   }
 }
