@@ -6,7 +6,8 @@ import { formatEndpoint } from '../../common/output.js';
 import { waitForTermination } from '../../common/signals.js';
 import { reportReady, writePidFile } from '../detach.js';
 import { readPeersFile } from '../peers-file.js';
-import type { Datapath, PeerConfig, TransportSocket } from '../../../datapath/types.js';
+import { openPeersSocket } from '../socket.js';
+import type { PeerConfig } from '../../../datapath/types.js';
 
 /**
  * new_multi_peer [--foreground] [--pid-file F] <iface> <lport> <SYMM|ASYMM> <peers_file> [mark]
@@ -56,7 +57,7 @@ export class NewMultiPeerCommand extends OvpnCommand {
     try {
       const dp = await this.datapath();
       const dev = await dp.openDevice(name);
-      const socket = await openSharedSocket(dp, lport, mark, entries.every((e) => e.remote.family === 4));
+      const socket = await openPeersSocket(dp, lport, { mark, ipv4Only: entries.every((e) => e.remote.family === 4) });
       try {
         for (const e of entries) {
           const peer: PeerConfig = {
@@ -82,19 +83,5 @@ export class NewMultiPeerCommand extends OvpnCommand {
     } finally {
       terminated.dispose();
     }
-  }
-}
-
-/**
- * The one socket of new_multi_peer: dual-stack IPv6 (`::`, IPV6_V6ONLY off); where IPv6 is
- * not available and every peer is IPv4, an IPv4 socket instead.
- */
-async function openSharedSocket(dp: Datapath, port: number, mark: number, allIpv4: boolean): Promise<TransportSocket> {
-  try {
-    return await dp.openUdpSocket({ address: '::', port, mark, v6only: false });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (!allIpv4 || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
-    return dp.openUdpSocket({ address: '0.0.0.0', port, mark });
   }
 }

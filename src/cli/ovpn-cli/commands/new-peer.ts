@@ -9,9 +9,9 @@ import {
 } from '../../common/parse.js';
 import { formatEndpoint } from '../../common/output.js';
 import { waitForTermination } from '../../common/signals.js';
-import { anyAddress } from '../socket.js';
+import { openPeersSocket } from '../socket.js';
 import { reportReady, writePidFile } from '../detach.js';
-import type { Datapath, Endpoint, PeerConfig, TransportSocket } from '../../../datapath/types.js';
+import type { Endpoint, PeerConfig } from '../../../datapath/types.js';
 
 /**
  * new_peer [--foreground] [--pid-file F] <iface> <peer_id> <tx_id|none> <lport> <raddr> <rport> [vpnaddr]
@@ -58,7 +58,7 @@ export class NewPeerCommand extends OvpnCommand {
     try {
       const dp = await this.datapath();
       const dev = await dp.openDevice(name);
-      const socket = await openPeerSocket(dp, lport, raddr.family);
+      const socket = await openPeersSocket(dp, lport, { ipv4Only: raddr.family === 4 });
       try {
         const peer: PeerConfig = { id, socket, remote };
         if (txId !== undefined) peer.txId = txId;
@@ -78,20 +78,5 @@ export class NewPeerCommand extends OvpnCommand {
     } finally {
       terminated.dispose();
     }
-  }
-}
-
-/**
- * The socket of new_peer: dual-stack IPv6 (`::`, IPV6_V6ONLY off) as the selftests' client
- * opens it, so the peer may float between families; for an IPv4 remote where IPv6 is not
- * available, an IPv4 socket.
- */
-async function openPeerSocket(dp: Datapath, port: number, family: 4 | 6): Promise<TransportSocket> {
-  try {
-    return await dp.openUdpSocket({ address: '::', port, v6only: false });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (family !== 4 || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
-    return dp.openUdpSocket({ address: anyAddress(4), port });
   }
 }
