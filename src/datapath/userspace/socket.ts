@@ -74,8 +74,10 @@ export class EngineSocket {
     this.poller.start(this.onReadable);
   }
 
-  /** `mark` (non-zero): SO_MARK, so that the socket's packets carry that firewall mark. */
-  /** `v6only` false: an IPv6 socket that also carries IPv4 (dual-stack), as mainline allows. */
+  /**
+   * `mark` (non-zero): SO_MARK, so that the socket's packets carry that firewall mark.
+   * `v6only` false: an IPv6 socket that also carries IPv4 (dual-stack), as mainline allows.
+   */
   static open(addon: NativeAddon, id: number, local: Endpoint, mark = 0, v6only = true): EngineSocket {
     let fd: number;
     try {
