@@ -59,11 +59,14 @@ connect_time() {
 
 # The flood: for each source port, HARD_RESET_CLIENT_V2, wait for the server's reply, then
 # P_CONTROL_V1 acking it (echoing its session id, the cookie) and carrying a TLS ClientHello:
-# the server sees a client that can receive and starts a TLS handshake for it.
+# the server sees a client that can receive and starts a TLS handshake for it. Up to WINDOW
+# resets are in flight at once (as a real sender would), so the flood's length depends on the
+# count, not on how fast a loaded machine answers; the deadline only stops a flood that hangs.
 flood() {
 	ip netns exec $NS_C python3 - "$NET.1" "$N" "$NET.3" <<'PY'
-import os, socket, ssl, sys, time
+import os, selectors, socket, ssl, sys, time
 dst, n, src = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+WINDOW, REPLY_WAIT, DEADLINE = 32, 2.0, 900
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
@@ -75,26 +78,46 @@ def client_hello():
     except ssl.SSLWantReadError:
         pass
     return out.read()
-deadline = time.monotonic() + 150
-socks, echoed = [], 0
-for i in range(n):
-    if time.monotonic() > deadline: break
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((src, 0)); s.settimeout(2)
-    sid = os.urandom(8)
-    s.sendto(bytes([7 << 3]) + sid + b"\x00" + b"\x00\x00\x00\x00", (dst, 1194))
-    try:
-        r = s.recv(2048)
-    except socket.timeout:
-        s.close(); continue
-    if len(r) >= 22 and r[0] >> 3 == 8:
-        # P_CONTROL_V1: our session id, one ack (message 0) with the server's session id,
-        # message id 1, a ClientHello (a fresh one each time: 300-500 bytes)
-        s.sendto(bytes([4 << 3]) + sid + b"\x01" + b"\x00\x00\x00\x00" + r[1:9] + b"\x00\x00\x00\x01" + client_hello(), (dst, 1194))
-        echoed += 1
-    socks.append(s)
-    if len(socks) > 500: socks.pop(0).close()
-    if echoed % 500 == 0: print(f"progress {echoed}", flush=True)
+sel = selectors.DefaultSelector()
+deadline = time.monotonic() + DEADLINE
+sent, done, echoed, timed_out = 0, 0, 0, 0
+held = []  # sockets of echoed sessions, kept open a while (a real client would be there)
+def finish(s, got_reply):
+    global done
+    sel.unregister(s)
+    done += 1
+    if got_reply:
+        held.append(s)
+        if len(held) > 500: held.pop(0).close()
+    else:
+        s.close()
+while done < n and time.monotonic() < deadline:
+    while sent < n and sent - done < WINDOW:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((src, 0)); s.setblocking(False)
+        sid = os.urandom(8)
+        s.sendto(bytes([7 << 3]) + sid + b"\x00" + b"\x00\x00\x00\x00", (dst, 1194))
+        sel.register(s, selectors.EVENT_READ, (sid, time.monotonic() + REPLY_WAIT))
+        sent += 1
+    now = time.monotonic()
+    for key, _ in sel.select(timeout=0.2):
+        s, (sid, _) = key.fileobj, key.data
+        try:
+            r = s.recv(2048)
+        except OSError:
+            finish(s, False); continue
+        if len(r) >= 22 and r[0] >> 3 == 8:
+            # P_CONTROL_V1: our session id, one ack (message 0) with the server's session id,
+            # message id 1, a ClientHello (a fresh one each time: 300-500 bytes)
+            s.sendto(bytes([4 << 3]) + sid + b"\x01" + b"\x00\x00\x00\x00" + r[1:9] + b"\x00\x00\x00\x01" + client_hello(), (dst, 1194))
+            echoed += 1
+            finish(s, True)
+            if echoed % 500 == 0: print(f"progress {echoed}", flush=True)
+    now = time.monotonic()
+    for key in [k for k in sel.get_map().values() if k.data[1] < now]:
+        timed_out += 1
+        finish(key.fileobj, False)
+print(f"sent {sent}, answered {echoed}, unanswered {timed_out}", flush=True)
 print(echoed)
 PY
 }
