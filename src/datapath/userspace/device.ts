@@ -30,17 +30,27 @@ import { checkVpnIpv4, checkVpnIpv6, ipv6Hash } from './addr.js';
 import { DatapathError, einval } from './errors.js';
 import { Peer } from './peer.js';
 import type { EngineSocket } from './socket.js';
-import type { RouteResolver } from './routes.js';
+import type { RouteInfo } from '../../link/rtnl.js';
+import type { RouteWatch } from '../../link/route-watch.js';
+import { formatIp, parseIp } from '../../util/sockaddr.js';
 import { isIP } from 'node:net';
 
 /** What a device needs from the engine that serves it. */
 export interface DeviceHost {
   readonly addon: NativeAddon;
-  /** Route lookups for MP devices (created on first use). */
-  routes(): RouteResolver;
+  /** Route lookups and route changes for MP devices (through src/link). */
+  routes(): DeviceRoutes;
   emit(event: DeviceEvent): void;
   /** See EngineOptions. */
   readonly firstTxPacketId?: number | undefined;
+}
+
+/** What an MP device asks of the host's routing table. */
+export interface DeviceRoutes {
+  /** The route the kernel uses for `dst`; undefined when there is none. */
+  lookup(dst: string): Promise<RouteInfo | undefined>;
+  /** Route-change notifications (opened on first use). */
+  watch(): RouteWatch;
 }
 
 /** Peer configuration as it reaches the engine: the socket already resolved. */
@@ -121,7 +131,7 @@ export class EngineDevice {
     this.coalescer = vnet ? new TcpCoalescer(BATCH) : undefined;
     this.poller = new host.addon.Poller(fd);
     this.poller.start(this.onTunReadable);
-    if (mode === 'mp') this.stopRouteWatch = host.routes().onChange(() => this.forgetNextHops());
+    if (mode === 'mp') this.stopRouteWatch = host.routes().watch().onChange(() => this.forgetNextHops());
     // as an ovpn P2P device: no carrier until there is a peer
     if (mode === 'p2p') this.setCarrier(false);
   }
@@ -500,15 +510,17 @@ export class EngineDevice {
     const generation = this.hopGeneration;
     void this.host
       .routes()
-      .lookup(dst)
-      .then((hop) => {
+      .lookup(formatIp(dst))
+      .catch(() => undefined)
+      .then((route) => {
         const packets = this.pending.get(key) ?? [];
         this.pending.delete(key);
         this.pendingCount -= packets.length;
         if (this.closed) return;
         let peer: Peer | null = null;
-        if (hop !== undefined && hop.oif === this.ifindex && hop.gateway !== undefined) {
-          peer = (hop.gateway.length === 4 ? this.byVpn4.get(hop.gateway.readUInt32BE(0)) : this.peerByVpn6(hop.gateway, 0)) ?? null;
+        if (route !== undefined && route.ifindex === this.ifindex && route.gateway !== undefined) {
+          const gw = parseIp(route.gateway);
+          peer = (gw.length === 4 ? this.byVpn4.get(gw.readUInt32BE(0)) : this.peerByVpn6(gw, 0)) ?? null;
         }
         if (generation === this.hopGeneration) {
           if (this.hopCount >= MAX_NEXT_HOPS) this.forgetNextHops();
