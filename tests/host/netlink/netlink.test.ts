@@ -18,7 +18,7 @@ import { GENL_ID_CTRL, NETLINK_ROUTE } from '../../../src/netlink/constants.js';
 import { Rtnl } from '../../../src/link/rtnl.js';
 import { IFF_UP, RTM_NEWLINK } from '../../../src/link/constants.js';
 import { decodeLink } from '../../../src/link/rtnl.js';
-import { KernelDatapath, KernelUdpSocket, kernelDatapathAvailable } from '../../../src/datapath/kernel.js';
+import { KernelDatapath, KernelUdpSocket, ovpnFamilyResolves } from '../../../src/datapath/kernel.js';
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN } from '../../../src/util/sockaddr.js';
 import type { Endpoint } from '../../../src/datapath/types.js';
 
@@ -87,7 +87,7 @@ await test('netlink genl unknown family gives a clear error', async () => {
 });
 
 await test('netlink kernel datapath probe agrees with opening it', async () => {
-  const available = await kernelDatapathAvailable({ modprobe: false });
+  const available = await ovpnFamilyResolves();
   if (available) {
     const dp = await KernelDatapath.open();
     await dp.close();
