@@ -17,33 +17,28 @@ export interface HostSuite {
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/**
+ * A set-up or clean-up hook that records FAIL when it throws. uvu then skips the tests but
+ * counts no failure (and sets the exit status when done), so the status is set at exit.
+ */
+function hook(name: string, fn: () => Promise<void> | void): () => Promise<void> {
+  return async () => {
+    try {
+      await fn();
+    } catch (err) {
+      fail(name, message(err));
+      process.once('exit', () => (process.exitCode = 1));
+      throw err;
+    }
+  };
+}
+
 /** A suite whose `before` sets up what every test shares and `after` (always run) removes it. */
 export function hostSuite(title: string, hooks: { before?: () => Promise<void> | void; after?: () => Promise<void> | void } = {}): HostSuite {
   const s = suite(title);
   const { before, after } = hooks;
-  if (before) {
-    s.before(async () => {
-      try {
-        await before();
-      } catch (err) {
-        fail(`${title}: set-up`, message(err));
-        // uvu skips the tests but counts no failure (and sets the exit status when done)
-        process.once('exit', () => (process.exitCode = 1));
-        throw err;
-      }
-    });
-  }
-  if (after) {
-    s.after(async () => {
-      try {
-        await after();
-      } catch (err) {
-        fail(`${title}: clean-up`, message(err));
-        process.once('exit', () => (process.exitCode = 1));
-        throw err;
-      }
-    });
-  }
+  if (before) s.before(hook(`${title}: set-up`, before));
+  if (after) s.after(hook(`${title}: clean-up`, after));
   return {
     test(name, body) {
       s(name, async () => {
