@@ -6,6 +6,7 @@
  *   node dist/tests/host/netlink/netlink.test.js       (root; results to $KOVPN_RESULTS)
  */
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostSuite } from '../../lib/host-suite.js';
 import { enterOwnNetns } from './netns.js';
@@ -16,6 +17,7 @@ import { buildMessage } from '../../../src/netlink/message.js';
 import { NetlinkSocket } from '../../../src/netlink/socket.js';
 import { GENL_ID_CTRL, NETLINK_ROUTE } from '../../../src/netlink/constants.js';
 import { Rtnl } from '../../../src/link/rtnl.js';
+import { RouteWatch } from '../../../src/link/route-watch.js';
 import { IFF_UP, RTM_NEWLINK } from '../../../src/link/constants.js';
 import { decodeLink } from '../../../src/link/rtnl.js';
 import { KernelDatapath, KernelUdpSocket, ovpnFamilyResolves } from '../../../src/datapath/kernel.js';
@@ -206,6 +208,43 @@ test('netlink rtnl routes via gateway and via device, IPv4 and IPv6', async () =
     expect(!left.some((r) => r.dst === '10.211.0.0'), 'route still there');
   } finally {
     await rtnl.deleteLink('nlvd0');
+  }
+});
+
+test('netlink rtnl route lookup (getRoute), route-change notifications (RouteWatch), configureLink', async () => {
+  await rtnl.createLink({ name: 'nlvg0', kind: 'veth', peerName: 'nlvg1' });
+  const watch = new RouteWatch();
+  let changes = 0;
+  watch.onChange(() => changes++);
+  try {
+    const ifindex = await rtnl.ifindex('nlvg0');
+    await rtnl.configureLink(ifindex, { up: true, mtu: 1400, txqlen: 777 });
+    await rtnl.setUp('nlvg1');
+    const link = await rtnl.getLink(ifindex);
+    expect((link.flags & IFF_UP) !== 0 && link.mtu === 1400, `link after configureLink: ${JSON.stringify(link)}`);
+    const txq = readFileSync('/sys/class/net/nlvg0/tx_queue_len', 'utf8').trim();
+    expect(txq === '777', `tx_queue_len ${txq}`);
+    await rtnl.addAddress({ ifindex, address: '10.213.0.1', prefixLen: 24 });
+    await rtnl.addAddress({ ifindex, address: 'fd00:213::1', prefixLen: 64 });
+    const before = changes;
+    await rtnl.addRoute({ dst: '10.214.0.0', prefixLen: 16, gateway: '10.213.0.2' });
+    await rtnl.addRoute({ dst: 'fd00:214::', prefixLen: 48, gateway: 'fd00:213::2' });
+    await until(() => (changes > before ? true : undefined), 5000, 'a route-change notification');
+    const r4 = await rtnl.getRoute('10.214.5.6');
+    expect(r4?.gateway === '10.213.0.2' && r4.ifindex === ifindex, `getRoute 10.214.5.6: ${JSON.stringify(r4)}`);
+    const r6 = await rtnl.getRoute('fd00:214::9');
+    expect(r6?.gateway === 'fd00:213::2' && r6.ifindex === ifindex, `getRoute fd00:214::9: ${JSON.stringify(r6)}`);
+    const direct = await rtnl.getRoute('10.213.0.7');
+    expect(direct?.ifindex === ifindex && direct.gateway === undefined, `getRoute on-link: ${JSON.stringify(direct)}`);
+    // this namespace has no default route: no route at all
+    expect((await rtnl.getRoute('192.0.2.1')) === undefined, 'getRoute 192.0.2.1 found a route');
+    const afterAdd = changes;
+    await rtnl.delRoute({ dst: '10.214.0.0', prefixLen: 16, gateway: '10.213.0.2' });
+    await until(() => (changes > afterAdd ? true : undefined), 5000, 'the notification of a deleted route');
+    expect((await rtnl.getRoute('10.214.5.6')) === undefined, 'deleted route still used');
+  } finally {
+    watch.close();
+    await rtnl.deleteLink('nlvg0');
   }
 });
 
