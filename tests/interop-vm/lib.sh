@@ -104,6 +104,18 @@ rekey_pings() {
 	fi
 }
 
+# newest_key part ns dev peer-id log: the kernel's primary key of the peer is the one the
+# daemon swapped to last (its log's last rekey event).
+newest_key() {
+	local last k
+	last=$(grep -o '"type":"rekey".*"keyId":[0-9]*' "$5" | tail -1 | sed 's/.*"keyId"://')
+	k=$(ip netns exec "$2" python3 $KSTATE key "$3" "$4" primary 2>&1)
+	# A newer rekey may have swapped in between: accept the last id or the next (1..7, 1...).
+	[ "$k" = "$last" ] || [ "$k" = $((last % 7 + 1)) ] &&
+		pass "$T $1: the kernel's primary key is the newest one (key id $k)" ||
+		fail "$T $1: kernel primary key after rekeys" "kernel has '$k', daemon swapped to $last"
+}
+
 # psk_pair tag port subnet keepalive: a kovpn server and client in PSK mode on the kernel path,
 # devices dv<tag>s0/dv<tag>c0, logs $WORK/<tag>-s.log and <tag>-c.log; PAIR_S, PAIR_C: their pids.
 psk_pair() {

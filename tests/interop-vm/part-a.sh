@@ -67,12 +67,7 @@ sys.exit(0 if len(peers) == 1 and p and rx <= p[0]["VPN_RX_PACKETS"] <= rx + 20 
 
 		# --- rekeys started by kovpn (reneg-sec 8) while pinging ---------------------------
 		if rekey_pings "A rekey (kovpn server initiates, reneg-sec 8)" $NS_C 10.215.1.1 "$WORK/ks.log" 2; then
-			last=$(grep -o '"type":"rekey".*"keyId":[0-9]*' "$WORK/ks.log" | tail -1 | sed 's/.*"keyId"://')
-			k=$(ip netns exec $NS_S python3 $KSTATE key dvks0 "${sid:-0}" primary 2>&1)
-			# A newer rekey may have swapped in between: accept the last id or the next (1..7, 1...).
-			[ "$k" = "$last" ] || [ "$k" = $((last % 7 + 1)) ] &&
-				pass "$T A: the kernel's primary key is the newest one (key id $k)" ||
-				fail "$T A: kernel primary key after rekeys" "kernel has '$k', daemon swapped to $last"
+			newest_key A $NS_S dvks0 "${sid:-0}" "$WORK/ks.log"
 		fi
 		grep -q 'Key \[.*\] not initialized' "$WORK/oc.log" &&
 			fail "$T A: openvpn never received packets on a key it did not have" "$(grep -m1 'not initialized' "$WORK/oc.log")" ||

@@ -34,11 +34,7 @@ if wait_log "$WORK/os.log" 'Initialization Sequence Completed' $W; then
 		iperf "B: iperf3 openvpn server -> kovpn client through the kernel (-R)" $NS_S 10.215.2.1 $NS_C $NS_C dvkc0 -R
 
 		if rekey_pings "B rekey (openvpn server initiates, reneg-sec 8)" $NS_C 10.215.2.1 "$WORK/kc.log" 2; then
-			last=$(grep -o '"type":"rekey".*"keyId":[0-9]*' "$WORK/kc.log" | tail -1 | sed 's/.*"keyId"://')
-			k=$(ip netns exec $NS_C python3 $KSTATE key dvkc0 "${cpid:-0}" primary 2>&1)
-			[ "$k" = "$last" ] || [ "$k" = $((last % 7 + 1)) ] &&
-				pass "$T B: the kernel's primary key is the newest one (key id $k)" ||
-				fail "$T B: kernel primary key after rekeys" "kernel has '$k', daemon swapped to $last"
+			newest_key B $NS_C dvkc0 "${cpid:-0}" "$WORK/kc.log"
 		fi
 		# Stop just as openvpn starts its next soft reset: OpenVPN then reads control messages
 		# only on the new key, so EXIT has to wait for it.
