@@ -4,7 +4,6 @@
  * the kernel takes them from the UDP socket whose fd was handed over as PEER_SOCKET;
  * everything else on that socket (the control channel) is read here.
  */
-import { execFile } from 'node:child_process';
 import { native, type NativeAddon, type Poller } from '../native.js';
 import { FamilyNotFoundError, GenlSocket } from '../netlink/genl.js';
 import { Rtnl } from '../link/rtnl.js';
@@ -254,14 +253,11 @@ export class KernelDatapath implements Datapath {
   }
 }
 
-function modprobe(module: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    // Generous timeout: under emulation modprobe alone takes seconds.
-    execFile('modprobe', [module], { timeout: 60_000 }, (err) => resolve(!err));
-  });
-}
-
-async function familyResolves(): Promise<boolean> {
+/**
+ * Whether the generic netlink family "ovpn" resolves (the module is loaded). The one kernel
+ * probe, with its modprobe step, is select.ts's probeKernel.
+ */
+export async function ovpnFamilyResolves(): Promise<boolean> {
   let genl: GenlSocket | undefined;
   try {
     genl = new GenlSocket();
@@ -273,14 +269,4 @@ async function familyResolves(): Promise<boolean> {
   } finally {
     genl?.close();
   }
-}
-
-/**
- * Whether the kernel data path can be used: the genl family "ovpn" resolves, or does
- * after `modprobe ovpn` (skipped with `{ modprobe: false }`).
- */
-export async function kernelDatapathAvailable(options: { modprobe?: boolean } = {}): Promise<boolean> {
-  if (await familyResolves()) return true;
-  if (options.modprobe === false || !(await modprobe('ovpn'))) return false;
-  return familyResolves();
 }

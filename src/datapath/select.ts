@@ -88,9 +88,8 @@ function runModprobe(module: string): Promise<void> {
 }
 
 async function familyResolves(): Promise<boolean> {
-  const { kernelDatapathAvailable } = await import('./kernel.js');
-  // modprobe is ours to run (probeKernel), so that its failure can be reported.
-  return kernelDatapathAvailable({ modprobe: false });
+  const { ovpnFamilyResolves } = await import('./kernel.js');
+  return ovpnFamilyResolves();
 }
 
 const systemHooks: ProbeHooks = { familyResolves, modprobe: runModprobe };

@@ -22,6 +22,7 @@ export const IFLA_ADDRESS = 1;
 export const IFLA_IFNAME = 3;
 export const IFLA_MTU = 4;
 export const IFLA_LINK = 5;
+export const IFLA_TXQLEN = 13;
 export const IFLA_OPERSTATE = 16;
 export const IFLA_LINKINFO = 18;
 export const IFLA_NET_NS_PID = 19;
@@ -63,3 +64,7 @@ export const RT_SCOPE_NOWHERE = 255;
 export const RTN_UNICAST = 1;
 
 export const AF_UNSPEC = 0;
+
+/** Multicast groups (<linux/rtnetlink.h> enum rtnetlink_groups). */
+export const RTNLGRP_IPV4_ROUTE = 7;
+export const RTNLGRP_IPV6_ROUTE = 11;

@@ -7,6 +7,7 @@ import { AttrSet, type NlWriter } from '../netlink/attrs.js';
 import { NETLINK_ROUTE, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE } from '../netlink/constants.js';
 import { buildMessage, type NetlinkMessage } from '../netlink/message.js';
 import type { AttrSchema } from '../netlink/schema.js';
+import { NetlinkError } from '../netlink/errors.js';
 import { NetlinkSocket } from '../netlink/socket.js';
 import { AF_INET, AF_INET6, formatIp, parseIp } from '../util/sockaddr.js';
 import * as C from './constants.js';
@@ -68,6 +69,14 @@ export interface RouteSpec {
   metric?: number;
 }
 
+/** Link settings changed in one RTM_NEWLINK (what is left out stays as it is). */
+export interface LinkSettings {
+  up?: boolean;
+  mtu?: number;
+  /** Transmit queue length (`ip link set ... txqueuelen`). */
+  txqlen?: number;
+}
+
 /** A link referenced by name or ifindex. */
 export type LinkRef = string | number;
 
@@ -81,6 +90,7 @@ export const LINK_SCHEMA: AttrSchema = {
   [C.IFLA_IFNAME]: { name: 'IFLA_IFNAME' },
   [C.IFLA_MTU]: { name: 'IFLA_MTU' },
   [C.IFLA_LINK]: { name: 'IFLA_LINK' },
+  [C.IFLA_TXQLEN]: { name: 'IFLA_TXQLEN' },
   [C.IFLA_LINKINFO]: { name: 'IFLA_LINKINFO', nested: LINKINFO_SCHEMA },
 };
 
@@ -162,6 +172,24 @@ function decodeAddress(m: NetlinkMessage): AddressInfo {
     address: mine ? formatIp(mine) : '',
   };
   if (local && address && !local.equals(address)) info.peer = formatIp(address);
+  return info;
+}
+
+function decodeRoute(m: NetlinkMessage, family: 'ipv4' | 'ipv6'): RouteInfo {
+  const p = m.payload;
+  const attrs = new AttrSet(p.subarray(C.RTMSG_LEN), 'route');
+  const dst = attrs.binary(C.RTA_DST);
+  const info: RouteInfo = {
+    dst: dst ? formatIp(dst) : family === 'ipv4' ? '0.0.0.0' : '::',
+    prefixLen: p.readUInt8(1),
+    table: attrs.u32(C.RTA_TABLE) ?? p.readUInt8(4),
+  };
+  const gw = attrs.binary(C.RTA_GATEWAY);
+  if (gw) info.gateway = formatIp(gw);
+  const oif = attrs.u32(C.RTA_OIF);
+  if (oif !== undefined) info.ifindex = oif;
+  const metric = attrs.u32(C.RTA_PRIORITY);
+  if (metric !== undefined) info.metric = metric;
   return info;
 }
 
@@ -254,17 +282,22 @@ export class Rtnl {
   }
 
   async setUp(ref: LinkRef, up = true): Promise<void> {
-    const { fixed, name } = this.refHeader(ref, up ? C.IFF_UP : 0, C.IFF_UP);
-    await this.request(C.RTM_NEWLINK, 0, fixed, `RTM_NEWLINK ${ref} ${up ? 'up' : 'down'}`, LINK_SCHEMA, (w) => {
-      if (name !== undefined) w.string(C.IFLA_IFNAME, name);
-    });
+    await this.configureLink(ref, { up });
   }
 
   async setMtu(ref: LinkRef, mtu: number): Promise<void> {
-    const { fixed, name } = this.refHeader(ref);
-    await this.request(C.RTM_NEWLINK, 0, fixed, `RTM_NEWLINK ${ref} mtu ${mtu}`, LINK_SCHEMA, (w) => {
+    await this.configureLink(ref, { mtu });
+  }
+
+  /** Sets up/down, MTU and transmit queue length of a link in one request. */
+  async configureLink(ref: LinkRef, settings: LinkSettings): Promise<void> {
+    const { up, mtu, txqlen } = settings;
+    const { fixed, name } = this.refHeader(ref, up ? C.IFF_UP : 0, up === undefined ? 0 : C.IFF_UP);
+    const what = [up === undefined ? '' : up ? ' up' : ' down', mtu === undefined ? '' : ` mtu ${mtu}`, txqlen === undefined ? '' : ` txqueuelen ${txqlen}`].join('');
+    await this.request(C.RTM_NEWLINK, 0, fixed, `RTM_NEWLINK ${ref}${what}`, LINK_SCHEMA, (w) => {
       if (name !== undefined) w.string(C.IFLA_IFNAME, name);
-      w.u32(C.IFLA_MTU, mtu);
+      if (mtu !== undefined) w.u32(C.IFLA_MTU, mtu);
+      if (txqlen !== undefined) w.u32(C.IFLA_TXQLEN, txqlen);
     });
   }
 
@@ -333,33 +366,32 @@ export class Rtnl {
     });
   }
 
+  /**
+   * The route the kernel uses for `dst` (`ip route get`); undefined when it has none
+   * (the kernel answers ENETUNREACH, EHOSTUNREACH or the like).
+   */
+  async getRoute(dst: string): Promise<RouteInfo | undefined> {
+    const addr = parseIp(dst);
+    const rtm = Buffer.alloc(C.RTMSG_LEN);
+    rtm.writeUInt8(addr.length === 4 ? AF_INET : AF_INET6, 0);
+    rtm.writeUInt8(addr.length * 8, 1);
+    let replies: NetlinkMessage[];
+    try {
+      replies = await this.request(C.RTM_GETROUTE, 0, rtm, `RTM_GETROUTE ${dst}`, ROUTE_SCHEMA, (w) => w.binary(C.RTA_DST, addr));
+    } catch (err) {
+      if (err instanceof NetlinkError) return undefined;
+      throw err;
+    }
+    const m = replies.find((r) => r.type === C.RTM_NEWROUTE);
+    return m ? decodeRoute(m, addr.length === 4 ? 'ipv4' : 'ipv6') : undefined;
+  }
+
   /** Routes of one family (main table unless `table` is given). */
   async listRoutes(family: 'ipv4' | 'ipv6', table = C.RT_TABLE_MAIN): Promise<RouteInfo[]> {
     const rtm = Buffer.alloc(C.RTMSG_LEN);
     rtm.writeUInt8(family === 'ipv4' ? AF_INET : AF_INET6, 0);
     const replies = await this.request(C.RTM_GETROUTE, 0, rtm, `RTM_GETROUTE ${family} (dump)`, ROUTE_SCHEMA, undefined, true);
-    const routes: RouteInfo[] = [];
-    for (const m of replies) {
-      if (m.type !== C.RTM_NEWROUTE) continue;
-      const p = m.payload;
-      const attrs = new AttrSet(p.subarray(C.RTMSG_LEN), 'route');
-      const info: RouteInfo = {
-        dst: '',
-        prefixLen: p.readUInt8(1),
-        table: attrs.u32(C.RTA_TABLE) ?? p.readUInt8(4),
-      };
-      if (info.table !== table) continue;
-      const dst = attrs.binary(C.RTA_DST);
-      info.dst = dst ? formatIp(dst) : family === 'ipv4' ? '0.0.0.0' : '::';
-      const gw = attrs.binary(C.RTA_GATEWAY);
-      if (gw) info.gateway = formatIp(gw);
-      const oif = attrs.u32(C.RTA_OIF);
-      if (oif !== undefined) info.ifindex = oif;
-      const metric = attrs.u32(C.RTA_PRIORITY);
-      if (metric !== undefined) info.metric = metric;
-      routes.push(info);
-    }
-    return routes;
+    return replies.filter((m) => m.type === C.RTM_NEWROUTE).map((m) => decodeRoute(m, family)).filter((r) => r.table === table);
   }
 
   /** Adds a route; with `replace`, one to the same destination is replaced (`ip route replace`). */

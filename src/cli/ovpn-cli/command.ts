@@ -12,7 +12,7 @@ import {
   selectDatapath,
 } from '../../datapath/select.js';
 import { ArgumentError, exitCodeOf, formatErrorLine } from '../common/errors.js';
-import { PROG } from './synopsis.js';
+import { PROG } from './usage.js';
 
 export { PROG };
 

@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, writeFileSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { PROG } from './synopsis.js';
+import { PROG } from './usage.js';
 
 /** Environment variable naming the child's ready fd (set by runDetached only). */
 export const READY_FD_ENV = 'KOVPN_OVPN_CLI_READY_FD';

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import { EXIT_USAGE, errorText } from '../common/errors.js';
 import { runEntry } from '../common/entry.js';
-import { PROG, commandHelp, isCommandName, usageLine, usageText, type CommandName } from './synopsis.js';
+import { PROG, commandHelp, definitionOf, synopsis, usageText } from './usage.js';
 import { runDetached, takeReadyChannel, wantsDetach } from './detach.js';
 
 /**
@@ -14,7 +14,7 @@ import { runDetached, takeReadyChannel, wantsDetach } from './detach.js';
  * command and what it needs (clipanion and the data paths come with it), never all of them.
  */
 type CommandClass = typeof import('./command.js').OvpnCommand;
-const COMMANDS: Record<CommandName, () => Promise<CommandClass>> = {
+const COMMANDS = {
   new_iface: async () => (await import('./commands/new-iface.js')).NewIfaceCommand,
   del_iface: async () => (await import('./commands/del-iface.js')).DelIfaceCommand,
   new_peer: async () => (await import('./commands/new-peer.js')).NewPeerCommand,
@@ -29,7 +29,21 @@ const COMMANDS: Record<CommandName, () => Promise<CommandClass>> = {
   listen_mcast: async () => (await import('./commands/listen-mcast.js')).ListenMcastCommand,
   connect: async () => (await import('./commands/connect.js')).ConnectCommand,
   listen: async () => (await import('./commands/listen.js')).ListenCommand,
-};
+} satisfies Record<string, () => Promise<CommandClass>>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function isCommandName(word: string): word is CommandName {
+  return Object.prototype.hasOwnProperty.call(COMMANDS, word);
+}
+
+type Registrable = Parameters<typeof definitionOf>[0];
+
+/** `ovpn-cli --help`: loads every command for its definition (only for the overview). */
+async function overview(): Promise<string> {
+  const classes = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return usageText(await Promise.all(classes.map((c) => definitionOf(c as unknown as Registrable))));
+}
 
 /** Options accepted before the command word; moved after it for clipanion. */
 const GLOBAL_WITH_VALUE = new Set(['--datapath']);
@@ -93,23 +107,23 @@ export async function main(argv: readonly string[], io: MainIo = process): Promi
   }
   const [word, ...rest] = hoisted;
   if (word === undefined) {
-    io.stderr.write(`${usageText()}\n`);
+    io.stderr.write(`${await overview()}\n`);
     return EXIT_USAGE;
   }
   if (word === '--help' || word === '-h' || word === 'help') {
-    io.stdout.write(`${usageText()}\n`);
+    io.stdout.write(`${await overview()}\n`);
     return 0;
   }
   if (!isCommandName(word)) {
     io.stderr.write(`${PROG}: unknown command "${word}"; see "${PROG} --help"\n`);
     return EXIT_USAGE;
   }
+  const [{ Cli }, command] = await Promise.all([import('clipanion'), COMMANDS[word]()]);
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`${commandHelp(word)}\n`);
+    io.stdout.write(`${commandHelp(await definitionOf(command as unknown as Registrable))}\n`);
     return 0;
   }
 
-  const [{ Cli }, command] = await Promise.all([import('clipanion'), COMMANDS[word]()]);
   const cli = new Cli({ binaryLabel: PROG, binaryName: PROG, enableColors: false });
   cli.register(command as unknown as Parameters<typeof cli.register>[0]);
   const context = {
@@ -123,7 +137,8 @@ export async function main(argv: readonly string[], io: MainIo = process): Promi
   try {
     parsed = cli.process(hoisted, context);
   } catch (err) {
-    io.stderr.write(`${PROG}: ${word}: ${syntaxReason(err)}; usage: ${usageLine(word)}\n`);
+    const def = cli.definitions()[0];
+    io.stderr.write(`${PROG}: ${word}: ${syntaxReason(err)}; usage: ${def ? synopsis(def) : `${PROG} ${word}`}\n`);
     return EXIT_USAGE;
   }
   return cli.run(parsed, context);

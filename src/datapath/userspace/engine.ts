@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { native, type NativeAddon } from '../../native.js';
 import { DATA_V2_OVERHEAD } from '../../wire/index.js';
 import type { DeviceEvent, DeviceMode, Endpoint } from '../types.js';
+import { Rtnl } from '../../link/rtnl.js';
+import { RouteWatch } from '../../link/route-watch.js';
 import { EngineDevice, type DeviceHost } from './device.js';
-import { RouteResolver } from './routes.js';
 import { DatapathError, einval, fromSystemError } from './errors.js';
-import { setLinkUp } from './rtnl.js';
 import { EngineSocket } from './socket.js';
 
 /** Kernel interface names: 1..15 bytes, no '/', ':' or whitespace, not '.' or '..'. */
@@ -26,6 +26,13 @@ const TUN_OFFLOAD = process.env.KOVPN_TUN_OFFLOAD !== '0';
  * overhead (DATA_V2 header and tag 24, TCP header 20 > UDP 8, IPv6 header 40) fits 1500.
  */
 export const DEFAULT_MTU = 1500 - (DATA_V2_OVERHEAD + 20 + 40);
+/**
+ * Packets the TUN device holds for the engine to read (the kernel's TUN default is 500).
+ * When the engine falls behind a burst the TUN driver drops (tx_dropped) and inner TCP
+ * retransmits; OpenVPN sets 1000 on its TUN devices by default. Measured with
+ * bench/datapath.sh (path kovpn-user-aes).
+ */
+export const TUN_TXQUEUELEN = 1000;
 
 export interface DeviceDesc {
   name: string;
@@ -55,7 +62,10 @@ export class Engine {
   private nextSocketId = 1;
   private readonly timer: NodeJS.Timeout;
   private readonly host: DeviceHost;
-  private routeResolver: RouteResolver | undefined;
+  /** rtnetlink requests (setting devices up, route lookups), opened on first use. */
+  private rtnlSocket: Rtnl | undefined;
+  /** Route changes, for the next-hop caches of MP devices (opened with the first). */
+  private routeWatch: RouteWatch | undefined;
 
   constructor(
     readonly addon: NativeAddon = native(),
@@ -64,11 +74,18 @@ export class Engine {
     this.host = {
       addon,
       emit: (ev: DeviceEvent) => this.emit(ev),
-      routes: () => (this.routeResolver ??= new RouteResolver(addon)),
+      routes: () => ({
+        lookup: (dst) => this.rtnl().getRoute(dst),
+        watch: () => (this.routeWatch ??= new RouteWatch()),
+      }),
       firstTxPacketId: opts.firstTxPacketId,
     };
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
+  }
+
+  private rtnl(): Rtnl {
+    return (this.rtnlSocket ??= new Rtnl());
   }
 
   async createDevice(name: string, mode: DeviceMode): Promise<DeviceDesc> {
@@ -90,7 +107,12 @@ export class Engine {
     let dev: EngineDevice;
     try {
       const ifindex = ifindexOf(tun.name);
-      await setLinkUp(this.addon, ifindex, tun.name, DEFAULT_MTU);
+      // ready like a kernel device: up, with the ovpn default MTU and a longer queue
+      await this.rtnl()
+        .configureLink(ifindex, { up: true, mtu: DEFAULT_MTU, txqlen: TUN_TXQUEUELEN })
+        .catch((err: unknown) => {
+          throw fromSystemError(err, `setting ${tun.name} up`);
+        });
       dev = new EngineDevice(this.host, tun.name, ifindex, mode, tun.fd, TUN_OFFLOAD);
     } catch (err) {
       this.addon.close(tun.fd);
@@ -163,7 +185,9 @@ export class Engine {
     clearInterval(this.timer);
     for (const name of [...this.devices.keys()]) this.deleteDevice(name);
     for (const id of [...this.sockets.keys()]) this.closeSocket(id);
-    this.routeResolver?.close();
-    this.routeResolver = undefined;
+    this.routeWatch?.close();
+    this.routeWatch = undefined;
+    this.rtnlSocket?.close();
+    this.rtnlSocket = undefined;
   }
 }

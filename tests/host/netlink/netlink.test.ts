@@ -6,8 +6,9 @@
  *   node dist/tests/host/netlink/netlink.test.js       (root; results to $KOVPN_RESULTS)
  */
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { failureCount, test } from '../../lib/results.js';
+import { hostSuite } from '../../lib/host-suite.js';
 import { enterOwnNetns } from './netns.js';
 import { native, isSyscallError } from '../../../src/native.js';
 import { FamilyNotFoundError, GenlSocket, genlHeader } from '../../../src/netlink/genl.js';
@@ -16,9 +17,10 @@ import { buildMessage } from '../../../src/netlink/message.js';
 import { NetlinkSocket } from '../../../src/netlink/socket.js';
 import { GENL_ID_CTRL, NETLINK_ROUTE } from '../../../src/netlink/constants.js';
 import { Rtnl } from '../../../src/link/rtnl.js';
+import { RouteWatch } from '../../../src/link/route-watch.js';
 import { IFF_UP, RTM_NEWLINK } from '../../../src/link/constants.js';
 import { decodeLink } from '../../../src/link/rtnl.js';
-import { KernelDatapath, KernelUdpSocket, kernelDatapathAvailable } from '../../../src/datapath/kernel.js';
+import { KernelDatapath, KernelUdpSocket, ovpnFamilyResolves } from '../../../src/datapath/kernel.js';
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN } from '../../../src/util/sockaddr.js';
 import type { Endpoint } from '../../../src/datapath/types.js';
 
@@ -26,6 +28,7 @@ enterOwnNetns();
 
 const addon = native();
 const rtnl = new Rtnl();
+const { test, run: start } = hostSuite('netlink', { after: () => rtnl.close() });
 
 function expect(cond: unknown, what: string): asserts cond {
   if (!cond) throw new Error(what);
@@ -54,7 +57,7 @@ async function until<T>(poll: () => T | undefined, ms: number, what: string): Pr
 
 await rtnl.setUp('lo');
 
-await test('netlink genl resolves nlctrl with its multicast group', async () => {
+test('netlink genl resolves nlctrl with its multicast group', async () => {
   const genl = new GenlSocket();
   try {
     const f = await genl.family('nlctrl');
@@ -65,7 +68,7 @@ await test('netlink genl resolves nlctrl with its multicast group', async () => 
   }
 });
 
-await test('netlink genl unknown family gives a clear error', async () => {
+test('netlink genl unknown family gives a clear error', async () => {
   const genl = new GenlSocket();
   try {
     await rejects(
@@ -86,8 +89,8 @@ await test('netlink genl unknown family gives a clear error', async () => {
   }
 });
 
-await test('netlink kernel datapath probe agrees with opening it', async () => {
-  const available = await kernelDatapathAvailable({ modprobe: false });
+test('netlink kernel datapath probe agrees with opening it', async () => {
+  const available = await ovpnFamilyResolves();
   if (available) {
     const dp = await KernelDatapath.open();
     await dp.close();
@@ -96,7 +99,7 @@ await test('netlink kernel datapath probe agrees with opening it', async () => {
   }
 });
 
-await test('netlink pipelined requests: 50000 mixed answers and errors matched to their requests', async () => {
+test('netlink pipelined requests: 50000 mixed answers and errors matched to their requests', async () => {
   const sock = new NetlinkSocket(16);
   try {
     const n = 50_000;
@@ -121,7 +124,7 @@ await test('netlink pipelined requests: 50000 mixed answers and errors matched t
   }
 });
 
-await test('netlink rtnl creates and deletes a veth pair', async () => {
+test('netlink rtnl creates and deletes a veth pair', async () => {
   await rtnl.createLink({ name: 'nlva0', kind: 'veth', peerName: 'nlva1' });
   const a = await rtnl.getLink('nlva0');
   const b = await rtnl.getLink('nlva1');
@@ -133,7 +136,7 @@ await test('netlink rtnl creates and deletes a veth pair', async () => {
   await rejects(rtnl.getLink('nlva1'), NetlinkError, (e) => e.code === 'ENODEV' && e.message.startsWith('RTM_GETLINK nlva1:'), 'peer gone');
 });
 
-await test('netlink rtnl unknown link kind names the request', async () => {
+test('netlink rtnl unknown link kind names the request', async () => {
   await rejects(
     rtnl.createLink({ name: 'nlbad0', kind: 'kovpn-nonexistent-kind' }),
     NetlinkError,
@@ -142,7 +145,7 @@ await test('netlink rtnl unknown link kind names the request', async () => {
   );
 });
 
-await test('netlink rtnl link up/down and MTU', async () => {
+test('netlink rtnl link up/down and MTU', async () => {
   await rtnl.createLink({ name: 'nlvb0', kind: 'veth', peerName: 'nlvb1', mtu: 1450 });
   try {
     expect((await rtnl.getLink('nlvb0')).mtu === 1450, 'mtu at creation');
@@ -159,7 +162,7 @@ await test('netlink rtnl link up/down and MTU', async () => {
   }
 });
 
-await test('netlink rtnl addresses: IPv4, point-to-point peer, IPv6; add and delete', async () => {
+test('netlink rtnl addresses: IPv4, point-to-point peer, IPv6; add and delete', async () => {
   await rtnl.createLink({ name: 'nlvc0', kind: 'veth', peerName: 'nlvc1' });
   try {
     const ifindex = await rtnl.ifindex('nlvc0');
@@ -181,7 +184,7 @@ await test('netlink rtnl addresses: IPv4, point-to-point peer, IPv6; add and del
   }
 });
 
-await test('netlink rtnl routes via gateway and via device, IPv4 and IPv6', async () => {
+test('netlink rtnl routes via gateway and via device, IPv4 and IPv6', async () => {
   await rtnl.createLink({ name: 'nlvd0', kind: 'veth', peerName: 'nlvd1' });
   try {
     const ifindex = await rtnl.ifindex('nlvd0');
@@ -208,7 +211,44 @@ await test('netlink rtnl routes via gateway and via device, IPv4 and IPv6', asyn
   }
 });
 
-await test('netlink rtnl kernel extack text reaches the error', async () => {
+test('netlink rtnl route lookup (getRoute), route-change notifications (RouteWatch), configureLink', async () => {
+  await rtnl.createLink({ name: 'nlvg0', kind: 'veth', peerName: 'nlvg1' });
+  const watch = new RouteWatch();
+  let changes = 0;
+  watch.onChange(() => changes++);
+  try {
+    const ifindex = await rtnl.ifindex('nlvg0');
+    await rtnl.configureLink(ifindex, { up: true, mtu: 1400, txqlen: 777 });
+    await rtnl.setUp('nlvg1');
+    const link = await rtnl.getLink(ifindex);
+    expect((link.flags & IFF_UP) !== 0 && link.mtu === 1400, `link after configureLink: ${JSON.stringify(link)}`);
+    const txq = readFileSync('/sys/class/net/nlvg0/tx_queue_len', 'utf8').trim();
+    expect(txq === '777', `tx_queue_len ${txq}`);
+    await rtnl.addAddress({ ifindex, address: '10.213.0.1', prefixLen: 24 });
+    await rtnl.addAddress({ ifindex, address: 'fd00:213::1', prefixLen: 64 });
+    const before = changes;
+    await rtnl.addRoute({ dst: '10.214.0.0', prefixLen: 16, gateway: '10.213.0.2' });
+    await rtnl.addRoute({ dst: 'fd00:214::', prefixLen: 48, gateway: 'fd00:213::2' });
+    await until(() => (changes > before ? true : undefined), 5000, 'a route-change notification');
+    const r4 = await rtnl.getRoute('10.214.5.6');
+    expect(r4?.gateway === '10.213.0.2' && r4.ifindex === ifindex, `getRoute 10.214.5.6: ${JSON.stringify(r4)}`);
+    const r6 = await rtnl.getRoute('fd00:214::9');
+    expect(r6?.gateway === 'fd00:213::2' && r6.ifindex === ifindex, `getRoute fd00:214::9: ${JSON.stringify(r6)}`);
+    const direct = await rtnl.getRoute('10.213.0.7');
+    expect(direct?.ifindex === ifindex && direct.gateway === undefined, `getRoute on-link: ${JSON.stringify(direct)}`);
+    // this namespace has no default route: no route at all
+    expect((await rtnl.getRoute('192.0.2.1')) === undefined, 'getRoute 192.0.2.1 found a route');
+    const afterAdd = changes;
+    await rtnl.delRoute({ dst: '10.214.0.0', prefixLen: 16, gateway: '10.213.0.2' });
+    await until(() => (changes > afterAdd ? true : undefined), 5000, 'the notification of a deleted route');
+    expect((await rtnl.getRoute('10.214.5.6')) === undefined, 'deleted route still used');
+  } finally {
+    watch.close();
+    await rtnl.deleteLink('nlvg0');
+  }
+});
+
+test('netlink rtnl kernel extack text reaches the error', async () => {
   await rejects(
     rtnl.addRoute({ dst: '10.213.0.1', prefixLen: 16, ifindex: 1 }),
     NetlinkError,
@@ -217,7 +257,7 @@ await test('netlink rtnl kernel extack text reaches the error', async () => {
   );
 });
 
-await test('netlink multi-part dumps, three at once', async () => {
+test('netlink multi-part dumps, three at once', async () => {
   for (let i = 0; i < 40; i++) await rtnl.createLink({ name: `nldump${i}a`, kind: 'veth', peerName: `nldump${i}b` });
   try {
     const dumps = await Promise.all([rtnl.listLinks(), rtnl.listLinks(), rtnl.listLinks()]);
@@ -230,7 +270,7 @@ await test('netlink multi-part dumps, three at once', async () => {
   }
 });
 
-await test('netlink multicast: rtnetlink link notifications on a subscribed socket', async () => {
+test('netlink multicast: rtnetlink link notifications on a subscribed socket', async () => {
   const sub = new NetlinkSocket(NETLINK_ROUTE);
   try {
     sub.addMembership(1 /* RTNLGRP_LINK */);
@@ -280,7 +320,7 @@ async function receive(fd: number, count: number, bufSize = 2048): Promise<{ dat
 }
 
 for (const family of ['127.0.0.1', '::1']) {
-  await test(`netlink udp sendmmsg/recvmmsg batch over ${family}`, async () => {
+  test(`netlink udp sendmmsg/recvmmsg batch over ${family}`, async () => {
     const a = addon.udpOpen(encodeSockaddr({ address: family, port: 0 }));
     const b = addon.udpOpen(encodeSockaddr({ address: family, port: 0 }));
     try {
@@ -310,7 +350,7 @@ for (const family of ['127.0.0.1', '::1']) {
   });
 }
 
-await test('netlink udp truncated datagram reports its real length', async () => {
+test('netlink udp truncated datagram reports its real length', async () => {
   const a = addon.udpOpen(encodeSockaddr({ address: '127.0.0.1', port: 0 }));
   const b = addon.udpOpen(encodeSockaddr({ address: '127.0.0.1', port: 0 }));
   try {
@@ -323,7 +363,7 @@ await test('netlink udp truncated datagram reports its real length', async () =>
   }
 });
 
-await test('netlink udp errors carry code and errno', async () => {
+test('netlink udp errors carry code and errno', async () => {
   const a = addon.udpOpen(encodeSockaddr({ address: '127.0.0.1', port: 0 }));
   try {
     const port = decodeSockaddr(addon.sockName(a)).port;
@@ -362,7 +402,7 @@ function udpPacket(src: string, dst: string, sport: number, dport: number, paylo
   return p;
 }
 
-await test('netlink tun device: packets routed to it are read, packets written to it are delivered', async () => {
+test('netlink tun device: packets routed to it are read, packets written to it are delivered', async () => {
   const tun = addon.tunOpen('nltun%d');
   const udp = addon.udpOpen(encodeSockaddr({ address: '0.0.0.0', port: 0 }));
   const poller = new addon.Poller(tun.fd);
@@ -408,7 +448,7 @@ await test('netlink tun device: packets routed to it are read, packets written t
   }
 });
 
-await test('netlink tun write to a device that is down fails with EIO', async () => {
+test('netlink tun write to a device that is down fails with EIO', async () => {
   const tun = addon.tunOpen('');
   try {
     const p = udpPacket('10.78.0.2', '10.78.0.1', 1, 2, Buffer.alloc(4));
@@ -423,7 +463,7 @@ await test('netlink tun write to a device that is down fails with EIO', async ()
   }
 });
 
-await test('netlink kernel transport socket delivers control packets, not DATA_V2', async () => {
+test('netlink kernel transport socket delivers control packets, not DATA_V2', async () => {
   const sock = KernelUdpSocket.open({ address: '127.0.0.1', port: 0 });
   const peer = addon.udpOpen(encodeSockaddr({ address: '127.0.0.1', port: 0 }));
   try {
@@ -465,7 +505,7 @@ function ready(fd: number, mode: 'readable' | 'writable'): Promise<void> {
   });
 }
 
-await test('netlink tcp connect/listen/accept and a stream both ways', async () => {
+test('netlink tcp connect/listen/accept and a stream both ways', async () => {
   const listener = addon.tcpListen(encodeSockaddr({ address: '127.0.0.1', port: 0 }), 16);
   const fds: number[] = [listener];
   try {
@@ -499,7 +539,7 @@ await test('netlink tcp connect/listen/accept and a stream both ways', async () 
   }
 });
 
-await test('netlink tcp connect to a closed port reports ECONNREFUSED', async () => {
+test('netlink tcp connect to a closed port reports ECONNREFUSED', async () => {
   const probe = addon.tcpListen(encodeSockaddr({ address: '127.0.0.1', port: 0 }), 1);
   const where = addon.sockName(probe);
   addon.close(probe);
@@ -516,7 +556,7 @@ await test('netlink tcp connect to a closed port reports ECONNREFUSED', async ()
   }
 });
 
-await test('netlink poller close is idempotent and stops callbacks', async () => {
+test('netlink poller close is idempotent and stops callbacks', async () => {
   const a = addon.udpOpen(encodeSockaddr({ address: '127.0.0.1', port: 0 }));
   try {
     const poller = new addon.Poller(a);
@@ -539,6 +579,5 @@ await test('netlink poller close is idempotent and stops callbacks', async () =>
   }
 });
 
-rtnl.close();
 void once;
-process.exitCode = failureCount() > 0 ? 1 : 0;
+start();

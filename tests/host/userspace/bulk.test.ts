@@ -5,7 +5,7 @@
  * benchmark's job, bench/); the rate is printed for humans.
  *   node dist/tests/host/userspace/bulk.test.js     (root; results to $KOVPN_RESULTS)
  */
-import { runTests, test } from '../../lib/results.js';
+import { hostSuite } from '../../lib/host-suite.js';
 import type { CipherAlg } from '../../../src/datapath/types.js';
 import { Lab, assert, nsExec, p2pTunnel, sleep } from './lib.js';
 
@@ -61,16 +61,14 @@ async function transfer(cipher: CipherAlg, port: number): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  await lab.create();
-  try {
-    let port = 1600;
-    for (const cipher of ['aes-gcm', 'chacha20-poly1305'] as const) {
-      await test(`userspace bulk TCP ${cipher}: 32 MiB arrive intact`, () => transfer(cipher, port++));
-    }
-  } finally {
-    await lab.destroy();
-  }
+const { test, run: start } = hostSuite('userspace bulk', {
+  before: () => lab.create(),
+  after: () => lab.destroy(),
+});
+
+let port = 1600;
+for (const cipher of ['aes-gcm', 'chacha20-poly1305'] as const) {
+  test(`userspace bulk TCP ${cipher}: 32 MiB arrive intact`, () => transfer(cipher, port++));
 }
 
-runTests(main);
+start();

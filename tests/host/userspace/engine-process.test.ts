@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { failureCount, test } from '../../lib/results.js';
+import { hostSuite } from '../../lib/host-suite.js';
 import { native } from '../../../src/native.js';
 import { Engine, UserspaceDatapath, engineSocketPathForNetns } from '../../../src/datapath/userspace/index.js';
 import type { DeviceEvent } from '../../../src/datapath/types.js';
@@ -104,102 +104,106 @@ async function stepExhaust(): Promise<unknown> {
 
 // ------------------------------------------------------------------ tests (host namespace)
 
-async function main(): Promise<void> {
-  for (const ns of NS) await makeNs(ns);
-  try {
-    await test('userspace engine: a created device outlives the creating process', async () => {
-      const created = (await step(NS[0]!, 'create')) as { ifindex: number; mode: string };
-      assert(created.ifindex > 0 && created.mode === 'p2p', `created ${JSON.stringify(created)}`);
-      const link = await must('ip', ['-n', NS[0]!, '-o', 'link', 'show', IF]);
-      assert(/[<,]UP[,>]/.test(link), `device is not up: ${link.trim()}`);
-      assert(/ mtu 1416 /.test(link), `default MTU is not the module's 1416: ${link.trim()}`);
-      const opened = (await step(NS[0]!, 'open')) as { ifindex: number; peers: number };
-      assert(opened.ifindex === created.ifindex && opened.peers === 0, `opened ${JSON.stringify(opened)}`);
-      assert(existsSync(engineSocketPathForNetns(NS[0]!)), `no engine socket at ${engineSocketPathForNetns(NS[0]!)}`);
-    });
-
-    await test('userspace engine: namespaces have separate engines (same ifname in each)', async () => {
-      const b = (await step(NS[1]!, 'create')) as { ifindex: number };
-      assert(b.ifindex > 0, 'no device in the second namespace');
-      await must('ip', ['-n', NS[1]!, 'link', 'show', IF]);
-      assert(engineSocketPathForNetns(NS[0]!) !== engineSocketPathForNetns(NS[1]!), 'both namespaces map to one socket');
-      const pidsA = (await must('ip', ['netns', 'pids', NS[0]!])).trim().split('\n');
-      const pidsB = (await must('ip', ['netns', 'pids', NS[1]!])).trim().split('\n');
-      assert(pidsA.length === 1 && pidsB.length === 1 && pidsA[0] !== pidsB[0], `engine pids ${pidsA} / ${pidsB}`);
-    });
-
-    await test('userspace engine: deleting the last device stops the engine', async () => {
-      const pid = (await must('ip', ['netns', 'pids', NS[0]!])).trim();
-      await step(NS[0]!, 'delete');
-      const gone = await run('ip', ['-n', NS[0]!, 'link', 'show', IF]);
-      assert(gone.code !== 0, 'device still exists after deletion');
-      let alive = true;
-      for (let i = 0; i < 50 && alive; i++) {
-        await sleep(200);
-        alive = existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
-      }
-      assert(!alive, `engine ${pid} still runs 10 s after its last device went`);
-      assert(!existsSync(engineSocketPathForNetns(NS[0]!)), 'engine socket file left behind');
-      const missing = (await step(NS[0]!, 'open-missing')) as { code: string; message: string };
-      assert(missing.code === 'ENODEV' && /no ovpn device us-tun0/.test(missing.message), `open after stop: ${JSON.stringify(missing)}`);
-      await step(NS[1]!, 'delete');
-    });
-
-    await test('userspace engine: survives the exit of the process that started it before "ready"', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'kovpn-engine-'));
-      const sock = join(dir, 'engine.sock');
-      const errLog = join(dir, 'engine.err');
-      const err = openSync(errLog, 'w');
-      // The starter's end of the pipe is closed at once, as when it dies while the engine starts.
-      const child = spawn(process.execPath, [ENGINE_MAIN, '--socket', sock], { stdio: ['ignore', 'pipe', err] });
-      closeSync(err);
-      child.stdout!.destroy();
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      try {
-        let listening = false;
-        for (let i = 0; i < 600 && !listening && child.exitCode === null; i++) {
-          await sleep(100);
-          listening = await isAlive(sock);
+function main(): void {
+  const { test, run: start } = hostSuite('userspace engine process', {
+    before: async () => {
+      for (const ns of NS) await makeNs(ns);
+    },
+    after: async () => {
+      for (const ns of NS) {
+        for (const pid of (await run('ip', ['netns', 'pids', ns])).stdout.trim().split('\n').filter(Boolean)) {
+          try {
+            process.kill(Number(pid), 'SIGTERM');
+          } catch {
+            // already gone
+          }
         }
-        assert(listening, `engine never listened on ${sock}: ${readFileSync(errLog, 'utf8').trim().split('\n').pop()}`);
-        await sleep(500); // the ready line has been written (and failed) by now
-        assert(child.exitCode === null && (await isAlive(sock)), `engine died after its starter: ${readFileSync(errLog, 'utf8').trim()}`);
-        assert(/cannot tell the starting process/.test(readFileSync(errLog, 'utf8')), 'the failed ready line was not logged');
-      } finally {
-        child.kill('SIGTERM');
-        const code = await exited;
-        rmSync(dir, { recursive: true, force: true });
-        assert(code === 0, `engine exited with ${code} on SIGTERM`);
+        await run('ip', ['netns', 'del', ns]);
       }
-    });
+    },
+  });
+  test('userspace engine: a created device outlives the creating process', async () => {
+    const created = (await step(NS[0]!, 'create')) as { ifindex: number; mode: string };
+    assert(created.ifindex > 0 && created.mode === 'p2p', `created ${JSON.stringify(created)}`);
+    const link = await must('ip', ['-n', NS[0]!, '-o', 'link', 'show', IF]);
+    assert(/[<,]UP[,>]/.test(link), `device is not up: ${link.trim()}`);
+    assert(/ mtu 1416 /.test(link), `default MTU is not the module's 1416: ${link.trim()}`);
+    const opened = (await step(NS[0]!, 'open')) as { ifindex: number; peers: number };
+    assert(opened.ifindex === created.ifindex && opened.peers === 0, `opened ${JSON.stringify(opened)}`);
+    assert(existsSync(engineSocketPathForNetns(NS[0]!)), `no engine socket at ${engineSocketPathForNetns(NS[0]!)}`);
+  });
 
-    await test('userspace packet-id exhaustion: last id 2^32-1, one key-swap-needed, new key after swap', async () => {
-      await must('ip', ['netns', 'exec', NS[0]!, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
-      const r = (await step(NS[0]!, 'exhaust')) as {
-        ifindex: number;
-        afterFirst: { keyId: number; packetId: number }[];
-        swapEvents: DeviceEvent[];
-        afterSwap: { keyId: number; packetId: number }[];
-      };
-      const ids = r.afterFirst.map((p) => p.packetId);
-      assert(JSON.stringify(ids) === JSON.stringify([0xfffffffe, 0xffffffff]), `packet ids sent on key 0: ${ids}`);
-      assert(r.swapEvents.length === 1, `${r.swapEvents.length} key-swap-needed events for 3 packets past the end`);
-      const ev = r.swapEvents[0]!;
-      assert(ev.type === 'key-swap-needed' && ev.peerId === 1 && ev.keyId === 0 && ev.ifindex === r.ifindex, `event ${JSON.stringify(ev)}`);
-      assert(r.afterSwap.length === 1 && r.afterSwap[0]!.keyId === 1, `after the swap: ${JSON.stringify(r.afterSwap)}`);
-    });
-  } finally {
-    for (const ns of NS) {
-      for (const pid of (await run('ip', ['netns', 'pids', ns])).stdout.trim().split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-      await run('ip', ['netns', 'del', ns]);
+  test('userspace engine: namespaces have separate engines (same ifname in each)', async () => {
+    const b = (await step(NS[1]!, 'create')) as { ifindex: number };
+    assert(b.ifindex > 0, 'no device in the second namespace');
+    await must('ip', ['-n', NS[1]!, 'link', 'show', IF]);
+    assert(engineSocketPathForNetns(NS[0]!) !== engineSocketPathForNetns(NS[1]!), 'both namespaces map to one socket');
+    const pidsA = (await must('ip', ['netns', 'pids', NS[0]!])).trim().split('\n');
+    const pidsB = (await must('ip', ['netns', 'pids', NS[1]!])).trim().split('\n');
+    assert(pidsA.length === 1 && pidsB.length === 1 && pidsA[0] !== pidsB[0], `engine pids ${pidsA} / ${pidsB}`);
+  });
+
+  test('userspace engine: deleting the last device stops the engine', async () => {
+    const pid = (await must('ip', ['netns', 'pids', NS[0]!])).trim();
+    await step(NS[0]!, 'delete');
+    const gone = await run('ip', ['-n', NS[0]!, 'link', 'show', IF]);
+    assert(gone.code !== 0, 'device still exists after deletion');
+    let alive = true;
+    for (let i = 0; i < 50 && alive; i++) {
+      await sleep(200);
+      alive = existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
     }
-  }
+    assert(!alive, `engine ${pid} still runs 10 s after its last device went`);
+    assert(!existsSync(engineSocketPathForNetns(NS[0]!)), 'engine socket file left behind');
+    const missing = (await step(NS[0]!, 'open-missing')) as { code: string; message: string };
+    assert(missing.code === 'ENODEV' && /no ovpn device us-tun0/.test(missing.message), `open after stop: ${JSON.stringify(missing)}`);
+    await step(NS[1]!, 'delete');
+  });
+
+  test('userspace engine: survives the exit of the process that started it before "ready"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kovpn-engine-'));
+    const sock = join(dir, 'engine.sock');
+    const errLog = join(dir, 'engine.err');
+    const err = openSync(errLog, 'w');
+    // The starter's end of the pipe is closed at once, as when it dies while the engine starts.
+    const child = spawn(process.execPath, [ENGINE_MAIN, '--socket', sock], { stdio: ['ignore', 'pipe', err] });
+    closeSync(err);
+    child.stdout!.destroy();
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      let listening = false;
+      for (let i = 0; i < 600 && !listening && child.exitCode === null; i++) {
+        await sleep(100);
+        listening = await isAlive(sock);
+      }
+      assert(listening, `engine never listened on ${sock}: ${readFileSync(errLog, 'utf8').trim().split('\n').pop()}`);
+      await sleep(500); // the ready line has been written (and failed) by now
+      assert(child.exitCode === null && (await isAlive(sock)), `engine died after its starter: ${readFileSync(errLog, 'utf8').trim()}`);
+      assert(/cannot tell the starting process/.test(readFileSync(errLog, 'utf8')), 'the failed ready line was not logged');
+    } finally {
+      child.kill('SIGTERM');
+      const code = await exited;
+      rmSync(dir, { recursive: true, force: true });
+      assert(code === 0, `engine exited with ${code} on SIGTERM`);
+    }
+  });
+
+  test('userspace packet-id exhaustion: last id 2^32-1, one key-swap-needed, new key after swap', async () => {
+    await must('ip', ['netns', 'exec', NS[0]!, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+    const r = (await step(NS[0]!, 'exhaust')) as {
+      ifindex: number;
+      afterFirst: { keyId: number; packetId: number }[];
+      swapEvents: DeviceEvent[];
+      afterSwap: { keyId: number; packetId: number }[];
+    };
+    const ids = r.afterFirst.map((p) => p.packetId);
+    assert(JSON.stringify(ids) === JSON.stringify([0xfffffffe, 0xffffffff]), `packet ids sent on key 0: ${ids}`);
+    assert(r.swapEvents.length === 1, `${r.swapEvents.length} key-swap-needed events for 3 packets past the end`);
+    const ev = r.swapEvents[0]!;
+    assert(ev.type === 'key-swap-needed' && ev.peerId === 1 && ev.keyId === 0 && ev.ifindex === r.ifindex, `event ${JSON.stringify(ev)}`);
+    assert(r.afterSwap.length === 1 && r.afterSwap[0]!.keyId === 1, `after the swap: ${JSON.stringify(r.afterSwap)}`);
+  });
+  start();
 }
 
 const stepIndex = process.argv.indexOf('--step');
@@ -227,12 +231,5 @@ if (stepIndex >= 0) {
       process.exit(1);
     });
 } else {
-  main()
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    })
-    .finally(() => {
-      if (failureCount() > 0) process.exitCode = 1;
-    });
+  main();
 }

@@ -92,7 +92,21 @@ test('unknown command, no command, help', async () => {
   assert.match(help.out, /new_multi_peer <iface> <lport> <SYMM\|ASYMM> <peers_file> \[mark\]/);
   const cmdHelp = await run('new_key', '--help');
   assert.is(cmdHelp.status, 0);
-  assert.is(cmdHelp.out, 'usage: ovpn-cli new_key <iface> <peer_id> <slot 1|2> <key_id> <aes|chachapoly|none> <key_dir 0|1> <key_file>\n');
+  assert.ok(cmdHelp.out.startsWith('usage: ovpn-cli new_key <iface> <peer_id> <slot 1|2> <key_id> <aes|chachapoly|none> <key_dir 0|1> <key_file>\n'), cmdHelp.out);
+});
+
+test('every command has a usage from its definition, with examples', async () => {
+  const help = await run('--help');
+  const words = [...help.out.matchAll(/^ {2}([a-z_]+) /gm)].map((m) => m[1]!);
+  assert.equal(words.length, 14, help.out);
+  for (const word of words) {
+    const r = await run(word, '--help');
+    assert.is(r.status, 0, word);
+    assert.ok(r.out.startsWith(`usage: ovpn-cli ${word}`), r.out);
+    assert.match(r.out, /\nexamples:\n {2}.+:\n {4}ovpn-cli /, word);
+    // the overview's line for the command is the help's usage line
+    assert.ok(help.out.includes(`  ${r.out.split('\n')[0]!.slice('usage: ovpn-cli '.length)}\n`), word);
+  }
 });
 
 test('TCP commands fail clearly instead of silently', async () => {

@@ -8,6 +8,10 @@ export class GetPeerCommand extends OvpnCommand {
   static override paths = [['get_peer']];
   static override usage = Command.Usage({
     description: 'show a peer and its counters; without peer_id, all peers of the device',
+    examples: [
+      ['Peer 1 of tun0', 'ovpn-cli get_peer tun0 1'],
+      ['All peers of tun0, as a JSON array', 'ovpn-cli get_peer tun0 --json'],
+    ],
   });
 
   iface = Option.String({ name: 'iface' });

@@ -12,6 +12,7 @@ export class ListenMcastCommand extends OvpnCommand {
   static override paths = [['listen_mcast']];
   static override usage = Command.Usage({
     description: 'print ovpn notifications (group "peers") until SIGTERM/SIGINT',
+    examples: [['Notifications as JSON lines, in the background', 'ovpn-cli listen_mcast --json > events.log &']],
   });
 
   json = Option.Boolean('--json', false, { description: 'print one JSON object per notification' });

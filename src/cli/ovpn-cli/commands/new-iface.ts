@@ -8,6 +8,10 @@ export class NewIfaceCommand extends OvpnCommand {
   static override paths = [['new_iface']];
   static override usage = Command.Usage({
     description: 'create an ovpn device (P2P by default) and bring its link up',
+    examples: [
+      ['A P2P device', 'ovpn-cli new_iface tun0'],
+      ['An MP device (server)', 'ovpn-cli new_iface tun0 MP'],
+    ],
   });
 
   iface = Option.String({ name: 'iface' });

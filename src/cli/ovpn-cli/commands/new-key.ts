@@ -18,14 +18,15 @@ export class NewKeyCommand extends OvpnCommand {
   static override paths = [['new_key']];
   static override usage = Command.Usage({
     description: 'install a key from a pre-shared key file into a slot (1 primary, 2 secondary)',
+    examples: [['Primary key id 0 of peer 1, AES-GCM, key direction 0', 'ovpn-cli new_key tun0 1 1 0 aes 0 key.txt']],
   });
 
   iface = Option.String({ name: 'iface' });
   peerId = Option.String({ name: 'peer_id' });
-  slot = Option.String({ name: 'slot' });
+  slot = Option.String({ name: 'slot 1|2' });
   keyId = Option.String({ name: 'key_id' });
-  cipher = Option.String({ name: 'cipher' });
-  keyDir = Option.String({ name: 'key_dir' });
+  cipher = Option.String({ name: 'aes|chachapoly|none' });
+  keyDir = Option.String({ name: 'key_dir 0|1' });
   keyFile = Option.String({ name: 'key_file' });
 
   protected async run(): Promise<void> {

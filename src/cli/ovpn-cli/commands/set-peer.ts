@@ -8,6 +8,7 @@ export class SetPeerCommand extends OvpnCommand {
   static override paths = [['set_peer']];
   static override usage = Command.Usage({
     description: 'change the keepalive (seconds, 0 disables) and optionally the VPN address of a peer',
+    examples: [['Keepalive every 10 s, expiry after 60 s', 'ovpn-cli set_peer tun0 1 10 60']],
   });
 
   iface = Option.String({ name: 'iface' });
