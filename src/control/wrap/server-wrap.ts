@@ -50,11 +50,11 @@ export class StaticServerWrapping implements ServerWrapping {
     return Buffer.alloc(0);
   }
 
-  sealReply(plain: Buffer): Buffer {
+  sealReply(plain: Buffer, _initial?: InitialPacket): Buffer {
     return this.codec.seal(plain, { id: 1, time: nowSeconds() });
   }
 
-  sessionWrapper(): ControlWrapper {
+  sessionWrapper(_initial?: InitialPacket): ControlWrapper {
     return new ControlWrapper(this.codec, { firstId: 2 });
   }
 }
