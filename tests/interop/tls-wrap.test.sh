@@ -5,7 +5,7 @@
 #   tls-crypt; tls-auth with key-direction and `auth SHA256` (inline <tls-auth> on the kovpn
 #   client); tls-crypt-v2 with user metadata (the stock server's tls-crypt-v2-verify script
 #   sees kovpn's metadata; the kovpn server logs and shows the stock client's).
-# Then mismatched keys: the kovpn server logs "packet failed tls-crypt from ADDR" (error level,
+# Keys made by `kovpn genkey` in stock openvpn, both roles. Then mismatched keys: the kovpn server logs "packet failed tls-crypt from ADDR" (error level,
 # rate-limited) and counts the drops; the kovpn client says "no answer from the server: wrong
 # tls-crypt key or server down" after its hand-window.
 set -u
@@ -119,6 +119,31 @@ if grep -q "tls-crypt-v2 client key metadata: type 0, user $META_B64" "$LAST/kov
 else
 	fail "tls-wrap tls-crypt-v2: metadata at the kovpn server" "$(grep -c metadata "$LAST/kovpn-server.log") log lines; status: $ST"
 fi
+
+# --- keys made by `kovpn genkey`, read by stock openvpn ------------------------------------
+if bin/kovpn genkey tls-crypt "$WORK/k-ta.key" && bin/kovpn genkey tls-crypt-v2-server "$WORK/k-v2s.key" &&
+	bin/kovpn genkey tls-crypt-v2-client "$WORK/k-v2c.key" --server-key "$WORK/k-v2s.key" --metadata "$META_B64" &&
+	bin/kovpn genkey tls-crypt-v2-client "$WORK/k-v2c-time.key" --server-key "$WORK/k-v2s.key"; then
+	pass "tls-wrap genkey: kovpn genkey makes tls-crypt and tls-crypt-v2 keys"
+else
+	fail "tls-wrap genkey: kovpn genkey" "a key could not be made"
+fi
+# Stock openvpn unwraps a client key it makes as a self-test: so this reads kovpn's server key.
+openvpn --tls-crypt-v2 "$WORK/k-v2s.key" --genkey tls-crypt-v2-client "$WORK/o-from-k.key" >"$WORK/o-from-k.log" 2>&1 &&
+	pass "tls-wrap genkey: stock openvpn makes a client key from kovpn's server key" ||
+	fail "tls-wrap genkey: stock openvpn reads kovpn's server key" "$(tail -1 "$WORK/o-from-k.log")"
+# The stock server with kovpn's tls-crypt key; the stock client with kovpn's v2 client key.
+kovpn_client_vs_openvpn "tls-crypt (kovpn genkey)" "--tls-crypt $WORK/k-ta.key" "tls-crypt $WORK/k-ta.key"
+rm -f "$WORK/v2-verify.out"
+kovpn_client_vs_openvpn "tls-crypt-v2 (kovpn genkey)" "--tls-crypt-v2 $WORK/k-v2s.key --script-security 2 --tls-crypt-v2-verify $WORK/v2-verify.sh" \
+	"tls-crypt-v2 $WORK/k-v2c-time.key"
+grep -q '^metadata_type=1$' "$WORK/v2-verify.out" 2>/dev/null &&
+	pass "tls-wrap genkey: stock server sees the timestamp metadata (type 1) of a kovpn client key" ||
+	fail "tls-wrap genkey: timestamp metadata" "$(tr '\n' ' ' <"$WORK/v2-verify.out" 2>/dev/null)"
+openvpn_client_vs_kovpn "tls-crypt-v2 (kovpn genkey)" "tls-crypt-v2 $WORK/k-v2s.key" "--tls-crypt-v2 $WORK/k-v2c.key"
+grep -q "tls-crypt-v2 client key metadata: type 0, user $META_B64" "$LAST/kovpn-server.log" &&
+	pass "tls-wrap genkey: stock client with a kovpn client key, metadata seen by the kovpn server" ||
+	fail "tls-wrap genkey: stock client with a kovpn client key" "no metadata line"
 
 # --- mismatched keys -------------------------------------------------------------------------
 R=$WORK/mismatch-s; mkdir -p "$R"
