@@ -7,7 +7,7 @@
  * CONTROL_WKC_V1, so the server still keeps no state before the cookie comes back.
  */
 import { Opcode } from '../opcodes.js';
-import type { WrapCodec } from './codec.js';
+import type { WrapCodec, WrapPacketId } from './codec.js';
 import { UnwrapError } from './errors.js';
 import { ControlWrapper, TlsCryptV2ServerWrapper, normalizeV2 } from './wrapper.js';
 import { TlsCryptCodec } from './tls-crypt.js';
@@ -16,6 +16,8 @@ import { EARLY_NEG_MASK, EARLY_NEG_START, resendWkcTlv, splitWkc, unwrapClientKe
 export interface InitialPacket {
   /** The unwrapped control packet (v2 opcodes normalized to V2/CONTROL_V1). */
   plain: Buffer;
+  /** Its packet id: the session built on it records it, so a replay of it is refused. */
+  pid: WrapPacketId;
   /** tls-crypt-v2: the client's key and metadata, and whether it asked for early negotiation. */
   v2?: { key: Buffer; metadata: Buffer; earlyNegotiation: boolean };
 }
@@ -43,7 +45,7 @@ export class StaticServerWrapping implements ServerWrapping {
   }
 
   openInitial(wire: Buffer): InitialPacket {
-    return { plain: this.codec.open(wire).plain };
+    return this.codec.open(wire);
   }
 
   replyPayload(): Buffer {
@@ -54,8 +56,10 @@ export class StaticServerWrapping implements ServerWrapping {
     return this.codec.seal(plain, { id: 1, time: nowSeconds() });
   }
 
-  sessionWrapper(_initial?: InitialPacket): ControlWrapper {
-    return new ControlWrapper(this.codec, { firstId: 2 });
+  sessionWrapper(initial?: InitialPacket): ControlWrapper {
+    const w = new ControlWrapper(this.codec, { firstId: 2 });
+    if (initial) w.markSeen(initial.pid);
+    return w;
   }
 }
 
@@ -73,7 +77,7 @@ export class TlsCryptV2ServerWrapping implements ServerWrapping {
     const { key, metadata } = unwrapClientKey(this.serverKey, wkc);
     const { plain, pid } = TlsCryptCodec.forRole(key, 'server').open(packet);
     return {
-      plain: normalizeV2(plain),
+      plain: normalizeV2(plain), pid,
       v2: { key: Buffer.from(key), metadata: Buffer.from(metadata), earlyNegotiation: ((pid.id & EARLY_NEG_MASK) >>> 0) === EARLY_NEG_START },
     };
   }
@@ -87,6 +91,8 @@ export class TlsCryptV2ServerWrapping implements ServerWrapping {
   }
 
   sessionWrapper(initial: InitialPacket): ControlWrapper {
-    return new TlsCryptV2ServerWrapper(initial.v2!.key, initial.v2!.metadata, { firstId: 2 });
+    const w = new TlsCryptV2ServerWrapper(initial.v2!.key, initial.v2!.metadata, { firstId: 2 });
+    w.markSeen(initial.pid);
+    return w;
   }
 }

@@ -50,6 +50,11 @@ export class ControlWrapper {
     return this.codec.seal(plain, this.nextPid());
   }
 
+  /** Records a packet id received before this wrapper existed (the packet that created the session). */
+  markSeen(pid: WrapPacketId): void {
+    this.replay.accept(pid);
+  }
+
   /** Unwraps a received packet; throws UnwrapError (wrong key, forged, replayed). */
   unwrap(wire: Buffer): Buffer {
     const { plain, pid } = this.codec.open(wire);
