@@ -31,7 +31,17 @@ SH
 chmod +x "$WORK/v2-verify.sh"
 
 PORT=1200
-# kovpn_client_vs_openvpn NAME "openvpn server args" "kovpn client conf lines"
+# rekeyed NAME LOG PINGDST: a rekey (soft reset, wrapped like every control packet) is seen in
+# the kovpn log and traffic flows on the new key.
+rekeyed() {
+	if wait_log "$2" '"type":"rekey"' 30; then
+		check "tls-wrap $1: rekey under the wrapping, ping on the new key" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 2 "$3"
+	else
+		fail "tls-wrap $1: rekey under the wrapping" "no rekey event: $(grep -E 'warn|error' "$2" | tail -2 | tr '\n' ' ')"
+	fi
+}
+
+# kovpn_client_vs_openvpn NAME "openvpn server args" "kovpn client conf lines" [rekey]
 kovpn_client_vs_openvpn() {
 	local name=$1 sargs=$2 clines=$3 R=$WORK/c-$1 port=$((PORT++))
 	mkdir -p "$R"
@@ -52,6 +62,7 @@ kovpn_client_vs_openvpn() {
 			st=$(ip netns exec $NS_C bin/kovpn status --dev dmwc0 2>&1)
 			grep -q ", ${name%% *} (0 packets failed it)" <<<"$st" && pass "tls-wrap $name: kovpn client status names the wrapping" ||
 				fail "tls-wrap $name: kovpn client status" "$st"
+			[ -n "${4:-}" ] && rekeyed "$name" "$R/kovpn-client.log" 10.214.9.1
 		else
 			fail "tls-wrap $name: kovpn client connects to openvpn server" "$(tail -3 "$R/kovpn-client.log" | tr '\n' ' ') | $(grep -E 'Error|error' "$R/ovpn-server.log" | tail -2 | tr '\n' ' ')"
 		fi
@@ -63,7 +74,7 @@ kovpn_client_vs_openvpn() {
 	LAST=$R
 }
 
-# openvpn_client_vs_kovpn NAME "kovpn server conf lines" "openvpn client args"
+# openvpn_client_vs_kovpn NAME "kovpn server conf lines" "openvpn client args" [rekey]
 openvpn_client_vs_kovpn() {
 	local name=$1 slines=$2 cargs=$3 R=$WORK/s-$1 port=$((PORT++))
 	mkdir -p "$R"
@@ -80,6 +91,7 @@ openvpn_client_vs_kovpn() {
 		if wait_log "$R/ovpn-client.log" 'Initialization Sequence Completed' 30; then
 			pass "tls-wrap $name: openvpn client connects to kovpn server"
 			check "tls-wrap $name: ping through openvpn client -> kovpn server" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.10.1
+			[ -n "${4:-}" ] && rekeyed "$name" "$R/kovpn-server.log" 10.214.10.1
 			ST=$(ip netns exec $NS_S bin/kovpn status --dev dmws1 2>&1)
 		else
 			fail "tls-wrap $name: openvpn client connects to kovpn server" "$(grep -E 'Error|error|failed' "$R/ovpn-client.log" | tail -2 | tr '\n' ' ') | $(tail -2 "$R/kovpn-server.log" | tr '\n' ' ')"
@@ -100,8 +112,9 @@ grep -q ', tls-crypt (0 packets failed it)' <<<"$ST" && pass "tls-wrap tls-crypt
 	fail "tls-wrap tls-crypt: kovpn server status" "$ST"
 
 # --- tls-auth, key-direction, auth SHA256 ---------------------------------------------------
-kovpn_client_vs_openvpn "tls-auth SHA256" "--tls-auth $WORK/ta.key 0 --auth SHA256" \
-	"$(printf 'auth SHA256\nkey-direction 1\n<tls-auth>\n%s\n</tls-auth>' "$(cat "$WORK/ta.key")")"
+# The stock server rekeys after 5 s: its soft reset comes wrapped with tls-auth.
+kovpn_client_vs_openvpn "tls-auth SHA256" "--tls-auth $WORK/ta.key 0 --auth SHA256 --reneg-sec 5" \
+	"$(printf 'auth SHA256\nkey-direction 1\n<tls-auth>\n%s\n</tls-auth>' "$(cat "$WORK/ta.key")")" rekey
 openvpn_client_vs_kovpn "tls-auth SHA256" "$(printf 'tls-auth %s 0\nauth SHA256' "$WORK/ta.key")" "--tls-auth $WORK/ta.key 1 --auth SHA256"
 
 # --- tls-crypt-v2 with metadata ---------------------------------------------------------------
@@ -113,7 +126,8 @@ if grep -q '^metadata_type=0$' "$WORK/v2-verify.out" 2>/dev/null && grep -q "^me
 else
 	fail "tls-wrap tls-crypt-v2: metadata at the openvpn server" "$(tr '\n' ' ' <"$WORK/v2-verify.out" 2>/dev/null)"
 fi
-openvpn_client_vs_kovpn "tls-crypt-v2" "tls-crypt-v2 $WORK/v2-server.key" "--tls-crypt-v2 $WORK/v2-client.key"
+# The kovpn server rekeys after 5 s, its soft reset wrapped with the client's own key.
+openvpn_client_vs_kovpn "tls-crypt-v2" "$(printf 'tls-crypt-v2 %s\nreneg-sec 5' "$WORK/v2-server.key")" "--tls-crypt-v2 $WORK/v2-client.key" rekey
 if grep -q "tls-crypt-v2 client key metadata: type 0, user $META_B64" "$LAST/kovpn-server.log" && grep -q "tls-crypt-v2 metadata: user $META_B64" <<<"$ST"; then
 	pass "tls-wrap tls-crypt-v2: kovpn server logs and shows the openvpn client's metadata"
 else
