@@ -444,6 +444,9 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (verifyX509Name) cfg.verifyX509Name = verifyX509Name;
   if (writepid) cfg.writepid = writepid;
   if (tlsWrap) cfg.tlsWrap = tlsWrap;
+  if (wrap.auth && tlsWrap?.kind !== 'tls-auth') {
+    ignored.push({ line: wrap.auth.line, directive: `auth ${wrap.auth.name}`, why: 'data channel ciphers are AEAD; auth only sets the tls-auth digest', level: 'info' });
+  }
   if (handWindow !== undefined) cfg.handWindow = handWindow;
   return cfg;
 }
