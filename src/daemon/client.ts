@@ -87,6 +87,7 @@ export class ClientTunnel {
       role: p2p?.tlsRole ?? 'client', p2p: p2p !== undefined,
       tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
       ...(this.cfg.handWindow ? { handshakeWindowMs: this.cfg.handWindow * 1000 } : {}),
+      ...(wrapper ? { wireOverhead: wrapper.overhead } : {}),
       events: {
         transmit: (p) => socket.send(wrapper ? wrapper.wrap(p) : p, remote),
         ...deviceKeyOps(device, () => this.peerId, async () => (p2p ? this.setUpP2p(session) : this.setUp(session, session.pushed!)),

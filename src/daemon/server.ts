@@ -94,6 +94,7 @@ export class ServerTunnel {
     const session: ControlSession = new ControlSession({
       role: 'server', resumed, tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
       ...(this.cfg.handWindow ? { handshakeWindowMs: this.cfg.handWindow * 1000 } : {}),
+      ...(wrapper ? { wireOverhead: wrapper.overhead } : {}),
       events: {
         transmit: (p) => this.socket!.send(wrapper ? wrapper.wrap(p) : p, from),
         ...deviceKeyOps(device, () => peerId, async () => {

@@ -86,6 +86,11 @@ export class TlsCryptV2ClientWrapper extends ControlWrapper {
     return 'tls-crypt-v2';
   }
 
+  /** The WKc rides on CONTROL_WKC_V1: counted for every packet, as the simplest bound. */
+  override get overhead(): number {
+    return this.codec.overhead + this.client.wkc.length;
+  }
+
   override wrap(plain: Buffer): Buffer {
     const op = plain[0]! >> 3;
     if (op === Opcode.HARD_RESET_CLIENT_V2) {

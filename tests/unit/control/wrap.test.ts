@@ -20,6 +20,8 @@ import { StaticServerWrapping, TlsCryptV2ServerWrapping } from '../../../src/con
 import { ControlWrapper, TlsCryptV2ClientWrapper, TlsCryptV2ServerWrapper } from '../../../src/control/wrap/wrapper.js';
 import { WrapReplayWindow } from '../../../src/control/wrap/replay.js';
 import { UnwrapError } from '../../../src/control/wrap/errors.js';
+import { KeyChannel, MAX_CONTROL_PACKET, MAX_CONTROL_PAYLOAD } from '../../../src/control/channel.js';
+import { ManualClock } from '../../../src/control/clock.js';
 
 const v = JSON.parse(readFileSync(new URL('../../../../tests/vectors/tls-wrap.json', import.meta.url), 'utf8')) as Record<string, string>;
 const staticKey = parseStaticKey(v.staticKey!);
@@ -173,6 +175,24 @@ test('tls-crypt-v2 key files: wrong PEM names and lengths are refused', () => {
   assert.throws(() => parseServerKey(v.v2ClientKey!), /no '-----BEGIN OpenVPN tls-crypt-v2 server key-----'/);
   assert.throws(() => parseClientKey(v.v2ServerKey!), /no '-----BEGIN OpenVPN tls-crypt-v2 client key-----'/);
   assert.throws(() => parseServerKey(formatServerKey(Buffer.alloc(64))), /64 bytes/);
+});
+
+test('control payloads shrink by the wrapping overhead: wrapped packets stay within 1250 bytes, a WKC_V1 too', () => {
+  const serverKey = Buffer.alloc(128, 0x33);
+  const ck = generateClientKey(serverKey, userMetadata(Buffer.alloc(200, 1)));
+  const v2 = new TlsCryptV2ClientWrapper(ck);
+  const server = new TlsCryptV2ServerWrapping(serverKey);
+  const initial = server.openInitial(v2.wrap(reset(Opcode.HARD_RESET_CLIENT_V2)));
+  v2.unwrap(server.sealReply(encodeControlPacket({ opcode: Opcode.HARD_RESET_SERVER_V2, keyId: 0, sessionId: Buffer.alloc(8, 9), acks: [0],
+    remoteSessionId: Buffer.alloc(8, 1), messageId: 0, payload: server.replyPayload(initial) }), initial));
+  for (const w of [new ControlWrapper(new TlsAuthCodec(directionalKeys(staticKey, 0), 'SHA512')), new ControlWrapper(TlsCryptCodec.forRole(staticKey, 'client')), v2]) {
+    const ch = new KeyChannel({ keyId: 0, localSessionId: Buffer.alloc(8, 1), clock: new ManualClock(), transmit: () => undefined, onMessage: () => undefined, wireOverhead: w.overhead });
+    assert.is(ch.maxPayload, MAX_CONTROL_PAYLOAD - w.overhead);
+    const full = encodeControlPacket({ opcode: Opcode.CONTROL_V1, keyId: 0, sessionId: Buffer.alloc(8, 1), acks: [1, 2, 3, 4], remoteSessionId: Buffer.alloc(8, 9), messageId: 1, payload: Buffer.alloc(ch.maxPayload) });
+    const wire = w.wrap(full);
+    assert.ok(wire.length <= MAX_CONTROL_PACKET, `${w.kind}: ${wire.length} bytes`);
+    if (w === v2) assert.is(wire[0]! >> 3, Opcode.CONTROL_WKC_V1);
+  }
 });
 
 test.run();
