@@ -15,6 +15,7 @@ import { OPENVPN_DIRECTIVES } from './directives.js';
 import { checkCredentials } from './check-credentials.js';
 import { ConfigError } from './errors.js';
 import { tokenize, type Directive } from './tokenize.js';
+import { WrapConfigProblem, parseKeyDirection, resolveTlsWrap, type WrapDirectives } from './tls-wrap.js';
 import type { IgnoredDirective, KovpnConfig, Remote } from './types.js';
 
 /** Directives accepted and ignored, with the reason shown to the user. */
@@ -31,7 +32,6 @@ const IGNORED: Record<string, string> = {
   'log': 'kovpn logs to stderr',
   'log-append': 'kovpn logs to stderr',
   'mute': 'kovpn logs to stderr',
-  'auth': 'data channel ciphers are AEAD, no HMAC digest is used',
   'cipher': 'only used by pre-2.4 peers; data-ciphers decides',
   'data-ciphers-fallback': 'peers without cipher negotiation are not supported',
   'user': 'kovpn does not drop privileges itself',
@@ -49,9 +49,7 @@ const IGNORED: Record<string, string> = {
 
 /** Directives that would change security or transport in ways kovpn does not implement. */
 const UNSUPPORTED: Record<string, string> = {
-  'tls-auth': 'tls-auth (HMAC firewall on control packets) is not supported yet',
-  'tls-crypt': 'tls-crypt is not supported yet',
-  'tls-crypt-v2': 'tls-crypt-v2 is not supported yet',
+  'tls-crypt-v2-verify': 'no scripts are run; kovpn logs the client key metadata and shows it in `kovpn status`',
   'secret': 'static-key mode is insecure and not supported; use certificates',
   'auth-user-pass': 'username/password authentication is not supported yet',
   'auth-user-pass-verify': 'username/password authentication is not supported yet',
@@ -210,6 +208,8 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let pskIdentity: string | undefined;
   let rport: number | undefined;
   let writepid: string | undefined;
+  const wrap: WrapDirectives = {};
+  let handWindow: number | undefined;
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -221,7 +221,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
       d = { ...d, name: d.args[1]!, args: d.args.slice(2) };
       optional = true;
     }
-    if (d.inline !== undefined && !['ca', 'cert', 'key', 'crl-verify', 'kovpn-psk'].includes(d.name)) {
+    if (d.inline !== undefined && !['ca', 'cert', 'key', 'crl-verify', 'kovpn-psk', 'tls-auth', 'tls-crypt', 'tls-crypt-v2'].includes(d.name)) {
       if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
       if (!OPENVPN_DIRECTIVES.has(d.name) && d.name !== 'connection') throw err({ ...d, name: `<${d.name}>` }, `unknown inline block${suggestion(d.name)}`);
       ignored.push({ line: d.line, directive: `<${d.name}>`, why: 'inline block kovpn does not use', level: 'warn' });
@@ -347,6 +347,33 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         nargs(d, 1);
         pskIdentity = d.args[0]!;
         break;
+      case 'tls-auth': {
+        if (d.inline === undefined) nargs(d, 1, 2);
+        let direction: 0 | 1 | undefined;
+        try {
+          direction = parseKeyDirection(d.inline === undefined ? d.args[1] : undefined);
+        } catch (e) {
+          throw err(d, (e as Error).message);
+        }
+        wrap.tlsAuth = { text: pem({ ...d, args: d.args.slice(0, 1) }), line: d.line, ...(direction !== undefined ? { direction } : {}) };
+        break;
+      }
+      case 'tls-crypt': wrap.tlsCrypt = { text: pem(d), line: d.line }; break;
+      case 'tls-crypt-v2':
+        if (d.inline === undefined && d.args[1] === 'force-cookie') d = { ...d, args: d.args.slice(0, 1) };
+        else if (d.inline === undefined && d.args[1] === 'allow-noncookie') throw err(d, 'allow-noncookie is not supported: kovpn answers only clients that can resend their key (OpenVPN 2.6+)');
+        wrap.tlsCryptV2 = { text: pem(d), line: d.line };
+        break;
+      case 'key-direction':
+        nargs(d, 1);
+        try {
+          wrap.keyDirection = parseKeyDirection(d.args[0]);
+        } catch (e) {
+          throw err(d, (e as Error).message);
+        }
+        break;
+      case 'hand-window': nargs(d, 1); handWindow = int(d, d.args[0]!, 'seconds', 1, 86400); break;
+      case 'auth': nargs(d, 1); wrap.auth = { name: d.args[0]!, line: d.line }; break;
       case 'verb': nargs(d, 1); verb = int(d, d.args[0]!, 'level', 0, 11); break;
       case 'writepid': nargs(d, 1); writepid = resolve(baseDir, d.args[0]!); break;
       default: {
@@ -388,6 +415,13 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   } else if (!server) {
     throw top('server without `server <network> <netmask>`');
   }
+  let tlsWrap;
+  try {
+    tlsWrap = resolveTlsWrap(wrap, mode === 'server' ? 'server' : mode === 'client' ? 'client' : tlsRole!);
+  } catch (e) {
+    if (e instanceof WrapConfigProblem) throw new ConfigError(file, e.line, e.message);
+    throw e;
+  }
   const cfg: KovpnConfig = {
     file, mode, dev: dev ?? 'tun0', proto: 'udp', remotes, port,
     bind: bind ?? mode !== 'client', dataCiphers, topology: 'subnet', push, renegSec, verb, ignored,
@@ -409,5 +443,10 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (remoteCertTls) cfg.remoteCertTls = remoteCertTls;
   if (verifyX509Name) cfg.verifyX509Name = verifyX509Name;
   if (writepid) cfg.writepid = writepid;
+  if (tlsWrap) cfg.tlsWrap = tlsWrap;
+  if (wrap.auth && tlsWrap?.kind !== 'tls-auth') {
+    ignored.push({ line: wrap.auth.line, directive: `auth ${wrap.auth.name}`, why: 'data channel ciphers are AEAD; auth only sets the tls-auth digest', level: 'info' });
+  }
+  if (handWindow !== undefined) cfg.handWindow = handWindow;
   return cfg;
 }

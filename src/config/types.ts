@@ -1,5 +1,6 @@
 /** kovpn's configuration, whatever file format it came from. */
 import type { DataCipher } from '../control/ciphers.js';
+import type { TlsWrapConfig } from '../control/wrap/index.js';
 
 export interface Remote {
   host: string;
@@ -61,5 +62,9 @@ export interface KovpnConfig {
   verifyX509Name?: { name: string; type: 'name' | 'name-prefix' | 'subject' };
   verb: number;
   writepid?: string;
+  /** Control-channel wrapping: tls-auth, tls-crypt or tls-crypt-v2. */
+  tlsWrap?: TlsWrapConfig;
+  /** Seconds a handshake may take (`hand-window`, default 60). */
+  handWindow?: number;
   ignored: IgnoredDirective[];
 }

@@ -37,6 +37,11 @@ export interface KeyChannelOptions {
   onStall?(unackedMs: number): void;
   /** Default STALL_MS. */
   stallMs?: number;
+  /**
+   * Bytes the packets grow by on the wire after encoding (tls-auth/tls-crypt, a tls-crypt-v2
+   * client's WKc): payloads are that much smaller, so packets stay within MAX_CONTROL_PACKET.
+   */
+  wireOverhead?: number;
   /** First message id to assign / expect (1 after a stateless server reset, else 0). */
   firstSendId?: number;
   firstReceiveId?: number;
@@ -67,11 +72,16 @@ export class KeyChannel {
     this.receiver = new ReliableReceiver(opts.firstReceiveId ?? 0);
   }
 
-  /** Queues a reliable message; payload must fit MAX_CONTROL_PAYLOAD. Sent on the next flush. */
+  /** Largest payload of one message (MAX_CONTROL_PAYLOAD less the wire overhead). */
+  get maxPayload(): number {
+    return Math.max(64, MAX_CONTROL_PAYLOAD - (this.opts.wireOverhead ?? 0));
+  }
+
+  /** Queues a reliable message; payload must fit maxPayload. Sent on the next flush. */
   send(opcode: ReliableOpcode, payload: Buffer = Buffer.alloc(0)): void {
     if (this.closed) return;
-    if (payload.length > MAX_CONTROL_PAYLOAD) {
-      throw new RangeError(`control payload of ${payload.length} bytes exceeds ${MAX_CONTROL_PAYLOAD}`);
+    if (payload.length > this.maxPayload) {
+      throw new RangeError(`control payload of ${payload.length} bytes exceeds ${this.maxPayload}`);
     }
     this.sender.enqueue(opcode, payload);
     this.scheduleFlush();

@@ -74,6 +74,8 @@ export interface KeyStateOptions {
    * and is known to be acked, and the client's reset was consumed: both sequences start at 1.
    */
   afterCookie?: boolean;
+  /** Bytes control-channel wrapping adds to each packet (see KeyChannelOptions.wireOverhead). */
+  wireOverhead?: number;
   events: KeyStateEvents;
 }
 
@@ -113,6 +115,7 @@ export class KeyState {
       onMessage: (m) => this.onChannelMessage(m.opcode, m.payload),
       firstSendId: opts.afterCookie ? 1 : 0,
       firstReceiveId: opts.afterCookie ? 1 : 0,
+      ...(opts.wireOverhead ? { wireOverhead: opts.wireOverhead } : {}),
       onStall: (ms) => this.fail(new ControlError('handshake-timeout',
         `key id ${this.keyId}: the peer acknowledged no control packet for ${Math.round(ms / 1000)} s`)),
     });

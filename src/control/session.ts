@@ -84,6 +84,8 @@ export interface SessionOptions {
    * the data-channel peer id from EXPORTER-OpenVPN-p2p-peerid.
    */
   p2p?: boolean;
+  /** Bytes control-channel wrapping adds to each packet; control payloads shrink by as much. */
+  wireOverhead?: number;
   /** Server, after a verified cookie: our session id and the client's, sequences at 1. */
   resumed?: { localSessionId: Buffer; remoteSessionId: Buffer };
   events: SessionEvents;
@@ -144,6 +146,7 @@ export class ControlSession {
     const cipher = this.cipher ?? this.ciphers[0]!;
     const ks = new KeyState({
       role: this.role, keyId, resetOpcode, afterCookie,
+      ...(this.opts.wireOverhead ? { wireOverhead: this.opts.wireOverhead } : {}),
       localSessionId: this.localSessionId, remoteSessionId: this.remoteSessionId,
       clock: this.clock, transmit: (p) => this.opts.events.transmit(p), tls: this.opts.tls,
       localOptions: optionsString(this.role, cipher),

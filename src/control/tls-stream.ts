@@ -3,7 +3,7 @@
  * is cut into CONTROL_V1 payloads; CONTROL_V1 payloads received in order are pushed back.
  */
 import { Duplex } from 'node:stream';
-import { MAX_CONTROL_PAYLOAD, type KeyChannel } from './channel.js';
+import type { KeyChannel } from './channel.js';
 import { Opcode } from './opcodes.js';
 
 export class ControlStream extends Duplex {
@@ -12,8 +12,9 @@ export class ControlStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    for (let off = 0; off < chunk.length; off += MAX_CONTROL_PAYLOAD) {
-      this.channel.send(Opcode.CONTROL_V1, chunk.subarray(off, off + MAX_CONTROL_PAYLOAD));
+    const max = this.channel.maxPayload;
+    for (let off = 0; off < chunk.length; off += max) {
+      this.channel.send(Opcode.CONTROL_V1, chunk.subarray(off, off + max));
     }
     done();
   }

@@ -10,6 +10,9 @@ import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '.
 import { decodeControlPacket } from '../control/packet.js';
 import { ControlSession, type SessionEndReason } from '../control/session.js';
 import type { PushOptions } from '../control/push.js';
+import { peerWrapper, wrapName } from '../control/wrap/index.js';
+import type { ControlWrapper } from '../control/wrap/wrapper.js';
+import { LogRateLimiter } from '../util/rate-limit.js';
 import { commonName } from '../control/verify.js';
 import type { KovpnConfig } from '../config/types.js';
 import { tlsCredentials } from './credentials.js';
@@ -35,6 +38,11 @@ export class ClientTunnel {
   private unsubscribe: (() => void) | undefined;
   private keySince = 0;
   private peerName: string | undefined;
+  /** tls-auth/tls-crypt of the current connection, and whether any packet passed it. */
+  private wrapper: ControlWrapper | undefined;
+  private heardWrapped = false;
+  private unwrapFailed = 0;
+  private readonly unwrapLog = new LogRateLimiter();
 
   constructor(
     private readonly cfg: KovpnConfig,
@@ -72,11 +80,16 @@ export class ClientTunnel {
     this.log.log('info', `connecting to ${remote.address}:${remote.port} from ${socket.local.address}:${socket.local.port}`);
     const device = this.device!;
     const p2p = this.cfg.p2p;
+    const wrapper = this.cfg.tlsWrap ? peerWrapper(this.cfg.tlsWrap, p2p?.tlsRole ?? 'client') : undefined;
+    this.wrapper = wrapper;
+    this.heardWrapped = false;
     const session: ControlSession = new ControlSession({
       role: p2p?.tlsRole ?? 'client', p2p: p2p !== undefined,
       tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
+      ...(this.cfg.handWindow ? { handshakeWindowMs: this.cfg.handWindow * 1000 } : {}),
+      ...(wrapper ? { wireOverhead: wrapper.overhead } : {}),
       events: {
-        transmit: (p) => socket.send(p, remote),
+        transmit: (p) => socket.send(wrapper ? wrapper.wrap(p) : p, remote),
         ...deviceKeyOps(device, () => this.peerId, async () => (p2p ? this.setUpP2p(session) : this.setUp(session, session.pushed!)),
           (keyId) => this.events.emit({ type: 'rekey', peerId: this.peerId, name: this.peerName, keyId, cipher: session.cipher }),
           () => this.emitPeerUp(session)),
@@ -92,6 +105,18 @@ export class ClientTunnel {
   private onControlPacket(buf: Buffer, from: Endpoint): void {
     const remote = this.remote;
     if (!this.session || !remote || from.address !== remote.address || from.port !== remote.port) return;
+    const wrapper = this.wrapper;
+    if (wrapper) {
+      try {
+        buf = wrapper.unwrap(buf);
+        this.heardWrapped = true;
+      } catch (err) {
+        this.unwrapFailed++;
+        const line = this.unwrapLog.pass(Date.now(), `packet failed ${wrapper.kind} from ${from.address}:${from.port} (${(err as Error).message})`);
+        if (line) this.log.log('error', line);
+        return;
+      }
+    }
     try {
       this.session.receive(decodeControlPacket(buf));
     } catch (err) {
@@ -163,6 +188,9 @@ export class ClientTunnel {
     }
     this.events.emit({ type: 'peer-down', peerId: this.peerId, reason: why });
     if (reason.kind === 'error') this.log.log('warn', why);
+    if (reason.kind === 'error' && reason.error.code === 'handshake-timeout' && this.wrapper && !this.heardWrapped) {
+      this.log.log('error', `no answer from the server: wrong ${this.wrapper.kind} key or server down`);
+    }
     if (!this.stopping) this.scheduleReconnect();
   }
 
@@ -204,7 +232,9 @@ export class ClientTunnel {
         counters: info,
       });
     }
-    return { mode: this.cfg.p2p ? 'p2p' : 'client', device: this.cfg.dev, datapath: this.datapath.kind, state: s?.phase ?? 'connecting', peers };
+    const st: TunnelStatus = { mode: this.cfg.p2p ? 'p2p' : 'client', device: this.cfg.dev, datapath: this.datapath.kind, state: s?.phase ?? 'connecting', peers };
+    if (this.cfg.tlsWrap) st.tlsWrap = { kind: wrapName(this.cfg.tlsWrap), failed: this.unwrapFailed };
+    return st;
   }
 
   async stop(): Promise<void> {

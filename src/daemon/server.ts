@@ -18,6 +18,9 @@ import type { DaemonLog } from './log.js';
 import { addRoute, configureAddress, delRoute } from './netconf.js';
 import { AddressPool, PeerIdPool } from './pool.js';
 import { LogRateLimiter } from '../util/rate-limit.js';
+import { serverWrapping, wrapName } from '../control/wrap/index.js';
+import { TlsCryptV2ServerWrapper, type ControlWrapper } from '../control/wrap/wrapper.js';
+import { describeMetadata } from '../control/wrap/tls-crypt-v2.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
 
 interface Client {
@@ -32,6 +35,8 @@ interface Client {
   iroutes: { network: string; netmask: string }[];
   inDevice: boolean;
   since: number;
+  /** tls-crypt-v2: the metadata of the client's key, as shown to the user. */
+  keyMetadata?: string;
 }
 
 export class ServerTunnel {
@@ -66,7 +71,8 @@ export class ServerTunnel {
     this.control = new ControlServer({
       maxSessions: this.cfg.maxClients,
       transmit: (p, to) => socket.send(p, to),
-      createSession: (from, resumed, detach) => this.createSession(from, resumed, detach),
+      createSession: (from, resumed, detach, wrapper) => this.createSession(from, resumed, detach, wrapper),
+      ...(this.cfg.tlsWrap ? { wrapping: serverWrapping(this.cfg.tlsWrap) } : {}),
       log: (l, m) => this.log.log(l, m),
     });
     socket.onControlPacket((buf, from) => this.control!.receive(buf, from));
@@ -74,15 +80,23 @@ export class ServerTunnel {
     this.events.emit({ type: 'tunnel-up', reason: `server device ${dev.name} on udp ${socket.local.port} (${this.datapath.kind} data path)` });
   }
 
-  private createSession(from: Endpoint, resumed: { localSessionId: Buffer; remoteSessionId: Buffer }, detach: () => void): ControlSession {
+  private createSession(from: Endpoint, resumed: { localSessionId: Buffer; remoteSessionId: Buffer }, detach: () => void,
+    wrapper?: ControlWrapper): ControlSession {
     const device = this.device!;
     const peerId = this.ids.allocate();
     const keepalive = this.cfg.keepalive;
     const client = { from, peerId, inDevice: false, since: Date.now(), iroutes: [] } as Omit<Client, 'session'> as Client;
+    if (wrapper instanceof TlsCryptV2ServerWrapper) {
+      const m = describeMetadata(wrapper.metadata);
+      client.keyMetadata = m.text;
+      this.log.log('info', `${from.address}:${from.port}: tls-crypt-v2 client key metadata: type ${m.type}, ${m.text}`);
+    }
     const session: ControlSession = new ControlSession({
       role: 'server', resumed, tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
+      ...(this.cfg.handWindow ? { handshakeWindowMs: this.cfg.handWindow * 1000 } : {}),
+      ...(wrapper ? { wireOverhead: wrapper.overhead } : {}),
       events: {
-        transmit: (p) => this.socket!.send(p, from),
+        transmit: (p) => this.socket!.send(wrapper ? wrapper.wrap(p) : p, from),
         ...deviceKeyOps(device, () => peerId, async () => {
           // OpenVPN servers double the keepalive timeout for themselves.
           await device.newPeer({
@@ -211,9 +225,12 @@ export class ServerTunnel {
         peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, vpnIpv4: c.address, cipher: s.cipher,
         keyId: s.current?.keyId, keyAgeSeconds: s.current ? Math.round((s.clock.now() - s.current.createdAt) / 1000) : undefined,
         connectedSeconds: Math.round((Date.now() - c.since) / 1000), counters: info,
+        ...(c.keyMetadata ? { keyMetadata: c.keyMetadata } : {}),
       });
     }
-    return { mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers };
+    const st: TunnelStatus = { mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers };
+    if (this.cfg.tlsWrap && this.control) st.tlsWrap = { kind: wrapName(this.cfg.tlsWrap), failed: this.control.stats.unwrapFailed };
+    return st;
   }
 
   async stop(): Promise<void> {

@@ -11,6 +11,8 @@ export interface PeerStatus {
   keyAgeSeconds?: number;
   connectedSeconds?: number;
   counters?: PeerCounters;
+  /** tls-crypt-v2: the metadata of the client's key (type and value). */
+  keyMetadata?: string;
 }
 
 export interface TunnelStatus {
@@ -19,6 +21,8 @@ export interface TunnelStatus {
   datapath: 'kernel' | 'userspace';
   state: string;
   peers: PeerStatus[];
+  /** tls-auth / tls-crypt / tls-crypt-v2 in use, and packets dropped for failing it. */
+  tlsWrap?: { kind: string; failed: number };
 }
 
 /** JSON with bigint counters as strings. */
@@ -27,10 +31,12 @@ export function statusJson(s: TunnelStatus): string {
 }
 
 export function statusText(s: TunnelStatus): string {
-  const lines = [`${s.device}: ${s.mode}, ${s.datapath} data path, ${s.state}, ${s.peers.length} peer(s)`];
+  const lines = [`${s.device}: ${s.mode}, ${s.datapath} data path, ${s.state}, ${s.peers.length} peer(s)` +
+    (s.tlsWrap ? `, ${s.tlsWrap.kind} (${s.tlsWrap.failed} packets failed it)` : '')];
   for (const p of s.peers) {
     lines.push(`  peer ${p.peerId}${p.name ? ` '${p.name}'` : ''} ${p.remote ?? '-'} vpn ${p.vpnIpv4 ?? '-'} ` +
       `${p.cipher ?? '-'} key ${p.keyId ?? '-'} age ${p.keyAgeSeconds ?? '-'}s up ${p.connectedSeconds ?? '-'}s`);
+    if (p.keyMetadata) lines.push(`    tls-crypt-v2 metadata: ${p.keyMetadata}`);
     if (p.counters) {
       const c = p.counters;
       lines.push(`    vpn rx ${c.vpnRxPackets}p/${c.vpnRxBytes}B tx ${c.vpnTxPackets}p/${c.vpnTxBytes}B, ` +

@@ -2,7 +2,8 @@
 # The kovpn daemon on the KERNEL data path (ovpn.ko) against stock OpenVPN 2.6 (--disable-dco),
 # run inside the qemu guest in one boot:
 #   tests/qemu/run.sh --timeout 1500 -- tests/interop-vm/run.sh [PART...]
-# PART is A, B, C, D or E (any case; default: all, in that order); each part is its own file,
+# PART is A, B, C, D, F or E (any case; default: all, in that order: E swaps in the module's
+# test build, so it runs last); each part is its own file,
 # part-<letter>.sh, sourced here; the helpers they share are in lib.sh.
 # Namespaces dv-s (server side) and dv-c (client side), reusing tests/interop/lib/tunnel-lib.sh
 # (PKI, namespaces, log waits). Node starts cost 4-10 s each in the guest: one daemon per part,
@@ -19,17 +20,19 @@
 #      kovpn tls-client with CHACHA20-POLY1305): pings both ways, EXIT seen by the peer.
 #   D. kovpn <-> kovpn in pre-shared-key mode, both ends on the kernel path (MP server, P2P
 #      client): pings both ways, a short iperf3, the client's EXIT removes its kernel peer.
+#   F. tls-crypt (a key from openvpn --genkey secret) on the kernel path, both roles: a stock
+#      client to a kovpn server's MP device, a kovpn client's P2P device to a stock server; pings.
 #   E. early rekey on KEY_SWAP_NTF, with the module's test build whose keys start at packet id
 #      2^32-2: the kernel retires an exhausted key and notifies, the daemon rekeys at once and
 #      traffic flows on the new key.
 set -u
 cd "$(dirname "$0")/../.."
 PARTS=()
-for p in "${@:-A B C D E}"; do
+for p in "${@:-A B C D F E}"; do
 	for q in $p; do
 		case $q in
-		[AaBbCcDdEe]) PARTS+=("$(echo "$q" | tr a-e A-E)") ;;
-		*) echo "usage: $0 [A|B|C|D|E ...] (unknown part '$q')" >&2; exit 2 ;;
+		[AaBbCcDdEeFf]) PARTS+=("$(echo "$q" | tr a-f A-F)") ;;
+		*) echo "usage: $0 [A|B|C|D|E|F ...] (unknown part '$q')" >&2; exit 2 ;;
 		esac
 	done
 done
@@ -57,7 +60,7 @@ fi
 . tests/interop-vm/lib.sh
 echo "interop-vm: parts ${PARTS[*]}"
 for p in "${PARTS[@]}"; do
-	. "tests/interop-vm/part-$(echo "$p" | tr A-E a-e).sh"
+	. "tests/interop-vm/part-$(echo "$p" | tr A-F a-f).sh"
 done
 
 echo "interop-vm: $(($(date +%s) - START)) s"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peer-to-peer TLS tunnels with `kovpn up` (userspace path), namespaces dm-q*:
 #   1. kovpn tls-client <-> stock OpenVPN 2.6 tls-server, ChaCha20-Poly1305
-#   2. stock OpenVPN 2.6 tls-client <-> kovpn tls-server, AES-256-GCM
+#   2. stock OpenVPN 2.6 tls-client <-> kovpn tls-server, AES-256-GCM (4.: the same with tls-crypt)
 #   3. kovpn <-> kovpn
 # Each: ping both ways through the tunnel.
 set -u
@@ -78,5 +78,25 @@ fi
 stop_pid $KC
 wait_log "$WORK/k3s.log" '"type":"peer-down".*EXIT' 10 && pass "p2p kovpn<->kovpn: EXIT on stop seen by the peer" || fail "p2p kovpn<->kovpn: EXIT" "no peer-down with EXIT"
 stop_pid $KS
+
+# 4. openvpn tls-client (NS_C) <-> kovpn tls-server (NS_S), with tls-crypt (no cookie in p2p:
+#    the kovpn side is a plain session with the server's key direction)
+if openvpn --genkey secret "$WORK/ta.key" >/dev/null 2>&1; then
+	{ kovpn_conf server 10.214.8.1 $NET.2 AES-256-GCM server; echo "tls-crypt $WORK/ta.key"; } >"$WORK/k4.conf"
+	ip netns exec $NS_S bin/kovpn up "$WORK/k4.conf" --log-level info >"$WORK/k4.log" 2>&1 & PIDS+=($!); K=$!
+	ip netns exec $NS_C openvpn --disable-dco --verb 4 --dev dmq0 --dev-type tun --proto udp4 --port 1194 --remote $NET.1 \
+		--tls-client --ifconfig 10.214.8.2 10.214.8.1 --remote-cert-tls server --data-ciphers AES-256-GCM --keepalive 2 20 \
+		--tls-crypt "$WORK/ta.key" --ca "$WORK/ca.crt" --cert "$WORK/client.crt" --key "$WORK/client.key" >"$WORK/o4.log" 2>&1 &
+	O=$!; PIDS+=($O)
+	if wait_log "$WORK/k4.log" '"type":"peer-up"' 20 && wait_log "$WORK/o4.log" 'Initialization Sequence Completed' 10; then
+		pass "p2p openvpn tls-client<->kovpn tls-server with tls-crypt: up"
+		both_ping "p2p tls-crypt"
+	else
+		fail "p2p openvpn tls-client<->kovpn tls-server with tls-crypt: up" "$(tail -2 "$WORK/k4.log" | tr '\n' ' ') | $(grep -i error "$WORK/o4.log" | tail -1)"
+	fi
+	stop_pid $O; stop_pid $K
+else
+	fail "p2p tls-crypt: openvpn --genkey" "failed"
+fi
 [ -n "${DM_DEBUG:-}" ] && tail -n 30 "$WORK"/*.log
 exit 0

@@ -94,7 +94,7 @@ test('errors name the file, the line and the problem', () => {
   assert.is(configError('client\nremote a\nproto tcp\n').message,
     "/etc/kovpn/test.conf:3: proto: 'tcp' is not supported yet; use proto udp (TCP and IPv6 transport come later)");
   assert.is(configError('client\ntls-auth ta.key 1\n').message,
-    '/etc/kovpn/test.conf:2: tls-auth: tls-auth (HMAC firewall on control packets) is not supported yet');
+    '/etc/kovpn/test.conf:2: tls-auth: cannot read /etc/kovpn/ta.key: ENOENT: no such file');
   assert.match(configError('client\nremote a\nca missing.crt\n').message, /test.conf:3: ca: cannot read \/etc\/kovpn\/missing.crt/);
   assert.match(configError('server 10.8.0.300 255.255.255.0\n').message, /:1: server: network '10.8.0.300' is not an IPv4 address/);
   assert.match(configError('client\nkeepalive 10\n').message, /:2: keepalive: expects 2 arguments, got 1/);
