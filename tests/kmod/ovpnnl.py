@@ -3,10 +3,11 @@
 Talks generic netlink family "ovpn" and rtnetlink (link kind "ovpn") over raw
 AF_NETLINK sockets, with extended-ack error messages, so the module can be
 exercised without the TypeScript stack (python starts fast in the qemu guest).
-Numbers: kmod/include/uapi/linux/ovpn.h.
+Numbers, names and types: ovpn-family.json (generated from src/ovpn/family.ts).
 """
 import ctypes
 import errno
+import json
 import os
 import socket
 import struct
@@ -45,25 +46,23 @@ IFLA_INFO_KIND = 1
 IFLA_INFO_DATA = 2
 IFLA_OVPN_MODE = 1
 
-# ovpn uapi
-MODE_P2P, MODE_MP = 0, 1
-CMD = dict(PEER_NEW=1, PEER_SET=2, PEER_GET=3, PEER_DEL=4, PEER_DEL_NTF=5,
-           KEY_NEW=6, KEY_GET=7, KEY_SWAP=8, KEY_SWAP_NTF=9, KEY_DEL=10,
-           PEER_FLOAT_NTF=11)
-A_IFINDEX, A_PEER, A_KEYCONF = 1, 2, 3
-PEER = dict(ID=1, REMOTE_IPV4=2, REMOTE_IPV6=3, REMOTE_IPV6_SCOPE_ID=4, REMOTE_PORT=5,
-            SOCKET=6, SOCKET_NETNSID=7, VPN_IPV4=8, VPN_IPV6=9, LOCAL_IPV4=10,
-            LOCAL_IPV6=11, LOCAL_PORT=12, KEEPALIVE_INTERVAL=13, KEEPALIVE_TIMEOUT=14,
-            DEL_REASON=15, VPN_RX_BYTES=16, VPN_TX_BYTES=17, VPN_RX_PACKETS=18,
-            VPN_TX_PACKETS=19, LINK_RX_BYTES=20, LINK_TX_BYTES=21, LINK_RX_PACKETS=22,
-            LINK_TX_PACKETS=23, TX_ID=24)
+# ovpn family: numbers, names and types from the one table (src/ovpn/family.ts), exported
+# as data to ovpn-family.json by scripts/gen-ovpn-family.mjs
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "ovpn-family.json")) as _f:
+    FAMILY = json.load(_f)
+SETS = {name: {a: d["value"] for a, d in attrs.items()}
+        for name, attrs in FAMILY["attributeSets"].items()}
+MODE_P2P, MODE_MP = FAMILY["enums"]["mode"]["P2P"], FAMILY["enums"]["mode"]["MP"]
+CMD = {name: c["value"] for name, c in FAMILY["commands"].items()}
+A_IFINDEX, A_PEER, A_KEYCONF = (SETS["ovpn"][n] for n in ("IFINDEX", "PEER", "KEYCONF"))
+PEER = SETS["peer"]
 PEER_NAME = {v: k for k, v in PEER.items()}
-KEYCONF = dict(PEER_ID=1, SLOT=2, KEY_ID=3, CIPHER_ALG=4, ENCRYPT_DIR=5, DECRYPT_DIR=6)
+KEYCONF = SETS["keyconf"]
 KEYCONF_NAME = {v: k for k, v in KEYCONF.items()}
-KEYDIR_CIPHER_KEY, KEYDIR_NONCE_TAIL = 1, 2
-CIPHER = {"none": 0, "aes-gcm": 1, "chacha20-poly1305": 2}
-REASON = {0: "TEARDOWN", 1: "USERSPACE", 2: "EXPIRED", 3: "TRANSPORT_ERROR",
-          4: "TRANSPORT_DISCONNECT"}
+KEYDIR_CIPHER_KEY, KEYDIR_NONCE_TAIL = SETS["keydir"]["CIPHER_KEY"], SETS["keydir"]["NONCE_TAIL"]
+# the data-path names of enum ovpn_cipher_alg (src/datapath/types.ts)
+CIPHER = {k.lower().replace("_", "-"): v for k, v in FAMILY["enums"]["cipher-alg"].items()}
+REASON = {v: k for k, v in FAMILY["enums"]["del-peer-reason"].items()}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
