@@ -454,7 +454,8 @@ static int ovpn_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = ovpn_nl_parse_peer(attrs, info);
 	if (ret)
 		return ret;
-	if (!attrs[OVPN_A_PEER_SOCKET]) {
+	if (NL_REQ_ATTR_CHECK(info->extack, info->attrs[OVPN_A_PEER], attrs,
+			      OVPN_A_PEER_SOCKET)) {
 		NL_SET_ERR_MSG_MOD(info->extack, "missing PEER SOCKET");
 		return -EINVAL;
 	}

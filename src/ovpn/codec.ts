@@ -135,6 +135,19 @@ export function encodeKeyConfig(w: NlWriter, key: KeyConfig): void {
   put(w, 'keyconf', 'DECRYPT_DIR', (d) => encodeKeyDir(d, key.decrypt));
 }
 
+function decodeKeyDir(attrs: AttrSet): KeyDirection {
+  return { cipherKey: need(attrs, 'keydir', 'CIPHER_KEY'), nonceTail: need(attrs, 'keydir', 'NONCE_TAIL') };
+}
+
+/** Decodes a KEYCONF nest of a KEY_NEW request (the inverse of encodeKeyConfig). */
+export function decodeKeyConfig(attrs: AttrSet): KeyConfig {
+  return {
+    ...decodeKeyInfo(attrs),
+    encrypt: decodeKeyDir(need(attrs, 'keyconf', 'ENCRYPT_DIR')),
+    decrypt: decodeKeyDir(need(attrs, 'keyconf', 'DECRYPT_DIR')),
+  };
+}
+
 /** KEY_ID: mainline has been seen sending it as a u16, so 1, 2 or 4 bytes are accepted. */
 function keyId(attrs: AttrSet): number {
   return attrs.require(attrs.anyUint(ATTR.keyconf.KEY_ID), 'KEY_ID');

@@ -30,6 +30,10 @@ NLMSG_ERROR = 2
 NLMSG_DONE = 3
 NLA_F_NESTED = 0x8000
 NLMSGERR_ATTR_MSG = 1
+NLMSGERR_ATTR_OFFS = 2
+NLMSGERR_ATTR_MISS_TYPE = 5
+NLMSGERR_ATTR_MISS_NEST = 6
+GENL_HDRLEN = 4
 
 GENL_ID_CTRL = 0x10
 CTRL_CMD_GETFAMILY = 3
@@ -71,10 +75,26 @@ CLONE_NEWNET = 0x40000000
 class NetlinkError(Exception):
     """A request was refused: errno and the kernel's extack message."""
 
-    def __init__(self, err, msg):
+    def __init__(self, err, msg, offset=None, miss_type=None, miss_nest=None, request=b""):
         super().__init__(f"{os.strerror(err)} ({msg})" if msg else os.strerror(err))
         self.errno = err
         self.msg = msg
+        # extack: offset of the offending attribute in the request, or the missing one
+        self.offset = offset
+        self.miss_type = miss_type
+        self.miss_nest = miss_nest
+        self.request = request
+
+    def attr(self):
+        """Path of the offending or missing ovpn attribute ("PEER.ID"), or None."""
+        if self.miss_type is not None:
+            if self.miss_nest is None:
+                return attr_name("ovpn", self.miss_type)
+            path, nest_set = attr_at(self.request, self.miss_nest)
+            return f"{path}.{attr_name(nest_set, self.miss_type)}" if path else None
+        if self.offset is not None:
+            return attr_at(self.request, self.offset)[0]
+        return None
 
 
 def setns(path):
@@ -121,6 +141,66 @@ def ip4(t, a): return nla(t, socket.inet_pton(socket.AF_INET, a))
 def ip6(t, a): return nla(t, socket.inet_pton(socket.AF_INET6, a))
 
 
+_PACK = {"u8": "=B", "u16": "=H", "u32": "=I", "s32": "=i", "be16": ">H", "be32": ">I"}
+
+
+def encode(set_name, values):
+    """Attributes of set `set_name` from {name: value}, typed by the family table: integers,
+    addresses as strings ("hint"), binary as hex, nests as dicts; {"hex": ...} sends those
+    exact bytes whatever the type (for wrong lengths)."""
+    out = []
+    for name, value in values.items():
+        d = FAMILY["attributeSets"][set_name][name]
+        t = d["value"]
+        if isinstance(value, dict) and set(value) == {"hex"}:
+            out.append(nla(t, bytes.fromhex(value["hex"])))
+        elif d["type"] == "nest":
+            out.append(nest(t, *encode(d["nest"], value)))
+        elif d.get("hint") == "ipv4":
+            out.append(ip4(t, value))
+        elif d.get("hint") == "ipv6":
+            out.append(ip6(t, value))
+        elif d["type"] == "binary":
+            out.append(nla(t, bytes.fromhex(value)))
+        elif d["type"] == "uint":
+            out.append(nla(t, struct.pack("=I" if value <= 0xFFFFFFFF else "=Q", value)))
+        else:
+            out.append(nla(t, struct.pack(_PACK[d["type"]], value)))
+    return out
+
+
+def attr_name(set_name, atype):
+    for name, d in FAMILY["attributeSets"][set_name].items():
+        if d["value"] == atype:
+            return name
+    return f"#{atype}"
+
+
+def attr_at(request, offset):
+    """(path, set of the nest there) of the innermost ovpn attribute of a genl request
+    that holds byte `offset` (as NLMSGERR_ATTR_OFFS counts); (None, None) if none does."""
+    base, end, set_name, path, nest_set = 16 + GENL_HDRLEN, len(request), "ovpn", [], None
+    while True:
+        off, hit = base, None
+        while off + 4 <= end:
+            ln, t = struct.unpack_from("=HH", request, off)
+            if ln < 4:
+                break
+            if off <= offset < off + ln:
+                hit = (off, ln, t & 0x3FFF)
+                break
+            off += (ln + 3) & ~3
+        if hit is None:
+            return (".".join(path) or None), nest_set
+        off, ln, t = hit
+        d = next((d for d in FAMILY["attributeSets"][set_name].values() if d["value"] == t), None)
+        path.append(attr_name(set_name, t))
+        nest_set = d.get("nest") if d else None
+        if not nest_set or offset < off + 4:
+            return ".".join(path), nest_set
+        base, end, set_name = off + 4, off + ln, nest_set
+
+
 def parse_attrs(data):
     out = {}
     off = 0
@@ -158,31 +238,37 @@ class Netlink:
 
     @staticmethod
     def _error(flags, payload):
+        """(errno, extack message, {NLMSGERR_ATTR_*: value} of the integer TLVs)"""
         err = -struct.unpack_from("=i", payload)[0]
         msg = ""
+        tlvs = {}
         if err and flags & NLM_F_ACK_TLVS:
-            orig_len = struct.unpack_from("=I", payload, 4)[0]
             # CAP_ACK: only the original header (16 bytes) is echoed
             tl = parse_attrs(payload[4 + 16:])
             if NLMSGERR_ATTR_MSG in tl:
                 msg = tl[NLMSGERR_ATTR_MSG].rstrip(b"\0").decode()
-            del orig_len
-        return err, msg
+            for t in (NLMSGERR_ATTR_OFFS, NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MISS_NEST):
+                if t in tl:
+                    tlvs[t] = struct.unpack("=I", tl[t])[0]
+        return err, msg, tlvs
 
     def request(self, mtype, body, flags=0, dump=False):
         seq = self.seq
         self.seq += 1
         fl = NLM_F_REQUEST | NLM_F_ACK | flags | (NLM_F_DUMP if dump else 0)
-        self.sock.send(struct.pack("=IHHII", 16 + len(body), mtype, fl, seq, 0) + body)
+        request = struct.pack("=IHHII", 16 + len(body), mtype, fl, seq, 0) + body
+        self.sock.send(request)
         replies = []
         while True:
             for rtype, rflags, rseq, payload in self._recv_msgs():
                 if rseq != seq:
                     continue
                 if rtype == NLMSG_ERROR:
-                    err, msg = self._error(rflags, payload)
+                    err, msg, tlvs = self._error(rflags, payload)
                     if err:
-                        raise NetlinkError(err, msg)
+                        raise NetlinkError(err, msg, tlvs.get(NLMSGERR_ATTR_OFFS),
+                                           tlvs.get(NLMSGERR_ATTR_MISS_TYPE),
+                                           tlvs.get(NLMSGERR_ATTR_MISS_NEST), request)
                     return replies
                 if rtype == NLMSG_DONE:
                     return replies
@@ -299,4 +385,4 @@ def link_add_ovpn(name, mode=None):
     return socket.if_nametoindex(name)
 
 
-__all__ = ["Genl", "InNetns", "NetlinkError", "link_add_ovpn", "errno"]
+__all__ = ["Genl", "InNetns", "NetlinkError", "encode", "link_add_ovpn", "errno"]

@@ -26,7 +26,8 @@ import {
 } from '../../wire/index.js';
 import { BATCH, PacketBatch } from './batch.js';
 import { TcpCoalescer, VNET_HDR_LEN } from './coalesce.js';
-import { checkVpnIpv4, checkVpnIpv6, ipv6Hash } from './addr.js';
+import { OVPN_NONCE_TAIL_SIZE } from '../../ovpn/family.js';
+import { checkVpnIpv4, checkVpnIpv6, ipv6Hash, isUnicastIpv4, isUnicastIpv6 } from './addr.js';
 import { DatapathError, einval } from './errors.js';
 import { Peer } from './peer.js';
 import type { EngineSocket } from './socket.js';
@@ -68,9 +69,16 @@ interface NextHopEntry {
   peer: Peer | null;
 }
 
+/*
+ * Errors name the attribute and say what the kernel module's extack says (errno and text),
+ * so that both paths answer a request alike: tests/vectors/policy.json holds them.
+ */
+const OUT_OF_RANGE = 'integer out of range';
+const NO_PEER = 'no peer with this ID on the interface';
+
 function checkId(v: unknown, attr: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_PEER_ID) {
-    throw new DatapathError('ERANGE', `${attr}: ${String(v)} is out of range 0..${MAX_PEER_ID}`);
+    throw new DatapathError('ERANGE', `${attr}: ${OUT_OF_RANGE}`);
   }
   return v;
 }
@@ -80,6 +88,26 @@ function checkSeconds(v: unknown, attr: string): number {
     throw einval(`${attr}: ${String(v)} is not a number of seconds (u32)`);
   }
   return v;
+}
+
+/** The module's checks of both key directions: nonce tails (its policy) first, then key lengths. */
+function checkKeyDirections(cfg: KeyConfig): void {
+  const dirs = [['ENCRYPT_DIR', cfg.encrypt], ['DECRYPT_DIR', cfg.decrypt]] as const;
+  for (const [name, dir] of dirs) {
+    if (dir?.nonceTail?.length !== undefined && dir.nonceTail.length !== OVPN_NONCE_TAIL_SIZE) {
+      throw new DatapathError('ERANGE', `KEYCONF.${name}.NONCE_TAIL: binary attribute size out of range`);
+    }
+  }
+  for (const [name, dir] of dirs) {
+    const len = dir?.cipherKey?.length;
+    if (len === undefined) continue;
+    if (cfg.cipher === 'aes-gcm' && len !== 16 && len !== 24 && len !== 32) {
+      throw einval(`KEYCONF.${name}.CIPHER_KEY: CIPHER_KEY for AES-GCM must be 16, 24 or 32 bytes`);
+    }
+    if (cfg.cipher === 'chacha20-poly1305' && len !== 32) {
+      throw einval(`KEYCONF.${name}.CIPHER_KEY: CIPHER_KEY for ChaCha20-Poly1305 must be 32 bytes`);
+    }
+  }
 }
 
 export class EngineDevice {
@@ -137,25 +165,25 @@ export class EngineDevice {
 
   // ------------------------------------------------------------------ control operations
 
-  private peer(id: number): Peer {
+  private peer(id: number, attr = 'PEER.ID'): Peer {
     const p = this.peers.get(id);
-    if (!p) throw new DatapathError('ENOENT', `no peer with id ${id} on ${this.name}`);
+    if (!p) throw new DatapathError('ENOENT', `${attr}: ${NO_PEER}`);
     return p;
   }
 
   newPeer(spec: PeerSpec, socket: EngineSocket | undefined, nowMs: number): void {
     const id = checkId(spec.id, 'PEER.ID');
     if (spec.txId !== undefined) checkId(spec.txId, 'PEER.TX_ID');
-    if (!socket) throw einval('PEER.SOCKET: a socket is required for a new peer');
+    if (!socket) throw einval('PEER.SOCKET: missing PEER SOCKET');
     if (socket.closed) throw einval('PEER.SOCKET: the socket is closed');
     if (socket.device !== undefined && socket.device !== this) {
       throw new DatapathError('EBUSY', `PEER.SOCKET: the socket is already used by device ${socket.device.name}`);
     }
     if (this.mode === 'mp') {
       if (spec.vpnIpv4 === undefined && spec.vpnIpv6 === undefined) {
-        throw einval('PEER.VPN_IPV4/VPN_IPV6: a peer of an MP device needs a VPN address');
+        throw einval('a multi-peer device needs VPN_IPV4 or VPN_IPV6 for each peer');
       }
-      if (this.peers.has(id)) throw new DatapathError('EEXIST', `PEER.ID: peer ${id} already exists on ${this.name}`);
+      if (this.peers.has(id)) throw new DatapathError('EEXIST', 'PEER.ID: peer ID already exists on this device');
     }
     const peer = new Peer(id, socket, nowMs);
     this.applySpec(peer, spec, true);
@@ -191,22 +219,21 @@ export class EngineDevice {
       const fam = isIP(remote.address);
       if (fam === 0) throw einval(`PEER.REMOTE_IPV4/REMOTE_IPV6: '${remote.address}' is not an IP address`);
       if (!Number.isInteger(remote.port) || remote.port < 1 || remote.port > 0xffff) {
-        throw einval(`PEER.REMOTE_PORT: ${remote.port} is not a port (1..65535)`);
+        throw new DatapathError('ERANGE', `PEER.REMOTE_PORT: ${OUT_OF_RANGE}`);
       }
-      if (remote.scopeId !== undefined && fam !== 6) throw einval('PEER.REMOTE_IPV6_SCOPE_ID: only with an IPv6 remote');
+      if (remote.scopeId !== undefined && fam !== 6) {
+        throw einval('PEER.REMOTE_IPV6_SCOPE_ID: REMOTE_IPV6_SCOPE_ID without REMOTE_IPV6');
+      }
+      const remoteAttr = isIP(spec.remote!.address) === 4 ? 'PEER.REMOTE_IPV4' : 'PEER.REMOTE_IPV6';
       const sockFam = isIP(peer.socket.local.address);
       if (fam === 4 && sockFam === 6 && !peer.socket.dualStack) {
-        throw new DatapathError(
-          'EAFNOSUPPORT',
-          `PEER.REMOTE_IPV4: an IPv4 remote needs an IPv4 or dual-stack IPv6 SOCKET (${remote.address} through the IPv6-only socket ${peer.socket.local.address}:${peer.socket.local.port})`,
-        );
+        throw new DatapathError('EAFNOSUPPORT', `${remoteAttr}: an IPv4 remote needs an IPv4 or dual-stack IPv6 SOCKET`);
       }
+      if (fam === 4 && !isUnicastIpv4(remote.address)) throw einval(`${remoteAttr}: REMOTE_IPV4 must be a unicast address`);
       if (fam === 6 && sockFam === 4) {
-        throw new DatapathError(
-          'EAFNOSUPPORT',
-          `PEER.REMOTE_IPV6: REMOTE_IPV6 needs an IPv6 SOCKET (${remote.address} through the IPv4 socket ${peer.socket.local.address}:${peer.socket.local.port})`,
-        );
+        throw new DatapathError('EAFNOSUPPORT', 'PEER.REMOTE_IPV6: REMOTE_IPV6 needs an IPv6 SOCKET');
       }
+      if (fam === 6 && !isUnicastIpv6(remote.address)) throw einval('PEER.REMOTE_IPV6: REMOTE_IPV6 must be a unicast address');
     }
     const local = spec.local && { ...spec.local, address: unmapAddress(spec.local.address) };
     if (local) {
@@ -235,20 +262,20 @@ export class EngineDevice {
       if (v4 !== undefined) {
         const other = this.byVpn4.get(v4);
         if (other && other !== peer) {
-          throw new DatapathError(inUse, `PEER.VPN_IPV4: ${spec.vpnIpv4} is already used by peer ${other.id}`);
+          throw new DatapathError(inUse, 'PEER.VPN_IPV4: VPN_IPV4 already belongs to another peer of this device');
         }
       }
       if (v6 !== undefined) {
         const other = this.peerByVpn6(v6, 0);
         if (other && other !== peer) {
-          throw new DatapathError(inUse, `PEER.VPN_IPV6: ${spec.vpnIpv6} is already used by peer ${other.id}`);
+          throw new DatapathError(inUse, 'PEER.VPN_IPV6: VPN_IPV6 already belongs to another peer of this device');
         }
       }
     }
     const kaI = spec.keepaliveInterval;
     const kaT = spec.keepaliveTimeout;
     if ((kaI === undefined) !== (kaT === undefined)) {
-      throw einval('PEER.KEEPALIVE_INTERVAL/KEEPALIVE_TIMEOUT: both are required together');
+      throw einval('KEEPALIVE_INTERVAL and KEEPALIVE_TIMEOUT go together');
     }
     if (kaI !== undefined) checkSeconds(kaI, 'PEER.KEEPALIVE_INTERVAL');
     if (kaT !== undefined) checkSeconds(kaT, 'PEER.KEEPALIVE_TIMEOUT');
@@ -336,15 +363,18 @@ export class EngineDevice {
   }
 
   newKey(cfg: KeyConfig): void {
-    const peer = this.peer(checkId(cfg.peerId, 'KEYCONF.PEER_ID'));
+    const peer = this.peer(checkId(cfg.peerId, 'KEYCONF.PEER_ID'), 'KEYCONF.PEER_ID');
     if (cfg.slot !== 'primary' && cfg.slot !== 'secondary') throw einval(`KEYCONF.SLOT: '${String(cfg.slot)}' is not primary or secondary`);
     if (!Number.isInteger(cfg.keyId) || cfg.keyId < 0 || cfg.keyId > MAX_KEY_ID) {
-      throw new DatapathError('ERANGE', `KEYCONF.KEY_ID: ${cfg.keyId} is out of range 0..${MAX_KEY_ID}`);
+      throw new DatapathError('ERANGE', `KEYCONF.KEY_ID: ${OUT_OF_RANGE}`);
     }
-    if (cfg.cipher === 'none') throw new DatapathError('EOPNOTSUPP', 'KEYCONF.CIPHER_ALG: cipher none is not supported');
+    if (cfg.cipher === 'none') {
+      throw new DatapathError('EOPNOTSUPP', 'KEYCONF.CIPHER_ALG: CIPHER_ALG none is not supported: use AES-GCM or ChaCha20-Poly1305');
+    }
     if (cfg.cipher !== 'aes-gcm' && cfg.cipher !== 'chacha20-poly1305') {
       throw einval(`KEYCONF.CIPHER_ALG: unknown cipher '${String(cfg.cipher)}'`);
     }
+    checkKeyDirections(cfg);
     let key: DataKey;
     try {
       key = new DataKey({
@@ -364,20 +394,20 @@ export class EngineDevice {
   }
 
   getKey(peerId: number, slot: KeySlot): KeyInfo {
-    const info = this.peer(checkId(peerId, 'KEYCONF.PEER_ID')).keyInfo(slot);
-    if (!info) throw new DatapathError('ENOENT', `no ${slot} key for peer ${peerId} on ${this.name}`);
+    const info = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'), 'KEYCONF.PEER_ID').keyInfo(slot);
+    if (!info) throw new DatapathError('ENOENT', 'KEYCONF.SLOT: no key in this SLOT');
     return info;
   }
 
   swapKeys(peerId: number): void {
-    const peer = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'));
+    const peer = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'), 'KEYCONF.PEER_ID');
     const p = peer.primary;
     peer.primary = peer.secondary;
     peer.secondary = p;
   }
 
   delKey(peerId: number, slot: KeySlot): void {
-    const peer = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'));
+    const peer = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'), 'KEYCONF.PEER_ID');
     if (slot === 'primary') peer.primary = undefined;
     else if (slot === 'secondary') peer.secondary = undefined;
     else throw einval(`KEYCONF.SLOT: '${String(slot)}' is not primary or secondary`);
