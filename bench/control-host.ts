@@ -32,7 +32,7 @@ import { buildMessage } from '../src/netlink/message.js';
 import { GenlSocket } from '../src/netlink/genl.js';
 import { CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY } from '../src/netlink/constants.js';
 import { encodePeer } from '../src/ovpn/codec.js';
-import { OVPN_A_IFINDEX, OVPN_A_PEER, OVPN_CMD_PEER_NEW } from '../src/ovpn/constants.js';
+import { ATTR, CMD } from '../src/ovpn/constants.js';
 import { makePki } from '../tests/interop/lib/pki.js';
 
 interface Figure {
@@ -159,7 +159,7 @@ const NETLINK_WINDOW = 16;
 
 /** PEER_NEW messages (as ctrl-plane.ts sends them) built per second, for SECONDS. */
 function encodeRate(): number {
-  const genlHeader = new Uint8Array([OVPN_CMD_PEER_NEW, 1, 0, 0]);
+  const genlHeader = new Uint8Array([CMD.PEER_NEW, 1, 0, 0]);
   const end = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
   let n = 0;
@@ -167,8 +167,8 @@ function encodeRate(): number {
     for (let k = 0; k < 1000; k++, n++) {
       const i = n & 0xffff;
       buildMessage(0x20, 0, genlHeader, (w) => {
-        w.u32(OVPN_A_IFINDEX, 5);
-        w.nest(OVPN_A_PEER, (p) => encodePeer(p, {
+        w.u32(ATTR.ovpn.IFINDEX, 5);
+        w.nest(ATTR.ovpn.PEER, (p) => encodePeer(p, {
           id: n + 1, socketFd: 7, remote: { address: `10.250.${i >> 8}.${i & 255}`, port: 1024 },
           vpnIpv4: `10.64.${i >> 8}.${i & 255}`,
         }));

@@ -15,6 +15,8 @@
 #include <net/sock.h>
 #include <uapi/linux/ovpn.h>
 
+#include "ovpn-nl-policy.h"
+
 #include "bind.h"
 #include "crypto.h"
 #include "io.h"
@@ -33,73 +35,8 @@ static const struct genl_multicast_group ovpn_nl_mcgrps[] = {
 	[OVPN_NLGRP_PEERS] = { .name = OVPN_MCGRP_PEERS, },
 };
 
-/* peer ids are 24 bits (s16 .max of older kernels cannot say so) */
-static struct netlink_range_validation ovpn_peer_id_range = {
-	.max = OVPN_PEER_ID_MASK,
-};
-
-static const struct nla_policy ovpn_keydir_nl_policy[OVPN_A_KEYDIR_MAX + 1] = {
-	[OVPN_A_KEYDIR_CIPHER_KEY] = { .type = NLA_BINARY, .len = 256 },
-	[OVPN_A_KEYDIR_NONCE_TAIL] = NLA_POLICY_EXACT_LEN(OVPN_NONCE_TAIL_SIZE),
-};
-
-static const struct nla_policy ovpn_keyconf_nl_policy[OVPN_A_KEYCONF_MAX + 1] = {
-	[OVPN_A_KEYCONF_PEER_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &ovpn_peer_id_range),
-	[OVPN_A_KEYCONF_SLOT] = NLA_POLICY_MAX(NLA_U32, OVPN_KEY_SLOT_SECONDARY),
-	[OVPN_A_KEYCONF_KEY_ID] = NLA_POLICY_MAX(NLA_U32, OVPN_KEY_ID_MASK),
-	[OVPN_A_KEYCONF_CIPHER_ALG] =
-		NLA_POLICY_MAX(NLA_U32, OVPN_CIPHER_ALG_CHACHA20_POLY1305),
-	[OVPN_A_KEYCONF_ENCRYPT_DIR] = NLA_POLICY_NESTED(ovpn_keydir_nl_policy),
-	[OVPN_A_KEYCONF_DECRYPT_DIR] = NLA_POLICY_NESTED(ovpn_keydir_nl_policy),
-};
-
-/* requests only: reply-only attributes (counters, ...) are rejected */
-static const struct nla_policy ovpn_peer_nl_policy[OVPN_A_PEER_MAX + 1] = {
-	[OVPN_A_PEER_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &ovpn_peer_id_range),
-	[OVPN_A_PEER_REMOTE_IPV4] = { .type = NLA_BE32 },
-	[OVPN_A_PEER_REMOTE_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID] = { .type = NLA_U32 },
-	[OVPN_A_PEER_REMOTE_PORT] = NLA_POLICY_MIN(NLA_BE16, 1),
-	[OVPN_A_PEER_SOCKET] = { .type = NLA_U32 },
-	[OVPN_A_PEER_VPN_IPV4] = { .type = NLA_BE32 },
-	[OVPN_A_PEER_VPN_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[OVPN_A_PEER_LOCAL_IPV4] = { .type = NLA_BE32 },
-	[OVPN_A_PEER_LOCAL_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[OVPN_A_PEER_LOCAL_PORT] = NLA_POLICY_MIN(NLA_BE16, 1),
-	[OVPN_A_PEER_KEEPALIVE_INTERVAL] = { .type = NLA_U32 },
-	[OVPN_A_PEER_KEEPALIVE_TIMEOUT] = { .type = NLA_U32 },
-	[OVPN_A_PEER_TX_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &ovpn_peer_id_range),
-};
-
-static const struct nla_policy ovpn_nl_policy[OVPN_A_MAX + 1] = {
-	[OVPN_A_IFINDEX] = { .type = NLA_U32 },
-	[OVPN_A_PEER] = NLA_POLICY_NESTED(ovpn_peer_nl_policy),
-	[OVPN_A_KEYCONF] = NLA_POLICY_NESTED(ovpn_keyconf_nl_policy),
-};
-
 static struct genl_family ovpn_nl_family;
 
-/*
- * strict_mainline: the attributes each request may carry under mainline's
- * per-command policies (PEER_GET and KEY_GET: only the ids, as mainline
- * checks by hand).
- */
-#define OVPN_PEER_SET_ATTRS						\
-	(BIT(OVPN_A_PEER_ID) | BIT(OVPN_A_PEER_REMOTE_IPV4) |		\
-	 BIT(OVPN_A_PEER_REMOTE_IPV6) | BIT(OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID) | \
-	 BIT(OVPN_A_PEER_REMOTE_PORT) | BIT(OVPN_A_PEER_VPN_IPV4) |	\
-	 BIT(OVPN_A_PEER_VPN_IPV6) | BIT(OVPN_A_PEER_LOCAL_IPV4) |	\
-	 BIT(OVPN_A_PEER_LOCAL_IPV6) | BIT(OVPN_A_PEER_KEEPALIVE_INTERVAL) | \
-	 BIT(OVPN_A_PEER_KEEPALIVE_TIMEOUT) | BIT(OVPN_A_PEER_TX_ID))
-#define OVPN_PEER_NEW_ATTRS (OVPN_PEER_SET_ATTRS | BIT(OVPN_A_PEER_SOCKET))
-#define OVPN_PEER_ID_ATTRS BIT(OVPN_A_PEER_ID)
-#define OVPN_KEY_NEW_ATTRS						\
-	(BIT(OVPN_A_KEYCONF_PEER_ID) | BIT(OVPN_A_KEYCONF_SLOT) |	\
-	 BIT(OVPN_A_KEYCONF_KEY_ID) | BIT(OVPN_A_KEYCONF_CIPHER_ALG) |	\
-	 BIT(OVPN_A_KEYCONF_ENCRYPT_DIR) | BIT(OVPN_A_KEYCONF_DECRYPT_DIR))
-#define OVPN_KEY_SLOT_ATTRS						\
-	(BIT(OVPN_A_KEYCONF_PEER_ID) | BIT(OVPN_A_KEYCONF_SLOT))
-#define OVPN_KEY_SWAP_ATTRS BIT(OVPN_A_KEYCONF_PEER_ID)
 /* mainline's keepalive policy range, in seconds */
 #define OVPN_KEEPALIVE_MAX 86400
 
@@ -517,7 +454,8 @@ static int ovpn_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = ovpn_nl_parse_peer(attrs, info);
 	if (ret)
 		return ret;
-	if (!attrs[OVPN_A_PEER_SOCKET]) {
+	if (NL_REQ_ATTR_CHECK(info->extack, info->attrs[OVPN_A_PEER], attrs,
+			      OVPN_A_PEER_SOCKET)) {
 		NL_SET_ERR_MSG_MOD(info->extack, "missing PEER SOCKET");
 		return -EINVAL;
 	}
@@ -750,7 +688,7 @@ static int ovpn_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int ret;
 
-	peer = ovpn_nl_peer_of(info, attrs, OVPN_PEER_ID_ATTRS, true);
+	peer = ovpn_nl_peer_of(info, attrs, OVPN_PEER_GET_ATTRS, true);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 
@@ -817,7 +755,7 @@ static int ovpn_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct ovpn_peer *peer;
 	int ret;
 
-	peer = ovpn_nl_peer_of(info, attrs, OVPN_PEER_ID_ATTRS, false);
+	peer = ovpn_nl_peer_of(info, attrs, OVPN_PEER_DEL_ATTRS, false);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 	ret = ovpn_peer_del(peer, OVPN_DEL_PEER_REASON_USERSPACE);
@@ -968,7 +906,7 @@ static int ovpn_nl_key_get_doit(struct sk_buff *skb, struct genl_info *info)
 	u8 key_id;
 	int ret;
 
-	peer = ovpn_nl_key_peer(info, attrs, true, OVPN_KEY_SLOT_ATTRS,
+	peer = ovpn_nl_key_peer(info, attrs, true, OVPN_KEY_GET_ATTRS,
 				true);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
@@ -1027,7 +965,7 @@ static int ovpn_nl_key_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *attrs[OVPN_A_KEYCONF_MAX + 1];
 	struct ovpn_peer *peer;
 
-	peer = ovpn_nl_key_peer(info, attrs, true, OVPN_KEY_SLOT_ATTRS,
+	peer = ovpn_nl_key_peer(info, attrs, true, OVPN_KEY_DEL_ATTRS,
 				false);
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);

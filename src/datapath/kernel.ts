@@ -7,7 +7,7 @@
 import { native, type NativeAddon, type Poller } from '../native.js';
 import { FamilyNotFoundError, GenlSocket } from '../netlink/genl.js';
 import { Rtnl } from '../link/rtnl.js';
-import { OVPN_MODE_MP, OVPN_MODE_P2P } from '../ovpn/constants.js';
+import { ENUM } from '../ovpn/constants.js';
 import { OvpnClient } from '../ovpn/client.js';
 import type { PeerAttrs } from '../ovpn/codec.js';
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN } from '../util/sockaddr.js';
@@ -203,7 +203,7 @@ export class KernelDatapath implements Datapath {
   }
 
   async createDevice(name: string, mode: DeviceMode): Promise<Device> {
-    const ifindex = await this.rtnl.createOvpnLink(name, mode === 'mp' ? OVPN_MODE_MP : OVPN_MODE_P2P);
+    const ifindex = await this.rtnl.createOvpnLink(name, mode === 'mp' ? ENUM.mode.MP : ENUM.mode.P2P);
     try {
       await this.rtnl.setUp(ifindex);
     } catch (err) {
@@ -218,7 +218,7 @@ export class KernelDatapath implements Datapath {
     if (link.kind !== 'ovpn') {
       throw new Error(`device ${name} is not an ovpn device (kind ${link.kind ?? 'none'})`);
     }
-    return new KernelDevice(this.ovpn, link.name, link.index, link.ovpnMode === OVPN_MODE_MP ? 'mp' : 'p2p');
+    return new KernelDevice(this.ovpn, link.name, link.index, link.ovpnMode === ENUM.mode.MP ? 'mp' : 'p2p');
   }
 
   async deleteDevice(name: string): Promise<void> {

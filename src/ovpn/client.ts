@@ -1,9 +1,10 @@
 /** The "ovpn" generic netlink family: one typed call per command, and its notifications. */
 import type { DeviceEvent, KeyConfig, KeyInfo, KeySlot, PeerInfo } from '../datapath/types.js';
-import type { NlWriter } from '../netlink/attrs.js';
+import { AttrSet, type NlWriter } from '../netlink/attrs.js';
 import { GenlSocket, type GenlFamily, type GenlMessage } from '../netlink/genl.js';
-import * as C from './constants.js';
+import { ATTR, CMD, OVPN_CMD_NAMES, OVPN_FAMILY_NAME, OVPN_MCGRP_PEERS, OVPN_SCHEMA } from './constants.js';
 import { decodeKeyInfo, decodeNotification, decodePeer, encodeKeyConfig, encodePeer, slotNumber, type PeerAttrs } from './codec.js';
+import { get } from './fields.js';
 
 export type OvpnEventHandler = (event: DeviceEvent) => void;
 export type OvpnDecodeErrorHandler = (err: Error, msg: GenlMessage) => void;
@@ -18,7 +19,7 @@ export class OvpnClient {
   /** Resolves the family; rejects with FamilyNotFoundError when no ovpn driver is loaded. */
   static async open(genl: GenlSocket = new GenlSocket()): Promise<OvpnClient> {
     try {
-      return new OvpnClient(genl, await genl.family(C.OVPN_FAMILY_NAME));
+      return new OvpnClient(genl, await genl.family(OVPN_FAMILY_NAME));
     } catch (err) {
       genl.close();
       throw err;
@@ -29,81 +30,81 @@ export class OvpnClient {
     return this.genl.request(
       this.family,
       cmd,
-      { operation: C.OVPN_CMD_NAMES[cmd] ?? `ovpn cmd ${cmd}`, schema: C.OVPN_SCHEMA, ...(dump ? { dump: true } : {}) },
+      { operation: OVPN_CMD_NAMES[cmd] ?? `ovpn cmd ${cmd}`, schema: OVPN_SCHEMA, ...(dump ? { dump: true } : {}) },
       body,
     );
   }
 
   private peerCall(cmd: number, ifindex: number, peer: PeerAttrs): Promise<GenlMessage[]> {
     return this.call(cmd, (w) => {
-      w.u32(C.OVPN_A_IFINDEX, ifindex);
-      w.nest(C.OVPN_A_PEER, (p) => encodePeer(p, peer));
+      w.u32(ATTR.ovpn.IFINDEX, ifindex);
+      w.nest(ATTR.ovpn.PEER, (p) => encodePeer(p, peer));
     });
   }
 
   async newPeer(ifindex: number, peer: PeerAttrs): Promise<void> {
-    await this.peerCall(C.OVPN_CMD_PEER_NEW, ifindex, peer);
+    await this.peerCall(CMD.PEER_NEW, ifindex, peer);
   }
 
   async setPeer(ifindex: number, peer: PeerAttrs): Promise<void> {
-    await this.peerCall(C.OVPN_CMD_PEER_SET, ifindex, peer);
+    await this.peerCall(CMD.PEER_SET, ifindex, peer);
   }
 
   async getPeer(ifindex: number, id: number): Promise<PeerInfo> {
-    const replies = await this.peerCall(C.OVPN_CMD_PEER_GET, ifindex, { id });
-    const peer = replies[0]?.attrs.nested(C.OVPN_A_PEER, 'PEER');
+    const replies = await this.peerCall(CMD.PEER_GET, ifindex, { id });
+    const peer = replies[0] && get(replies[0].attrs, 'ovpn', 'PEER');
     if (!peer) throw new Error(`PEER_GET: the kernel sent no PEER for peer ${id} on ifindex ${ifindex}`);
     return decodePeer(peer);
   }
 
   async dumpPeers(ifindex: number): Promise<PeerInfo[]> {
-    const replies = await this.call(C.OVPN_CMD_PEER_GET, (w) => w.u32(C.OVPN_A_IFINDEX, ifindex), true);
+    const replies = await this.call(CMD.PEER_GET, (w) => w.u32(ATTR.ovpn.IFINDEX, ifindex), true);
     const peers: PeerInfo[] = [];
     for (const m of replies) {
       for (const nest of m.attrs.list) {
-        if (nest.type === C.OVPN_A_PEER) peers.push(decodePeer(m.attrs.nested(C.OVPN_A_PEER, 'PEER')!));
+        if (nest.type === ATTR.ovpn.PEER) peers.push(decodePeer(new AttrSet(nest.value, 'PEER')));
       }
     }
     return peers;
   }
 
   async delPeer(ifindex: number, id: number): Promise<void> {
-    await this.peerCall(C.OVPN_CMD_PEER_DEL, ifindex, { id });
+    await this.peerCall(CMD.PEER_DEL, ifindex, { id });
   }
 
   async newKey(ifindex: number, key: KeyConfig): Promise<void> {
-    await this.call(C.OVPN_CMD_KEY_NEW, (w) => {
-      w.u32(C.OVPN_A_IFINDEX, ifindex);
-      w.nest(C.OVPN_A_KEYCONF, (k) => encodeKeyConfig(k, key));
+    await this.call(CMD.KEY_NEW, (w) => {
+      w.u32(ATTR.ovpn.IFINDEX, ifindex);
+      w.nest(ATTR.ovpn.KEYCONF, (k) => encodeKeyConfig(k, key));
     });
   }
 
   async getKey(ifindex: number, peerId: number, slot: KeySlot): Promise<KeyInfo> {
-    const replies = await this.call(C.OVPN_CMD_KEY_GET, (w) => {
-      w.u32(C.OVPN_A_IFINDEX, ifindex);
-      w.nest(C.OVPN_A_KEYCONF, (k) => {
-        k.u32(C.OVPN_A_KEYCONF_PEER_ID, peerId);
-        k.u32(C.OVPN_A_KEYCONF_SLOT, slotNumber(slot));
+    const replies = await this.call(CMD.KEY_GET, (w) => {
+      w.u32(ATTR.ovpn.IFINDEX, ifindex);
+      w.nest(ATTR.ovpn.KEYCONF, (k) => {
+        k.u32(ATTR.keyconf.PEER_ID, peerId);
+        k.u32(ATTR.keyconf.SLOT, slotNumber(slot));
       });
     });
-    const keyconf = replies[0]?.attrs.nested(C.OVPN_A_KEYCONF, 'KEYCONF');
+    const keyconf = replies[0] && get(replies[0].attrs, 'ovpn', 'KEYCONF');
     if (!keyconf) throw new Error(`KEY_GET: the kernel sent no KEYCONF for peer ${peerId} slot ${slot}`);
     return decodeKeyInfo(keyconf);
   }
 
   async swapKeys(ifindex: number, peerId: number): Promise<void> {
-    await this.call(C.OVPN_CMD_KEY_SWAP, (w) => {
-      w.u32(C.OVPN_A_IFINDEX, ifindex);
-      w.nest(C.OVPN_A_KEYCONF, (k) => k.u32(C.OVPN_A_KEYCONF_PEER_ID, peerId));
+    await this.call(CMD.KEY_SWAP, (w) => {
+      w.u32(ATTR.ovpn.IFINDEX, ifindex);
+      w.nest(ATTR.ovpn.KEYCONF, (k) => k.u32(ATTR.keyconf.PEER_ID, peerId));
     });
   }
 
   async delKey(ifindex: number, peerId: number, slot: KeySlot): Promise<void> {
-    await this.call(C.OVPN_CMD_KEY_DEL, (w) => {
-      w.u32(C.OVPN_A_IFINDEX, ifindex);
-      w.nest(C.OVPN_A_KEYCONF, (k) => {
-        k.u32(C.OVPN_A_KEYCONF_PEER_ID, peerId);
-        k.u32(C.OVPN_A_KEYCONF_SLOT, slotNumber(slot));
+    await this.call(CMD.KEY_DEL, (w) => {
+      w.u32(ATTR.ovpn.IFINDEX, ifindex);
+      w.nest(ATTR.ovpn.KEYCONF, (k) => {
+        k.u32(ATTR.keyconf.PEER_ID, peerId);
+        k.u32(ATTR.keyconf.SLOT, slotNumber(slot));
       });
     });
   }
@@ -113,7 +114,7 @@ export class OvpnClient {
    * client of its own for subscriptions (see NetlinkSocket). Returns the unsubscriber.
    */
   subscribe(handler: OvpnEventHandler, onDecodeError?: OvpnDecodeErrorHandler): () => void {
-    return this.genl.subscribe(this.family, C.OVPN_MCGRP_PEERS, (msg) => {
+    return this.genl.subscribe(this.family, OVPN_MCGRP_PEERS, (msg) => {
       let event: DeviceEvent | undefined;
       try {
         event = decodeNotification(msg);

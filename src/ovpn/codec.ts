@@ -15,14 +15,15 @@ import type {
   PeerConfig,
   PeerInfo,
 } from '../datapath/types.js';
-import { AttrDecodeError, AttrSet, type NlWriter } from '../netlink/attrs.js';
+import { AttrDecodeError, type AttrSet, type NlWriter } from '../netlink/attrs.js';
 import type { GenlMessage } from '../netlink/genl.js';
-import { formatIp, parseIpv4, parseIpv6, parseIp } from '../util/sockaddr.js';
-import * as C from './constants.js';
+import { ATTR, CMD } from './constants.js';
+import { get, need, put } from './fields.js';
 
 /** A PEER nest to send: PeerConfig with the transport socket as an fd. */
 export type PeerAttrs = Omit<PeerConfig, 'socket'> & { socketFd?: number };
 
+/** The data-path names of the family's enums (src/datapath/types.ts), in value order. */
 const CIPHERS: readonly CipherAlg[] = ['none', 'aes-gcm', 'chacha20-poly1305'];
 const SLOTS: readonly KeySlot[] = ['primary', 'secondary'];
 const REASONS: readonly DelReason[] = ['teardown', 'userspace', 'expired', 'transport-error', 'transport-disconnect'];
@@ -51,105 +52,114 @@ export const delReasonName = (n: number): DelReason => enumName(REASONS, n, 'pee
 
 /** Writes the content of a PEER nest (the caller opens the nest). */
 export function encodePeer(w: NlWriter, peer: PeerAttrs): void {
-  w.u32(C.OVPN_A_PEER_ID, peer.id);
-  if (peer.txId !== undefined) w.u32(C.OVPN_A_PEER_TX_ID, peer.txId);
-  if (peer.socketFd !== undefined) w.u32(C.OVPN_A_PEER_SOCKET, peer.socketFd);
+  put(w, 'peer', 'ID', peer.id);
+  if (peer.txId !== undefined) put(w, 'peer', 'TX_ID', peer.txId);
+  if (peer.socketFd !== undefined) put(w, 'peer', 'SOCKET', peer.socketFd);
   if (peer.remote) {
     if (isIPv4(peer.remote.address)) {
-      w.binary(C.OVPN_A_PEER_REMOTE_IPV4, parseIpv4(peer.remote.address));
+      put(w, 'peer', 'REMOTE_IPV4', peer.remote.address);
     } else {
-      w.binary(C.OVPN_A_PEER_REMOTE_IPV6, parseIpv6(peer.remote.address));
-      if (peer.remote.scopeId) w.u32(C.OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID, peer.remote.scopeId);
+      put(w, 'peer', 'REMOTE_IPV6', peer.remote.address);
+      if (peer.remote.scopeId) put(w, 'peer', 'REMOTE_IPV6_SCOPE_ID', peer.remote.scopeId);
     }
-    w.be16(C.OVPN_A_PEER_REMOTE_PORT, peer.remote.port);
+    put(w, 'peer', 'REMOTE_PORT', peer.remote.port);
   }
   if (peer.local) {
     // LOCAL_PORT is reply-only in mainline's request policies: the address alone is sent.
-    const local = parseIp(peer.local.address);
-    w.binary(local.length === 4 ? C.OVPN_A_PEER_LOCAL_IPV4 : C.OVPN_A_PEER_LOCAL_IPV6, local);
+    put(w, 'peer', isIPv4(peer.local.address) ? 'LOCAL_IPV4' : 'LOCAL_IPV6', peer.local.address);
   }
-  if (peer.vpnIpv4 !== undefined) w.binary(C.OVPN_A_PEER_VPN_IPV4, parseIpv4(peer.vpnIpv4));
-  if (peer.vpnIpv6 !== undefined) w.binary(C.OVPN_A_PEER_VPN_IPV6, parseIpv6(peer.vpnIpv6));
-  if (peer.keepaliveInterval !== undefined) w.u32(C.OVPN_A_PEER_KEEPALIVE_INTERVAL, peer.keepaliveInterval);
-  if (peer.keepaliveTimeout !== undefined) w.u32(C.OVPN_A_PEER_KEEPALIVE_TIMEOUT, peer.keepaliveTimeout);
-}
-
-function decodeAddress(attrs: AttrSet, type: number, size: 4 | 16): string | undefined {
-  const v = attrs.binary(type);
-  if (v === undefined) return undefined;
-  if (v.length !== size) throw new AttrDecodeError(`${attrs.where} attribute ${type}: expected ${size} bytes, got ${v.length}`);
-  return formatIp(v);
+  if (peer.vpnIpv4 !== undefined) put(w, 'peer', 'VPN_IPV4', peer.vpnIpv4);
+  if (peer.vpnIpv6 !== undefined) put(w, 'peer', 'VPN_IPV6', peer.vpnIpv6);
+  if (peer.keepaliveInterval !== undefined) put(w, 'peer', 'KEEPALIVE_INTERVAL', peer.keepaliveInterval);
+  if (peer.keepaliveTimeout !== undefined) put(w, 'peer', 'KEEPALIVE_TIMEOUT', peer.keepaliveTimeout);
 }
 
 /** The remote endpoint of a PEER nest, if it has one. */
 export function decodeRemote(attrs: AttrSet): Endpoint | undefined {
-  const address =
-    decodeAddress(attrs, C.OVPN_A_PEER_REMOTE_IPV4, 4) ?? decodeAddress(attrs, C.OVPN_A_PEER_REMOTE_IPV6, 16);
-  const port = attrs.be16(C.OVPN_A_PEER_REMOTE_PORT);
+  const address = get(attrs, 'peer', 'REMOTE_IPV4') ?? get(attrs, 'peer', 'REMOTE_IPV6');
+  const port = get(attrs, 'peer', 'REMOTE_PORT');
   if (address === undefined || port === undefined) return undefined;
-  const scopeId = attrs.u32(C.OVPN_A_PEER_REMOTE_IPV6_SCOPE_ID);
+  const scopeId = get(attrs, 'peer', 'REMOTE_IPV6_SCOPE_ID');
   return scopeId ? { address, port, scopeId } : { address, port };
 }
 
+const COUNTERS = {
+  vpnRxBytes: 'VPN_RX_BYTES',
+  vpnTxBytes: 'VPN_TX_BYTES',
+  vpnRxPackets: 'VPN_RX_PACKETS',
+  vpnTxPackets: 'VPN_TX_PACKETS',
+  linkRxBytes: 'LINK_RX_BYTES',
+  linkTxBytes: 'LINK_TX_BYTES',
+  linkRxPackets: 'LINK_RX_PACKETS',
+  linkTxPackets: 'LINK_TX_PACKETS',
+} as const;
+
 /** Decodes a PEER nest of a PEER_GET reply. */
 export function decodePeer(attrs: AttrSet): PeerInfo {
-  const counter = (type: number): bigint => attrs.uint(type) ?? 0n;
-  const info: PeerInfo = {
-    id: attrs.require(attrs.u32(C.OVPN_A_PEER_ID), 'ID'),
-    vpnRxBytes: counter(C.OVPN_A_PEER_VPN_RX_BYTES),
-    vpnTxBytes: counter(C.OVPN_A_PEER_VPN_TX_BYTES),
-    vpnRxPackets: counter(C.OVPN_A_PEER_VPN_RX_PACKETS),
-    vpnTxPackets: counter(C.OVPN_A_PEER_VPN_TX_PACKETS),
-    linkRxBytes: counter(C.OVPN_A_PEER_LINK_RX_BYTES),
-    linkTxBytes: counter(C.OVPN_A_PEER_LINK_TX_BYTES),
-    linkRxPackets: counter(C.OVPN_A_PEER_LINK_RX_PACKETS),
-    linkTxPackets: counter(C.OVPN_A_PEER_LINK_TX_PACKETS),
-  };
-  const txId = attrs.u32(C.OVPN_A_PEER_TX_ID);
+  const info = { id: need(attrs, 'peer', 'ID') } as PeerInfo;
+  for (const [field, name] of Object.entries(COUNTERS)) info[field as keyof typeof COUNTERS] = get(attrs, 'peer', name) ?? 0n;
+  const txId = get(attrs, 'peer', 'TX_ID');
   if (txId !== undefined) info.txId = txId;
   const remote = decodeRemote(attrs);
   if (remote) info.remote = remote;
-  const localAddress =
-    decodeAddress(attrs, C.OVPN_A_PEER_LOCAL_IPV4, 4) ?? decodeAddress(attrs, C.OVPN_A_PEER_LOCAL_IPV6, 16);
+  const localAddress = get(attrs, 'peer', 'LOCAL_IPV4') ?? get(attrs, 'peer', 'LOCAL_IPV6');
   if (localAddress !== undefined) {
-    const port = attrs.be16(C.OVPN_A_PEER_LOCAL_PORT);
+    const port = get(attrs, 'peer', 'LOCAL_PORT');
     info.local = port !== undefined ? { address: localAddress, port } : { address: localAddress };
   }
-  const vpnIpv4 = decodeAddress(attrs, C.OVPN_A_PEER_VPN_IPV4, 4);
+  const vpnIpv4 = get(attrs, 'peer', 'VPN_IPV4');
   if (vpnIpv4 !== undefined) info.vpnIpv4 = vpnIpv4;
-  const vpnIpv6 = decodeAddress(attrs, C.OVPN_A_PEER_VPN_IPV6, 16);
+  const vpnIpv6 = get(attrs, 'peer', 'VPN_IPV6');
   if (vpnIpv6 !== undefined) info.vpnIpv6 = vpnIpv6;
-  const interval = attrs.u32(C.OVPN_A_PEER_KEEPALIVE_INTERVAL);
+  const interval = get(attrs, 'peer', 'KEEPALIVE_INTERVAL');
   if (interval !== undefined) info.keepaliveInterval = interval;
-  const timeout = attrs.u32(C.OVPN_A_PEER_KEEPALIVE_TIMEOUT);
+  const timeout = get(attrs, 'peer', 'KEEPALIVE_TIMEOUT');
   if (timeout !== undefined) info.keepaliveTimeout = timeout;
-  const netnsId = attrs.s32(C.OVPN_A_PEER_SOCKET_NETNSID);
+  const netnsId = get(attrs, 'peer', 'SOCKET_NETNSID');
   if (netnsId !== undefined) info.socketNetnsId = netnsId;
   return info;
 }
 
 function encodeKeyDir(w: NlWriter, dir: KeyDirection): void {
-  w.binary(C.OVPN_A_KEYDIR_CIPHER_KEY, dir.cipherKey);
-  w.binary(C.OVPN_A_KEYDIR_NONCE_TAIL, dir.nonceTail);
+  put(w, 'keydir', 'CIPHER_KEY', dir.cipherKey);
+  put(w, 'keydir', 'NONCE_TAIL', dir.nonceTail);
 }
 
 /** Writes the content of a KEYCONF nest for KEY_NEW. */
 export function encodeKeyConfig(w: NlWriter, key: KeyConfig): void {
-  w.u32(C.OVPN_A_KEYCONF_PEER_ID, key.peerId);
-  w.u32(C.OVPN_A_KEYCONF_SLOT, slotNumber(key.slot));
-  w.u32(C.OVPN_A_KEYCONF_KEY_ID, key.keyId);
-  w.u32(C.OVPN_A_KEYCONF_CIPHER_ALG, cipherNumber(key.cipher));
-  w.nest(C.OVPN_A_KEYCONF_ENCRYPT_DIR, (d) => encodeKeyDir(d, key.encrypt));
-  w.nest(C.OVPN_A_KEYCONF_DECRYPT_DIR, (d) => encodeKeyDir(d, key.decrypt));
+  put(w, 'keyconf', 'PEER_ID', key.peerId);
+  put(w, 'keyconf', 'SLOT', slotNumber(key.slot));
+  put(w, 'keyconf', 'KEY_ID', key.keyId);
+  put(w, 'keyconf', 'CIPHER_ALG', cipherNumber(key.cipher));
+  put(w, 'keyconf', 'ENCRYPT_DIR', (d) => encodeKeyDir(d, key.encrypt));
+  put(w, 'keyconf', 'DECRYPT_DIR', (d) => encodeKeyDir(d, key.decrypt));
+}
+
+function decodeKeyDir(attrs: AttrSet): KeyDirection {
+  return { cipherKey: need(attrs, 'keydir', 'CIPHER_KEY'), nonceTail: need(attrs, 'keydir', 'NONCE_TAIL') };
+}
+
+/** Decodes a KEYCONF nest of a KEY_NEW request (the inverse of encodeKeyConfig). */
+export function decodeKeyConfig(attrs: AttrSet): KeyConfig {
+  return {
+    ...decodeKeyInfo(attrs),
+    encrypt: decodeKeyDir(need(attrs, 'keyconf', 'ENCRYPT_DIR')),
+    decrypt: decodeKeyDir(need(attrs, 'keyconf', 'DECRYPT_DIR')),
+  };
+}
+
+/** KEY_ID: mainline has been seen sending it as a u16, so 1, 2 or 4 bytes are accepted. */
+function keyId(attrs: AttrSet): number {
+  return attrs.require(attrs.anyUint(ATTR.keyconf.KEY_ID), 'KEY_ID');
 }
 
 /** Decodes a KEYCONF nest of a KEY_GET reply (no key material is ever returned). */
 export function decodeKeyInfo(attrs: AttrSet): KeyInfo {
   return {
-    peerId: attrs.require(attrs.u32(C.OVPN_A_KEYCONF_PEER_ID), 'PEER_ID'),
-    slot: slotName(attrs.require(attrs.u32(C.OVPN_A_KEYCONF_SLOT), 'SLOT')),
-    keyId: attrs.require(attrs.anyUint(C.OVPN_A_KEYCONF_KEY_ID), 'KEY_ID'),
-    cipher: cipherName(attrs.require(attrs.u32(C.OVPN_A_KEYCONF_CIPHER_ALG), 'CIPHER_ALG')),
+    peerId: need(attrs, 'keyconf', 'PEER_ID'),
+    slot: slotName(need(attrs, 'keyconf', 'SLOT')),
+    keyId: keyId(attrs),
+    cipher: cipherName(need(attrs, 'keyconf', 'CIPHER_ALG')),
   };
 }
 
@@ -158,33 +168,27 @@ export function decodeKeyInfo(attrs: AttrSet): KeyInfo {
  * that are not notifications. Malformed notifications throw AttrDecodeError.
  */
 export function decodeNotification(msg: GenlMessage): DeviceEvent | undefined {
-  const ifindex = msg.attrs.require(msg.attrs.u32(C.OVPN_A_IFINDEX), 'IFINDEX');
+  const ifindex = need(msg.attrs, 'ovpn', 'IFINDEX');
   switch (msg.cmd) {
-    case C.OVPN_CMD_PEER_DEL_NTF: {
-      const peer = msg.attrs.require(msg.attrs.nested(C.OVPN_A_PEER, 'PEER'), 'PEER');
+    case CMD.PEER_DEL_NTF: {
+      const peer = need(msg.attrs, 'ovpn', 'PEER');
       return {
         type: 'peer-deleted',
         ifindex,
-        peerId: peer.require(peer.u32(C.OVPN_A_PEER_ID), 'ID'),
-        reason: delReasonName(peer.require(peer.u32(C.OVPN_A_PEER_DEL_REASON), 'DEL_REASON')),
+        peerId: need(peer, 'peer', 'ID'),
+        reason: delReasonName(need(peer, 'peer', 'DEL_REASON')),
       };
     }
-    case C.OVPN_CMD_KEY_SWAP_NTF: {
-      const key = msg.attrs.require(msg.attrs.nested(C.OVPN_A_KEYCONF, 'KEYCONF'), 'KEYCONF');
-      return {
-        type: 'key-swap-needed',
-        ifindex,
-        peerId: key.require(key.u32(C.OVPN_A_KEYCONF_PEER_ID), 'PEER_ID'),
-        // Mainline has been seen sending KEY_ID as a u16: accept 1, 2 or 4 bytes.
-        keyId: key.require(key.anyUint(C.OVPN_A_KEYCONF_KEY_ID), 'KEY_ID'),
-      };
+    case CMD.KEY_SWAP_NTF: {
+      const key = need(msg.attrs, 'ovpn', 'KEYCONF');
+      return { type: 'key-swap-needed', ifindex, peerId: need(key, 'keyconf', 'PEER_ID'), keyId: keyId(key) };
     }
-    case C.OVPN_CMD_PEER_FLOAT_NTF: {
-      const peer = msg.attrs.require(msg.attrs.nested(C.OVPN_A_PEER, 'PEER'), 'PEER');
+    case CMD.PEER_FLOAT_NTF: {
+      const peer = need(msg.attrs, 'ovpn', 'PEER');
       return {
         type: 'peer-float',
         ifindex,
-        peerId: peer.require(peer.u32(C.OVPN_A_PEER_ID), 'ID'),
+        peerId: need(peer, 'peer', 'ID'),
         remote: peer.require(decodeRemote(peer), 'REMOTE_IPV4/REMOTE_IPV6 + REMOTE_PORT'),
       };
     }

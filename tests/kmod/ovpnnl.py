@@ -3,10 +3,11 @@
 Talks generic netlink family "ovpn" and rtnetlink (link kind "ovpn") over raw
 AF_NETLINK sockets, with extended-ack error messages, so the module can be
 exercised without the TypeScript stack (python starts fast in the qemu guest).
-Numbers: kmod/include/uapi/linux/ovpn.h.
+Numbers, names and types: ovpn-family.json (generated from src/ovpn/family.ts).
 """
 import ctypes
 import errno
+import json
 import os
 import socket
 import struct
@@ -29,6 +30,10 @@ NLMSG_ERROR = 2
 NLMSG_DONE = 3
 NLA_F_NESTED = 0x8000
 NLMSGERR_ATTR_MSG = 1
+NLMSGERR_ATTR_OFFS = 2
+NLMSGERR_ATTR_MISS_TYPE = 5
+NLMSGERR_ATTR_MISS_NEST = 6
+GENL_HDRLEN = 4
 
 GENL_ID_CTRL = 0x10
 CTRL_CMD_GETFAMILY = 3
@@ -45,25 +50,23 @@ IFLA_INFO_KIND = 1
 IFLA_INFO_DATA = 2
 IFLA_OVPN_MODE = 1
 
-# ovpn uapi
-MODE_P2P, MODE_MP = 0, 1
-CMD = dict(PEER_NEW=1, PEER_SET=2, PEER_GET=3, PEER_DEL=4, PEER_DEL_NTF=5,
-           KEY_NEW=6, KEY_GET=7, KEY_SWAP=8, KEY_SWAP_NTF=9, KEY_DEL=10,
-           PEER_FLOAT_NTF=11)
-A_IFINDEX, A_PEER, A_KEYCONF = 1, 2, 3
-PEER = dict(ID=1, REMOTE_IPV4=2, REMOTE_IPV6=3, REMOTE_IPV6_SCOPE_ID=4, REMOTE_PORT=5,
-            SOCKET=6, SOCKET_NETNSID=7, VPN_IPV4=8, VPN_IPV6=9, LOCAL_IPV4=10,
-            LOCAL_IPV6=11, LOCAL_PORT=12, KEEPALIVE_INTERVAL=13, KEEPALIVE_TIMEOUT=14,
-            DEL_REASON=15, VPN_RX_BYTES=16, VPN_TX_BYTES=17, VPN_RX_PACKETS=18,
-            VPN_TX_PACKETS=19, LINK_RX_BYTES=20, LINK_TX_BYTES=21, LINK_RX_PACKETS=22,
-            LINK_TX_PACKETS=23, TX_ID=24)
+# ovpn family: numbers, names and types from the one table (src/ovpn/family.ts), exported
+# as data to ovpn-family.json by scripts/gen-ovpn-family.mjs
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "ovpn-family.json")) as _f:
+    FAMILY = json.load(_f)
+SETS = {name: {a: d["value"] for a, d in attrs.items()}
+        for name, attrs in FAMILY["attributeSets"].items()}
+MODE_P2P, MODE_MP = FAMILY["enums"]["mode"]["P2P"], FAMILY["enums"]["mode"]["MP"]
+CMD = {name: c["value"] for name, c in FAMILY["commands"].items()}
+A_IFINDEX, A_PEER, A_KEYCONF = (SETS["ovpn"][n] for n in ("IFINDEX", "PEER", "KEYCONF"))
+PEER = SETS["peer"]
 PEER_NAME = {v: k for k, v in PEER.items()}
-KEYCONF = dict(PEER_ID=1, SLOT=2, KEY_ID=3, CIPHER_ALG=4, ENCRYPT_DIR=5, DECRYPT_DIR=6)
+KEYCONF = SETS["keyconf"]
 KEYCONF_NAME = {v: k for k, v in KEYCONF.items()}
-KEYDIR_CIPHER_KEY, KEYDIR_NONCE_TAIL = 1, 2
-CIPHER = {"none": 0, "aes-gcm": 1, "chacha20-poly1305": 2}
-REASON = {0: "TEARDOWN", 1: "USERSPACE", 2: "EXPIRED", 3: "TRANSPORT_ERROR",
-          4: "TRANSPORT_DISCONNECT"}
+KEYDIR_CIPHER_KEY, KEYDIR_NONCE_TAIL = SETS["keydir"]["CIPHER_KEY"], SETS["keydir"]["NONCE_TAIL"]
+# the data-path names of enum ovpn_cipher_alg (src/datapath/types.ts)
+CIPHER = {k.lower().replace("_", "-"): v for k, v in FAMILY["enums"]["cipher-alg"].items()}
+REASON = {v: k for k, v in FAMILY["enums"]["del-peer-reason"].items()}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
@@ -72,10 +75,26 @@ CLONE_NEWNET = 0x40000000
 class NetlinkError(Exception):
     """A request was refused: errno and the kernel's extack message."""
 
-    def __init__(self, err, msg):
+    def __init__(self, err, msg, offset=None, miss_type=None, miss_nest=None, request=b""):
         super().__init__(f"{os.strerror(err)} ({msg})" if msg else os.strerror(err))
         self.errno = err
         self.msg = msg
+        # extack: offset of the offending attribute in the request, or the missing one
+        self.offset = offset
+        self.miss_type = miss_type
+        self.miss_nest = miss_nest
+        self.request = request
+
+    def attr(self):
+        """Path of the offending or missing ovpn attribute ("PEER.ID"), or None."""
+        if self.miss_type is not None:
+            if self.miss_nest is None:
+                return attr_name("ovpn", self.miss_type)
+            path, nest_set = attr_at(self.request, self.miss_nest)
+            return f"{path}.{attr_name(nest_set, self.miss_type)}" if path else None
+        if self.offset is not None:
+            return attr_at(self.request, self.offset)[0]
+        return None
 
 
 def setns(path):
@@ -122,6 +141,66 @@ def ip4(t, a): return nla(t, socket.inet_pton(socket.AF_INET, a))
 def ip6(t, a): return nla(t, socket.inet_pton(socket.AF_INET6, a))
 
 
+_PACK = {"u8": "=B", "u16": "=H", "u32": "=I", "s32": "=i", "be16": ">H", "be32": ">I"}
+
+
+def encode(set_name, values):
+    """Attributes of set `set_name` from {name: value}, typed by the family table: integers,
+    addresses as strings ("hint"), binary as hex, nests as dicts; {"hex": ...} sends those
+    exact bytes whatever the type (for wrong lengths)."""
+    out = []
+    for name, value in values.items():
+        d = FAMILY["attributeSets"][set_name][name]
+        t = d["value"]
+        if isinstance(value, dict) and set(value) == {"hex"}:
+            out.append(nla(t, bytes.fromhex(value["hex"])))
+        elif d["type"] == "nest":
+            out.append(nest(t, *encode(d["nest"], value)))
+        elif d.get("hint") == "ipv4":
+            out.append(ip4(t, value))
+        elif d.get("hint") == "ipv6":
+            out.append(ip6(t, value))
+        elif d["type"] == "binary":
+            out.append(nla(t, bytes.fromhex(value)))
+        elif d["type"] == "uint":
+            out.append(nla(t, struct.pack("=I" if value <= 0xFFFFFFFF else "=Q", value)))
+        else:
+            out.append(nla(t, struct.pack(_PACK[d["type"]], value)))
+    return out
+
+
+def attr_name(set_name, atype):
+    for name, d in FAMILY["attributeSets"][set_name].items():
+        if d["value"] == atype:
+            return name
+    return f"#{atype}"
+
+
+def attr_at(request, offset):
+    """(path, set of the nest there) of the innermost ovpn attribute of a genl request
+    that holds byte `offset` (as NLMSGERR_ATTR_OFFS counts); (None, None) if none does."""
+    base, end, set_name, path, nest_set = 16 + GENL_HDRLEN, len(request), "ovpn", [], None
+    while True:
+        off, hit = base, None
+        while off + 4 <= end:
+            ln, t = struct.unpack_from("=HH", request, off)
+            if ln < 4:
+                break
+            if off <= offset < off + ln:
+                hit = (off, ln, t & 0x3FFF)
+                break
+            off += (ln + 3) & ~3
+        if hit is None:
+            return (".".join(path) or None), nest_set
+        off, ln, t = hit
+        d = next((d for d in FAMILY["attributeSets"][set_name].values() if d["value"] == t), None)
+        path.append(attr_name(set_name, t))
+        nest_set = d.get("nest") if d else None
+        if not nest_set or offset < off + 4:
+            return ".".join(path), nest_set
+        base, end, set_name = off + 4, off + ln, nest_set
+
+
 def parse_attrs(data):
     out = {}
     off = 0
@@ -159,31 +238,37 @@ class Netlink:
 
     @staticmethod
     def _error(flags, payload):
+        """(errno, extack message, {NLMSGERR_ATTR_*: value} of the integer TLVs)"""
         err = -struct.unpack_from("=i", payload)[0]
         msg = ""
+        tlvs = {}
         if err and flags & NLM_F_ACK_TLVS:
-            orig_len = struct.unpack_from("=I", payload, 4)[0]
             # CAP_ACK: only the original header (16 bytes) is echoed
             tl = parse_attrs(payload[4 + 16:])
             if NLMSGERR_ATTR_MSG in tl:
                 msg = tl[NLMSGERR_ATTR_MSG].rstrip(b"\0").decode()
-            del orig_len
-        return err, msg
+            for t in (NLMSGERR_ATTR_OFFS, NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MISS_NEST):
+                if t in tl:
+                    tlvs[t] = struct.unpack("=I", tl[t])[0]
+        return err, msg, tlvs
 
     def request(self, mtype, body, flags=0, dump=False):
         seq = self.seq
         self.seq += 1
         fl = NLM_F_REQUEST | NLM_F_ACK | flags | (NLM_F_DUMP if dump else 0)
-        self.sock.send(struct.pack("=IHHII", 16 + len(body), mtype, fl, seq, 0) + body)
+        request = struct.pack("=IHHII", 16 + len(body), mtype, fl, seq, 0) + body
+        self.sock.send(request)
         replies = []
         while True:
             for rtype, rflags, rseq, payload in self._recv_msgs():
                 if rseq != seq:
                     continue
                 if rtype == NLMSG_ERROR:
-                    err, msg = self._error(rflags, payload)
+                    err, msg, tlvs = self._error(rflags, payload)
                     if err:
-                        raise NetlinkError(err, msg)
+                        raise NetlinkError(err, msg, tlvs.get(NLMSGERR_ATTR_OFFS),
+                                           tlvs.get(NLMSGERR_ATTR_MISS_TYPE),
+                                           tlvs.get(NLMSGERR_ATTR_MISS_NEST), request)
                     return replies
                 if rtype == NLMSG_DONE:
                     return replies
@@ -300,4 +385,4 @@ def link_add_ovpn(name, mode=None):
     return socket.if_nametoindex(name)
 
 
-__all__ = ["Genl", "InNetns", "NetlinkError", "link_add_ovpn", "errno"]
+__all__ = ["Genl", "InNetns", "NetlinkError", "encode", "link_add_ovpn", "errno"]

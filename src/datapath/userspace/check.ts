@@ -7,7 +7,8 @@ import { isIP } from 'node:net';
 import { unmapAddress } from '../../util/sockaddr.js';
 import { MAX_KEY_ID, MAX_PEER_ID, type DataCipher } from '../../wire/index.js';
 import type { DeviceMode, Endpoint, KeyConfig, PeerConfig } from '../types.js';
-import { checkVpnIpv4, checkVpnIpv6 } from './addr.js';
+import { OVPN_NONCE_TAIL_SIZE } from '../../ovpn/family.js';
+import { checkVpnIpv4, checkVpnIpv6, isUnicastIpv4, isUnicastIpv6 } from './addr.js';
 import { DatapathError, einval } from './errors.js';
 import type { Peer } from './peer.js';
 import type { VpnIndex } from './vpn-index.js';
@@ -25,9 +26,16 @@ export interface CheckedPeerSpec {
   keepalive: { interval: number; timeout: number } | undefined;
 }
 
+/*
+ * Errors name the attribute and say what the kernel module's extack says (errno and text),
+ * so that both paths answer a request alike: tests/vectors/policy.json holds them.
+ */
+const OUT_OF_RANGE = 'integer out of range';
+export const NO_PEER = 'no peer with this ID on the interface';
+
 export function checkId(v: unknown, attr: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_PEER_ID) {
-    throw new DatapathError('ERANGE', `${attr}: ${String(v)} is out of range 0..${MAX_PEER_ID}`);
+    throw new DatapathError('ERANGE', `${attr}: ${OUT_OF_RANGE}`);
   }
   return v;
 }
@@ -43,22 +51,21 @@ function checkRemote(remote: Endpoint, peer: Peer): void {
   const fam = isIP(remote.address);
   if (fam === 0) throw einval(`PEER.REMOTE_IPV4/REMOTE_IPV6: '${remote.address}' is not an IP address`);
   if (!Number.isInteger(remote.port) || remote.port < 1 || remote.port > 0xffff) {
-    throw einval(`PEER.REMOTE_PORT: ${remote.port} is not a port (1..65535)`);
+    throw new DatapathError('ERANGE', `PEER.REMOTE_PORT: ${OUT_OF_RANGE}`);
   }
-  if (remote.scopeId !== undefined && fam !== 6) throw einval('PEER.REMOTE_IPV6_SCOPE_ID: only with an IPv6 remote');
+  if (remote.scopeId !== undefined && fam !== 6) {
+    throw einval('PEER.REMOTE_IPV6_SCOPE_ID: REMOTE_IPV6_SCOPE_ID without REMOTE_IPV6');
+  }
+  const remoteAttr = fam === 4 ? 'PEER.REMOTE_IPV4' : 'PEER.REMOTE_IPV6';
   const sockFam = isIP(peer.socket.local.address);
   if (fam === 4 && sockFam === 6 && !peer.socket.dualStack) {
-    throw new DatapathError(
-      'EAFNOSUPPORT',
-      `PEER.REMOTE_IPV4: an IPv4 remote needs an IPv4 or dual-stack IPv6 SOCKET (${remote.address} through the IPv6-only socket ${peer.socket.local.address}:${peer.socket.local.port})`,
-    );
+    throw new DatapathError('EAFNOSUPPORT', `${remoteAttr}: an IPv4 remote needs an IPv4 or dual-stack IPv6 SOCKET`);
   }
+  if (fam === 4 && !isUnicastIpv4(remote.address)) throw einval(`${remoteAttr}: REMOTE_IPV4 must be a unicast address`);
   if (fam === 6 && sockFam === 4) {
-    throw new DatapathError(
-      'EAFNOSUPPORT',
-      `PEER.REMOTE_IPV6: REMOTE_IPV6 needs an IPv6 SOCKET (${remote.address} through the IPv4 socket ${peer.socket.local.address}:${peer.socket.local.port})`,
-    );
+    throw new DatapathError('EAFNOSUPPORT', 'PEER.REMOTE_IPV6: REMOTE_IPV6 needs an IPv6 SOCKET');
   }
+  if (fam === 6 && !isUnicastIpv6(remote.address)) throw einval('PEER.REMOTE_IPV6: REMOTE_IPV6 must be a unicast address');
 }
 
 function checkLocal(spec: PeerSpec, local: { address: string; port?: number }, remote: Endpoint | undefined, peer: Peer): void {
@@ -95,20 +102,20 @@ export function checkPeerSpec(spec: PeerSpec, peer: Peer, mode: DeviceMode, inde
     if (vpn4 !== undefined) {
       const other = index.byIpv4(vpn4);
       if (other && other !== peer) {
-        throw new DatapathError(inUse, `PEER.VPN_IPV4: ${spec.vpnIpv4} is already used by peer ${other.id}`);
+        throw new DatapathError(inUse, 'PEER.VPN_IPV4: VPN_IPV4 already belongs to another peer of this device');
       }
     }
     if (vpn6 !== undefined) {
       const other = index.byIpv6(vpn6, 0);
       if (other && other !== peer) {
-        throw new DatapathError(inUse, `PEER.VPN_IPV6: ${spec.vpnIpv6} is already used by peer ${other.id}`);
+        throw new DatapathError(inUse, 'PEER.VPN_IPV6: VPN_IPV6 already belongs to another peer of this device');
       }
     }
   }
   const kaI = spec.keepaliveInterval;
   const kaT = spec.keepaliveTimeout;
   if ((kaI === undefined) !== (kaT === undefined)) {
-    throw einval('PEER.KEEPALIVE_INTERVAL/KEEPALIVE_TIMEOUT: both are required together');
+    throw einval('KEEPALIVE_INTERVAL and KEEPALIVE_TIMEOUT go together');
   }
   if (kaI !== undefined) checkSeconds(kaI, 'PEER.KEEPALIVE_INTERVAL');
   if (kaT !== undefined) checkSeconds(kaT, 'PEER.KEEPALIVE_TIMEOUT');
@@ -120,10 +127,33 @@ export function checkPeerSpec(spec: PeerSpec, peer: Peer, mode: DeviceMode, inde
 export function checkKeyConfig(cfg: KeyConfig): asserts cfg is KeyConfig & { cipher: DataCipher } {
   if (cfg.slot !== 'primary' && cfg.slot !== 'secondary') throw einval(`KEYCONF.SLOT: '${String(cfg.slot)}' is not primary or secondary`);
   if (!Number.isInteger(cfg.keyId) || cfg.keyId < 0 || cfg.keyId > MAX_KEY_ID) {
-    throw new DatapathError('ERANGE', `KEYCONF.KEY_ID: ${cfg.keyId} is out of range 0..${MAX_KEY_ID}`);
+    throw new DatapathError('ERANGE', `KEYCONF.KEY_ID: ${OUT_OF_RANGE}`);
   }
-  if (cfg.cipher === 'none') throw new DatapathError('EOPNOTSUPP', 'KEYCONF.CIPHER_ALG: cipher none is not supported');
+  if (cfg.cipher === 'none') {
+    throw new DatapathError('EOPNOTSUPP', 'KEYCONF.CIPHER_ALG: CIPHER_ALG none is not supported: use AES-GCM or ChaCha20-Poly1305');
+  }
   if (cfg.cipher !== 'aes-gcm' && cfg.cipher !== 'chacha20-poly1305') {
     throw einval(`KEYCONF.CIPHER_ALG: unknown cipher '${String(cfg.cipher)}'`);
+  }
+  checkKeyDirections(cfg);
+}
+
+/** The module's checks of both key directions: nonce tails (its policy) first, then key lengths. */
+function checkKeyDirections(cfg: KeyConfig): void {
+  const dirs = [['ENCRYPT_DIR', cfg.encrypt], ['DECRYPT_DIR', cfg.decrypt]] as const;
+  for (const [name, dir] of dirs) {
+    if (dir?.nonceTail?.length !== undefined && dir.nonceTail.length !== OVPN_NONCE_TAIL_SIZE) {
+      throw new DatapathError('ERANGE', `KEYCONF.${name}.NONCE_TAIL: binary attribute size out of range`);
+    }
+  }
+  for (const [name, dir] of dirs) {
+    const len = dir?.cipherKey?.length;
+    if (len === undefined) continue;
+    if (cfg.cipher === 'aes-gcm' && len !== 16 && len !== 24 && len !== 32) {
+      throw einval(`KEYCONF.${name}.CIPHER_KEY: CIPHER_KEY for AES-GCM must be 16, 24 or 32 bytes`);
+    }
+    if (cfg.cipher === 'chacha20-poly1305' && len !== 32) {
+      throw einval(`KEYCONF.${name}.CIPHER_KEY: CIPHER_KEY for ChaCha20-Poly1305 must be 32 bytes`);
+    }
   }
 }

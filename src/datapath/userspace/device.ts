@@ -6,7 +6,7 @@
  */
 import type { DelReason, KeyConfig, KeyInfo, KeySlot, PeerInfo } from '../types.js';
 import { DataKey, KEEPALIVE_MAGIC, KeyConfigError } from '../../wire/index.js';
-import { checkId, checkKeyConfig, checkPeerSpec, type PeerSpec } from './check.js';
+import { checkId, checkKeyConfig, checkPeerSpec, NO_PEER, type PeerSpec } from './check.js';
 import { DatapathError, einval } from './errors.js';
 import { DeviceIo } from './io.js';
 import { Peer } from './peer.js';
@@ -35,25 +35,25 @@ export class EngineDevice extends DeviceIo {
     }
   }
 
-  private peer(id: number): Peer {
+  private peer(id: number, attr = 'PEER.ID'): Peer {
     const p = this.peers.get(id);
-    if (!p) throw new DatapathError('ENOENT', `no peer with id ${id} on ${this.name}`);
+    if (!p) throw new DatapathError('ENOENT', `${attr}: ${NO_PEER}`);
     return p;
   }
 
   newPeer(spec: PeerSpec, socket: EngineSocket | undefined, nowMs: number): void {
     const id = checkId(spec.id, 'PEER.ID');
     if (spec.txId !== undefined) checkId(spec.txId, 'PEER.TX_ID');
-    if (!socket) throw einval('PEER.SOCKET: a socket is required for a new peer');
+    if (!socket) throw einval('PEER.SOCKET: missing PEER SOCKET');
     if (socket.closed) throw einval('PEER.SOCKET: the socket is closed');
     if (socket.device !== undefined && socket.device !== this) {
       throw new DatapathError('EBUSY', `PEER.SOCKET: the socket is already used by device ${socket.device.name}`);
     }
     if (this.mode === 'mp') {
       if (spec.vpnIpv4 === undefined && spec.vpnIpv6 === undefined) {
-        throw einval('PEER.VPN_IPV4/VPN_IPV6: a peer of an MP device needs a VPN address');
+        throw einval('a multi-peer device needs VPN_IPV4 or VPN_IPV6 for each peer');
       }
-      if (this.peers.has(id)) throw new DatapathError('EEXIST', `PEER.ID: peer ${id} already exists on ${this.name}`);
+      if (this.peers.has(id)) throw new DatapathError('EEXIST', 'PEER.ID: peer ID already exists on this device');
     }
     const peer = new Peer(id, socket, nowMs);
     this.applySpec(peer, spec, true);
@@ -136,7 +136,7 @@ export class EngineDevice extends DeviceIo {
   }
 
   newKey(cfg: KeyConfig): void {
-    const peer = this.peer(checkId(cfg.peerId, 'KEYCONF.PEER_ID'));
+    const peer = this.peer(checkId(cfg.peerId, 'KEYCONF.PEER_ID'), 'KEYCONF.PEER_ID');
     checkKeyConfig(cfg);
     let key: DataKey;
     try {
@@ -157,20 +157,20 @@ export class EngineDevice extends DeviceIo {
   }
 
   getKey(peerId: number, slot: KeySlot): KeyInfo {
-    const info = this.peer(checkId(peerId, 'KEYCONF.PEER_ID')).keyInfo(slot);
-    if (!info) throw new DatapathError('ENOENT', `no ${slot} key for peer ${peerId} on ${this.name}`);
+    const info = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'), 'KEYCONF.PEER_ID').keyInfo(slot);
+    if (!info) throw new DatapathError('ENOENT', 'KEYCONF.SLOT: no key in this SLOT');
     return info;
   }
 
   swapKeys(peerId: number): void {
-    const peer = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'));
+    const peer = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'), 'KEYCONF.PEER_ID');
     const p = peer.primary;
     peer.primary = peer.secondary;
     peer.secondary = p;
   }
 
   delKey(peerId: number, slot: KeySlot): void {
-    const peer = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'));
+    const peer = this.peer(checkId(peerId, 'KEYCONF.PEER_ID'), 'KEYCONF.PEER_ID');
     if (slot === 'primary') peer.primary = undefined;
     else if (slot === 'secondary') peer.secondary = undefined;
     else throw einval(`KEYCONF.SLOT: '${String(slot)}' is not primary or secondary`);
