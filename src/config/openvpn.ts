@@ -201,6 +201,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   const push: string[] = [];
   let maxClients: number | undefined;
   let renegSec = 3600;
+  let handWindow = 60;
   let remoteCertTls: KovpnConfig['remoteCertTls'];
   let verifyX509Name: KovpnConfig['verifyX509Name'];
   let verb = 1;
@@ -319,6 +320,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
       case 'ccd-exclusive': nargs(d, 0); ccdExclusive = true; break;
       case 'max-clients': nargs(d, 1); maxClients = int(d, d.args[0]!, 'count', 1, 0xffffff); break;
       case 'reneg-sec': nargs(d, 1, 2); renegSec = int(d, d.args[0]!, 'seconds', 0, 0x7fffffff); break;
+      case 'hand-window': nargs(d, 1); handWindow = int(d, d.args[0]!, 'seconds', 1, 0x7fffffff); break;
       case 'remote-cert-tls':
         nargs(d, 1);
         if (d.args[0] !== 'server' && d.args[0] !== 'client') throw err(d, `'${d.args[0]}' is not server or client`);
@@ -390,7 +392,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   }
   const cfg: KovpnConfig = {
     file, mode, dev: dev ?? 'tun0', proto: 'udp', remotes, port,
-    bind: bind ?? mode !== 'client', dataCiphers, topology: 'subnet', push, renegSec, verb, ignored,
+    bind: bind ?? mode !== 'client', dataCiphers, topology: 'subnet', push, renegSec, handWindow, verb, ignored,
   };
   if (clientConfigDir) cfg.clientConfigDir = clientConfigDir;
   if (ccdExclusive) {

@@ -57,6 +57,8 @@ export interface KovpnConfig {
   push: string[];
   maxClients?: number;
   renegSec: number;
+  /** Seconds a key negotiation (first handshake or rekey) may take (`hand-window`, default 60). */
+  handWindow: number;
   remoteCertTls?: 'server' | 'client';
   verifyX509Name?: { name: string; type: 'name' | 'name-prefix' | 'subject' };
   verb: number;

@@ -75,6 +75,7 @@ export class ClientTunnel {
     const session: ControlSession = new ControlSession({
       role: p2p?.tlsRole ?? 'client', p2p: p2p !== undefined,
       tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
+      handshakeWindowMs: this.cfg.handWindow * 1000,
       events: {
         transmit: (p) => socket.send(p, remote),
         ...deviceKeyOps(device, () => this.peerId, async () => (p2p ? this.setUpP2p(session) : this.setUp(session, session.pushed!)),

@@ -81,6 +81,7 @@ export class ServerTunnel {
     const client = { from, peerId, inDevice: false, since: Date.now(), iroutes: [] } as Omit<Client, 'session'> as Client;
     const session: ControlSession = new ControlSession({
       role: 'server', resumed, tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
+      handshakeWindowMs: this.cfg.handWindow * 1000,
       events: {
         transmit: (p) => this.socket!.send(p, from),
         ...deviceKeyOps(device, () => peerId, async () => {
@@ -213,7 +214,11 @@ export class ServerTunnel {
         connectedSeconds: Math.round((Date.now() - c.since) / 1000), counters: info,
       });
     }
-    return { mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers };
+    const control = this.control;
+    return {
+      mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers,
+      ...(control ? { control: { sessions: control.sessions.size, halfOpen: control.sessions.size - control.established, ...control.stats } } : {}),
+    };
   }
 
   async stop(): Promise<void> {
