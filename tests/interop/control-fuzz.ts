@@ -2,9 +2,11 @@
  * Control-channel fuzzer against a running `kovpn` server (see control-fuzz.test.sh, which
  * starts the daemon and runs this in the client namespace). For FUZZ_SECONDS it keeps
  * FUZZ_PARALLEL scenarios (fuzz/scenarios.ts) in flight from the FUZZ_SOURCES addresses,
- * choices drawn from FUZZ_SEED, while it asks the daemon for its status every second. Then:
- * the daemon runs, answered every status request quickly, its control sessions return to
- * none (hand-window, keepalive) and its memory stayed bounded. Prints the coverage reached.
+ * choices drawn from FUZZ_SEED (printed; a seed replays the same scenarios and mutations,
+ * though not byte for byte: TLS randomness and timing differ), while it asks the daemon for
+ * its status every second. Then: the daemon runs, answered every status request quickly, its
+ * control sessions return to none (hand-window, keepalive) and its memory stayed bounded.
+ * Prints the coverage reached.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
