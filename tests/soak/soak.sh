@@ -122,6 +122,6 @@ while [ $(( $(date +%s) - t0 )) -lt 60 ]; do
 done
 echo "$settled" >"$WORK/settled"
 alive=no; kill -0 $KS 2>/dev/null && alive=yes; echo $alive >"$WORK/alive"
-node dist/tests/soak/summarize.js "$WORK" --final
+node dist/tests/soak/summarize.js "$WORK" --final; rc=$?
 stop_pid $KC; stop_pid $KS
-exit 0
+exit $rc

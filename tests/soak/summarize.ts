@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fail, pass } from '../lib/results.js';
+import { fail, failureCount, pass } from '../lib/results.js';
 
 const [dir, mode, rowArg] = process.argv.slice(2) as [string, string, string?];
 const REKEY_BEFORE_S = 2;
@@ -120,4 +120,5 @@ if (mode === '--row') {
   const settled = existsSync(join(dir, 'settled')) ? readFileSync(join(dir, 'settled'), 'utf8').trim() : 'none';
   if (settled !== 'none') pass(`${T}: once churn stopped the server held the steady client's session alone (after ${settled} s)`);
   else fail(`${T}: sessions after churn`, 'the server still held more than the steady client 60 s after churn stopped');
+  if (failureCount() > 0) process.exitCode = 1;
 }
