@@ -104,7 +104,9 @@ start=$(date +%s)
 i=0
 while [ $(( $(date +%s) - start )) -lt "$SOAK_SECONDS" ] && kill -0 $KS 2>/dev/null; do
 	i=$((i + 1))
-	ip netns exec $NS_C iperf3 -c 10.214.22.1 -u -b "$SOAK_RATE" -l 1200 -t $((SOAK_SAMPLE - 5)) -J --get-server-output >"$WORK/udp-$i.json" 2>&1
+	# -w 2M: the receiving iperf3's socket buffer (the default 208 KiB overflows whenever the
+	# host leaves iperf3 unscheduled for ~100 ms: loss of the measuring tool, not the tunnel).
+	ip netns exec $NS_C iperf3 -c 10.214.22.1 -u -b "$SOAK_RATE" -l 1200 -w 2M -t $((SOAK_SAMPLE - 5)) -J --get-server-output >"$WORK/udp-$i.json" 2>&1
 	ip netns exec $NS_C iperf3 -c 10.214.22.1 -t 3 -J >"$WORK/tcp-$i.json" 2>&1
 	ip netns exec $NS_S bin/kovpn status --dev dmsk0 --json >"$WORK/status-$i.json" 2>&1
 	echo "$i $(( $(date +%s) - start )) $(rss_kb $KS) $(rss_kb $ES) $(rss_kb $KC) $(rss_kb $EC) $(cut -d' ' -f1 /proc/loadavg)" >>"$WORK/samples.tsv"
