@@ -15,6 +15,7 @@
 #
 #   SOAK_SECONDS=3600 (default) SOAK_SAMPLE=30 SOAK_RATE=10M make soak
 #   SOAK_KEEP=1: keep the run's folder (logs, iperf3 JSON); it is printed.
+#   SOAK_NODE_FLAGS=--trace-gc: node options for the server daemon (GC lines go to its log).
 # Not part of make check or CI.
 set -u
 cd "$(dirname "$0")/../.."
@@ -49,7 +50,8 @@ client_conf() { # name remote
 	printf 'client\ndev dmskc0\nremote %s 1194\nremote-cert-tls server\nca %s\ncert %s\nkey %s\nreneg-sec 0\n' \
 		"$2" "$WORK/ca.crt" "$WORK/$1.crt" "$WORK/$1.key"
 }
-ip netns exec $NS_S bin/kovpn up "$WORK/server.conf" --log-level info >"$WORK/ks.log" 2>&1 & PIDS+=($!); KS=$!
+# SOAK_NODE_FLAGS: node options for the server daemon (e.g. --trace-gc: V8's heap next to its RSS).
+ip netns exec $NS_S node ${SOAK_NODE_FLAGS:-} bin/kovpn up "$WORK/server.conf" --log-level info >"$WORK/ks.log" 2>&1 & PIDS+=($!); KS=$!
 wait_log "$WORK/ks.log" '"type":"tunnel-up"' 30 || { fail "soak: server starts" "$(tail -2 "$WORK/ks.log" | tr '\n' ' ')"; exit 0; }
 client_conf client $NET.1 >"$WORK/client.conf"
 ip netns exec $NS_C bin/kovpn up "$WORK/client.conf" --log-level info >"$WORK/kc.log" 2>&1 & PIDS+=($!); KC=$!
