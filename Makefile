@@ -114,7 +114,7 @@ check-stress:
 	@mkdir -p $(RESULTS_DIR); rm -f $(KOVPN_RESULTS)
 	@$(MAKE) --no-print-directory native ts
 	@. tests/lib/results.sh; . tests/lib/run-program.sh; \
-		FUZZ_SECONDS=$${FUZZ_SECONDS:-600} run_program "stress: control-channel fuzzer" tests/interop/control-fuzz.test.sh
+		FUZZ_SECONDS=$${FUZZ_SECONDS:-600} FUZZ_RSS_GROWTH_MB=$${FUZZ_RSS_GROWTH_MB:-128} run_program "stress: control-channel fuzzer" tests/interop/control-fuzz.test.sh
 	@scripts/summarize.sh $(KOVPN_RESULTS)
 
 soak:
