@@ -10,6 +10,8 @@
 #   make check-vm-debug       kernel smoke tests under a KASAN/lockdep build of Debian's 6.1
 #                             (builds that kernel once: 14+ minutes; not part of make check)
 #   make bench                benchmarks (report only, never fail)
+#   make check-stress         long adversarial runs (control-channel fuzzer for FUZZ_SECONDS, default 600)
+#   make soak                 1 hour (SOAK_SECONDS) of iperf3 through a rekeying, churning server; not in CI
 #   make clean
 
 SHELL := /bin/bash
@@ -30,7 +32,7 @@ ADDON := native/netlink/build/Release/kovpn_netlink.node
 TS_STAMP := dist/.stamp
 
 .PHONY: all deps deps-host build kmod native ts install clean check check-host check-vm \
-	check-vm-debug demo bench sparse
+	check-vm-debug demo bench sparse check-stress soak
 
 all: build
 
@@ -106,6 +108,18 @@ check-vm-debug:
 	@mkdir -p $(RESULTS_DIR); rm -f $(KOVPN_RESULTS)
 	@tests/qemu/debug-vm.sh
 	@scripts/summarize.sh $(KOVPN_RESULTS)
+
+check-stress: export KOVPN_RESULTS ?= $(CURDIR)/$(RESULTS_DIR)/check-stress.txt
+check-stress:
+	@mkdir -p $(RESULTS_DIR); rm -f $(KOVPN_RESULTS)
+	@$(MAKE) --no-print-directory native ts
+	@. tests/lib/results.sh; . tests/lib/run-program.sh; \
+		FUZZ_SECONDS=$${FUZZ_SECONDS:-600} FUZZ_RSS_GROWTH_MB=$${FUZZ_RSS_GROWTH_MB:-128} run_program "stress: control-channel fuzzer" tests/interop/control-fuzz.test.sh
+	@scripts/summarize.sh $(KOVPN_RESULTS)
+
+soak:
+	@$(MAKE) --no-print-directory native ts
+	@tests/soak/soak.sh
 
 # --- demo and benchmarks ----------------------------------------------------------------
 

@@ -199,6 +199,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   const push: string[] = [];
   let maxClients: number | undefined;
   let renegSec = 3600;
+  let handWindow = 60;
   let remoteCertTls: KovpnConfig['remoteCertTls'];
   let verifyX509Name: KovpnConfig['verifyX509Name'];
   let verb = 1;
@@ -209,7 +210,6 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let rport: number | undefined;
   let writepid: string | undefined;
   const wrap: WrapDirectives = {};
-  let handWindow: number | undefined;
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -319,6 +319,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
       case 'ccd-exclusive': nargs(d, 0); ccdExclusive = true; break;
       case 'max-clients': nargs(d, 1); maxClients = int(d, d.args[0]!, 'count', 1, 0xffffff); break;
       case 'reneg-sec': nargs(d, 1, 2); renegSec = int(d, d.args[0]!, 'seconds', 0, 0x7fffffff); break;
+      case 'hand-window': nargs(d, 1); handWindow = int(d, d.args[0]!, 'seconds', 1, 0x7fffffff); break;
       case 'remote-cert-tls':
         nargs(d, 1);
         if (d.args[0] !== 'server' && d.args[0] !== 'client') throw err(d, `'${d.args[0]}' is not server or client`);
@@ -372,7 +373,6 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
           throw err(d, (e as Error).message);
         }
         break;
-      case 'hand-window': nargs(d, 1); handWindow = int(d, d.args[0]!, 'seconds', 1, 86400); break;
       case 'auth': nargs(d, 1); wrap.auth = { name: d.args[0]!, line: d.line }; break;
       case 'verb': nargs(d, 1); verb = int(d, d.args[0]!, 'level', 0, 11); break;
       case 'writepid': nargs(d, 1); writepid = resolve(baseDir, d.args[0]!); break;
@@ -424,7 +424,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   }
   const cfg: KovpnConfig = {
     file, mode, dev: dev ?? 'tun0', proto: 'udp', remotes, port,
-    bind: bind ?? mode !== 'client', dataCiphers, topology: 'subnet', push, renegSec, verb, ignored,
+    bind: bind ?? mode !== 'client', dataCiphers, topology: 'subnet', push, renegSec, handWindow, verb, ignored,
   };
   if (clientConfigDir) cfg.clientConfigDir = clientConfigDir;
   if (ccdExclusive) {
@@ -447,6 +447,5 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (wrap.auth && tlsWrap?.kind !== 'tls-auth') {
     ignored.push({ line: wrap.auth.line, directive: `auth ${wrap.auth.name}`, why: 'data channel ciphers are AEAD; auth only sets the tls-auth digest', level: 'info' });
   }
-  if (handWindow !== undefined) cfg.handWindow = handWindow;
   return cfg;
 }

@@ -58,13 +58,13 @@ export interface KovpnConfig {
   push: string[];
   maxClients?: number;
   renegSec: number;
+  /** Seconds a key negotiation (first handshake or rekey) may take (`hand-window`, default 60). */
+  handWindow: number;
   remoteCertTls?: 'server' | 'client';
   verifyX509Name?: { name: string; type: 'name' | 'name-prefix' | 'subject' };
   verb: number;
   writepid?: string;
   /** Control-channel wrapping: tls-auth, tls-crypt or tls-crypt-v2. */
   tlsWrap?: TlsWrapConfig;
-  /** Seconds a handshake may take (`hand-window`, default 60). */
-  handWindow?: number;
   ignored: IgnoredDirective[];
 }

@@ -86,7 +86,7 @@ export class ClientTunnel {
     const session: ControlSession = new ControlSession({
       role: p2p?.tlsRole ?? 'client', p2p: p2p !== undefined,
       tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
-      ...(this.cfg.handWindow ? { handshakeWindowMs: this.cfg.handWindow * 1000 } : {}),
+      handshakeWindowMs: this.cfg.handWindow * 1000,
       ...(wrapper ? { wireOverhead: wrapper.overhead } : {}),
       events: {
         transmit: (p) => socket.send(wrapper ? wrapper.wrap(p) : p, remote),

@@ -93,7 +93,7 @@ export class ServerTunnel {
     }
     const session: ControlSession = new ControlSession({
       role: 'server', resumed, tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
-      ...(this.cfg.handWindow ? { handshakeWindowMs: this.cfg.handWindow * 1000 } : {}),
+      handshakeWindowMs: this.cfg.handWindow * 1000,
       ...(wrapper ? { wireOverhead: wrapper.overhead } : {}),
       events: {
         transmit: (p) => this.socket!.send(wrapper ? wrapper.wrap(p) : p, from),
@@ -228,8 +228,12 @@ export class ServerTunnel {
         ...(c.keyMetadata ? { keyMetadata: c.keyMetadata } : {}),
       });
     }
-    const st: TunnelStatus = { mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers };
-    if (this.cfg.tlsWrap && this.control) st.tlsWrap = { kind: wrapName(this.cfg.tlsWrap), failed: this.control.stats.unwrapFailed };
+    const control = this.control;
+    const st: TunnelStatus = {
+      mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers,
+      ...(control ? { control: { sessions: control.sessions.size, halfOpen: control.sessions.size - control.established, ...control.stats } } : {}),
+    };
+    if (this.cfg.tlsWrap && control) st.tlsWrap = { kind: wrapName(this.cfg.tlsWrap), failed: control.stats.unwrapFailed };
     return st;
   }
 

@@ -1,4 +1,5 @@
 /** What `kovpn status` shows. Counters are the data path's, as bigint (JSON: decimal strings). */
+import type { ServerStats } from '../control/server.js';
 import type { PeerCounters } from '../datapath/types.js';
 
 export interface PeerStatus {
@@ -23,6 +24,11 @@ export interface TunnelStatus {
   peers: PeerStatus[];
   /** tls-auth / tls-crypt / tls-crypt-v2 in use, and packets dropped for failing it. */
   tlsWrap?: { kind: string; failed: number };
+  /**
+   * Server: control sessions the control server holds (half-open ones included; `peers` lists
+   * the same sessions with their addresses) and its drop counters since start.
+   */
+  control?: { sessions: number; halfOpen: number } & ServerStats;
 }
 
 /** JSON with bigint counters as strings. */

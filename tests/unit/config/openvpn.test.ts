@@ -52,7 +52,7 @@ test('a typical server .conf with files relative to the config', () => {
   const c = parse([
     'port 1195', 'proto udp', 'dev kovpn0', 'ca ca.crt', 'cert srv.crt', 'key srv.key', 'dh none',
     'server 10.8.0.0 255.255.255.0', 'topology subnet', 'push "route 192.168.10.0 255.255.255.0"',
-    'keepalive 10 120', 'reneg-sec 600', 'max-clients 50',
+    'keepalive 10 120', 'reneg-sec 600', 'max-clients 50', 'hand-window 20',
   ].join('\n'));
   assert.is(c.mode, 'server');
   assert.is(c.port, 1195);
@@ -63,8 +63,16 @@ test('a typical server .conf with files relative to the config', () => {
   assert.equal(c.push, ['route 192.168.10.0 255.255.255.0']);
   assert.equal(c.keepalive, { interval: 10, timeout: 120 });
   assert.is(c.renegSec, 600);
+  assert.is(c.handWindow, 20);
   assert.is(c.maxClients, 50);
   assert.match(c.ignored[0]!.why, /ECDHE/);
+});
+
+test('hand-window: 60 s unless set, at least 1 s', () => {
+  const base = ['client', 'remote 10.0.0.1', 'ca ca.crt', 'cert srv.crt', 'key srv.key'];
+  assert.is(parse(base.join('\n')).handWindow, 60);
+  assert.is(parse([...base, 'hand-window 5'].join('\n')).handWindow, 5);
+  assert.match(configError([...base, 'hand-window 0'].join('\n')).message, /hand-window/);
 });
 
 test('peer-to-peer TLS mode: tls-client/tls-server with ifconfig and one remote', () => {
