@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_DATA_CIPHERS, parseCipherList, type DataCipher } from '../control/ciphers.js';
 import { OPENVPN_DIRECTIVES } from './directives.js';
 import { checkCredentials } from './check-credentials.js';
+import { parseCompression } from './compression.js';
 import { ConfigError } from './errors.js';
 import { tokenize, type Directive } from './tokenize.js';
 import type { IgnoredDirective, KovpnConfig, Remote } from './types.js';
@@ -55,8 +56,6 @@ const UNSUPPORTED: Record<string, string> = {
   'secret': 'static-key mode is insecure and not supported; use certificates',
   'auth-user-pass': 'username/password authentication is not supported yet',
   'auth-user-pass-verify': 'username/password authentication is not supported yet',
-  'comp-lzo': 'compression is not supported (VORACLE); remove it on both sides',
-  'compress': 'compression is not supported (VORACLE); remove it on both sides',
   'fragment': 'fragmentation is not supported',
   'http-proxy': 'proxies are not supported',
   'socks-proxy': 'proxies are not supported',
@@ -210,6 +209,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let pskIdentity: string | undefined;
   let rport: number | undefined;
   let writepid: string | undefined;
+  let compression: KovpnConfig['compression'];
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -348,6 +348,13 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         pskIdentity = d.args[0]!;
         break;
       case 'verb': nargs(d, 1); verb = int(d, d.args[0]!, 'level', 0, 11); break;
+      case 'comp-lzo': case 'compress': case 'allow-compression': {
+        const c = parseCompression(d);
+        if (typeof c === 'string') throw err(d, c);
+        if (c.framing) compression = { framing: c.framing, where: `${file}:${d.line}` };
+        if (c.warn) ignored.push({ line: d.line, directive: [d.name, ...d.args].join(' '), why: c.warn, level: 'warn' });
+        break;
+      }
       case 'writepid': nargs(d, 1); writepid = resolve(baseDir, d.args[0]!); break;
       default: {
         if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
@@ -409,5 +416,6 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (remoteCertTls) cfg.remoteCertTls = remoteCertTls;
   if (verifyX509Name) cfg.verifyX509Name = verifyX509Name;
   if (writepid) cfg.writepid = writepid;
+  if (compression) cfg.compression = compression;
   return cfg;
 }

@@ -1,5 +1,6 @@
 /** kovpn's configuration, whatever file format it came from. */
 import type { DataCipher } from '../control/ciphers.js';
+import type { CompFraming } from '../wire/comp-framing.js';
 
 export interface Remote {
   host: string;
@@ -61,5 +62,7 @@ export interface KovpnConfig {
   verifyX509Name?: { name: string; type: 'name' | 'name-prefix' | 'subject' };
   verb: number;
   writepid?: string;
+  /** Compression framing without compression (`comp-lzo no`, `compress [stub|stub-v2]`) and the line that set it. */
+  compression?: { framing: CompFraming; where: string };
   ignored: IgnoredDirective[];
 }

@@ -12,6 +12,7 @@ import { ControlSession, type SessionEndReason } from '../control/session.js';
 import type { PushOptions } from '../control/push.js';
 import { commonName } from '../control/verify.js';
 import type { KovpnConfig } from '../config/types.js';
+import { framingDirective } from '../config/compression.js';
 import { tlsCredentials } from './credentials.js';
 import type { EventBus } from './events.js';
 import { deviceKeyOps } from './key-ops.js';
@@ -104,11 +105,18 @@ export class ClientTunnel {
     const dev = this.device!;
     if (!o.ifconfig) throw new Error('server pushed no ifconfig (only topology subnet is supported)');
     if (o.topology && o.topology !== 'subnet') throw new Error(`server pushed topology ${o.topology}; only subnet is supported`);
+    const compFraming = o.compression ?? this.cfg.compression?.framing;
+    if (compFraming && compFraming !== 'stub-v2' && this.datapath.kind === 'kernel') {
+      throw new Error(`server pushed '${framingDirective(compFraming)}': that compression framing needs the userspace data path ` +
+        `(the kernel has none); put '${framingDirective(compFraming)}' in ${this.cfg.file} or run with --datapath userspace`);
+    }
+    if (o.compression && o.compression !== this.cfg.compression?.framing) this.log.log('info', `server pushed '${framingDirective(o.compression)}': using that framing`);
     await configureAddress(dev.name, o.ifconfig.local, o.ifconfig.second);
     for (const r of o.routes) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
       keepaliveInterval: o.ping ?? 0, keepaliveTimeout: o.pingRestart ?? 0,
+      ...(compFraming ? { compFraming } : {}),
     });
     this.peerUp = true;
     this.keySince = Date.now();
@@ -126,6 +134,7 @@ export class ClientTunnel {
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
       keepaliveInterval: this.cfg.keepalive?.interval ?? 0, keepaliveTimeout: this.cfg.keepalive?.timeout ?? 0,
+      ...(this.cfg.compression ? { compFraming: this.cfg.compression.framing } : {}),
     });
     this.peerUp = true;
     this.keySince = Date.now();

@@ -88,6 +88,7 @@ export class ServerTunnel {
           await device.newPeer({
             id: peerId, socket: this.socket!, remote: from, vpnIpv4: client.address!,
             keepaliveInterval: keepalive?.interval ?? 0, keepaliveTimeout: keepalive ? keepalive.timeout * 2 : 0,
+            ...(this.cfg.compression ? { compFraming: this.cfg.compression.framing } : {}),
           });
           client.inDevice = true;
           for (const r of client.record?.iroutes ?? []) {

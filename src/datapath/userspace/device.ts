@@ -24,6 +24,7 @@ import {
   PEER_ID_UNDEF,
   isKeepalive,
 } from '../../wire/index.js';
+import { COMP_FRAMINGS, COMP_FRAMING_OVERHEAD, UnframeError, frame, unframe } from '../../wire/comp-framing.js';
 import { BATCH, PacketBatch } from './batch.js';
 import { TcpCoalescer, VNET_HDR_LEN } from './coalesce.js';
 import { checkVpnIpv4, checkVpnIpv6, ipv6Hash } from './addr.js';
@@ -85,7 +86,9 @@ function checkSeconds(v: unknown, attr: string): number {
 export class EngineDevice {
   readonly peers = new Map<number, Peer>();
   /** Packets dropped, by cause (exposed for diagnostics and tests). */
-  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0 };
+  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0, compressed: 0 };
+  /** Scratch buffer for a payload with its compression-framing header (peers with compFraming). */
+  private framed: Buffer | undefined;
   private p2p: Peer | undefined;
   private readonly byVpn4 = new Map<number, Peer>();
   private readonly byVpn6 = new Map<number, Peer[]>();
@@ -252,12 +255,16 @@ export class EngineDevice {
     }
     if (kaI !== undefined) checkSeconds(kaI, 'PEER.KEEPALIVE_INTERVAL');
     if (kaT !== undefined) checkSeconds(kaT, 'PEER.KEEPALIVE_TIMEOUT');
+    if (spec.compFraming !== undefined && !COMP_FRAMINGS.includes(spec.compFraming)) {
+      throw einval(`compression framing '${String(spec.compFraming)}' is not one of ${COMP_FRAMINGS.join(', ')}`);
+    }
 
     // -- apply
     if (spec.txId !== undefined) peer.txId = spec.txId;
     else if (isNew) peer.txId = peer.id;
     if (remote) peer.setRemote({ ...remote });
     if (local) peer.local = { ...local };
+    if (spec.compFraming !== undefined) peer.compFraming = spec.compFraming;
     if (v4 !== undefined) {
       peer.vpn4 = v4;
       peer.vpnIpv4 = spec.vpnIpv4;
@@ -540,8 +547,14 @@ export class EngineDevice {
       return;
     }
     const sock = peer.socket;
-    const off = sock.reserve(peer, len + DATA_V2_OVERHEAD);
-    const n = ks.key.encrypt(peer.txId, buf, 0, len, sock.tx.bufs[sock.txSlotIndex]!, off);
+    let src = buf;
+    let srcLen = len;
+    if (peer.compFraming !== undefined) {
+      src = this.framed ??= Buffer.alloc(65536 + COMP_FRAMING_OVERHEAD);
+      srcLen = frame(peer.compFraming, buf, len, src);
+    }
+    const off = sock.reserve(peer, srcLen + DATA_V2_OVERHEAD);
+    const n = ks.key.encrypt(peer.txId, src, 0, srcLen, sock.tx.bufs[sock.txSlotIndex]!, off);
     if (n === 0) {
       this.drops.exhausted++;
       if (!ks.exhaustNotified) {
@@ -602,12 +615,25 @@ export class EngineDevice {
     if (out.count === BATCH) this.flushTun();
     const k = out.count;
     const dst = out.bufs[k]!;
-    const r = key.decrypt(buf, off, len, dst, 0, now);
+    let r = key.decrypt(buf, off, len, dst, 0, now);
     if (r < 0) {
       if (r === DecryptError.Replay) this.drops.replay++;
       else this.drops.decrypt++;
       this.rxDropsToReport++;
       return;
+    }
+    if (peer.compFraming !== undefined) {
+      r = unframe(peer.compFraming, dst, r);
+      if (r < 0) {
+        // authenticated, so the peer's: counted as received, but never decompressed
+        peer.lastRxMs = now;
+        peer.linkRxPackets++;
+        peer.linkRxBytes += len;
+        if (r === UnframeError.Compressed) this.drops.compressed++;
+        else this.drops.malformed++;
+        this.rxDropsToReport++;
+        return;
+      }
     }
     // Authenticated and not a replay: the packet is the peer's.
     peer.lastRxMs = now;
