@@ -4,7 +4,7 @@
  * Building produces one or more messages (split with `push-continuation` when long).
  */
 import { ControlError } from './errors.js';
-import { parseCompression } from '../config/compression.js';
+import { framingDirective, parseCompression } from '../config/compression.js';
 import type { CompFraming } from '../wire/comp-framing.js';
 
 export type Topology = 'subnet' | 'net30' | 'p2p';
@@ -137,6 +137,7 @@ export function pushOptionStrings(o: PushOptions): string[] {
   if (o.protocolFlags.length > 0) out.push(`protocol-flags ${o.protocolFlags.join(' ')}`);
   if (o.keyDerivation) out.push(`key-derivation ${o.keyDerivation}`);
   if (o.tunMtu !== undefined) out.push(`tun-mtu ${o.tunMtu}`);
+  if (o.compression) out.push(framingDirective(o.compression));
   return out;
 }
 

@@ -4,6 +4,7 @@
 #      framing taken (0xFA), ping through
 #   B. openvpn server `compress stub` -> kovpn client `compress` (0xFB, first byte swapped)
 #   C. openvpn client `compress stub-v2` -> kovpn server `compress stub-v2`, pings both ways
+#   C2. kovpn server `comp-lzo no` + `push "comp-lzo no"` -> openvpn client without any
 #   D. openvpn client `comp-lzo yes` + `allow-compression yes` -> kovpn server `comp-lzo no`:
 #      small packets (never compressed by OpenVPN, 0xFA) pass; compressible large ones arrive
 #      LZO-compressed and are dropped and counted (`compressed`), never decompressed
@@ -124,6 +125,19 @@ if kovpn_server C 'compress stub-v2'; then
 	stop_pid $OVC
 else
 	fail "compression C: kovpn server starts" "$(tail -3 "$WORK/C-kovpn-server.log" | tr '\n' ' ')"
+fi
+stop_pid $KS
+
+# --- C2. kovpn server pushes comp-lzo no to an openvpn client without compression options -----
+if kovpn_server C2 $'comp-lzo no\npush "comp-lzo no"'; then
+	if ovpn_client C2; then
+		check "compression C2: openvpn client takes comp-lzo no pushed by kovpn, pings through" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.14.1
+	else
+		fail "compression C2: openvpn client connects" "$(tail -3 "$WORK/C2-ovpn-client.log" | tr '\n' ' ')"
+	fi
+	stop_pid $OVC
+else
+	fail "compression C2: kovpn server starts" "$(tail -3 "$WORK/C2-kovpn-server.log" | tr '\n' ' ')"
 fi
 stop_pid $KS
 

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError } from '../../../src/config/errors.js';
 import { parseOpenVpnConfig } from '../../../src/config/openvpn.js';
-import { parsePushReply } from '../../../src/control/push.js';
+import { buildPushReply, parsePushReply } from '../../../src/control/push.js';
 
 const files: Record<string, string> = { '/k/ca.crt': 'CA\n', '/k/c.crt': 'CERT\n', '/k/c.key': 'KEY\n' };
 const readFile = (p: string) => files[p] ?? (() => { throw new Error('ENOENT'); })();
@@ -53,6 +53,7 @@ test('pushed framing is taken; pushed compression fails the push', () => {
   assert.is(parsePushReply('PUSH_REPLY,compress stub-v2').options.compression, 'stub-v2');
   assert.is(parsePushReply('PUSH_REPLY,compress').options.compression, 'stub');
   assert.is(parsePushReply('PUSH_REPLY,route 10.0.0.0 255.0.0.0').options.compression, undefined);
+  assert.ok(buildPushReply(parsePushReply('PUSH_REPLY,comp-lzo no').options)[0]!.includes(',comp-lzo no'), 'a server passes it on');
   assert.throws(() => parsePushReply('PUSH_REPLY,comp-lzo yes'), /PUSH_REPLY 'comp-lzo yes': compression is not supported/);
   assert.throws(() => parsePushReply('PUSH_REPLY,compress lz4-v2'), /compression is not supported/);
 });
