@@ -210,6 +210,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let rport: number | undefined;
   let writepid: string | undefined;
   let compression: KovpnConfig['compression'];
+  let devAuto = false;
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -253,6 +254,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         nargs(d, 1);
         if (d.args[0]!.startsWith('tap')) throw err(d, `'${d.args[0]}' is a TAP device; only tun is supported`);
         dev = d.args[0] === 'tun' ? 'tun0' : d.args[0]!;
+        devAuto = d.args[0] === 'tun';
         if (!/^[A-Za-z0-9_.-]{1,15}$/.test(dev)) throw err(d, `'${dev}' is not a valid interface name (1-15 characters)`);
         break;
       case 'dev-type':
@@ -417,5 +419,6 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (verifyX509Name) cfg.verifyX509Name = verifyX509Name;
   if (writepid) cfg.writepid = writepid;
   if (compression) cfg.compression = compression;
+  if (devAuto) cfg.devAuto = true;
   return cfg;
 }

@@ -27,6 +27,8 @@ export interface KovpnConfig {
   /** Peer-to-peer TLS mode: which TLS role this side takes and the point-to-point addresses. */
   p2p?: { tlsRole: 'client' | 'server'; ifconfig: { local: string; remote: string } };
   dev: string;
+  /** `dev tun`: the first free tunN (dev is then tun0 until the daemon has chosen). */
+  devAuto?: boolean;
   proto: 'udp';
   remotes: Remote[];
   /** Local address to bind (server: listen address); default any. */

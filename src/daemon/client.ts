@@ -44,8 +44,9 @@ export class ClientTunnel {
     private readonly log: DaemonLog,
   ) {}
 
-  async start(): Promise<void> {
-    this.device = await this.datapath.createDevice(this.cfg.dev, 'p2p');
+  /** Runs on `device` (a P2P device the daemon created, see devices.ts). */
+  async start(device: Device): Promise<void> {
+    this.device = device;
     this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));
     this.events.emit({ type: 'tunnel-up', reason: `client device ${this.device.name} (${this.datapath.kind} data path)` });
     await this.connect();

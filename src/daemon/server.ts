@@ -56,8 +56,8 @@ export class ServerTunnel {
     this.basePush = cfg.push.length > 0 ? parsePushReply(`PUSH_REPLY,${cfg.push.join(',')}`).options : emptyPushOptions();
   }
 
-  async start(): Promise<void> {
-    const dev = await this.datapath.createDevice(this.cfg.dev, 'mp');
+  /** Runs on `dev` (an MP device the daemon created, see devices.ts). */
+  async start(dev: Device): Promise<void> {
     this.device = dev;
     await configureAddress(dev.name, this.pool.serverAddress, this.pool.netmask);
     this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));

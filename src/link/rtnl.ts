@@ -23,6 +23,8 @@ export interface LinkInfo {
   /** IFLA_OVPN_MODE, for links of kind "ovpn". */
   ovpnMode?: number;
   carrier?: boolean;
+  /** IFLA_IFALIAS (`ip link set X alias ...`), if set. */
+  alias?: string;
 }
 
 export interface AddressInfo {
@@ -82,6 +84,7 @@ export const LINK_SCHEMA: AttrSchema = {
   [C.IFLA_MTU]: { name: 'IFLA_MTU' },
   [C.IFLA_LINK]: { name: 'IFLA_LINK' },
   [C.IFLA_LINKINFO]: { name: 'IFLA_LINKINFO', nested: LINKINFO_SCHEMA },
+  [C.IFLA_IFALIAS]: { name: 'IFLA_IFALIAS' },
 };
 
 const ADDR_SCHEMA: AttrSchema = {
@@ -140,6 +143,8 @@ export function decodeLink(m: NetlinkMessage): LinkInfo {
   if (mtu !== undefined) info.mtu = mtu;
   const carrier = attrs.u8(C.IFLA_CARRIER);
   if (carrier !== undefined) info.carrier = carrier !== 0;
+  const alias = attrs.string(C.IFLA_IFALIAS);
+  if (alias) info.alias = alias;
   const linkinfo = attrs.nested(C.IFLA_LINKINFO, 'IFLA_LINKINFO');
   const kind = linkinfo?.string(C.IFLA_INFO_KIND);
   if (kind !== undefined) info.kind = kind;
@@ -257,6 +262,16 @@ export class Rtnl {
     const { fixed, name } = this.refHeader(ref, up ? C.IFF_UP : 0, C.IFF_UP);
     await this.request(C.RTM_NEWLINK, 0, fixed, `RTM_NEWLINK ${ref} ${up ? 'up' : 'down'}`, LINK_SCHEMA, (w) => {
       if (name !== undefined) w.string(C.IFLA_IFNAME, name);
+    });
+  }
+
+  /** Sets IFLA_IFALIAS (at most 255 bytes; '' clears it). */
+  async setAlias(ref: LinkRef, alias: string): Promise<void> {
+    if (Buffer.byteLength(alias) > 255) throw new RangeError(`alias of ${ref}: longer than 255 bytes`);
+    const { fixed, name } = this.refHeader(ref);
+    await this.request(C.RTM_NEWLINK, 0, fixed, `RTM_NEWLINK ${ref} alias`, LINK_SCHEMA, (w) => {
+      if (name !== undefined) w.string(C.IFLA_IFNAME, name);
+      w.binary(C.IFLA_IFALIAS, Buffer.from(alias, 'utf8')); // without a NUL, as ip(8) sends it
     });
   }
 
