@@ -211,6 +211,10 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let writepid: string | undefined;
   let compression: KovpnConfig['compression'];
   let devAuto = false;
+  let connectRetry: KovpnConfig['connectRetry'];
+  let connectRetryMax: number | undefined;
+  let connectTimeout: number | undefined;
+  let authRetry: KovpnConfig['authRetry'];
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -350,6 +354,17 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         pskIdentity = d.args[0]!;
         break;
       case 'verb': nargs(d, 1); verb = int(d, d.args[0]!, 'level', 0, 11); break;
+      case 'connect-retry':
+        nargs(d, 1, 2);
+        connectRetry = { seconds: int(d, d.args[0]!, 'seconds', 0, 86400), maxSeconds: d.args[1] ? int(d, d.args[1], 'max seconds', 1, 86400) : 300 };
+        break;
+      case 'connect-retry-max': nargs(d, 1); connectRetryMax = int(d, d.args[0]!, 'attempts', 1, 0x7fffffff); break;
+      case 'connect-timeout': case 'server-poll-timeout': nargs(d, 1); connectTimeout = int(d, d.args[0]!, 'seconds', 1, 86400); break;
+      case 'auth-retry':
+        nargs(d, 1);
+        if (d.args[0] !== 'none' && d.args[0] !== 'nointeract' && d.args[0] !== 'interact') throw err(d, `'${d.args[0]}' is not none, nointeract or interact`);
+        authRetry = d.args[0];
+        break;
       case 'comp-lzo': case 'compress': case 'allow-compression': {
         const c = parseCompression(d);
         if (typeof c === 'string') throw err(d, c);
@@ -420,5 +435,9 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (writepid) cfg.writepid = writepid;
   if (compression) cfg.compression = compression;
   if (devAuto) cfg.devAuto = true;
+  if (connectRetry) cfg.connectRetry = connectRetry;
+  if (connectRetryMax !== undefined) cfg.connectRetryMax = connectRetryMax;
+  if (connectTimeout !== undefined) cfg.connectTimeout = connectTimeout;
+  if (authRetry) cfg.authRetry = authRetry;
   return cfg;
 }

@@ -66,5 +66,13 @@ export interface KovpnConfig {
   writepid?: string;
   /** Compression framing without compression (`comp-lzo no`, `compress [stub|stub-v2]`) and the line that set it. */
   compression?: { framing: CompFraming; where: string };
+  /** Client: `connect-retry <s> [max]`: pause between attempts, doubled after 5 failures up to max. */
+  connectRetry?: { seconds: number; maxSeconds: number };
+  /** Client: `connect-retry-max <n>`: attempts per remote before the daemon gives up (exits). */
+  connectRetryMax?: number;
+  /** Client: `connect-timeout <s>` / `server-poll-timeout <s>`: wait this long for a first answer. */
+  connectTimeout?: number;
+  /** Client: `auth-retry none|nointeract|interact`: what AUTH_FAILED does (none: exit). */
+  authRetry?: 'none' | 'nointeract' | 'interact';
   ignored: IgnoredDirective[];
 }

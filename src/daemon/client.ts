@@ -21,6 +21,8 @@ import { addRoute, configureAddress, configurePointToPoint } from './netconf.js'
 import type { PeerStatus, TunnelStatus } from './status.js';
 
 export const RECONNECT_DELAY_MS = 5_000;
+/** OpenVPN's server-poll-timeout default: how long to wait for a server's first answer. */
+export const CONNECT_TIMEOUT_S = 120;
 
 export class ClientTunnel {
   private device: Device | undefined;
@@ -36,6 +38,15 @@ export class ClientTunnel {
   private unsubscribe: (() => void) | undefined;
   private keySince = 0;
   private peerName: string | undefined;
+  /** Failed connection attempts in a row (reset by a tunnel that came up). */
+  private failures = 0;
+  /** The current attempt: the server answered at all / the tunnel came up. */
+  private answered = false;
+  private connected = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private giveUp!: (err: Error) => void;
+  /** Resolves when the client gives up (AUTH_FAILED without auth-retry, connect-retry-max): the daemon exits. */
+  readonly finished = new Promise<Error>((resolve) => { this.giveUp = resolve; });
 
   constructor(
     private readonly cfg: KovpnConfig,
@@ -56,6 +67,8 @@ export class ClientTunnel {
     if (this.stopping) return;
     const r = this.cfg.remotes[this.remoteIndex % this.cfg.remotes.length]!;
     this.remoteIndex++;
+    this.answered = false;
+    this.connected = false;
     try {
       const { address } = await lookup(r.host, { family: 4 });
       this.remote = { address, port: r.port };
@@ -65,8 +78,8 @@ export class ClientTunnel {
         this.socket.onControlPacket((buf, from) => this.onControlPacket(buf, from));
       }
     } catch (err) {
-      this.log.log('warn', `cannot reach ${r.host}:${r.port}: ${(err as Error).message}; retrying in ${RECONNECT_DELAY_MS / 1000} s`);
-      this.scheduleReconnect();
+      this.log.log('error', `cannot reach ${r.host}:${r.port}: ${(err as Error).message}`);
+      if (!this.attemptFailed()) this.scheduleReconnect();
       return;
     }
     const socket = this.socket;
@@ -89,11 +102,32 @@ export class ClientTunnel {
     });
     this.session = session;
     session.start();
+    const timeout = this.cfg.connectTimeout ?? CONNECT_TIMEOUT_S;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      if (this.session === session && !this.answered) void session.close(false);
+    }, timeout * 1000);
+  }
+
+  /** Counts a failed attempt; true (and the daemon told to exit) when connect-retry-max is reached. */
+  private attemptFailed(): boolean {
+    this.failures++;
+    const max = this.cfg.connectRetryMax;
+    if (max !== undefined && this.failures >= max * this.cfg.remotes.length) {
+      this.giveUp(new Error(`${this.failures} connection attempts failed (connect-retry-max ${max}` +
+        `${this.cfg.remotes.length > 1 ? ` for each of ${this.cfg.remotes.length} remotes` : ''}): exiting`));
+      return true;
+    }
+    return false;
   }
 
   private onControlPacket(buf: Buffer, from: Endpoint): void {
     const remote = this.remote;
     if (!this.session || !remote || from.address !== remote.address || from.port !== remote.port) return;
+    if (!this.answered) {
+      this.answered = true;
+      clearTimeout(this.connectTimer);
+    }
     try {
       this.session.receive(decodeControlPacket(buf));
     } catch (err) {
@@ -146,6 +180,8 @@ export class ClientTunnel {
   /** Once the first key is in the data path (set-up done): traffic can flow. */
   private emitPeerUp(session: ControlSession): void {
     if (this.session !== session || !this.peerUp) return;
+    this.connected = true;
+    this.failures = 0;
     this.events.emit({
       type: 'peer-up', peerId: this.peerId, name: this.peerName, remote: `${this.remote!.address}:${this.remote!.port}`,
       vpnIpv4: session.pushed?.ifconfig?.local ?? this.cfg.p2p?.ifconfig.local, cipher: session.cipher,
@@ -172,13 +208,37 @@ export class ClientTunnel {
       await this.device?.delPeer(this.peerId).catch(() => undefined);
     }
     this.events.emit({ type: 'peer-down', peerId: this.peerId, reason: why });
-    if (reason.kind === 'error') this.log.log('warn', why);
-    if (!this.stopping) this.scheduleReconnect();
+    clearTimeout(this.connectTimer);
+    if (this.stopping) return;
+    const where = `${this.remote?.address}:${this.remote?.port}`;
+    if (reason.kind === 'exit' && reason.message.startsWith('AUTH_FAILED')) {
+      const text = `${where} refused us: ${reason.message}`;
+      if ((this.cfg.authRetry ?? 'none') === 'none') {
+        this.giveUp(new Error(`${text}; exiting (auth-retry none; \`auth-retry nointeract\` retries)`));
+        return;
+      }
+      this.log.log('error', `${text}; retrying (auth-retry ${this.cfg.authRetry})`);
+    } else if (!this.answered) {
+      this.log.log('error', `no answer from ${where} within ${this.cfg.connectTimeout ?? CONNECT_TIMEOUT_S} s (connect-timeout): ` +
+        'is the server running there, the address and port right, and UDP let through?');
+    } else if (reason.kind === 'error') {
+      this.log.log(this.connected ? 'warn' : 'error', why);
+    }
+    if (this.connected) this.failures = 0;
+    else if (this.attemptFailed()) return;
+    this.scheduleReconnect();
+  }
+
+  /** The pause before the next attempt: connect-retry, doubled after 5 failures in a row, capped. */
+  private retryDelayMs(): number {
+    const base = this.cfg.connectRetry ? this.cfg.connectRetry.seconds * 1000 : RECONNECT_DELAY_MS;
+    const max = (this.cfg.connectRetry?.maxSeconds ?? 300) * 1000;
+    return Math.min(base * 2 ** Math.max(0, this.failures - 5), Math.max(base, max));
   }
 
   private scheduleReconnect(): void {
     if (this.stopping) return;
-    const delay = this.reconnectNow ? 0 : RECONNECT_DELAY_MS;
+    const delay = this.reconnectNow ? 0 : this.retryDelayMs();
     this.reconnectNow = false;
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
   }
@@ -220,6 +280,7 @@ export class ClientTunnel {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.connectTimer);
     await this.session?.close(true);
     this.unsubscribe?.();
     await this.socket?.close().catch(() => undefined);

@@ -18,6 +18,8 @@ export interface RunningDaemon {
   readonly tunnel: ClientTunnel | ServerTunnel;
   readonly events: EventBus;
   readonly socketPath: string;
+  /** Resolves when the tunnel gives up by itself (a client after AUTH_FAILED or connect-retry-max): exit with an error. */
+  readonly finished: Promise<Error>;
   /**
    * Rereads the configuration file's CA, certificate, key and CRL for new sessions (SIGUSR1);
    * with `restart`, existing sessions are restarted with them too (SIGHUP). Other changes in
@@ -52,6 +54,7 @@ export async function startDaemon(cfg: KovpnConfig, datapath: Datapath, log: Dae
   let stopping: Promise<void> | undefined;
   return {
     tunnel, events, socketPath: controlServer.path,
+    finished: tunnel instanceof ClientTunnel ? tunnel.finished : new Promise<Error>(() => undefined),
     async reload(restart) {
       try {
         const fresh = loadOpenVpnConfig(cfg.file);

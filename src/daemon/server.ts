@@ -6,6 +6,7 @@
  */
 import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '../datapath/types.js';
 import { ControlServer } from '../control/server.js';
+import { ControlError } from '../control/errors.js';
 import { ControlSession, type SessionEndReason } from '../control/session.js';
 import { emptyPushOptions, parsePushReply, type PushOptions } from '../control/push.js';
 import { commonName } from '../control/verify.js';
@@ -169,7 +170,9 @@ export class ServerTunnel {
     if (reason.kind === 'error') {
       const line = `${c.from.address}:${c.from.port}: ${why}`;
       const out = c.address ? line : this.halfOpenLog.pass(Date.now(), line);
-      if (out) this.log.log('warn', out);
+      // a refused certificate or no shared cipher is for the operator to act on: error level
+      const code = reason.error instanceof ControlError ? reason.error.code : undefined;
+      if (out) this.log.log(code === 'peer-verify' || code === 'negotiation' ? 'error' : 'warn', out);
     }
     this.events.emit({ type: 'peer-down', peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, reason: why });
   }

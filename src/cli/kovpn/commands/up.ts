@@ -4,7 +4,7 @@ import { loadOpenVpnConfig } from '../../../config/openvpn.js';
 import { startDaemon } from '../../../daemon/daemon.js';
 import { createDaemonLog, levelFromVerb, type LogLevel } from '../../../daemon/log.js';
 import { DatapathChoiceError, resolveDatapathChoice, selectDatapath, type DatapathChoice } from '../../../datapath/select.js';
-import { ArgumentError } from '../../common/errors.js';
+import { ArgumentError, EXIT_FAILURE } from '../../common/errors.js';
 import { waitForTermination } from '../../common/signals.js';
 import { KovpnCommand } from '../command.js';
 
@@ -55,17 +55,18 @@ export class UpCommand extends KovpnCommand {
     process.on('SIGUSR1', onUsr1);
     process.on('SIGHUP', onHup);
     const wait = waitForTermination(['SIGTERM', 'SIGINT']);
-    let sig;
+    let end: { signal: string } | { error: Error };
     try {
-      sig = await wait.signal;
+      end = await Promise.race([wait.signal.then((signal) => ({ signal })), daemon.finished.then((error) => ({ error }))]);
     } finally {
       wait.dispose();
       process.off('SIGUSR1', onUsr1);
       process.off('SIGHUP', onHup);
     }
-    log.log('info', `${sig}: closing every session`);
+    if ('error' in end) log.log('error', end.error.message);
+    else log.log('info', `${end.signal}: closing every session`);
     await daemon.stop();
     await datapath.close();
-    return 0;
+    return 'error' in end ? EXIT_FAILURE : 0;
   }
 }
