@@ -48,6 +48,15 @@ const IGNORED: Record<string, string> = {
   'float': 'peers may float after an authenticated packet',
 };
 
+/** Accepted, but what they ask for is not done: said at warning level with the consequence. */
+const WARNED: Record<string, string> = {
+  'up': 'kovpn runs no scripts: what the script would do (DNS, firewall, routes) is not done',
+  'down': 'kovpn runs no scripts: what the script would undo at the end is not done',
+  'route-up': 'kovpn runs no scripts: what the script would do (DNS, firewall, routes) is not done',
+  'route-pre-down': 'kovpn runs no scripts: what the script would undo is not done',
+  'inactive': 'not implemented: the tunnel stays up however long it is idle',
+};
+
 /** Directives that would change security or transport in ways kovpn does not implement. */
 const UNSUPPORTED: Record<string, string> = {
   'tls-auth': 'tls-auth (HMAC firewall on control packets) is not supported yet',
@@ -215,6 +224,9 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let connectRetryMax: number | undefined;
   let connectTimeout: number | undefined;
   let authRetry: KovpnConfig['authRetry'];
+  let routes: KovpnConfig['routes'];
+  let routeNopull = false;
+  let pullFilter: KovpnConfig['pullFilter'];
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -354,6 +366,27 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         pskIdentity = d.args[0]!;
         break;
       case 'verb': nargs(d, 1); verb = int(d, d.args[0]!, 'level', 0, 11); break;
+      case 'route': {
+        nargs(d, 1, 4);
+        const gw = d.args[2];
+        const r: NonNullable<KovpnConfig['routes']>[number] = {
+          network: ipv4(d, d.args[0]!, 'network'), netmask: d.args[1] && d.args[1] !== 'default' ? ipv4(d, d.args[1], 'netmask') : '255.255.255.255',
+          where: `${file}:${d.line}`,
+        };
+        if (gw && gw !== 'vpn_gateway' && gw !== 'default') {
+          if (gw === 'net_gateway' || gw === 'remote_host') throw err(d, `gateway '${gw}' (a route outside the tunnel) is not supported; kovpn routes only through the tunnel`);
+          r.gateway = ipv4(d, gw, 'gateway');
+        }
+        if (d.args[3] && d.args[3] !== 'default') r.metric = int(d, d.args[3], 'metric', 0, 0x7fffffff);
+        (routes ??= []).push(r);
+        break;
+      }
+      case 'route-nopull': nargs(d, 0); routeNopull = true; break;
+      case 'pull-filter':
+        nargs(d, 2);
+        if (d.args[0] !== 'accept' && d.args[0] !== 'ignore' && d.args[0] !== 'reject') throw err(d, `'${d.args[0]}' is not accept, ignore or reject`);
+        (pullFilter ??= []).push({ action: d.args[0], text: d.args[1]! });
+        break;
       case 'connect-retry':
         nargs(d, 1, 2);
         connectRetry = { seconds: int(d, d.args[0]!, 'seconds', 0, 86400), maxSeconds: d.args[1] ? int(d, d.args[1], 'max seconds', 1, 86400) : 300 };
@@ -376,7 +409,9 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
       default: {
         if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
         const directive = [d.name, ...d.args].join(' ');
-        if (IGNORED[d.name]) {
+        if (WARNED[d.name]) {
+          ignored.push({ line: d.line, directive, why: WARNED[d.name]!, level: 'warn' });
+        } else if (IGNORED[d.name]) {
           ignored.push({ line: d.line, directive, why: IGNORED[d.name]!, level: 'info' });
         } else if (OPENVPN_DIRECTIVES.has(d.name)) {
           ignored.push({ line: d.line, directive, why: 'an OpenVPN option kovpn does not implement', level: 'warn' });
@@ -439,5 +474,13 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (connectRetryMax !== undefined) cfg.connectRetryMax = connectRetryMax;
   if (connectTimeout !== undefined) cfg.connectTimeout = connectTimeout;
   if (authRetry) cfg.authRetry = authRetry;
+  if (routes && mode === 'server') {
+    for (const r of routes) {
+      ignored.push({ line: Number(r.where.slice(r.where.lastIndexOf(':') + 1)), directive: `route ${r.network} ${r.netmask}`, level: 'warn',
+        why: "a kovpn server installs a route for each client's iroute (client-config-dir) when it connects; this line adds none" });
+    }
+  } else if (routes) cfg.routes = routes;
+  if (routeNopull) cfg.routeNopull = true;
+  if (pullFilter) cfg.pullFilter = pullFilter;
   return cfg;
 }

@@ -74,5 +74,11 @@ export interface KovpnConfig {
   connectTimeout?: number;
   /** Client: `auth-retry none|nointeract|interact`: what AUTH_FAILED does (none: exit). */
   authRetry?: 'none' | 'nointeract' | 'interact';
+  /** Client: `route <network> [netmask] [gateway] [metric]` lines, added through the tunnel once it is up. */
+  routes?: { network: string; netmask: string; gateway?: string; metric?: number; where: string }[];
+  /** Client: `route-nopull`: routes the server pushes are not installed. */
+  routeNopull?: boolean;
+  /** Client: `pull-filter accept|ignore|reject "text"`, in order (first prefix match decides). */
+  pullFilter?: { action: 'accept' | 'ignore' | 'reject'; text: string }[];
   ignored: IgnoredDirective[];
 }

@@ -13,6 +13,7 @@ import type { PushOptions } from '../control/push.js';
 import { commonName } from '../control/verify.js';
 import type { KovpnConfig } from '../config/types.js';
 import { framingDirective } from '../config/compression.js';
+import { applyPullFilter, classifyIgnoredPush } from './pushed.js';
 import { tlsCredentials } from './credentials.js';
 import type { EventBus } from './events.js';
 import { deviceKeyOps } from './key-ops.js';
@@ -136,8 +137,10 @@ export class ClientTunnel {
   }
 
   /** First key: address, routes, peer. */
-  private async setUp(session: ControlSession, o: PushOptions): Promise<void> {
+  private async setUp(session: ControlSession, pushed: PushOptions): Promise<void> {
     const dev = this.device!;
+    const { options: o, dropped } = applyPullFilter(this.cfg.pullFilter, pushed);
+    if (dropped.length > 0) this.log.log('info', `pull-filter ignored pushed options: ${dropped.join(', ')}`);
     if (!o.ifconfig) throw new Error('server pushed no ifconfig (only topology subnet is supported)');
     if (o.topology && o.topology !== 'subnet') throw new Error(`server pushed topology ${o.topology}; only subnet is supported`);
     const compFraming = o.compression ?? this.cfg.compression?.framing;
@@ -147,7 +150,12 @@ export class ClientTunnel {
     }
     if (o.compression && o.compression !== this.cfg.compression?.framing) this.log.log('info', `server pushed '${framingDirective(o.compression)}': using that framing`);
     await configureAddress(dev.name, o.ifconfig.local, o.ifconfig.second);
-    for (const r of o.routes) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
+    if (this.cfg.routeNopull && o.routes.length > 0) {
+      this.log.log('info', `route-nopull: not installing ${o.routes.length} pushed route(s): ${o.routes.map((r) => `${r.network}/${r.netmask}`).join(', ')}`);
+    } else {
+      for (const r of o.routes) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
+    }
+    for (const r of this.cfg.routes ?? []) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
       keepaliveInterval: o.ping ?? 0, keepaliveTimeout: o.pingRestart ?? 0,
@@ -157,7 +165,9 @@ export class ClientTunnel {
     this.keySince = Date.now();
     const cert = session.current?.peerCertificate();
     this.peerName = cert ? commonName(cert) : undefined;
-    if (o.ignored.length > 0) this.log.log('info', `ignored pushed options: ${o.ignored.join(', ')}`);
+    const { harmless, unsafe } = classifyIgnoredPush(o.ignored);
+    if (unsafe.length > 0) this.log.log('warn', `pushed options kovpn does not apply (routing, DNS or security stay as they are): ${unsafe.join(', ')}`);
+    if (harmless.length > 0) this.log.log('info', `ignored pushed options: ${harmless.join(', ')}`);
   }
 
   /** First key in peer-to-peer mode: point-to-point address, peer with the derived id. */
@@ -166,6 +176,7 @@ export class ClientTunnel {
     const { local, remote } = this.cfg.p2p!.ifconfig;
     this.peerId = session.p2pPeerId!;
     await configurePointToPoint(dev.name, local, remote);
+    for (const r of this.cfg.routes ?? []) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? remote, r.metric);
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
       keepaliveInterval: this.cfg.keepalive?.interval ?? 0, keepaliveTimeout: this.cfg.keepalive?.timeout ?? 0,
