@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_DATA_CIPHERS, parseCipherList, type DataCipher } from '../control/ciphers.js';
 import { OPENVPN_DIRECTIVES } from './directives.js';
 import { checkCredentials } from './check-credentials.js';
+import { parseCompression } from './compression.js';
 import { ConfigError } from './errors.js';
 import { tokenize, type Directive } from './tokenize.js';
 import { WrapConfigProblem, parseKeyDirection, resolveTlsWrap, type WrapDirectives } from './tls-wrap.js';
@@ -47,14 +48,21 @@ const IGNORED: Record<string, string> = {
   'float': 'peers may float after an authenticated packet',
 };
 
+/** Accepted, but what they ask for is not done: said at warning level with the consequence. */
+const WARNED: Record<string, string> = {
+  'up': 'kovpn runs no scripts: what the script would do (DNS, firewall, routes) is not done',
+  'down': 'kovpn runs no scripts: what the script would undo at the end is not done',
+  'route-up': 'kovpn runs no scripts: what the script would do (DNS, firewall, routes) is not done',
+  'route-pre-down': 'kovpn runs no scripts: what the script would undo is not done',
+  'inactive': 'not implemented: the tunnel stays up however long it is idle',
+};
+
 /** Directives that would change security or transport in ways kovpn does not implement. */
 const UNSUPPORTED: Record<string, string> = {
   'tls-crypt-v2-verify': 'no scripts are run; kovpn logs the client key metadata and shows it in `kovpn status`',
   'secret': 'static-key mode is insecure and not supported; use certificates',
   'auth-user-pass': 'username/password authentication is not supported yet',
   'auth-user-pass-verify': 'username/password authentication is not supported yet',
-  'comp-lzo': 'compression is not supported (VORACLE); remove it on both sides',
-  'compress': 'compression is not supported (VORACLE); remove it on both sides',
   'fragment': 'fragmentation is not supported',
   'http-proxy': 'proxies are not supported',
   'socks-proxy': 'proxies are not supported',
@@ -210,6 +218,15 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let rport: number | undefined;
   let writepid: string | undefined;
   const wrap: WrapDirectives = {};
+  let compression: KovpnConfig['compression'];
+  let devAuto = false;
+  let connectRetry: KovpnConfig['connectRetry'];
+  let connectRetryMax: number | undefined;
+  let connectTimeout: number | undefined;
+  let authRetry: KovpnConfig['authRetry'];
+  let routes: KovpnConfig['routes'];
+  let routeNopull = false;
+  let pullFilter: KovpnConfig['pullFilter'];
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -253,6 +270,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         nargs(d, 1);
         if (d.args[0]!.startsWith('tap')) throw err(d, `'${d.args[0]}' is a TAP device; only tun is supported`);
         dev = d.args[0] === 'tun' ? 'tun0' : d.args[0]!;
+        devAuto = d.args[0] === 'tun';
         if (!/^[A-Za-z0-9_.-]{1,15}$/.test(dev)) throw err(d, `'${dev}' is not a valid interface name (1-15 characters)`);
         break;
       case 'dev-type':
@@ -375,11 +393,52 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         break;
       case 'auth': nargs(d, 1); wrap.auth = { name: d.args[0]!, line: d.line }; break;
       case 'verb': nargs(d, 1); verb = int(d, d.args[0]!, 'level', 0, 11); break;
+      case 'route': {
+        nargs(d, 1, 4);
+        const gw = d.args[2];
+        const r: NonNullable<KovpnConfig['routes']>[number] = {
+          network: ipv4(d, d.args[0]!, 'network'), netmask: d.args[1] && d.args[1] !== 'default' ? ipv4(d, d.args[1], 'netmask') : '255.255.255.255',
+          where: `${file}:${d.line}`,
+        };
+        if (gw && gw !== 'vpn_gateway' && gw !== 'default') {
+          if (gw === 'net_gateway' || gw === 'remote_host') throw err(d, `gateway '${gw}' (a route outside the tunnel) is not supported; kovpn routes only through the tunnel`);
+          r.gateway = ipv4(d, gw, 'gateway');
+        }
+        if (d.args[3] && d.args[3] !== 'default') r.metric = int(d, d.args[3], 'metric', 0, 0x7fffffff);
+        (routes ??= []).push(r);
+        break;
+      }
+      case 'route-nopull': nargs(d, 0); routeNopull = true; break;
+      case 'pull-filter':
+        nargs(d, 2);
+        if (d.args[0] !== 'accept' && d.args[0] !== 'ignore' && d.args[0] !== 'reject') throw err(d, `'${d.args[0]}' is not accept, ignore or reject`);
+        (pullFilter ??= []).push({ action: d.args[0], text: d.args[1]! });
+        break;
+      case 'connect-retry':
+        nargs(d, 1, 2);
+        connectRetry = { seconds: int(d, d.args[0]!, 'seconds', 0, 86400), maxSeconds: d.args[1] ? int(d, d.args[1], 'max seconds', 1, 86400) : 300 };
+        break;
+      case 'connect-retry-max': nargs(d, 1); connectRetryMax = int(d, d.args[0]!, 'attempts', 1, 0x7fffffff); break;
+      case 'connect-timeout': case 'server-poll-timeout': nargs(d, 1); connectTimeout = int(d, d.args[0]!, 'seconds', 1, 86400); break;
+      case 'auth-retry':
+        nargs(d, 1);
+        if (d.args[0] !== 'none' && d.args[0] !== 'nointeract' && d.args[0] !== 'interact') throw err(d, `'${d.args[0]}' is not none, nointeract or interact`);
+        authRetry = d.args[0];
+        break;
+      case 'comp-lzo': case 'compress': case 'allow-compression': {
+        const c = parseCompression(d);
+        if (typeof c === 'string') throw err(d, c);
+        if (c.framing) compression = { framing: c.framing, where: `${file}:${d.line}` };
+        if (c.warn) ignored.push({ line: d.line, directive: [d.name, ...d.args].join(' '), why: c.warn, level: 'warn' });
+        break;
+      }
       case 'writepid': nargs(d, 1); writepid = resolve(baseDir, d.args[0]!); break;
       default: {
         if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
         const directive = [d.name, ...d.args].join(' ');
-        if (IGNORED[d.name]) {
+        if (WARNED[d.name]) {
+          ignored.push({ line: d.line, directive, why: WARNED[d.name]!, level: 'warn' });
+        } else if (IGNORED[d.name]) {
           ignored.push({ line: d.line, directive, why: IGNORED[d.name]!, level: 'info' });
         } else if (OPENVPN_DIRECTIVES.has(d.name)) {
           ignored.push({ line: d.line, directive, why: 'an OpenVPN option kovpn does not implement', level: 'warn' });
@@ -447,5 +506,19 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (wrap.auth && tlsWrap?.kind !== 'tls-auth') {
     ignored.push({ line: wrap.auth.line, directive: `auth ${wrap.auth.name}`, why: 'data channel ciphers are AEAD; auth only sets the tls-auth digest', level: 'info' });
   }
+  if (compression) cfg.compression = compression;
+  if (devAuto) cfg.devAuto = true;
+  if (connectRetry) cfg.connectRetry = connectRetry;
+  if (connectRetryMax !== undefined) cfg.connectRetryMax = connectRetryMax;
+  if (connectTimeout !== undefined) cfg.connectTimeout = connectTimeout;
+  if (authRetry) cfg.authRetry = authRetry;
+  if (routes && mode === 'server') {
+    for (const r of routes) {
+      ignored.push({ line: Number(r.where.slice(r.where.lastIndexOf(':') + 1)), directive: `route ${r.network} ${r.netmask}`, level: 'warn',
+        why: "a kovpn server installs a route for each client's iroute (client-config-dir) when it connects; this line adds none" });
+    }
+  } else if (routes) cfg.routes = routes;
+  if (routeNopull) cfg.routeNopull = true;
+  if (pullFilter) cfg.pullFilter = pullFilter;
   return cfg;
 }

@@ -1,6 +1,7 @@
 /** kovpn's configuration, whatever file format it came from. */
 import type { DataCipher } from '../control/ciphers.js';
 import type { TlsWrapConfig } from '../control/wrap/index.js';
+import type { CompFraming } from '../wire/comp-framing.js';
 
 export interface Remote {
   host: string;
@@ -27,6 +28,8 @@ export interface KovpnConfig {
   /** Peer-to-peer TLS mode: which TLS role this side takes and the point-to-point addresses. */
   p2p?: { tlsRole: 'client' | 'server'; ifconfig: { local: string; remote: string } };
   dev: string;
+  /** `dev tun`: the first free tunN (dev is then tun0 until the daemon has chosen). */
+  devAuto?: boolean;
   proto: 'udp';
   remotes: Remote[];
   /** Local address to bind (server: listen address); default any. */
@@ -66,5 +69,21 @@ export interface KovpnConfig {
   writepid?: string;
   /** Control-channel wrapping: tls-auth, tls-crypt or tls-crypt-v2. */
   tlsWrap?: TlsWrapConfig;
+  /** Compression framing without compression (`comp-lzo no`, `compress [stub|stub-v2]`) and the line that set it. */
+  compression?: { framing: CompFraming; where: string };
+  /** Client: `connect-retry <s> [max]`: pause between attempts, doubled after 5 failures up to max. */
+  connectRetry?: { seconds: number; maxSeconds: number };
+  /** Client: `connect-retry-max <n>`: attempts per remote before the daemon gives up (exits). */
+  connectRetryMax?: number;
+  /** Client: `connect-timeout <s>` / `server-poll-timeout <s>`: wait this long for a first answer. */
+  connectTimeout?: number;
+  /** Client: `auth-retry none|nointeract|interact`: what AUTH_FAILED does (none: exit). */
+  authRetry?: 'none' | 'nointeract' | 'interact';
+  /** Client: `route <network> [netmask] [gateway] [metric]` lines, added through the tunnel once it is up. */
+  routes?: { network: string; netmask: string; gateway?: string; metric?: number; where: string }[];
+  /** Client: `route-nopull`: routes the server pushes are not installed. */
+  routeNopull?: boolean;
+  /** Client: `pull-filter accept|ignore|reject "text"`, in order (first prefix match decides). */
+  pullFilter?: { action: 'accept' | 'ignore' | 'reject'; text: string }[];
   ignored: IgnoredDirective[];
 }

@@ -19,6 +19,7 @@ import { Opcode, type ReliableOpcode } from './opcodes.js';
 import type { ControlPacket } from './packet.js';
 import { KEY_BLOCK_LEN, openvpnPrfKeyBlock } from './prf.js';
 import { ControlStream } from './tls-stream.js';
+import { CertRuleError, explainCertFailure } from './verify.js';
 
 export const EKM_LABEL = 'EXPORTER-OpenVPN-datakeys';
 /** Longest control message (NUL-terminated string) accepted from a peer. */
@@ -191,7 +192,7 @@ export class KeyState {
       this.onSecure(sock);
     });
     server.on('tlsClientError', (err: Error) => this.fail(new ControlError('peer-verify',
-      `TLS handshake (key id ${this.keyId}) failed: ${this.tlsErrorText(err)}`, { cause: err })));
+      explainCertFailure((err as NodeJS.ErrnoException).code, this.tlsErrorText(err)) ?? `TLS handshake (key id ${this.keyId}) failed: ${this.tlsErrorText(err)}`, { cause: err })));
     server.emit('connection', this.stream);
   }
 
@@ -199,7 +200,7 @@ export class KeyState {
     this.socket = sock;
     sock.on('data', (d: Buffer) => this.onPlaintext(d));
     sock.on('error', (err: Error) => this.fail(new ControlError('peer-verify',
-      `TLS (key id ${this.keyId}) failed: ${this.tlsErrorText(err)}`, { cause: err })));
+      explainCertFailure((err as NodeJS.ErrnoException).code, this.tlsErrorText(err)) ?? `TLS (key id ${this.keyId}) failed: ${this.tlsErrorText(err)}`, { cause: err })));
   }
 
   /** OpenSSL's reason ("bad certificate") rather than its multi-field error string. */
@@ -219,7 +220,8 @@ export class KeyState {
       return;
     }
     if (!sock.authorized) {
-      this.fail(new ControlError('peer-verify', `peer certificate refused: ${String(sock.authorizationError ?? 'no certificate')}`));
+      const code = sock.authorizationError === undefined ? undefined : String(sock.authorizationError);
+      this.fail(new ControlError('peer-verify', explainCertFailure(code, code ?? '') ?? `peer certificate refused: ${code ?? 'no certificate'}`));
       return;
     }
     try {
@@ -227,7 +229,8 @@ export class KeyState {
       if (!cert) throw new Error('peer sent no certificate');
       creds.verifyPeer?.(cert);
     } catch (err) {
-      this.fail(new ControlError('peer-verify', `peer certificate refused: ${(err as Error).message}`));
+      const rule = err instanceof CertRuleError ? ` (${err.rule})` : '';
+      this.fail(new ControlError('peer-verify', `peer certificate refused${rule}: ${(err as Error).message}`));
       return;
     }
     this.phase = 'key-method';

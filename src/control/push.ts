@@ -4,6 +4,8 @@
  * Building produces one or more messages (split with `push-continuation` when long).
  */
 import { ControlError } from './errors.js';
+import { framingDirective, parseCompression } from '../config/compression.js';
+import type { CompFraming } from '../wire/comp-framing.js';
 
 export type Topology = 'subnet' | 'net30' | 'p2p';
 
@@ -30,6 +32,8 @@ export interface PushOptions {
   protocolFlags: string[];
   /** 2.5-style `key-derivation tls-ekm`. */
   keyDerivation?: string;
+  /** Pushed `comp-lzo no` / `compress [stub|stub-v2]`: the framing the server uses. */
+  compression?: CompFraming;
   /** Options received verbatim that kovpn does not act on. */
   ignored: string[];
 }
@@ -103,6 +107,12 @@ export function parsePushReply(message: string, into: PushOptions = emptyPushOpt
       case 'tun-mtu': into.tunMtu = uint(a[0], 'tun-mtu', 65535); break;
       case 'protocol-flags': into.protocolFlags.push(...a); break;
       case 'key-derivation': into.keyDerivation = a[0] ?? ''; break;
+      case 'comp-lzo': case 'compress': {
+        const c = parseCompression({ name, args: a });
+        if (typeof c === 'string') throw new ControlError('push', `PUSH_REPLY '${opt}': ${c}`);
+        if (c.framing) into.compression = c.framing;
+        break;
+      }
       case 'push-continuation': more = a[0] === '2'; break;
       default: into.ignored.push(opt);
     }
@@ -127,6 +137,7 @@ export function pushOptionStrings(o: PushOptions): string[] {
   if (o.protocolFlags.length > 0) out.push(`protocol-flags ${o.protocolFlags.join(' ')}`);
   if (o.keyDerivation) out.push(`key-derivation ${o.keyDerivation}`);
   if (o.tunMtu !== undefined) out.push(`tun-mtu ${o.tunMtu}`);
+  if (o.compression) out.push(framingDirective(o.compression));
   return out;
 }
 

@@ -15,6 +15,8 @@ import type { ControlWrapper } from '../control/wrap/wrapper.js';
 import { LogRateLimiter } from '../util/rate-limit.js';
 import { commonName } from '../control/verify.js';
 import type { KovpnConfig } from '../config/types.js';
+import { framingDirective } from '../config/compression.js';
+import { applyPullFilter, classifyIgnoredPush } from './pushed.js';
 import { tlsCredentials } from './credentials.js';
 import type { EventBus } from './events.js';
 import { deviceKeyOps } from './key-ops.js';
@@ -23,6 +25,8 @@ import { addRoute, configureAddress, configurePointToPoint } from './netconf.js'
 import type { PeerStatus, TunnelStatus } from './status.js';
 
 export const RECONNECT_DELAY_MS = 5_000;
+/** OpenVPN's server-poll-timeout default: how long to wait for a server's first answer. */
+export const CONNECT_TIMEOUT_S = 120;
 
 export class ClientTunnel {
   private device: Device | undefined;
@@ -38,11 +42,19 @@ export class ClientTunnel {
   private unsubscribe: (() => void) | undefined;
   private keySince = 0;
   private peerName: string | undefined;
-  /** tls-auth/tls-crypt of the current connection, and whether any packet passed it. */
+  /** tls-auth/tls-crypt of the current connection (whether any packet passed it: `answered`). */
   private wrapper: ControlWrapper | undefined;
-  private heardWrapped = false;
   private unwrapFailed = 0;
   private readonly unwrapLog = new LogRateLimiter();
+  /** Failed connection attempts in a row (reset by a tunnel that came up). */
+  private failures = 0;
+  /** The current attempt: the server answered at all / the tunnel came up. */
+  private answered = false;
+  private connected = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private giveUp!: (err: Error) => void;
+  /** Resolves when the client gives up (AUTH_FAILED without auth-retry, connect-retry-max): the daemon exits. */
+  readonly finished = new Promise<Error>((resolve) => { this.giveUp = resolve; });
 
   constructor(
     private readonly cfg: KovpnConfig,
@@ -51,8 +63,9 @@ export class ClientTunnel {
     private readonly log: DaemonLog,
   ) {}
 
-  async start(): Promise<void> {
-    this.device = await this.datapath.createDevice(this.cfg.dev, 'p2p');
+  /** Runs on `device` (a P2P device the daemon created, see devices.ts). */
+  async start(device: Device): Promise<void> {
+    this.device = device;
     this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));
     this.events.emit({ type: 'tunnel-up', reason: `client device ${this.device.name} (${this.datapath.kind} data path)` });
     await this.connect();
@@ -62,6 +75,8 @@ export class ClientTunnel {
     if (this.stopping) return;
     const r = this.cfg.remotes[this.remoteIndex % this.cfg.remotes.length]!;
     this.remoteIndex++;
+    this.answered = false;
+    this.connected = false;
     try {
       const { address } = await lookup(r.host, { family: 4 });
       this.remote = { address, port: r.port };
@@ -71,8 +86,8 @@ export class ClientTunnel {
         this.socket.onControlPacket((buf, from) => this.onControlPacket(buf, from));
       }
     } catch (err) {
-      this.log.log('warn', `cannot reach ${r.host}:${r.port}: ${(err as Error).message}; retrying in ${RECONNECT_DELAY_MS / 1000} s`);
-      this.scheduleReconnect();
+      this.log.log('error', `cannot reach ${r.host}:${r.port}: ${(err as Error).message}`);
+      if (!this.attemptFailed()) this.scheduleReconnect();
       return;
     }
     const socket = this.socket;
@@ -82,7 +97,6 @@ export class ClientTunnel {
     const p2p = this.cfg.p2p;
     const wrapper = this.cfg.tlsWrap ? peerWrapper(this.cfg.tlsWrap, p2p?.tlsRole ?? 'client') : undefined;
     this.wrapper = wrapper;
-    this.heardWrapped = false;
     const session: ControlSession = new ControlSession({
       role: p2p?.tlsRole ?? 'client', p2p: p2p !== undefined,
       tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
@@ -100,6 +114,23 @@ export class ClientTunnel {
     });
     this.session = session;
     session.start();
+    const timeout = this.cfg.connectTimeout ?? CONNECT_TIMEOUT_S;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      if (this.session === session && !this.answered) void session.close(false);
+    }, timeout * 1000);
+  }
+
+  /** Counts a failed attempt; true (and the daemon told to exit) when connect-retry-max is reached. */
+  private attemptFailed(): boolean {
+    this.failures++;
+    const max = this.cfg.connectRetryMax;
+    if (max !== undefined && this.failures >= max * this.cfg.remotes.length) {
+      this.giveUp(new Error(`${this.failures} connection attempts failed (connect-retry-max ${max}` +
+        `${this.cfg.remotes.length > 1 ? ` for each of ${this.cfg.remotes.length} remotes` : ''}): exiting`));
+      return true;
+    }
+    return false;
   }
 
   private onControlPacket(buf: Buffer, from: Endpoint): void {
@@ -109,13 +140,16 @@ export class ClientTunnel {
     if (wrapper) {
       try {
         buf = wrapper.unwrap(buf);
-        this.heardWrapped = true;
       } catch (err) {
         this.unwrapFailed++;
         const line = this.unwrapLog.pass(Date.now(), `packet failed ${wrapper.kind} from ${from.address}:${from.port} (${(err as Error).message})`);
         if (line) this.log.log('error', line);
         return;
       }
+    }
+    if (!this.answered) {
+      this.answered = true;
+      clearTimeout(this.connectTimer);
     }
     try {
       this.session.receive(decodeControlPacket(buf));
@@ -125,21 +159,37 @@ export class ClientTunnel {
   }
 
   /** First key: address, routes, peer. */
-  private async setUp(session: ControlSession, o: PushOptions): Promise<void> {
+  private async setUp(session: ControlSession, pushed: PushOptions): Promise<void> {
     const dev = this.device!;
+    const { options: o, dropped } = applyPullFilter(this.cfg.pullFilter, pushed);
+    if (dropped.length > 0) this.log.log('info', `pull-filter ignored pushed options: ${dropped.join(', ')}`);
     if (!o.ifconfig) throw new Error('server pushed no ifconfig (only topology subnet is supported)');
     if (o.topology && o.topology !== 'subnet') throw new Error(`server pushed topology ${o.topology}; only subnet is supported`);
+    const compFraming = o.compression ?? this.cfg.compression?.framing;
+    if (compFraming && compFraming !== 'stub-v2' && this.datapath.kind === 'kernel') {
+      throw new Error(`server pushed '${framingDirective(compFraming)}': that compression framing needs the userspace data path ` +
+        `(the kernel has none); put '${framingDirective(compFraming)}' in ${this.cfg.file} or run with --datapath userspace`);
+    }
+    if (o.compression && o.compression !== this.cfg.compression?.framing) this.log.log('info', `server pushed '${framingDirective(o.compression)}': using that framing`);
     await configureAddress(dev.name, o.ifconfig.local, o.ifconfig.second);
-    for (const r of o.routes) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
+    if (this.cfg.routeNopull && o.routes.length > 0) {
+      this.log.log('info', `route-nopull: not installing ${o.routes.length} pushed route(s): ${o.routes.map((r) => `${r.network}/${r.netmask}`).join(', ')}`);
+    } else {
+      for (const r of o.routes) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
+    }
+    for (const r of this.cfg.routes ?? []) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
       keepaliveInterval: o.ping ?? 0, keepaliveTimeout: o.pingRestart ?? 0,
+      ...(compFraming ? { compFraming } : {}),
     });
     this.peerUp = true;
     this.keySince = Date.now();
     const cert = session.current?.peerCertificate();
     this.peerName = cert ? commonName(cert) : undefined;
-    if (o.ignored.length > 0) this.log.log('info', `ignored pushed options: ${o.ignored.join(', ')}`);
+    const { harmless, unsafe } = classifyIgnoredPush(o.ignored);
+    if (unsafe.length > 0) this.log.log('warn', `pushed options kovpn does not apply (routing, DNS or security stay as they are): ${unsafe.join(', ')}`);
+    if (harmless.length > 0) this.log.log('info', `ignored pushed options: ${harmless.join(', ')}`);
   }
 
   /** First key in peer-to-peer mode: point-to-point address, peer with the derived id. */
@@ -148,9 +198,11 @@ export class ClientTunnel {
     const { local, remote } = this.cfg.p2p!.ifconfig;
     this.peerId = session.p2pPeerId!;
     await configurePointToPoint(dev.name, local, remote);
+    for (const r of this.cfg.routes ?? []) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? remote, r.metric);
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
       keepaliveInterval: this.cfg.keepalive?.interval ?? 0, keepaliveTimeout: this.cfg.keepalive?.timeout ?? 0,
+      ...(this.cfg.compression ? { compFraming: this.cfg.compression.framing } : {}),
     });
     this.peerUp = true;
     this.keySince = Date.now();
@@ -161,6 +213,8 @@ export class ClientTunnel {
   /** Once the first key is in the data path (set-up done): traffic can flow. */
   private emitPeerUp(session: ControlSession): void {
     if (this.session !== session || !this.peerUp) return;
+    this.connected = true;
+    this.failures = 0;
     this.events.emit({
       type: 'peer-up', peerId: this.peerId, name: this.peerName, remote: `${this.remote!.address}:${this.remote!.port}`,
       vpnIpv4: session.pushed?.ifconfig?.local ?? this.cfg.p2p?.ifconfig.local, cipher: session.cipher,
@@ -187,16 +241,41 @@ export class ClientTunnel {
       await this.device?.delPeer(this.peerId).catch(() => undefined);
     }
     this.events.emit({ type: 'peer-down', peerId: this.peerId, reason: why });
-    if (reason.kind === 'error') this.log.log('warn', why);
-    if (reason.kind === 'error' && reason.error.code === 'handshake-timeout' && this.wrapper && !this.heardWrapped) {
-      this.log.log('error', `no answer from the server: wrong ${this.wrapper.kind} key or server down`);
+    clearTimeout(this.connectTimer);
+    if (this.stopping) return;
+    const where = `${this.remote?.address}:${this.remote?.port}`;
+    if (reason.kind === 'exit' && reason.message.startsWith('AUTH_FAILED')) {
+      const text = `${where} refused us: ${reason.message}`;
+      if ((this.cfg.authRetry ?? 'none') === 'none') {
+        this.giveUp(new Error(`${text}; exiting (auth-retry none; \`auth-retry nointeract\` retries)`));
+        return;
+      }
+      this.log.log('error', `${text}; retrying (auth-retry ${this.cfg.authRetry})`);
+    } else if (!this.answered && this.wrapper) {
+      // nothing from the server passed the wrapping: a wrong key looks exactly like no server
+      this.log.log('error', `no answer from the server: wrong ${this.wrapper.kind} key or server down ` +
+        `(nothing from ${where} passed ${this.wrapper.kind}${this.unwrapFailed > 0 ? `; ${this.unwrapFailed} packets failed it` : ''})`);
+    } else if (!this.answered) {
+      this.log.log('error', `no answer from ${where} within ${this.cfg.connectTimeout ?? CONNECT_TIMEOUT_S} s (connect-timeout): ` +
+        'is the server running there, the address and port right, and UDP let through?');
+    } else if (reason.kind === 'error') {
+      this.log.log(this.connected ? 'warn' : 'error', why);
     }
-    if (!this.stopping) this.scheduleReconnect();
+    if (this.connected) this.failures = 0;
+    else if (this.attemptFailed()) return;
+    this.scheduleReconnect();
+  }
+
+  /** The pause before the next attempt: connect-retry, doubled after 5 failures in a row, capped. */
+  private retryDelayMs(): number {
+    const base = this.cfg.connectRetry ? this.cfg.connectRetry.seconds * 1000 : RECONNECT_DELAY_MS;
+    const max = (this.cfg.connectRetry?.maxSeconds ?? 300) * 1000;
+    return Math.min(base * 2 ** Math.max(0, this.failures - 5), Math.max(base, max));
   }
 
   private scheduleReconnect(): void {
     if (this.stopping) return;
-    const delay = this.reconnectNow ? 0 : RECONNECT_DELAY_MS;
+    const delay = this.reconnectNow ? 0 : this.retryDelayMs();
     this.reconnectNow = false;
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
   }
@@ -240,6 +319,7 @@ export class ClientTunnel {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.connectTimer);
     await this.session?.close(true);
     this.unsubscribe?.();
     await this.socket?.close().catch(() => undefined);

@@ -6,6 +6,7 @@
  */
 import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '../datapath/types.js';
 import { ControlServer } from '../control/server.js';
+import { ControlError } from '../control/errors.js';
 import { ControlSession, type SessionEndReason } from '../control/session.js';
 import { emptyPushOptions, parsePushReply, type PushOptions } from '../control/push.js';
 import { commonName } from '../control/verify.js';
@@ -61,8 +62,8 @@ export class ServerTunnel {
     this.basePush = cfg.push.length > 0 ? parsePushReply(`PUSH_REPLY,${cfg.push.join(',')}`).options : emptyPushOptions();
   }
 
-  async start(): Promise<void> {
-    const dev = await this.datapath.createDevice(this.cfg.dev, 'mp');
+  /** Runs on `dev` (an MP device the daemon created, see devices.ts). */
+  async start(dev: Device): Promise<void> {
     this.device = dev;
     await configureAddress(dev.name, this.pool.serverAddress, this.pool.netmask);
     this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));
@@ -102,6 +103,7 @@ export class ServerTunnel {
           await device.newPeer({
             id: peerId, socket: this.socket!, remote: from, vpnIpv4: client.address!,
             keepaliveInterval: keepalive?.interval ?? 0, keepaliveTimeout: keepalive ? keepalive.timeout * 2 : 0,
+            ...(this.cfg.compression ? { compFraming: this.cfg.compression.framing } : {}),
           });
           client.inDevice = true;
           for (const r of client.record?.iroutes ?? []) {
@@ -182,7 +184,9 @@ export class ServerTunnel {
     if (reason.kind === 'error') {
       const line = `${c.from.address}:${c.from.port}: ${why}`;
       const out = c.address ? line : this.halfOpenLog.pass(Date.now(), line);
-      if (out) this.log.log('warn', out);
+      // a refused certificate or no shared cipher is for the operator to act on: error level
+      const code = reason.error instanceof ControlError ? reason.error.code : undefined;
+      if (out) this.log.log(code === 'peer-verify' || code === 'negotiation' ? 'error' : 'warn', out);
     }
     this.events.emit({ type: 'peer-down', peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, reason: why });
   }

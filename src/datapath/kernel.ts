@@ -129,8 +129,16 @@ function socketFd(peer: PeerConfig, operation: string): number | undefined {
   return peer.socket.fd;
 }
 
+/**
+ * The kernel has no compression framing. `stub-v2` frames an IP packet as it is (an IP packet
+ * never starts with 0x50, and the kernel drops anything that is not IP), so it needs nothing;
+ * the one-byte framings of `comp-lzo no` and `compress stub` cannot be carried.
+ */
 function toAttrs(peer: PeerConfig, operation: string): PeerAttrs {
-  const { socket: _socket, ...rest } = peer;
+  if (peer.compFraming !== undefined && peer.compFraming !== 'stub-v2') {
+    throw new TypeError(`${operation} peer ${peer.id}: compression framing '${peer.compFraming}' needs the userspace data path (the kernel has none)`);
+  }
+  const { socket: _socket, compFraming: _framing, ...rest } = peer;
   const fd = socketFd(peer, operation);
   return fd === undefined ? rest : { ...rest, socketFd: fd };
 }

@@ -7,6 +7,8 @@
  * Names mirror the ovpn netlink attributes so that one maps onto the other 1:1.
  */
 
+import type { CompFraming } from '../wire/comp-framing.js';
+
 export type DeviceMode = 'p2p' | 'mp';
 export type CipherAlg = 'none' | 'aes-gcm' | 'chacha20-poly1305';
 export type KeySlot = 'primary' | 'secondary';
@@ -52,6 +54,12 @@ export interface PeerConfig {
   /** Seconds; 0 disables. */
   keepaliveInterval?: number;
   keepaliveTimeout?: number;
+  /**
+   * OpenVPN compression framing without compression (`comp-lzo no`, `compress stub|stub-v2`):
+   * the userspace path adds and strips the header and drops compressed packets; the kernel
+   * path has no framing and refuses it (docs/wire-format.md).
+   */
+  compFraming?: CompFraming;
 }
 
 export interface PeerCounters {

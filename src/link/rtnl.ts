@@ -24,6 +24,8 @@ export interface LinkInfo {
   /** IFLA_OVPN_MODE, for links of kind "ovpn". */
   ovpnMode?: number;
   carrier?: boolean;
+  /** IFLA_IFALIAS (`ip link set X alias ...`), if set. */
+  alias?: string;
 }
 
 export interface AddressInfo {
@@ -92,6 +94,7 @@ export const LINK_SCHEMA: AttrSchema = {
   [C.IFLA_LINK]: { name: 'IFLA_LINK' },
   [C.IFLA_TXQLEN]: { name: 'IFLA_TXQLEN' },
   [C.IFLA_LINKINFO]: { name: 'IFLA_LINKINFO', nested: LINKINFO_SCHEMA },
+  [C.IFLA_IFALIAS]: { name: 'IFLA_IFALIAS' },
 };
 
 const ADDR_SCHEMA: AttrSchema = {
@@ -150,6 +153,8 @@ export function decodeLink(m: NetlinkMessage): LinkInfo {
   if (mtu !== undefined) info.mtu = mtu;
   const carrier = attrs.u8(C.IFLA_CARRIER);
   if (carrier !== undefined) info.carrier = carrier !== 0;
+  const alias = attrs.string(C.IFLA_IFALIAS);
+  if (alias) info.alias = alias;
   const linkinfo = attrs.nested(C.IFLA_LINKINFO, 'IFLA_LINKINFO');
   const kind = linkinfo?.string(C.IFLA_INFO_KIND);
   if (kind !== undefined) info.kind = kind;
@@ -283,6 +288,16 @@ export class Rtnl {
 
   async setUp(ref: LinkRef, up = true): Promise<void> {
     await this.configureLink(ref, { up });
+  }
+
+  /** Sets IFLA_IFALIAS (at most 255 bytes; '' clears it). */
+  async setAlias(ref: LinkRef, alias: string): Promise<void> {
+    if (Buffer.byteLength(alias) > 255) throw new RangeError(`alias of ${ref}: longer than 255 bytes`);
+    const { fixed, name } = this.refHeader(ref);
+    await this.request(C.RTM_NEWLINK, 0, fixed, `RTM_NEWLINK ${ref} alias`, LINK_SCHEMA, (w) => {
+      if (name !== undefined) w.string(C.IFLA_IFNAME, name);
+      w.binary(C.IFLA_IFALIAS, Buffer.from(alias, 'utf8')); // without a NUL, as ip(8) sends it
+    });
   }
 
   async setMtu(ref: LinkRef, mtu: number): Promise<void> {

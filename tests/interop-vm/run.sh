@@ -2,8 +2,8 @@
 # The kovpn daemon on the KERNEL data path (ovpn.ko) against stock OpenVPN 2.6 (--disable-dco),
 # run inside the qemu guest in one boot:
 #   tests/qemu/run.sh --timeout 1500 -- tests/interop-vm/run.sh [PART...]
-# PART is A, B, C, D, F or E (any case; default: all, in that order: E swaps in the module's
-# test build, so it runs last); each part is its own file,
+# PART is A, B, C, D, E, F or G (any case; default: all, in the order A B C D F E G: E swaps
+# in the module's test build and back); each part is its own file,
 # part-<letter>.sh, sourced here; the helpers they share are in lib.sh.
 # Namespaces dv-s (server side) and dv-c (client side), reusing tests/interop/lib/tunnel-lib.sh
 # (PKI, namespaces, log waits). Node starts cost 4-10 s each in the guest: one daemon per part,
@@ -22,17 +22,19 @@
 #      client): pings both ways, a short iperf3, the client's EXIT removes its kernel peer.
 #   F. tls-crypt (a key from openvpn --genkey secret) on the kernel path, both roles: a stock
 #      client to a kovpn server's MP device, a kovpn client's P2P device to a stock server; pings.
+#   G. devices and exits on the kernel path: dev tun, SIGKILL + reclaim, AUTH_FAILED exit 1,
+#      a pushed comp-lzo no refused on the kernel path, comp-lzo no under auto on userspace.
 #   E. early rekey on KEY_SWAP_NTF, with the module's test build whose keys start at packet id
 #      2^32-2: the kernel retires an exhausted key and notifies, the daemon rekeys at once and
 #      traffic flows on the new key.
 set -u
 cd "$(dirname "$0")/../.."
 PARTS=()
-for p in "${@:-A B C D F E}"; do
+for p in "${@:-A B C D F E G}"; do
 	for q in $p; do
 		case $q in
-		[AaBbCcDdEeFf]) PARTS+=("$(echo "$q" | tr a-f A-F)") ;;
-		*) echo "usage: $0 [A|B|C|D|E|F ...] (unknown part '$q')" >&2; exit 2 ;;
+		[A-Ga-g]) PARTS+=("$(echo "$q" | tr a-g A-G)") ;;
+		*) echo "usage: $0 [A|B|C|D|E|F|G ...] (unknown part '$q')" >&2; exit 2 ;;
 		esac
 	done
 done
@@ -60,7 +62,7 @@ fi
 . tests/interop-vm/lib.sh
 echo "interop-vm: parts ${PARTS[*]}"
 for p in "${PARTS[@]}"; do
-	. "tests/interop-vm/part-$(echo "$p" | tr A-F a-f).sh"
+	. "tests/interop-vm/part-$(echo "$p" | tr A-G a-g).sh"
 done
 
 echo "interop-vm: $(($(date +%s) - START)) s"

@@ -90,7 +90,7 @@ for who in ${DM_WHO:-revoked stranger}; do
 	W=$!
 	for ((i = 0; i < 150; i++)); do [ "$(grep -c 'peer certificate refused' "$WORK/ks.log")" -gt "$n" ] && break; sleep 0.1; done
 	if [ "$(grep -c 'peer certificate refused' "$WORK/ks.log")" -gt "$n" ]; then
-		reason=$(grep 'warn:.*peer certificate refused' "$WORK/ks.log" | tail -1 | sed 's/.*peer certificate refused: //' | cut -c1-60)
+		reason=$(grep 'error:.*peer certificate refused' "$WORK/ks.log" | tail -1 | sed 's/.*peer certificate refused //' | cut -c1-60)
 		grep -q 'Initialization Sequence Completed' "$WORK/$who.log" && fail "server-clients: $who refused" "client completed initialization" ||
 			pass "server-clients: $who certificate refused ($reason)"
 	else

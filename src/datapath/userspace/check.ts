@@ -8,6 +8,7 @@ import { unmapAddress } from '../../util/sockaddr.js';
 import { MAX_KEY_ID, MAX_PEER_ID, type DataCipher } from '../../wire/index.js';
 import type { DeviceMode, Endpoint, KeyConfig, PeerConfig } from '../types.js';
 import { OVPN_NONCE_TAIL_SIZE } from '../../ovpn/family.js';
+import { COMP_FRAMINGS } from '../../wire/comp-framing.js';
 import { checkVpnIpv4, checkVpnIpv6, isUnicastIpv4, isUnicastIpv6 } from './addr.js';
 import { DatapathError, einval } from './errors.js';
 import type { Peer } from './peer.js';
@@ -119,6 +120,9 @@ export function checkPeerSpec(spec: PeerSpec, peer: Peer, mode: DeviceMode, inde
   }
   if (kaI !== undefined) checkSeconds(kaI, 'PEER.KEEPALIVE_INTERVAL');
   if (kaT !== undefined) checkSeconds(kaT, 'PEER.KEEPALIVE_TIMEOUT');
+  if (spec.compFraming !== undefined && !COMP_FRAMINGS.includes(spec.compFraming)) {
+    throw einval(`compression framing '${String(spec.compFraming)}' is not one of ${COMP_FRAMINGS.join(', ')}`);
+  }
   const keepalive = kaI !== undefined && kaT !== undefined ? { interval: kaI, timeout: kaT } : undefined;
   return { remote, local, vpn4, vpn6, keepalive };
 }

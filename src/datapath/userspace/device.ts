@@ -18,7 +18,7 @@ export type { DeviceRoutes } from './next-hop.js';
 
 export class EngineDevice extends DeviceIo {
   /** Packets dropped, by cause (exposed for diagnostics and tests). */
-  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0 };
+  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0, compressed: 0 };
 
   constructor(...args: ConstructorParameters<typeof DeviceIo>) {
     super(...args);
@@ -92,6 +92,7 @@ export class EngineDevice extends DeviceIo {
     else if (isNew) peer.txId = peer.id;
     if (c.remote) peer.setRemote({ ...c.remote });
     if (c.local) peer.local = { ...c.local };
+    if (spec.compFraming !== undefined) peer.compFraming = spec.compFraming;
     if (c.vpn4 !== undefined) {
       peer.vpn4 = c.vpn4;
       peer.vpnIpv4 = spec.vpnIpv4;

@@ -17,6 +17,7 @@ import type { NativeAddon, Poller } from '../../native.js';
 import { decodeSockaddr, sockaddrEqual } from '../../util/sockaddr.js';
 import { DATA_V2_OVERHEAD, DecryptError, PEER_ID_UNDEF, isKeepalive } from '../../wire/index.js';
 import type { DeviceEvent, DeviceMode } from '../types.js';
+import { COMP_FRAMING_OVERHEAD, UnframeError, frame, unframe } from '../../wire/comp-framing.js';
 import { BATCH, PacketBatch } from './batch.js';
 import { TcpCoalescer, VNET_HDR_LEN } from './coalesce.js';
 import { NextHops, type DeviceRoutes } from './next-hop.js';
@@ -43,6 +44,8 @@ export interface DropCounters {
   malformed: number;
   exhausted: number;
   tunFull: number;
+  /** Authenticated packets that carried compressed data (compression framing: never decompressed). */
+  compressed: number;
 }
 
 /** TUN read rounds per readable event. */
@@ -63,6 +66,8 @@ const DROP_HDR = Buffer.alloc(VNET_HDR_LEN);
 export abstract class DeviceIo {
   readonly peers = new Map<number, Peer>();
   abstract readonly drops: DropCounters;
+  /** Scratch buffer for a payload with its compression-framing header (peers with compFraming). */
+  private framed: Buffer | undefined;
   /** The peer of a P2P device. */
   protected p2p: Peer | undefined;
   /** MP: peers by VPN address. */
@@ -171,8 +176,14 @@ export abstract class DeviceIo {
       return;
     }
     const sock = peer.socket;
-    const off = sock.reserve(peer, len + DATA_V2_OVERHEAD);
-    const n = ks.key.encrypt(peer.txId, buf, 0, len, sock.tx.bufs[sock.txSlotIndex]!, off);
+    let src = buf;
+    let srcLen = len;
+    if (peer.compFraming !== undefined) {
+      src = this.framed ??= Buffer.alloc(65536 + COMP_FRAMING_OVERHEAD);
+      srcLen = frame(peer.compFraming, buf, len, src);
+    }
+    const off = sock.reserve(peer, srcLen + DATA_V2_OVERHEAD);
+    const n = ks.key.encrypt(peer.txId, src, 0, srcLen, sock.tx.bufs[sock.txSlotIndex]!, off);
     if (n === 0) {
       this.drops.exhausted++;
       if (!ks.exhaustNotified) {
@@ -235,12 +246,25 @@ export abstract class DeviceIo {
     if (out.count === BATCH) this.flushTun();
     const k = out.count;
     const dst = out.bufs[k]!;
-    const r = key.decrypt(buf, off, len, dst, 0, now);
+    let r = key.decrypt(buf, off, len, dst, 0, now);
     if (r < 0) {
       if (r === DecryptError.Replay) this.drops.replay++;
       else this.drops.decrypt++;
       this.rxDropsToReport++;
       return;
+    }
+    if (peer.compFraming !== undefined) {
+      r = unframe(peer.compFraming, dst, r);
+      if (r < 0) {
+        // authenticated, so the peer's: counted as received, but never decompressed
+        peer.lastRxMs = now;
+        peer.linkRxPackets++;
+        peer.linkRxBytes += len;
+        if (r === UnframeError.Compressed) this.drops.compressed++;
+        else this.drops.malformed++;
+        this.rxDropsToReport++;
+        return;
+      }
     }
     // Authenticated and not a replay: the packet is the peer's.
     peer.lastRxMs = now;

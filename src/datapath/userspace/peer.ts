@@ -3,6 +3,7 @@ import type { CipherAlg, Endpoint, KeyInfo, KeySlot, PeerInfo } from '../types.j
 import { DataKey } from '../../wire/index.js';
 import { SOCKADDR_LEN, encodeSockaddr } from '../../util/sockaddr.js';
 import type { EngineSocket } from './socket.js';
+import type { CompFraming } from '../../wire/comp-framing.js';
 
 export interface KeyState {
   key: DataKey;
@@ -31,6 +32,8 @@ export class Peer {
   primary: KeyState | undefined;
   secondary: KeyState | undefined;
   deleted = false;
+  /** OpenVPN compression framing on this peer's payloads (userspace path only), if any. */
+  compFraming: CompFraming | undefined;
 
   vpnRxBytes = 0;
   vpnTxBytes = 0;

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Compression framing without compression, kovpn (userspace path) against stock OpenVPN 2.6:
+#   A. openvpn server with `comp-lzo no` that pushes it -> kovpn client without any: pushed
+#      framing taken (0xFA), ping through
+#   B. openvpn server `compress stub` -> kovpn client `compress` (0xFB, first byte swapped)
+#   C. openvpn client `compress stub-v2` -> kovpn server `compress stub-v2`, pings both ways
+#   C2. kovpn server `comp-lzo no` + `push "comp-lzo no"` -> openvpn client without any
+#   D. openvpn client `comp-lzo yes` + `allow-compression yes` -> kovpn server `comp-lzo no`:
+#      small packets (never compressed by OpenVPN, 0xFA) pass; compressible large ones arrive
+#      LZO-compressed and are dropped and counted (`compressed`), never decompressed
+#   E. `--datapath kernel` with `comp-lzo no`: refused at start, non-zero exit
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/results.sh
+NS_S=dm-cps NS_C=dm-cpc NET=10.77.13
+. tests/interop/lib/tunnel-lib.sh
+setup_netns || { fail "compression: namespaces" "could not create $NS_S/$NS_C"; exit 1; }
+setup_pki || { fail "compression: PKI" "openssl failed"; exit 1; }
+
+# ovpn_server ROUND EXTRA...: stock server on 1194, pool 10.214.13.0/24 (server .1)
+ovpn_server() {
+	local r=$1; shift
+	ip netns exec $NS_S openvpn --disable-dco --verb 4 --mode server --tls-server --dev dmcps0 --dev-type tun \
+		--proto udp4 --port 1194 --server 10.214.13.0 255.255.255.0 --topology subnet --keepalive 2 20 \
+		--ca "$WORK/ca.crt" --cert "$WORK/server.crt" --key "$WORK/server.key" --dh none "$@" \
+		>"$WORK/$r-ovpn-server.log" 2>&1 &
+	OVS=$!; PIDS+=($OVS)
+	wait_log "$WORK/$r-ovpn-server.log" 'Initialization Sequence Completed' 20
+}
+
+# kovpn_client ROUND EXTRA-LINE: kovpn client against the server above, device dmcpc0
+kovpn_client() {
+	cat >"$WORK/$1-client.conf" <<-CONF
+	client
+	dev dmcpc0
+	proto udp
+	remote $NET.1 1194
+	nobind
+	remote-cert-tls server
+	ca $WORK/ca.crt
+	cert $WORK/client.crt
+	key $WORK/client.key
+	$2
+	CONF
+	ip netns exec $NS_C env KOVPN_DATAPATH="${KC_DATAPATH:-userspace}" bin/kovpn up "$WORK/$1-client.conf" --log-level debug >"$WORK/$1-kovpn-client.log" 2>&1 &
+	KC=$!; PIDS+=($KC)
+	wait_log "$WORK/$1-kovpn-client.log" '"type":"peer-up"' 20
+}
+
+# kovpn_server ROUND EXTRA-LINE: kovpn server on 1195, pool 10.214.14.0/24, device dmcks0
+kovpn_server() {
+	cat >"$WORK/$1-server.conf" <<-CONF
+	port 1195
+	proto udp
+	dev dmcks0
+	ca $WORK/ca.crt
+	cert $WORK/server.crt
+	key $WORK/server.key
+	server 10.214.14.0 255.255.255.0
+	topology subnet
+	keepalive 2 20
+	$2
+	CONF
+	ip netns exec $NS_S bin/kovpn up "$WORK/$1-server.conf" --log-level debug >"$WORK/$1-kovpn-server.log" 2>&1 &
+	KS=$!; PIDS+=($KS)
+	wait_log "$WORK/$1-kovpn-server.log" '"type":"tunnel-up"' 20
+}
+
+# ovpn_client ROUND EXTRA...: stock client against the kovpn server above
+ovpn_client() {
+	local r=$1; shift
+	ip netns exec $NS_C openvpn --disable-dco --verb 4 --client --dev dmcpc1 --dev-type tun --proto udp4 \
+		--remote $NET.1 1195 --nobind --remote-cert-tls server --explicit-exit-notify 1 \
+		--ca "$WORK/ca.crt" --cert "$WORK/client.crt" --key "$WORK/client.key" "$@" >"$WORK/$r-ovpn-client.log" 2>&1 &
+	OVC=$!; PIDS+=($OVC)
+	wait_log "$WORK/$r-ovpn-client.log" 'Initialization Sequence Completed' 20
+}
+
+drops() { # NS DEV: the engine's drop counters as JSON
+	ip netns exec "$1" node dist/tests/interop/lib/engine-drops.js "$2"
+}
+
+# --- A. pushed comp-lzo no -------------------------------------------------------------------
+if ovpn_server A --comp-lzo no --push "comp-lzo no"; then
+	if kovpn_client A ''; then
+		grep -q "server pushed 'comp-lzo no': using that framing" "$WORK/A-kovpn-client.log" &&
+			pass "compression A: kovpn client takes the pushed comp-lzo no" ||
+			fail "compression A: pushed comp-lzo no" "no 'server pushed' line"
+		check "compression A: ping through the framed tunnel (0xFA)" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.13.1
+	else
+		fail "compression A: kovpn client connects" "$(tail -3 "$WORK/A-kovpn-client.log" | tr '\n' ' ')"
+	fi
+	stop_pid $KC
+else
+	fail "compression A: openvpn server starts" "$(tail -2 "$WORK/A-ovpn-server.log" | tr '\n' ' ')"
+fi
+stop_pid $OVS
+
+# --- B. compress stub (swap) -----------------------------------------------------------------
+if ovpn_server B --compress stub; then
+	# auto: the daemon must say why it does not use the kernel (userspace anyway on this host)
+	if KC_DATAPATH=auto kovpn_client B 'compress'; then
+		grep -q "compression framing needs the userspace data path" "$WORK/B-kovpn-client.log" &&
+			pass "compression B: the daemon says framing needs the userspace path" ||
+			fail "compression B: data path announced" "no line"
+		check "compression B: ping through compress stub (0xFB, swapped byte)" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.13.1
+		check "compression B: large ping (1400 bytes) through compress stub" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 2 -s 1400 10.214.13.1
+	else
+		fail "compression B: kovpn client connects" "$(tail -3 "$WORK/B-kovpn-client.log" | tr '\n' ' ')"
+	fi
+	stop_pid $KC
+else
+	fail "compression B: openvpn server starts" "$(tail -2 "$WORK/B-ovpn-server.log" | tr '\n' ' ')"
+fi
+stop_pid $OVS
+
+# --- C. openvpn client -> kovpn server, compress stub-v2 -------------------------------------
+if kovpn_server C 'compress stub-v2'; then
+	if ovpn_client C --compress stub-v2; then
+		check "compression C: openvpn client (stub-v2) pings kovpn server" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.14.1
+		check "compression C: kovpn server (stub-v2) pings openvpn client" ip netns exec $NS_S ping -q -c 3 -i 0.3 -W 2 10.214.14.2
+	else
+		fail "compression C: openvpn client connects" "$(tail -3 "$WORK/C-ovpn-client.log" | tr '\n' ' ')"
+	fi
+	stop_pid $OVC
+else
+	fail "compression C: kovpn server starts" "$(tail -3 "$WORK/C-kovpn-server.log" | tr '\n' ' ')"
+fi
+stop_pid $KS
+
+# --- C2. kovpn server pushes comp-lzo no to an openvpn client without compression options -----
+if kovpn_server C2 $'comp-lzo no\npush "comp-lzo no"'; then
+	if ovpn_client C2; then
+		check "compression C2: openvpn client takes comp-lzo no pushed by kovpn, pings through" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.14.1
+	else
+		fail "compression C2: openvpn client connects" "$(tail -3 "$WORK/C2-ovpn-client.log" | tr '\n' ' ')"
+	fi
+	stop_pid $OVC
+else
+	fail "compression C2: kovpn server starts" "$(tail -3 "$WORK/C2-kovpn-server.log" | tr '\n' ' ')"
+fi
+stop_pid $KS
+
+# --- D. a compressing peer: compressed packets dropped and counted --------------------------
+if kovpn_server D 'comp-lzo no'; then
+	if ovpn_client D --comp-lzo yes --allow-compression yes; then
+		check "compression D: small pings (sent uncompressed, 0xFA) pass" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 -s 16 10.214.14.1
+		before=$(drops $NS_S dmcks0)
+		if ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 1 -s 1000 -p 00 10.214.14.1 >/dev/null 2>&1; then
+			fail "compression D: compressed packets are not delivered" "zero-filled 1000-byte pings were answered"
+		else
+			pass "compression D: compressed packets are not delivered"
+		fi
+		after=$(drops $NS_S dmcks0)
+		b=$(sed -n 's/.*"compressed":\([0-9]*\).*/\1/p' <<<"$before") a=$(sed -n 's/.*"compressed":\([0-9]*\).*/\1/p' <<<"$after")
+		if [ -n "$a" ] && [ -n "$b" ] && [ $((a - b)) -ge 3 ]; then
+			pass "compression D: compressed packets counted ($((a - b)) more 'compressed' drops)"
+		else
+			fail "compression D: compressed packets counted" "before $before after $after"
+		fi
+	else
+		fail "compression D: openvpn client connects" "$(tail -3 "$WORK/D-ovpn-client.log" | tr '\n' ' ')"
+	fi
+	stop_pid $OVC
+else
+	fail "compression D: kovpn server starts" "$(tail -3 "$WORK/D-kovpn-server.log" | tr '\n' ' ')"
+fi
+stop_pid $KS
+
+# --- E. the kernel path cannot carry it ------------------------------------------------------
+printf 'client\nremote %s.1 1194\nca %s/ca.crt\ncert %s/client.crt\nkey %s/client.key\ncomp-lzo no\n' "$NET" "$WORK" "$WORK" "$WORK" >"$WORK/E.conf"
+out=$(ip netns exec $NS_C timeout 30 bin/kovpn up "$WORK/E.conf" --datapath kernel 2>&1); rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "'comp-lzo no' ($WORK/E.conf:6) needs the userspace data path" <<<"$out"; then
+	pass "compression E: --datapath kernel with comp-lzo no is refused (exit $rc)"
+else
+	fail "compression E: --datapath kernel refused" "exit $rc: $out"
+fi
+[ -n "${DM_DEBUG:-}" ] && tail -n 30 "$WORK"/*.log
+exit 0
