@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { native, type NativeAddon, type Poller } from '../native.js';
 import { FamilyNotFoundError, GenlSocket } from '../netlink/genl.js';
+import { readEthtoolStats } from '../link/ethtool.js';
 import { Rtnl } from '../link/rtnl.js';
 import { OVPN_MODE_MP, OVPN_MODE_P2P } from '../ovpn/constants.js';
 import { OvpnClient } from '../ovpn/client.js';
@@ -19,6 +20,8 @@ import type {
   Device,
   DeviceEvent,
   DeviceMode,
+  DropCounters,
+  DropReason,
   Endpoint,
   KeyConfig,
   KeyInfo,
@@ -180,6 +183,24 @@ export class KernelDevice implements Device {
   delKey(peerId: number, slot: KeySlot): Promise<void> {
     return this.ovpn.delKey(this.ifindex, peerId, slot);
   }
+
+  async drops(): Promise<DropCounters> {
+    return dropsFromEthtool(readEthtoolStats(this.name));
+  }
+}
+
+/**
+ * The module's drop counters from its ethtool statistics: "drop_no_peer" is noPeer, and so
+ * on (kmod/drop.c). Other statistics are not drop reasons; mainline's driver has none.
+ */
+export function dropsFromEthtool(stats: Map<string, bigint>): DropCounters {
+  const out: DropCounters = {};
+  for (const [name, value] of stats) {
+    if (!name.startsWith('drop_')) continue;
+    const reason = name.slice(5).replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()) as DropReason;
+    out[reason] = Number(value);
+  }
+  return out;
 }
 
 export class KernelDatapath implements Datapath {

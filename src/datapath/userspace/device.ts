@@ -11,7 +11,7 @@
  *       device has a virtio_net_hdr
  */
 import type { NativeAddon, Poller } from '../../native.js';
-import type { DelReason, DeviceEvent, DeviceMode, KeyConfig, KeyInfo, KeySlot, PeerConfig, PeerInfo } from '../types.js';
+import type { DelReason, DeviceEvent, DeviceMode, DropCounters, KeyConfig, KeyInfo, KeySlot, PeerConfig, PeerInfo } from '../types.js';
 import { decodeSockaddr, sockaddrEqual, unmapAddress } from '../../util/sockaddr.js';
 import {
   DATA_V2_OVERHEAD,
@@ -85,7 +85,7 @@ function checkSeconds(v: unknown, attr: string): number {
 export class EngineDevice {
   readonly peers = new Map<number, Peer>();
   /** Packets dropped, by cause (exposed for diagnostics and tests). */
-  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0 };
+  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0 } satisfies DropCounters;
   private p2p: Peer | undefined;
   private readonly byVpn4 = new Map<number, Peer>();
   private readonly byVpn6 = new Map<number, Peer[]>();
@@ -628,6 +628,12 @@ export class EngineDevice {
     out.lens[k] = r;
     out.count = k + 1;
     if (co !== undefined) co.start(k, dst, r);
+  }
+
+  /** A received DATA_V2 packet too short for its header and tag. */
+  dropMalformed(): void {
+    this.drops.malformed++;
+    this.rxDropsToReport++;
   }
 
   private float(peer: Peer, addrs: Buffer, addrOff: number): void {
