@@ -204,7 +204,8 @@ export class ClientTunnel {
         counters: info,
       });
     }
-    return { mode: this.cfg.p2p ? 'p2p' : 'client', device: this.cfg.dev, datapath: this.datapath.kind, state: s?.phase ?? 'connecting', peers };
+    const drops = await this.device?.drops().catch(() => undefined);
+    return { mode: this.cfg.p2p ? 'p2p' : 'client', device: this.cfg.dev, datapath: this.datapath.kind, state: s?.phase ?? 'connecting', peers, drops };
   }
 
   async stop(): Promise<void> {

@@ -213,7 +213,8 @@ export class ServerTunnel {
         connectedSeconds: Math.round((Date.now() - c.since) / 1000), counters: info,
       });
     }
-    return { mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers };
+    const drops = await this.device?.drops().catch(() => undefined);
+    return { mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers, drops };
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 /** What `kovpn status` shows. Counters are the data path's, as bigint (JSON: decimal strings). */
-import type { PeerCounters } from '../datapath/types.js';
+import type { DropCounters, PeerCounters } from '../datapath/types.js';
 
 export interface PeerStatus {
   peerId: number;
@@ -19,6 +19,8 @@ export interface TunnelStatus {
   datapath: 'kernel' | 'userspace';
   state: string;
   peers: PeerStatus[];
+  /** Packets the device dropped, by reason (absent while there is no device). */
+  drops?: DropCounters;
 }
 
 /** JSON with bigint counters as strings. */
@@ -36,6 +38,10 @@ export function statusText(s: TunnelStatus): string {
       lines.push(`    vpn rx ${c.vpnRxPackets}p/${c.vpnRxBytes}B tx ${c.vpnTxPackets}p/${c.vpnTxBytes}B, ` +
         `link rx ${c.linkRxPackets}p/${c.linkRxBytes}B tx ${c.linkTxPackets}p/${c.linkTxBytes}B`);
     }
+  }
+  if (s.drops) {
+    const entries = Object.entries(s.drops);
+    lines.push(`  drops: ${entries.length > 0 ? entries.map(([r, n]) => `${r} ${n}`).join(', ') : 'no per-reason counters (driver has none)'}`);
   }
   return `${lines.join('\n')}\n`;
 }

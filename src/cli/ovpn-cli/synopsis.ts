@@ -18,6 +18,7 @@ export const SYNOPSIS = {
   del_key: '<iface> <peer_id> <slot 1|2>',
   get_key: '<iface> <peer_id> <slot 1|2> [--json]',
   swap_keys: '<iface> <peer_id>',
+  get_drops: '<iface> [--json]',
   listen_mcast: '[--json]',
 } as const;
 
@@ -44,6 +45,16 @@ const HOLDER_HELP: Partial<Record<CommandName, string[]>> = {
   ],
 };
 
+/** More help for other commands. */
+const COMMAND_HELP: Partial<Record<CommandName, string[]>> = {
+  get_drops: [
+    'packets the device dropped, by reason (kovpn extension): noPeer, noKey, decrypt, replay,',
+    'malformed, exhausted on both paths; tunFull (userspace); source, rxQueue, send, internal',
+    '(kernel module, read from its ethtool statistics, as `ethtool -S <iface>` shows them)',
+    'example: ovpn-cli get_drops tun0 --json   -> {"noPeer":0,"noKey":0,"decrypt":12,...}',
+  ],
+};
+
 /** `ovpn-cli <command> --help`: the usage line, and for socket holders their options. */
 export function commandHelp(name: CommandName): string {
   const lines = [`usage: ${usageLine(name)}`];
@@ -59,6 +70,7 @@ export function commandHelp(name: CommandName): string {
       ...extra,
     );
   }
+  lines.push(...(COMMAND_HELP[name] ?? []));
   return lines.join('\n');
 }
 
