@@ -74,7 +74,8 @@ for p in "$@"; do
 	wait $fp
 	sent=$(cat "$WORK/flood-$t")
 	echo "$p flood:  ping loss/avg/max ms $stat during $sent bad packets in ${SECS} s"
-	drops=$(ip netns exec "$(ns_b "$t")" env KOVPN_DATAPATH=$dp "$REPO/bin/ovpn-cli" get_drops tun-qb --json 2>&1) || drops="n/a (${drops##*: })"
+	drops=$(ip netns exec "$(ns_b "$t")" env KOVPN_DATAPATH=$dp "$REPO/bin/ovpn-cli" get_drops tun-qb --json 2>"$WORK/drops-$t.err") ||
+		drops="n/a ($(tail -n1 "$WORK/drops-$t.err"))"
 	echo "$p drops:  $drops"
 	if [[ -n ${BENCH_FLOOD_JSON:-} ]]; then
 		printf '{"path": "%s", "datapath": "%s", "seconds": %s, "pps": %s, "sent": %s, "quiet": "%s", "flood": "%s", "drops": %s}\n' \
