@@ -133,7 +133,10 @@ void ovpn_decrypt_post(void *data, int ret)
 
 	pkt_len = skb->len;
 	ovpn_peer_stat_add(&peer->stats.vpn.rx, pkt_len);
-	/* a refused packet is freed and counted in rx_dropped by gro_cells */
+	/*
+	 * gro_cells frees a refused packet and counts it in rx_dropped (except
+	 * when it handed it to netif_rx(), whose drops are the backlog's own)
+	 */
 	if (likely(gro_cells_receive(&peer->ovpn->gro_cells, skb) == NET_RX_SUCCESS))
 		dev_sw_netstats_rx_add(dev, pkt_len);
 	else
