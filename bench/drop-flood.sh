@@ -3,9 +3,12 @@
 # pairs; for each, ping through the tunnel at 10/s for BENCH_FLOOD_SECONDS (10) first alone,
 # then while the client namespace floods the server's UDP port with DATA_V2 packets that fail
 # authentication (random tag) at BENCH_FLOOD_PPS (35000) packets/s. Prints one line per path
-# and phase: ping loss, average and maximum RTT, packets the flood sent. Report only.
+# and phase: ping loss, average and maximum RTT, packets the flood sent, and then the server
+# device's drop counters by reason (this checkout's ovpn-cli get_drops: "{}" from a module
+# without them). Report only. BENCH_FLOOD_JSON=FILE also appends one JSON line per path.
 #   bench/drop-flood.sh PATH...    PATH: user (this checkout's userspace path),
-#                                  base-user (KOVPN_BASE's: before/after), kernel (needs the module)
+#                                  base-user (KOVPN_BASE's: before/after), kernel (needs the
+#                                  module: in the VM, tests/qemu/run.sh [--kmod-dir DIR] -- ...)
 set -uo pipefail
 BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BDIR/.." && pwd)
@@ -63,11 +66,20 @@ for p in "$@"; do
 		echo "$p: n/a ($why)"; continue
 	fi
 	wait_for 30 ip netns exec "$(ns_a "$t")" ping -c 1 -W 1 "10.232.$i.2"
-	echo "$p quiet:  ping loss/avg/max ms $(pingstat "$(ns_a "$t")" "10.232.$i.2")"
+	quiet=$(pingstat "$(ns_a "$t")" "10.232.$i.2")
+	echo "$p quiet:  ping loss/avg/max ms $quiet"
 	flood "$(ns_a "$t")" "10.231.$i.2" >"$WORK/flood-$t" &
 	fp=$!
 	stat=$(pingstat "$(ns_a "$t")" "10.232.$i.2")
 	wait $fp
-	echo "$p flood:  ping loss/avg/max ms $stat during $(cat "$WORK/flood-$t") bad packets in ${SECS} s"
+	sent=$(cat "$WORK/flood-$t")
+	echo "$p flood:  ping loss/avg/max ms $stat during $sent bad packets in ${SECS} s"
+	drops=$(ip netns exec "$(ns_b "$t")" env KOVPN_DATAPATH=$dp "$REPO/bin/ovpn-cli" get_drops tun-qb --json 2>"$WORK/drops-$t.err") ||
+		drops="n/a ($(tail -n1 "$WORK/drops-$t.err"))"
+	echo "$p drops:  $drops"
+	if [[ -n ${BENCH_FLOOD_JSON:-} ]]; then
+		printf '{"path": "%s", "datapath": "%s", "seconds": %s, "pps": %s, "sent": %s, "quiet": "%s", "flood": "%s", "drops": %s}\n' \
+			"$p" "$dp" "$SECS" "$PPS" "${sent:-0}" "$quiet" "$stat" "$( [[ $drops == \{* ]] && echo "$drops" || echo null)" >>"$BENCH_FLOOD_JSON"
+	fi
 	teardown_path "$t"
 done

@@ -20,6 +20,7 @@
 
 #include "crypto.h"
 #include "crypto_aead.h"
+#include "drop.h"
 #include "io.h"
 #include "main.h"
 #include "netlink.h"
@@ -73,6 +74,7 @@ void ovpn_decrypt_post(void *data, int ret)
 	struct ovpn_crypto_key_slot *ks = cb->ks;
 	struct ovpn_peer *peer = cb->peer;
 	struct net_device *dev = peer->ovpn->dev;
+	enum ovpn_drop_reason reason;
 	unsigned int pkt_len;
 
 	kfree(cb->crypto_tmp);
@@ -81,6 +83,7 @@ void ovpn_decrypt_post(void *data, int ret)
 	if (unlikely(ret < 0)) {
 		net_dbg_ratelimited("%s: cannot decrypt packet from peer %u: %d\n",
 				    netdev_name(dev), peer->id, ret);
+		reason = ret == -EBADMSG ? OVPN_DROP_DECRYPT : OVPN_DROP_INTERNAL;
 		goto drop;
 	}
 
@@ -89,6 +92,7 @@ void ovpn_decrypt_post(void *data, int ret)
 	if (unlikely(ret < 0)) {
 		net_dbg_ratelimited("%s: replayed or too old packet id %u from peer %u\n",
 				    netdev_name(dev), cb->pkt_id, peer->id);
+		reason = OVPN_DROP_REPLAY;
 		goto drop;
 	}
 
@@ -108,6 +112,7 @@ void ovpn_decrypt_post(void *data, int ret)
 	if (unlikely(!skb->protocol)) {
 		net_dbg_ratelimited("%s: non-IP packet from peer %u\n",
 				    netdev_name(dev), peer->id);
+		reason = OVPN_DROP_MALFORMED;
 		goto drop;
 	}
 	skb_reset_network_header(skb);
@@ -115,6 +120,7 @@ void ovpn_decrypt_post(void *data, int ret)
 	if (unlikely(!ovpn_peer_check_by_src(peer->ovpn, skb, peer))) {
 		net_dbg_ratelimited("%s: packet from peer %u with a source it does not own\n",
 				    netdev_name(dev), peer->id);
+		reason = OVPN_DROP_SOURCE;
 		goto drop;
 	}
 
@@ -127,12 +133,18 @@ void ovpn_decrypt_post(void *data, int ret)
 
 	pkt_len = skb->len;
 	ovpn_peer_stat_add(&peer->stats.vpn.rx, pkt_len);
+	/*
+	 * gro_cells frees a refused packet and counts it in rx_dropped (except
+	 * when it handed it to netif_rx(), whose drops are the backlog's own)
+	 */
 	if (likely(gro_cells_receive(&peer->ovpn->gro_cells, skb) == NET_RX_SUCCESS))
 		dev_sw_netstats_rx_add(dev, pkt_len);
+	else
+		ovpn_drop_count(dev, OVPN_DROP_RX_QUEUE);
 	goto out;
 
 drop:
-	dev_core_stats_rx_dropped_inc(dev);
+	ovpn_rx_drop(dev, reason);
 	kfree_skb(skb);
 out:
 	ovpn_crypto_key_slot_put(ks);
@@ -155,7 +167,7 @@ void ovpn_recv(struct ovpn_peer *peer, struct sk_buff *skb)
 	if (unlikely(!ks)) {
 		net_dbg_ratelimited("%s: no key %u for peer %u\n",
 				    netdev_name(peer->ovpn->dev), key_id, peer->id);
-		dev_core_stats_rx_dropped_inc(peer->ovpn->dev);
+		ovpn_rx_drop(peer->ovpn->dev, OVPN_DROP_NO_KEY);
 		kfree_skb(skb);
 		ovpn_peer_put(peer);
 		return;
@@ -166,7 +178,7 @@ void ovpn_recv(struct ovpn_peer *peer, struct sk_buff *skb)
 					    ntohl(*(__be32 *)(skb->data + OVPN_OPCODE_SIZE))))) {
 		net_dbg_ratelimited("%s: replayed or too old packet from peer %u (before decryption)\n",
 				    netdev_name(peer->ovpn->dev), peer->id);
-		dev_core_stats_rx_dropped_inc(peer->ovpn->dev);
+		ovpn_rx_drop(peer->ovpn->dev, OVPN_DROP_REPLAY);
 		kfree_skb(skb);
 		ovpn_crypto_key_slot_put(ks);
 		ovpn_peer_put(peer);
@@ -195,6 +207,7 @@ void ovpn_encrypt_post(void *data, int ret)
 	struct ovpn_cb *cb = ovpn_skb_cb(skb);
 	struct ovpn_crypto_key_slot *ks = cb->ks;
 	struct ovpn_peer *peer = cb->peer;
+	enum ovpn_drop_reason reason;
 
 	kfree(cb->crypto_tmp);
 	cb->crypto_tmp = NULL;
@@ -207,11 +220,13 @@ void ovpn_encrypt_post(void *data, int ret)
 					     ks->key_id, peer->id);
 			ovpn_nl_key_swap_notify(peer, ks->key_id);
 		}
+		reason = OVPN_DROP_EXHAUSTED;
 		goto drop;
 	}
 	if (unlikely(ret < 0)) {
 		net_dbg_ratelimited("%s: cannot encrypt packet for peer %u: %d\n",
 				    netdev_name(peer->ovpn->dev), peer->id, ret);
+		reason = OVPN_DROP_INTERNAL;
 		goto drop;
 	}
 
@@ -222,7 +237,7 @@ void ovpn_encrypt_post(void *data, int ret)
 	goto out;
 
 drop:
-	dev_core_stats_tx_dropped_inc(peer->ovpn->dev);
+	ovpn_tx_drop(peer->ovpn->dev, reason);
 	kfree_skb(skb);
 out:
 	ovpn_crypto_key_slot_put(ks);
@@ -233,21 +248,26 @@ out:
 static void ovpn_send_one(struct ovpn_peer *peer, struct sk_buff *skb,
 			  bool count_vpn)
 {
+	enum ovpn_drop_reason reason;
 	struct ovpn_crypto_key_slot *ks;
 	struct ovpn_cb *cb;
 	int ret;
 
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
+		reason = OVPN_DROP_INTERNAL;
 		goto drop;
+	}
 
 	ks = ovpn_crypto_key_slot_primary(&peer->crypto);
 	if (unlikely(!ks)) {
 		net_dbg_ratelimited("%s: no key to send to peer %u\n",
 				    netdev_name(peer->ovpn->dev), peer->id);
+		reason = OVPN_DROP_NO_KEY;
 		goto drop;
 	}
 	if (unlikely(!ovpn_peer_hold(peer))) {
 		ovpn_crypto_key_slot_put(ks);
+		reason = OVPN_DROP_NO_PEER;
 		goto drop;
 	}
 
@@ -266,7 +286,7 @@ static void ovpn_send_one(struct ovpn_peer *peer, struct sk_buff *skb,
 	return;
 
 drop:
-	dev_core_stats_tx_dropped_inc(peer->ovpn->dev);
+	ovpn_tx_drop(peer->ovpn->dev, reason);
 	kfree_skb(skb);
 }
 
@@ -280,6 +300,7 @@ drop:
 netdev_tx_t ovpn_net_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct ovpn_priv *ovpn = netdev_priv(dev);
+	enum ovpn_drop_reason reason;
 	struct sk_buff *segs, *next;
 	struct ovpn_peer *peer;
 	__be16 proto;
@@ -288,6 +309,7 @@ netdev_tx_t ovpn_net_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (unlikely(!proto || skb->protocol != proto)) {
 		net_dbg_ratelimited("%s: dropping non-IP packet\n",
 				    netdev_name(dev));
+		reason = OVPN_DROP_MALFORMED;
 		goto drop;
 	}
 
@@ -295,6 +317,7 @@ netdev_tx_t ovpn_net_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (unlikely(!peer)) {
 		net_dbg_ratelimited("%s: no peer to send data to\n",
 				    netdev_name(dev));
+		reason = OVPN_DROP_NO_PEER;
 		goto drop;
 	}
 	skb_dst_drop(skb);
@@ -303,6 +326,7 @@ netdev_tx_t ovpn_net_xmit(struct sk_buff *skb, struct net_device *dev)
 		segs = skb_gso_segment(skb, 0);
 		if (IS_ERR_OR_NULL(segs)) {
 			ovpn_peer_put(peer);
+			reason = OVPN_DROP_INTERNAL;
 			goto drop;
 		}
 		consume_skb(skb);
@@ -317,7 +341,7 @@ netdev_tx_t ovpn_net_xmit(struct sk_buff *skb, struct net_device *dev)
 	return NETDEV_TX_OK;
 
 drop:
-	dev_core_stats_tx_dropped_inc(dev);
+	ovpn_tx_drop(dev, reason);
 	kfree_skb(skb);
 	return NETDEV_TX_OK;
 }
@@ -336,7 +360,7 @@ void ovpn_xmit_special(struct ovpn_peer *peer, const void *data,
 
 	skb = alloc_skb(OVPN_HEAD_ROOM + LL_MAX_HEADER + len, GFP_ATOMIC);
 	if (unlikely(!skb)) {
-		dev_core_stats_tx_dropped_inc(dev);
+		ovpn_tx_drop(dev, OVPN_DROP_INTERNAL);
 		return;
 	}
 	skb_reserve(skb, OVPN_HEAD_ROOM + LL_MAX_HEADER);

@@ -15,6 +15,7 @@
 #include <net/rtnetlink.h>
 #include <uapi/linux/ovpn.h>
 
+#include "drop.h"
 #include "io.h"
 #include "keepalive.h"
 #include "main.h"
@@ -52,9 +53,15 @@ static int ovpn_net_init(struct net_device *dev)
 	if (!dev->tstats)
 		return -ENOMEM;
 
+	ovpn->drops = alloc_percpu(struct ovpn_drop_stats);
+	if (!ovpn->drops) {
+		ret = -ENOMEM;
+		goto free_stats;
+	}
+
 	ret = gro_cells_init(&ovpn->gro_cells, dev);
 	if (ret)
-		goto free_stats;
+		goto free_drops;
 
 	if (ovpn->mode == OVPN_MODE_MP) {
 		ovpn->peers = kvzalloc(sizeof(*ovpn->peers), GFP_KERNEL);
@@ -71,6 +78,9 @@ static int ovpn_net_init(struct net_device *dev)
 
 free_gro:
 	gro_cells_destroy(&ovpn->gro_cells);
+free_drops:
+	free_percpu(ovpn->drops);
+	ovpn->drops = NULL;
 free_stats:
 	free_percpu(dev->tstats);
 	dev->tstats = NULL;
@@ -102,6 +112,7 @@ static void ovpn_priv_free(struct net_device *dev)
 	struct ovpn_priv *ovpn = netdev_priv(dev);
 
 	kvfree(ovpn->peers);
+	free_percpu(ovpn->drops);
 	free_percpu(dev->tstats);
 }
 
@@ -133,6 +144,7 @@ static const struct device_type ovpn_type = {
 static void ovpn_setup(struct net_device *dev)
 {
 	dev->netdev_ops = &ovpn_netdev_ops;
+	dev->ethtool_ops = &ovpn_ethtool_ops;
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = ovpn_priv_free;
 

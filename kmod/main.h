@@ -17,6 +17,8 @@
 
 #include "compat.h"
 
+struct ovpn_drop_stats;
+
 /* DATA_V2 header: opcode|key id (1), peer id (3), packet id (4), tag (16) */
 #define OVPN_OPCODE_SIZE	4
 #define OVPN_PKTID_SIZE		4
@@ -68,6 +70,7 @@ struct ovpn_peer_collection {
  * @gro_cells: receive path into the stack
  * @keepalive_work: periodic keepalive sender / expiry checker
  * @keepalive_next: when @keepalive_work is due while pending (under @lock)
+ * @drops: per-cpu drop counters by reason (drop.h)
  */
 struct ovpn_priv {
 	struct net_device *dev;
@@ -79,6 +82,7 @@ struct ovpn_priv {
 	struct gro_cells gro_cells;
 	struct delayed_work keepalive_work;
 	unsigned long keepalive_next;
+	struct ovpn_drop_stats __percpu *drops;
 };
 
 bool ovpn_dev_is_valid(const struct net_device *dev);

@@ -19,6 +19,7 @@
 #include <net/udp_tunnel.h>
 
 #include "bind.h"
+#include "drop.h"
 #include "io.h"
 #include "main.h"
 #include "peer.h"
@@ -51,6 +52,7 @@ static int ovpn_udp_encap_recv(struct sock *sk, struct sk_buff *skb)
 				    OVPN_DATA_V2_HLEN))) {
 		net_dbg_ratelimited("%s: truncated DATA_V2 packet\n",
 				    netdev_name(ovpn->dev));
+		ovpn_rx_drop(ovpn->dev, OVPN_DROP_MALFORMED);
 		goto drop;
 	}
 
@@ -62,6 +64,7 @@ static int ovpn_udp_encap_recv(struct sock *sk, struct sk_buff *skb)
 	if (unlikely(!peer)) {
 		net_dbg_ratelimited("%s: DATA_V2 packet for unknown peer %u\n",
 				    netdev_name(ovpn->dev), peer_id);
+		ovpn_rx_drop(ovpn->dev, OVPN_DROP_NO_PEER);
 		goto drop;
 	}
 
@@ -70,7 +73,6 @@ static int ovpn_udp_encap_recv(struct sock *sk, struct sk_buff *skb)
 	return 0;
 
 drop:
-	dev_core_stats_rx_dropped_inc(ovpn->dev);
 	kfree_skb(skb);
 	return 0;
 }
@@ -290,7 +292,7 @@ out:
 	local_bh_enable();
 
 	if (unlikely(ret < 0)) {
-		dev_core_stats_tx_dropped_inc(peer->ovpn->dev);
+		ovpn_tx_drop(peer->ovpn->dev, OVPN_DROP_SEND);
 		kfree_skb(skb);
 	}
 }

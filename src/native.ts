@@ -126,6 +126,12 @@ export interface NativeAddon {
   /** One send() of buf[0..len) (MSG_NOSIGNAL): bytes written, -1 when it would block. */
   streamWrite(fd: number, buf: Buffer, len: number): number;
 
+  // --- ethtool
+  /** ioctl(SIOCETHTOOL) on interface `ifname` of the caller's network namespace with
+   *  ifr_data = buf: buf holds the encoded request (command first) and receives the
+   *  kernel's answer (src/link/ethtool.ts encodes and decodes). Throws the errno. */
+  ethtoolIoctl(ifname: string, buf: Buffer): void;
+
   // --- TUN
   /** open /dev/net/tun, TUNSETIFF with IFF_TUN|IFF_NO_PI (name may be '' for tun%d);
    *  returns { fd, name }. `vnetHdr`: also IFF_VNET_HDR (10-byte struct virtio_net_hdr

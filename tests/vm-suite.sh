@@ -30,6 +30,7 @@ export KOVPN_DATAPATH=kernel
 run_program "netns[kernel]: p2p suite" tests/netns/netns-test.sh
 run_program "netns[kernel]: multi-peer suite" tests/netns/multi-peer-test.sh
 run_program "netns[kernel]: detached holders and socket mark" tests/netns/detach-mark-test.sh
+run_program "netns[kernel]: drop counters by reason" tests/netns/drops-test.sh
 run_program "netns[kernel]: the selftests' sequence (test.sh and variants)" tests/netns/selftest-sequence.sh
 unset KOVPN_DATAPATH
 if reload_ovpn && [ "$(cat /sys/module/ovpn/parameters/strict_mainline)" = N ]; then

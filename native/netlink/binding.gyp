@@ -7,6 +7,7 @@
         "src/aead.cc",
         "src/args.cc",
         "src/errors.cc",
+        "src/ethtool.cc",
         "src/netlink.cc",
         "src/poller.cc",
         "src/tcp.cc",

@@ -311,7 +311,8 @@ export class ClientTunnel {
         counters: info,
       });
     }
-    const st: TunnelStatus = { mode: this.cfg.p2p ? 'p2p' : 'client', device: this.cfg.dev, datapath: this.datapath.kind, state: s?.phase ?? 'connecting', peers };
+    const drops = await this.device?.drops().catch(() => undefined);
+    const st: TunnelStatus = { mode: this.cfg.p2p ? 'p2p' : 'client', device: this.cfg.dev, datapath: this.datapath.kind, state: s?.phase ?? 'connecting', peers, drops };
     if (this.cfg.tlsWrap) st.tlsWrap = { kind: wrapName(this.cfg.tlsWrap), failed: this.unwrapFailed };
     return st;
   }

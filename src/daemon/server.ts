@@ -232,9 +232,10 @@ export class ServerTunnel {
         ...(c.keyMetadata ? { keyMetadata: c.keyMetadata } : {}),
       });
     }
+    const drops = await this.device?.drops().catch(() => undefined);
     const control = this.control;
     const st: TunnelStatus = {
-      mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers,
+      mode: 'server', device: this.cfg.dev, datapath: this.datapath.kind, state: 'listening', peers, drops,
       ...(control ? { control: { sessions: control.sessions.size, halfOpen: control.sessions.size - control.established, ...control.stats } } : {}),
     };
     if (this.cfg.tlsWrap && control) st.tlsWrap = { kind: wrapName(this.cfg.tlsWrap), failed: control.stats.unwrapFailed };

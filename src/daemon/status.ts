@@ -1,6 +1,6 @@
 /** What `kovpn status` shows. Counters are the data path's, as bigint (JSON: decimal strings). */
 import type { ServerStats } from '../control/server.js';
-import type { PeerCounters } from '../datapath/types.js';
+import type { DropCounters, PeerCounters } from '../datapath/types.js';
 
 export interface PeerStatus {
   peerId: number;
@@ -29,6 +29,8 @@ export interface TunnelStatus {
    * the same sessions with their addresses) and its drop counters since start.
    */
   control?: { sessions: number; halfOpen: number } & ServerStats;
+  /** Packets the device dropped, by reason (absent while there is no device). */
+  drops?: DropCounters;
 }
 
 /** JSON with bigint counters as strings. */
@@ -48,6 +50,10 @@ export function statusText(s: TunnelStatus): string {
       lines.push(`    vpn rx ${c.vpnRxPackets}p/${c.vpnRxBytes}B tx ${c.vpnTxPackets}p/${c.vpnTxBytes}B, ` +
         `link rx ${c.linkRxPackets}p/${c.linkRxBytes}B tx ${c.linkTxPackets}p/${c.linkTxBytes}B`);
     }
+  }
+  if (s.drops) {
+    const entries = Object.entries(s.drops);
+    lines.push(`  drops: ${entries.length > 0 ? entries.map(([r, n]) => `${r} ${n}`).join(', ') : 'no per-reason counters (driver has none)'}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -6,6 +6,7 @@
  */
 import { native, type NativeAddon, type Poller } from '../native.js';
 import { FamilyNotFoundError, GenlSocket } from '../netlink/genl.js';
+import { readEthtoolStats } from '../link/ethtool.js';
 import { Rtnl } from '../link/rtnl.js';
 import { ENUM } from '../ovpn/constants.js';
 import { OvpnClient } from '../ovpn/client.js';
@@ -18,6 +19,8 @@ import type {
   Device,
   DeviceEvent,
   DeviceMode,
+  DropCounters,
+  DropReason,
   Endpoint,
   KeyConfig,
   KeyInfo,
@@ -187,6 +190,24 @@ export class KernelDevice implements Device {
   delKey(peerId: number, slot: KeySlot): Promise<void> {
     return this.ovpn.delKey(this.ifindex, peerId, slot);
   }
+
+  async drops(): Promise<DropCounters> {
+    return dropsFromEthtool(readEthtoolStats(this.name));
+  }
+}
+
+/**
+ * The module's drop counters from its ethtool statistics: "drop_no_peer" is noPeer, and so
+ * on (kmod/drop.c). Other statistics are not drop reasons; mainline's driver has none.
+ */
+export function dropsFromEthtool(stats: Map<string, bigint>): DropCounters {
+  const out: DropCounters = {};
+  for (const [name, value] of stats) {
+    if (!name.startsWith('drop_')) continue;
+    const reason = name.slice(5).replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()) as DropReason;
+    out[reason] = Number(value);
+  }
+  return out;
 }
 
 export class KernelDatapath implements Datapath {

@@ -114,6 +114,30 @@ export type DeviceEvent =
   | { type: 'key-swap-needed'; ifindex: number; peerId: number; keyId: number }
   | { type: 'peer-float'; ifindex: number; peerId: number; remote: Endpoint };
 
+/**
+ * Why a device dropped packets (docs/drop-counters.md). Both paths: noPeer, noKey, decrypt,
+ * replay, malformed, exhausted. The userspace engine only: tunFull, compressed (compression
+ * framing, which the module does not have). The kernel module
+ * only: source, rxQueue, send, internal.
+ */
+export type DropReason =
+  | 'noPeer'
+  | 'noKey'
+  | 'decrypt'
+  | 'replay'
+  | 'malformed'
+  | 'exhausted'
+  | 'tunFull'
+  | 'compressed'
+  | 'source'
+  | 'rxQueue'
+  | 'send'
+  | 'internal';
+
+/** Packets dropped since the device was created, by reason: every reason the path counts
+ *  is present (0 included); none at all on a driver without per-reason counters (mainline). */
+export type DropCounters = Partial<Record<DropReason, number>>;
+
 /** One ovpn network device (kernel netdev, or TUN device served by the userspace engine). */
 export interface Device {
   readonly name: string;
@@ -130,6 +154,9 @@ export interface Device {
   getKey(peerId: number, slot: KeySlot): Promise<KeyInfo>;
   swapKeys(peerId: number): Promise<void>;
   delKey(peerId: number, slot: KeySlot): Promise<void>;
+
+  /** Drop counters by reason (kernel: the module's ethtool statistics; userspace: the engine's). */
+  drops(): Promise<DropCounters>;
 }
 
 export interface Datapath {

@@ -49,6 +49,11 @@ if wait_log "$WORK/ks.log" '"type":"tunnel-up"' $W; then
 		else
 			fail "$T A: kovpn status --json" "$(cut -c1-300 <<<"$st")"
 		fi
+		if grep -Eq '"drops":\{"noPeer":[0-9]+,"noKey":[0-9]+,"decrypt":[0-9]+,"replay":[0-9]+,"malformed":[0-9]+,"exhausted":[0-9]+,"source":[0-9]+,"rxQueue":[0-9]+,"send":[0-9]+,"internal":[0-9]+\}' <<<"$st"; then
+			pass "$T A: kovpn status --json shows the module's drop counters by reason"
+		else
+			fail "$T A: kovpn status --json drop counters" "$(grep -o '"drops":[^}]*}' <<<"$st" || echo none)"
+		fi
 		# The counters are the kernel's: status (read first) can only be at or below the kernel's now.
 		sid=$(sed -n 's/.*"peerId":\([0-9]*\).*/\1/p' <<<"$st")
 		srx=$(sed -n 's/.*"vpnRxPackets":"\([0-9]*\)".*/\1/p' <<<"$st")

@@ -6,7 +6,9 @@ Real namespaces, veths, UDP sockets and packets; netlink spoken by tests/kmod/ov
 One "PASS name" / "FAIL name reason" line per test to stdout and $KOVPN_RESULTS.
 Namespaces and links are prefixed "km-".
 """
+import ctypes
 import errno
+import fcntl
 import json
 import os
 import select
@@ -57,6 +59,42 @@ def sh(cmd, check=True):
 def link_stats(ns, dev):
     j = json.loads(sh(f"ip -n {ns} -s -j link show {dev}").stdout)[0]
     return j["stats64"]["rx"], j["stats64"]["tx"], j
+
+
+# the module's drop counters as ethtool shows them (kmod/drop.c), in its order
+DROP_NAMES = ["drop_no_peer", "drop_no_key", "drop_decrypt", "drop_replay", "drop_malformed",
+              "drop_exhausted", "drop_source", "drop_rx_queue", "drop_send", "drop_internal"]
+SIOCETHTOOL = 0x8946
+KEEPALIVE = bytes.fromhex("2a187bf3641eb4cb07ed2d0a981fc748")
+
+
+def ethtool(ns, dev, req):
+    """ioctl(SIOCETHTOOL) on dev in ns; req: the request's bytes. Returns the answer's bytes."""
+    buf = ctypes.create_string_buffer(req, len(req))
+    with InNetns(ns):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        fcntl.ioctl(s.fileno(), SIOCETHTOOL, struct.pack("16sP", dev.encode(), ctypes.addressof(buf)).ljust(40, b"\0"))
+    finally:
+        s.close()
+    return buf.raw
+
+
+def drop_stats(ns, dev):
+    """{name: value} of dev's ethtool statistics (ETHTOOL_GSSET_INFO, GSTRINGS, GSTATS)."""
+    info = ethtool(ns, dev, struct.pack("=IIQI", 0x37, 0, 1 << 1, 0))
+    mask, n = struct.unpack_from("=QI", info, 8)
+    if not mask & 2:
+        return {}
+    names = ethtool(ns, dev, struct.pack("=III", 0x1B, 1, n) + bytes(32 * n))
+    vals = ethtool(ns, dev, struct.pack("=II", 0x1D, n) + bytes(8 * n))
+    return {names[12 + 32 * i:44 + 32 * i].rstrip(b"\0").decode(): struct.unpack_from("=Q", vals, 8 + 8 * i)[0]
+            for i in range(n)}
+
+
+def drops_delta(before, after):
+    """The counters that changed, by how much."""
+    return {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
 
 
 def ping(ns, addr, count=3):
@@ -276,6 +314,45 @@ def t_mp():
     except NetlinkError as e:
         expect(e.errno == 22, f"clear last vpn addr: {e}")
     teardown(s, c1, c2)
+
+
+def t_ethtool():
+    """ethtool: mainline's drvinfo, and the drop counters by name, all zero on a new device."""
+    cleanup()
+    n = Node("km-e")
+    n.ovpn()
+    info = ethtool("km-e", "km-tun", struct.pack("=I", 3) + bytes(192))
+    driver = info[4:36].rstrip(b"\0").decode()
+    n_stats = struct.unpack_from("=I", info, 180)[0]
+    expect(driver == "ovpn" and n_stats == len(DROP_NAMES), f"drvinfo: driver {driver!r}, n_stats {n_stats}")
+    stats = drop_stats("km-e", "km-tun")
+    expect(list(stats) == DROP_NAMES, f"statistics {list(stats)}")
+    expect(not any(stats.values()), f"new device has drops: {stats}")
+    teardown(n)
+
+
+def t_mp_source():
+    """An MP server and a P2P client (IPv6 off on both tunnels: only the pings use them)."""
+    cleanup()
+    s, c = Node("km-s"), Node("km-c1")
+    veth(s, c, "km-s1", "km-c1v", "10.80.1.1", "10.80.1.2", "fd80:1::1", "fd80:1::2")
+    for n, mode, laddr, raddr, keys, addr in (
+            (s, 1, "10.80.1.1", "10.80.1.2", (KEY_A, TAIL_A, KEY_B, TAIL_B), "10.79.0.1/24"),
+            (c, None, "10.80.1.2", "10.80.1.1", (KEY_B, TAIL_B, KEY_A, TAIL_A), "10.79.0.2/24")):
+        n.ovpn(mode=mode)
+        sh(f"ip netns exec {n.ns} sysctl -qw net.ipv6.conf.km-tun.disable_ipv6=1")
+        sock = n.udp(laddr, 1194)
+        n.genl.peer_new(n.ifindex, 11, sock, (raddr, 1194), vpn4="10.79.0.2" if mode else None)
+        n.genl.key_new(n.ifindex, 11, 0, 0, "aes-gcm", *keys)
+        sh(f"ip -n {n.ns} addr add {addr} dev km-tun")
+        sh(f"ip -n {n.ns} link set km-tun up")
+    expect(ping("km-c1", "10.79.0.1"), "client -> server failed")
+    sh("ip -n km-c1 addr add 10.79.0.50/32 dev lo")
+    r0 = drop_stats("km-s", "km-tun")
+    expect(not ping("km-c1", "10.79.0.1 -I 10.79.0.50", count=2), "spoofed source answered")
+    delta = drops_delta(r0, drop_stats("km-s", "km-tun"))
+    expect(delta == {"drop_source": 2}, f"2 packets from a source the peer does not own counted as {delta}")
+    teardown(s, c)
 
 
 def t_policy():
@@ -746,6 +823,7 @@ def t_vectors_rx():
         pkt, plain = bytes.fromhex(v["packet"]), bytes.fromhex(v["plaintext"])
         is_ip = plain[0] >> 4 in (4, 6)
         d0 = link_stats("km-a", "km-tun")[0]["dropped"]
+        r0 = drop_stats("km-a", "km-tun")
         # tampered tag, from another port: dropped, and no float
         bad = bytearray(pkt)
         bad[10] ^= 1
@@ -753,6 +831,8 @@ def t_vectors_rx():
         time.sleep(0.5)
         expect(link_stats("km-a", "km-tun")[0]["dropped"] == d0 + 1,
                f"{v['name']}: tampered packet not counted as drop")
+        r1 = drop_stats("km-a", "km-tun")
+        expect(drops_delta(r0, r1) == {"drop_decrypt": 1}, f"{v['name']}: tampered packet counted as {drops_delta(r0, r1)}")
         p = a.genl.peer_get(a.ifindex, v["peerId"])[0]
         expect(p["REMOTE_PORT"] == (5000).to_bytes(2, "big"), f"{v['name']}: tampered packet moved the peer")
         mc.notifications(0.05)
@@ -775,6 +855,13 @@ def t_vectors_rx():
         s5001.sendto(pkt, ("10.77.0.1", 1194))
         time.sleep(0.5)
         expect(link_stats("km-a", "km-tun")[0]["dropped"] == d1 + 1, f"{v['name']}: replay not dropped")
+        # between r1 and r2: the authentic packet (dropped as malformed when it is neither IP
+        # nor a keepalive) and its replay
+        r2 = drop_stats("km-a", "km-tun")
+        want = {"drop_replay": 1}
+        if not is_ip and plain != KEEPALIVE:
+            want["drop_malformed"] = 1
+        expect(drops_delta(r1, r2) == want, f"{v['name']}: packet and replay counted as {drops_delta(r1, r2)}, want {want}")
         expect(recv_within(cap, 0.2) is None, f"{v['name']}: replay delivered")
     # not DATA_V2: left to the socket's owner
     s5001.sendto(b"\x38hello control", ("10.77.0.1", 1194))
@@ -840,6 +927,8 @@ def t_pktid_exhaustion():
             ids.append(int.from_bytes(got[4:8], "big") if got else None)
         expect(ids == [0xFFFFFFFE, 0xFFFFFFFF, None, None], f"packet ids sent: {ids}")
         expect(link_stats("km-a", "km-tun")[1]["dropped"] == tx0 + 2, "exhausted packets not TX drops")
+        expect(drop_stats("km-a", "km-tun")["drop_exhausted"] == 2,
+               f"drop_exhausted {drop_stats('km-a', 'km-tun')['drop_exhausted']}, want 2")
         ntf = [parse_attrs(x[1][3]) for x in mc.notifications(2) if x[0] == CMD["KEY_SWAP_NTF"]]
         expect(len(ntf) == 1, f"{len(ntf)} KEY_SWAP_NTF, want exactly 1")
         expect(uint(ntf[0][1]) == 1 and uint(ntf[0][3]) == 2, f"KEY_SWAP_NTF peer/key {ntf[0]}")
@@ -987,6 +1076,7 @@ def main():
         ("kmod: link kinds, MTU, carrier", t_link_kinds),
         ("kmod: genl policy and validation", t_policy),
         ("kmod: policy vectors (tests/vectors/policy.json)", t_policy_vectors),
+        ("kmod: ethtool drvinfo and drop counters by reason", t_ethtool),
         ("kmod: genl commands need CAP_NET_ADMIN", t_admin_perm),
         ("kmod: P2P AES-256-GCM over IPv4", t_p2p("aes-gcm", False)),
         ("kmod: P2P AES-128-GCM over IPv6, asymmetric ids", t_p2p("aes-gcm", True, 16, (10, 20))),
@@ -999,8 +1089,9 @@ def main():
         ("kmod: P2P refuses VPN_IPV4/VPN_IPV6 (as mainline)", t_p2p_vpn_ip),
         ("kmod: strict_mainline=1 refuses what mainline refuses", t_strict),
         ("kmod: MP with 2 peers, v4+v6 sockets, undef peer id, routing, address checks", t_mp),
+        ("kmod: MP drops a source the peer does not own (drop_source)", t_mp_source),
         ("kmod: key swap", t_key_swap),
-        ("kmod: vectors decrypt, tamper+replay dropped, float", t_vectors_rx),
+        ("kmod: vectors decrypt, tamper+replay dropped (by reason), float", t_vectors_rx),
         ("kmod: vectors encrypt (first packet of a fresh key)", t_vectors_tx),
         ("kmod: packet-id exhaustion -> KEY_SWAP_NTF (test build)", t_pktid_exhaustion),
         ("kmod: peer del (USERSPACE), socket detached", t_peer_del),

@@ -25,6 +25,7 @@ void InitFd(Napi::Env env, Napi::Object exports) {
 
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   InitAead(env, exports);
+  InitEthtool(env, exports);
   InitFd(env, exports);
   InitNetlink(env, exports);
   InitPoller(env, exports);

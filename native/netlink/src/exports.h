@@ -6,6 +6,7 @@
 namespace kovpn {
 
 void InitAead(Napi::Env env, Napi::Object exports);
+void InitEthtool(Napi::Env env, Napi::Object exports);
 void InitFd(Napi::Env env, Napi::Object exports);
 void InitNetlink(Napi::Env env, Napi::Object exports);
 void InitPoller(Napi::Env env, Napi::Object exports);

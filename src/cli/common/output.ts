@@ -3,7 +3,7 @@
  * JSON uses the data-path types' field names; 64-bit counters become JSON numbers
  * while they are exactly representable, decimal strings beyond 2^53 - 1.
  */
-import type { DeviceEvent, Endpoint, KeyInfo, PeerInfo } from '../../datapath/types.js';
+import type { DeviceEvent, DropCounters, Endpoint, KeyInfo, PeerInfo } from '../../datapath/types.js';
 
 function jsonReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') {
@@ -61,6 +61,13 @@ export function formatKey(key: KeyInfo): string {
     `\tKey id: ${key.keyId}`,
     `\tCipher: ${CIPHER_NAMES[key.cipher]}`,
   ].join('\n');
+}
+
+/** Drop counters of a device, one `\treason: packets` line each, as `get_drops` prints them. */
+export function formatDrops(dev: string, drops: DropCounters): string {
+  const entries = Object.entries(drops);
+  if (entries.length === 0) return `* Drops of ${dev}\n\t(no per-reason drop counters: the driver has none)`;
+  return [`* Drops of ${dev}`, ...entries.map(([reason, n]) => `\t${reason}: ${n}`)].join('\n');
 }
 
 function endpointText(ep: Endpoint): string {

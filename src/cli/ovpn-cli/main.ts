@@ -26,6 +26,7 @@ const COMMANDS = {
   del_key: async () => (await import('./commands/del-key.js')).DelKeyCommand,
   get_key: async () => (await import('./commands/get-key.js')).GetKeyCommand,
   swap_keys: async () => (await import('./commands/swap-keys.js')).SwapKeysCommand,
+  get_drops: async () => (await import('./commands/get-drops.js')).GetDropsCommand,
   listen_mcast: async () => (await import('./commands/listen-mcast.js')).ListenMcastCommand,
   connect: async () => (await import('./commands/connect.js')).ConnectCommand,
   listen: async () => (await import('./commands/listen.js')).ListenCommand,

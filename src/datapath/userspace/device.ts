@@ -4,7 +4,7 @@
  * checked first (check.ts), then applied; the packet path is io.ts, the peers' VPN-address
  * index vpn-index.ts and the next hops of routed destinations next-hop.ts.
  */
-import type { DelReason, KeyConfig, KeyInfo, KeySlot, PeerInfo } from '../types.js';
+import type { DelReason, DropCounters, KeyConfig, KeyInfo, KeySlot, PeerInfo } from '../types.js';
 import { DataKey, KEEPALIVE_MAGIC, KeyConfigError } from '../../wire/index.js';
 import { checkId, checkKeyConfig, checkPeerSpec, NO_PEER, type PeerSpec } from './check.js';
 import { DatapathError, einval } from './errors.js';
@@ -18,7 +18,7 @@ export type { DeviceRoutes } from './next-hop.js';
 
 export class EngineDevice extends DeviceIo {
   /** Packets dropped, by cause (exposed for diagnostics and tests). */
-  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0, compressed: 0 };
+  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0, compressed: 0 } satisfies DropCounters;
 
   constructor(...args: ConstructorParameters<typeof DeviceIo>) {
     super(...args);

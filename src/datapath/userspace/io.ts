@@ -323,6 +323,12 @@ export abstract class DeviceIo {
     if (done < count) this.drops.tunFull += count - done;
   }
 
+  /** A received DATA_V2 packet too short for its header and tag. */
+  dropMalformed(): void {
+    this.drops.malformed++;
+    this.rxDropsToReport++;
+  }
+
   /** Reports receive drops still owed to rx_dropped (called from the device's tick). */
   protected reportPendingRxDrops(): void {
     if (this.rxDropsToReport > 0) this.reportRxDrops();

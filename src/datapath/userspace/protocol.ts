@@ -7,7 +7,7 @@
  * Only control operations and control-channel packets cross it, never data packets.
  * Bigints (counters) travel as decimal strings, key material as hex.
  */
-import type { CipherAlg, DeviceEvent, Endpoint, KeyConfig, KeyInfo, KeySlot, PeerInfo, PeerConfig } from '../types.js';
+import type { CipherAlg, DeviceEvent, DropCounters, Endpoint, KeyConfig, KeyInfo, KeySlot, PeerInfo, PeerConfig } from '../types.js';
 import type { ErrnoName } from './errors.js';
 import type { DeviceDesc } from './engine.js';
 
@@ -60,7 +60,7 @@ export interface Ops {
   swapKeys: { args: { dev: string; peerId: number }; result: null };
   delKey: { args: { dev: string; peerId: number; slot: KeySlot }; result: null };
   subscribe: { args: Record<string, never>; result: null };
-  drops: { args: { dev: string }; result: Record<string, number> };
+  drops: { args: { dev: string }; result: DropCounters };
 }
 export type OpName = keyof Ops;
 

@@ -1,5 +1,5 @@
 /** `Device` and `TransportSocket` implemented over an engine connection. */
-import type { Device, DeviceMode, Endpoint, KeyConfig, KeyInfo, KeySlot, PeerConfig, PeerInfo, TransportSocket } from '../types.js';
+import type { Device, DeviceMode, DropCounters, Endpoint, KeyConfig, KeyInfo, KeySlot, PeerConfig, PeerInfo, TransportSocket } from '../types.js';
 import type { EngineClient } from './client.js';
 import { einval } from './errors.js';
 import { keyConfigToWire, peerInfoFromWire, type WirePeerSpec } from './protocol.js';
@@ -87,8 +87,8 @@ export class RemoteDevice implements Device {
     await this.client.request('delKey', { dev: this.name, peerId, slot });
   }
 
-  /** Packets the engine dropped on this device, by cause (diagnostics). */
-  drops(): Promise<Record<string, number>> {
+  /** Packets the engine dropped on this device, by reason. */
+  drops(): Promise<DropCounters> {
     return this.client.request('drops', { dev: this.name });
   }
 }

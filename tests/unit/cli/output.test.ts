@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatEndpoint, formatEvent, formatKey, formatPeer, toJsonLine } from '../../../src/cli/common/output.js';
+import { formatDrops, formatEndpoint, formatEvent, formatKey, formatPeer, toJsonLine } from '../../../src/cli/common/output.js';
+import { statusText } from '../../../src/daemon/status.js';
+import { dropsFromEthtool } from '../../../src/datapath/kernel.js';
 import type { PeerInfo } from '../../../src/datapath/types.js';
 
 const peer: PeerInfo = {
@@ -52,6 +54,15 @@ test('human output of peer, key and events', () => {
     formatEvent({ type: 'peer-float', ifindex: 4, peerId: 9, remote: { address: 'fd00::9', port: 5 } }),
     'peer-float ifindex 4 peer 9 remote [fd00::9]:5',
   );
+});
+
+test('drop counters: ethtool names to reasons, text of get_drops and kovpn status', () => {
+  const drops = dropsFromEthtool(new Map([['drop_no_peer', 3n], ['drop_rx_queue', 0n], ['drop_internal', 1n], ['rx_other', 9n]]));
+  assert.equal(drops, { noPeer: 3, rxQueue: 0, internal: 1 });
+  assert.is(formatDrops('tun0', drops), '* Drops of tun0\n\tnoPeer: 3\n\trxQueue: 0\n\tinternal: 1');
+  assert.match(formatDrops('tun0', {}), /no per-reason drop counters/);
+  const text = statusText({ mode: 'client', device: 'tun0', datapath: 'kernel', state: 'connected', peers: [], drops });
+  assert.match(text, /\n {2}drops: noPeer 3, rxQueue 0, internal 1\n$/);
 });
 
 test.run();

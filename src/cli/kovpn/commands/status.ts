@@ -8,7 +8,10 @@ import { KovpnCommand } from '../command.js';
 /** kovpn status [--dev tun0] [--json]: peers, addresses, key ages, counters of a running tunnel. */
 export class StatusCommand extends KovpnCommand {
   static override paths = [['status']];
-  static override usage = Command.Usage({ description: 'show the peers of a running tunnel' });
+  static override usage = Command.Usage({
+    description: 'show the peers of a running tunnel and the packets its device dropped, by reason',
+    examples: [['Status of tun0', '$0 status'], ['The same as JSON (drops: reason -> packets)', '$0 status --dev tun0 --json']],
+  });
 
   dev = Option.String('--dev', 'tun0', { description: 'the tunnel device (default tun0)' });
   json = Option.Boolean('--json', false, { description: 'one JSON object (counters as decimal strings)' });
