@@ -50,8 +50,21 @@ export class Rng {
   int(lo: number, hi: number): number {
     return lo + (this.u32() % (hi - lo + 1));
   }
+  /** `len` random bytes at buf[off..]: a slice of the seeded pool at a random offset (cheap for large packets). */
   fill(buf: Buffer, off: number, len: number): void {
-    for (let i = 0; i < len; i++) buf[off + i] = this.u32() & 0xff;
+    const pool = this.pool();
+    const start = this.u32() % (pool.length - MAX_DATAGRAM);
+    pool.copy(buf, off, start, start + len);
+  }
+
+  private poolBytes: Buffer | undefined;
+  private pool(): Buffer {
+    if (!this.poolBytes) {
+      const p = Buffer.alloc(4 * MAX_DATAGRAM);
+      for (let i = 0; i < p.length; i += 4) p.writeUInt32LE(this.u32(), i);
+      this.poolBytes = p;
+    }
+    return this.poolBytes;
   }
 }
 
