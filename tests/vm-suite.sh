@@ -31,6 +31,7 @@ run_program "netns[kernel]: p2p suite" tests/netns/netns-test.sh
 run_program "netns[kernel]: multi-peer suite" tests/netns/multi-peer-test.sh
 run_program "netns[kernel]: detached holders and socket mark" tests/netns/detach-mark-test.sh
 run_program "netns[kernel]: the selftests' sequence (test.sh and variants)" tests/netns/selftest-sequence.sh
+run_program "netns[kernel]: packet injector (${KOVPN_INJECT_COUNT:-50000} bad packets)" tests/netns/inject-test.sh
 unset KOVPN_DATAPATH
 if reload_ovpn && [ "$(cat /sys/module/ovpn/parameters/strict_mainline)" = N ]; then
 	pass "vm: module reloaded in default mode"
