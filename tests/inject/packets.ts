@@ -11,8 +11,8 @@ export const CLASSES = [
   'short', // DATA_V2 opcode, 1..7 bytes: shorter than the header
   'header-only', // the 8-byte header of a fresh packet id, nothing after it
   'tag-cut', // header and part of the tag (9..23 bytes)
-  'wrong-peer', // a valid packet with another peer id (the AAD no longer matches either)
-  'undef-peer', // peer id 0xFFFFFF (look-up by address) from an address that is not the peer's
+  'wrong-peer', // a packet sealed for another peer id: valid for the key, only the peer look-up refuses it
+  'undef-peer', // valid, peer id 0xFFFFFF (look-up by address) from an address that is not the peer's
   'wrong-key', // a key id no key slot has
   'bit-flip', // a valid packet with a fresh id and one bit of tag or ciphertext flipped
   'forged', // DATA_V2 header with a fresh id, random tag and ciphertext
