@@ -16,9 +16,9 @@ export type Fate = 'control' | string;
 
 /** Drop counter of each class on each path. */
 const FATES: Record<Exclude<PacketClass, 'garbage'>, Record<PathKind, Fate>> = {
-  short: { userspace: 'truncated', kernel: 'rx_dropped' },
-  'header-only': { userspace: 'truncated', kernel: 'rx_dropped' },
-  'tag-cut': { userspace: 'truncated', kernel: 'rx_dropped' },
+  short: { userspace: 'malformed', kernel: 'rx_dropped' },
+  'header-only': { userspace: 'malformed', kernel: 'rx_dropped' },
+  'tag-cut': { userspace: 'malformed', kernel: 'rx_dropped' },
   'wrong-peer': { userspace: 'noPeer', kernel: 'rx_dropped' },
   'undef-peer': { userspace: 'noPeer', kernel: 'rx_dropped' },
   'wrong-key': { userspace: 'noKey', kernel: 'rx_dropped' },
