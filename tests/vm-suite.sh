@@ -27,7 +27,10 @@ else
 	lsmod | grep -q '^ovpn' || insmod "${KOVPN_KMOD:-kmod/ovpn.ko}"
 fi
 export KOVPN_DATAPATH=kernel
-run_program "netns[kernel]: p2p suite" tests/netns/netns-test.sh
+# The packet injector rides on the p2p suite's IPv4 tunnel (one node start, not a tunnel of its own).
+export KOVPN_NETNS_INJECT=${KOVPN_INJECT_COUNT:-50000}
+run_program "netns[kernel]: p2p suite (with the packet injector)" tests/netns/netns-test.sh
+unset KOVPN_NETNS_INJECT
 run_program "netns[kernel]: multi-peer suite" tests/netns/multi-peer-test.sh
 run_program "netns[kernel]: detached holders and socket mark" tests/netns/detach-mark-test.sh
 run_program "netns[kernel]: drop counters by reason" tests/netns/drops-test.sh

@@ -7,10 +7,13 @@
 #   tests/netns/netns-test.sh        results: one PASS/FAIL line per check into $KOVPN_RESULTS
 # Counts: KOVPN_FLOOD_COUNT (default 2000 on the host, 100 in the VM), KOVPN_BIG_COUNT.
 # KOVPN_DATAPATH_A / KOVPN_DATAPATH_B put one side on another data path (mixed-test.sh).
+# KOVPN_NETNS_INJECT=N: N bad packets from the packet injector over the IPv4 tunnel
+# (tests/netns/inject-lib.sh; the VM suite's way to run it with one node start).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
 . tests/netns/lib.sh
+. tests/netns/inject-lib.sh
 
 if [ "$SLOW" = 1 ]; then FLOOD=${KOVPN_FLOOD_COUNT:-100}; BIG=${KOVPN_BIG_COUNT:-20}
 else FLOOD=${KOVPN_FLOOD_COUNT:-2000}; BIG=${KOVPN_BIG_COUNT:-300}; fi
@@ -97,6 +100,10 @@ run_family() {
 		fail "$(name "$label: carrier with a peer")" "$(ip -n $A -br link show $IFA)"
 	fi
 	pings aes "$label"
+	# KOVPN_NETNS_INJECT=N (the VM suite): the packet injector against B over this tunnel
+	if [ "${KOVPN_NETNS_INJECT:-0}" -gt 0 ] && [ "$fam" = ipv4 ]; then
+		inject_run $A $IFA 10.202.0.1 $B $IFB 10.202.0.2 10.201.0.2:1194 "$key" "$ID_B" "$KOVPN_NETNS_INJECT"
+	fi
 	# Second cipher through a key rollover: ChaCha20-Poly1305 as key 1 in the secondary slot, then swap.
 	if both new_key 2 1 chachapoly && both swap_keys; then
 		pings chachapoly "$label"

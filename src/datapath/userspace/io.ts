@@ -15,7 +15,7 @@
  */
 import type { NativeAddon, Poller } from '../../native.js';
 import { decodeSockaddr, sockaddrEqual } from '../../util/sockaddr.js';
-import { DATA_V2_OVERHEAD, DecryptError, PEER_ID_UNDEF, isKeepalive } from '../../wire/index.js';
+import { DATA_V2_OVERHEAD, DecryptError, PAYLOAD_OFFSET, PEER_ID_UNDEF, isKeepalive } from '../../wire/index.js';
 import type { DeviceEvent, DeviceMode } from '../types.js';
 import { COMP_FRAMING_OVERHEAD, UnframeError, frame, unframe } from '../../wire/comp-framing.js';
 import { BATCH, PacketBatch } from './batch.js';
@@ -216,11 +216,20 @@ export abstract class DeviceIo {
 
   /** One DATA_V2 packet buf[off, off+len) from `sock`; the sender's address is at addrs[addrOff..]. */
   receive(buf: Buffer, off: number, len: number, addrs: Buffer, addrOff: number, sock: EngineSocket, now: number): void {
+    // shorter than header and tag: malformed, as the module counts it
+    if (len < PAYLOAD_OFFSET) {
+      this.drops.malformed++;
+      this.rxDropsToReport++;
+      return;
+    }
     const id = (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!;
     let peer: Peer | undefined;
     if (this.mode === 'p2p') {
       peer = this.p2p;
-      if (peer !== undefined && id !== peer.id && id !== PEER_ID_UNDEF) peer = undefined;
+      // the undefined id: the peer only if the packet comes from its address (as mainline)
+      if (peer !== undefined && (id === PEER_ID_UNDEF ? peer.remote === undefined || !sockaddrEqual(peer.remoteRec, 0, addrs, addrOff) : id !== peer.id)) {
+        peer = undefined;
+      }
     } else if (id !== PEER_ID_UNDEF) {
       peer = this.peers.get(id);
     } else {
@@ -321,12 +330,6 @@ export abstract class DeviceIo {
       done += n;
     }
     if (done < count) this.drops.tunFull += count - done;
-  }
-
-  /** A received DATA_V2 packet too short for its header and tag. */
-  dropMalformed(): void {
-    this.drops.malformed++;
-    this.rxDropsToReport++;
   }
 
   /** Reports receive drops still owed to rx_dropped (called from the device's tick). */

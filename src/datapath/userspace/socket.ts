@@ -15,7 +15,7 @@
 import { isSyscallError, type NativeAddon, type Poller } from '../../native.js';
 import type { Endpoint } from '../types.js';
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN, unmapSockaddr } from '../../util/sockaddr.js';
-import { isDataV2, OP_DATA_V2, opcodeOf } from '../../wire/index.js';
+import { OP_DATA_V2, opcodeOf } from '../../wire/index.js';
 import { setSocketMark } from '../../util/sockopt.js';
 import { BATCH, PacketBatch } from './batch.js';
 import { fromSystemError } from './errors.js';
@@ -131,11 +131,9 @@ export class EngineSocket {
 
   /** One received datagram buf[off, off+len) from the sender of entry i. */
   private deliver(dev: EngineDevice | undefined, buf: Buffer, off: number, len: number, i: number, now: number): void {
-    if (dev !== undefined && isDataV2(buf, off, len)) {
+    // every DATA_V2 datagram is the data path's, as in the kernel: too short ones are drops
+    if (dev !== undefined && len > 0 && opcodeOf(buf[off]!) === OP_DATA_V2) {
       dev.receive(buf, off, len, this.rx.addrs, i * SOCKADDR_LEN, this, now);
-    } else if (dev !== undefined && len > 0 && opcodeOf(buf[off]!) === OP_DATA_V2) {
-      // too short for a DATA_V2 header and tag: the module drops it too (malformed)
-      dev.dropMalformed();
     } else if (len > 0 && this.onControl) {
       this.onControl(Buffer.from(buf.subarray(off, off + len)), decodeSockaddr(this.rx.addrs, i * SOCKADDR_LEN));
     }
