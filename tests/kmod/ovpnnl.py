@@ -39,6 +39,7 @@ CTRL_ATTR_MCAST_GRP_NAME = 1
 CTRL_ATTR_MCAST_GRP_ID = 2
 
 RTM_NEWLINK = 16
+RTM_DELLINK = 17
 IFLA_IFNAME = 3
 IFLA_LINKINFO = 18
 IFLA_INFO_KIND = 1
@@ -109,6 +110,13 @@ def nla(atype, data):
     return hdr + data + b"\0" * ((4 - len(data) % 4) % 4)
 
 
+def nla_raw(atype, data, length=None):
+    """An attribute whose header may lie about its length (None: the true length);
+    padded to 4 bytes like nla()."""
+    ln = 4 + len(data) if length is None else length
+    return struct.pack("=HH", ln & 0xFFFF, atype & 0xFFFF) + data + b"\0" * ((4 - len(data) % 4) % 4)
+
+
 def nest(atype, *attrs):
     return nla(atype | NLA_F_NESTED, b"".join(attrs))
 
@@ -170,24 +178,37 @@ class Netlink:
             del orig_len
         return err, msg
 
-    def request(self, mtype, body, flags=0, dump=False):
+    def transact(self, mtype, body, flags=0, dump=False, timeout=None):
+        """Send one request; (errno, extack message, replies) with errno 0 for an ack or
+        the end of a dump. socket.timeout if the kernel does not answer within timeout
+        seconds (None: wait forever)."""
         seq = self.seq
         self.seq += 1
         fl = NLM_F_REQUEST | NLM_F_ACK | flags | (NLM_F_DUMP if dump else 0)
         self.sock.send(struct.pack("=IHHII", 16 + len(body), mtype, fl, seq, 0) + body)
         replies = []
-        while True:
-            for rtype, rflags, rseq, payload in self._recv_msgs():
-                if rseq != seq:
-                    continue
-                if rtype == NLMSG_ERROR:
-                    err, msg = self._error(rflags, payload)
-                    if err:
-                        raise NetlinkError(err, msg)
-                    return replies
-                if rtype == NLMSG_DONE:
-                    return replies
-                replies.append(payload)
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                for rtype, rflags, rseq, payload in self._recv_msgs():
+                    if rseq != seq:
+                        continue
+                    if rtype == NLMSG_ERROR:
+                        err, msg = self._error(rflags, payload)
+                        return err, msg, replies
+                    if rtype == NLMSG_DONE:
+                        # a dump that failed part-way carries its errno here
+                        err = -struct.unpack_from("=i", payload)[0] if len(payload) >= 4 else 0
+                        return err, "", replies
+                    replies.append(payload)
+        finally:
+            self.sock.settimeout(None)
+
+    def request(self, mtype, body, flags=0, dump=False):
+        err, msg, replies = self.transact(mtype, body, flags, dump)
+        if err:
+            raise NetlinkError(err, msg)
+        return replies
 
 
 class Genl(Netlink):
@@ -206,6 +227,12 @@ class Genl(Netlink):
     def cmd(self, cmd, *attrs, dump=False):
         body = struct.pack("=BBH", CMD[cmd], 1, 0) + b"".join(attrs)
         return [parse_attrs(p[4:]) for p in self.request(self.family, body, dump=dump)]
+
+    def raw(self, cmd, payload, dump=False, timeout=None, version=1, flags=0):
+        """Any command number with any attribute bytes (the fuzzer's entry point):
+        (errno, extack message, replies) as Netlink.transact, never raising NetlinkError."""
+        body = struct.pack("=BBH", cmd, version, 0) + payload
+        return self.transact(self.family, body, flags=flags, dump=dump, timeout=timeout)
 
     def subscribe(self, group="peers"):
         self.sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, self.groups[group])
@@ -300,4 +327,14 @@ def link_add_ovpn(name, mode=None):
     return socket.if_nametoindex(name)
 
 
-__all__ = ["Genl", "InNetns", "NetlinkError", "link_add_ovpn", "errno"]
+def link_del(name):
+    """RTM_DELLINK of the device called name in the current netns."""
+    rt = Netlink(NETLINK_ROUTE)
+    try:
+        body = struct.pack("=BxHiII", socket.AF_UNSPEC, 0, 0, 0, 0) + strz(IFLA_IFNAME, name)
+        rt.request(RTM_DELLINK, body)
+    finally:
+        rt.close()
+
+
+__all__ = ["Genl", "InNetns", "NetlinkError", "link_add_ovpn", "link_del", "errno"]
