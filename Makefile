@@ -7,8 +7,11 @@
 #   make check                every test (check-host + check-vm); last line "N passed, N failed"
 #   make check-host           tests that need no VM (unit, host netlink, netns on the userspace path)
 #   make check-vm             the VM suite (Debian's kernel in qemu, module loaded)
-#   make check-vm-debug       kernel smoke tests under a KASAN/lockdep build of Debian's 6.1
+#   make check-vm-debug       kernel smoke tests, genl fuzzer and lifecycle torture (100x,
+#                             kmemleak) under a KASAN/lockdep build of Debian's 6.1
 #                             (builds that kernel once: 14+ minutes; not part of make check)
+#   make check-stress         genl fuzzer (600 s) and lifecycle torture (100x each) on Debian's
+#                             kernel in the VM (make check runs them short; not part of it)
 #   make bench                benchmarks (report only, never fail)
 #   make clean
 
@@ -30,7 +33,7 @@ ADDON := native/netlink/build/Release/kovpn_netlink.node
 TS_STAMP := dist/.stamp
 
 .PHONY: all deps deps-host build kmod native ts install clean check check-host check-vm \
-	check-vm-debug demo bench sparse
+	check-vm-debug check-stress demo bench sparse
 
 all: build
 
@@ -105,6 +108,14 @@ check-vm-debug:
 	@scripts/install-deps.sh debug
 	@mkdir -p $(RESULTS_DIR); rm -f $(KOVPN_RESULTS)
 	@tests/qemu/debug-vm.sh
+	@scripts/summarize.sh $(KOVPN_RESULTS)
+
+check-stress: export KOVPN_RESULTS ?= $(CURDIR)/$(RESULTS_DIR)/check-stress.txt
+check-stress:
+	@scripts/install-deps.sh vm
+	@mkdir -p $(RESULTS_DIR); rm -f $(KOVPN_RESULTS)
+	@$(MAKE) --no-print-directory kmod || echo "FAIL build: module" >> $(KOVPN_RESULTS)
+	@tests/qemu/run.sh --timeout $${KOVPN_STRESS_TIMEOUT:-14400} $(VM_ARGS) -- tests/kmod/stress-suite.sh || true
 	@scripts/summarize.sh $(KOVPN_RESULTS)
 
 # --- demo and benchmarks ----------------------------------------------------------------

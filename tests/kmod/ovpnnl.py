@@ -40,6 +40,10 @@ CTRL_ATTR_MCAST_GRP_ID = 2
 
 RTM_NEWLINK = 16
 RTM_DELLINK = 17
+RTM_NEWADDR = 20
+IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFA_F_NODAD = 0x02
+IFF_UP = 0x1
 IFLA_IFNAME = 3
 IFLA_LINKINFO = 18
 IFLA_INFO_KIND = 1
@@ -68,6 +72,8 @@ REASON = {0: "TEARDOWN", 1: "USERSPACE", 2: "EXPIRED", 3: "TRANSPORT_ERROR",
 
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
+MS_BIND = 4096
+MNT_DETACH = 2
 
 
 class NetlinkError(Exception):
@@ -87,6 +93,35 @@ def setns(path):
             raise OSError(e, f"setns {path}: {os.strerror(e)}")
     finally:
         os.close(fd)
+
+
+def netns_add(name):
+    """`ip netns add NAME` without the exec: a new netns bind-mounted on /run/netns/NAME,
+    its loopback up; the caller stays in its own netns."""
+    os.makedirs("/run/netns", exist_ok=True)
+    path = f"/run/netns/{name}"
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    orig = os.open("/proc/self/ns/net", os.O_RDONLY)
+    try:
+        if _libc.unshare(CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+        try:
+            if _libc.mount(b"/proc/thread-self/ns/net", path.encode(), None, MS_BIND, None) != 0:
+                raise OSError(ctypes.get_errno(), f"bind mount {path}")
+            link_up(1)
+        finally:
+            if _libc.setns(orig, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(orig)
+
+
+def netns_del(name):
+    """`ip netns del NAME` without the exec: the netns goes once nothing else holds it."""
+    path = f"/run/netns/{name}"
+    if _libc.umount2(path.encode(), MNT_DETACH) != 0:
+        raise OSError(ctypes.get_errno(), f"umount {path}")
+    os.unlink(path)
 
 
 class InNetns:
@@ -337,4 +372,28 @@ def link_del(name):
         rt.close()
 
 
-__all__ = ["Genl", "InNetns", "NetlinkError", "link_add_ovpn", "link_del", "errno"]
+def link_up(ifindex):
+    """Set the device up (as `ip link set DEV up`) in the current netns."""
+    rt = Netlink(NETLINK_ROUTE)
+    try:
+        rt.request(RTM_NEWLINK, struct.pack("=BxHiII", socket.AF_UNSPEC, 0, ifindex, IFF_UP, IFF_UP))
+    finally:
+        rt.close()
+
+
+def addr_add(ifindex, addr, prefixlen=None, peer=None, nodad=False):
+    """Add an address (as `ip addr add ADDR[/LEN] [peer PEER] dev DEV [nodad]`)."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    plen = prefixlen if prefixlen is not None else (128 if fam == socket.AF_INET6 else 32)
+    rt = Netlink(NETLINK_ROUTE)
+    try:
+        body = struct.pack("=BBBBI", fam, plen, IFA_F_NODAD if nodad else 0, 0, ifindex)
+        body += nla(IFA_LOCAL, socket.inet_pton(fam, addr))
+        body += nla(IFA_ADDRESS, socket.inet_pton(fam, peer or addr))
+        rt.request(RTM_NEWADDR, body, flags=NLM_F_CREATE | NLM_F_EXCL)
+    finally:
+        rt.close()
+
+
+__all__ = ["Genl", "InNetns", "NetlinkError", "link_add_ovpn", "link_del", "link_up", "addr_add",
+           "netns_add", "netns_del", "errno"]
