@@ -274,6 +274,8 @@ def s_netns_delete(t, i):
         except NetlinkError as e:
             if e.errno != 16:
                 raise
+            global reattach_retries
+            reattach_retries += 1
             with InNetns(A):
                 link_del(TUN)
             return False
@@ -284,6 +286,9 @@ def s_netns_delete(t, i):
     drain(sk)
     sk.setblocking(True)
     return A
+
+
+reattach_retries = 0
 
 
 def drain(sk):
@@ -415,7 +420,8 @@ def main():
             smoke.report(False, test, f"{type(e).__name__}: {e}")
         if not os.path.exists("/sys/module/ovpn"):
             sh(f"insmod {smoke.MODULE_KO}", check=False)
-    print(f"torture: total {total:.1f} s", flush=True)
+    print(f"torture: total {total:.1f} s; netns delete: {reattach_retries} re-attach retries "
+          f"(EBUSY while the old device let go of the socket)", flush=True)
     if args.kmemleak:
         kmemleak_check(smoke.report)
     return 1 if smoke.failed else 0
