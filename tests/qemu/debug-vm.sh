@@ -7,13 +7,14 @@
 # Any kernel report fails the run (run.sh's "vm: kernel log clean"); result lines go to
 # $KOVPN_RESULTS as usual.
 #   tests/qemu/debug-vm.sh [smoke-test-name-substring...]
+# KOVPN_DEBUG_KDIR: a debug kernel tree built elsewhere (another checkout's .build/debug-kernel).
 # KOVPN_DEBUG_TIMEOUT: guest watchdog in seconds (default 21600; the debug guest is ~200x
 # slower than native and the torture tears down 500 times). KOVPN_FUZZ_TIME (default 600 s)
 # and KOVPN_TORTURE_COUNT (default 100) shorten the fuzzer and the torture.
 set -euo pipefail
 QDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$QDIR/../.." && pwd)
-KDIR=$REPO/.build/debug-kernel
+KDIR=${KOVPN_DEBUG_KDIR:-$REPO/.build/debug-kernel}
 IMAGE=$KDIR/arch/x86/boot/bzImage
 
 if [[ ! -f $IMAGE || $QDIR/debug-kernel.config -nt $IMAGE ]]; then
