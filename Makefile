@@ -7,11 +7,14 @@
 #   make check                every test (check-host + check-vm); last line "N passed, N failed"
 #   make check-host           tests that need no VM (unit, host netlink, netns on the userspace path)
 #   make check-vm             the VM suite (Debian's kernel in qemu, module loaded)
-#   make check-vm-debug       kernel smoke tests under a KASAN/lockdep build of Debian's 6.1
+#   make check-vm-debug       kernel smoke tests, genl fuzzer and lifecycle torture (100x,
+#                             kmemleak) under a KASAN/lockdep build of Debian's 6.1
 #                             (builds that kernel once: 14+ minutes; not part of make check)
+#   make check-stress         long adversarial runs (make check runs them short; not part of it):
+#                             control-channel fuzzer for FUZZ_SECONDS (600), packet injector with
+#                             STRESS_COUNT (1,000,000) bad packets per data path, genl fuzzer
+#                             (600 s) and lifecycle torture (100x each) on Debian's kernel in the VM
 #   make bench                benchmarks (report only, never fail)
-#   make check-stress         long adversarial runs: control-channel fuzzer for FUZZ_SECONDS (600),
-#                             packet injector with STRESS_COUNT (1,000,000) bad packets per data path
 #   make soak                 1 hour (SOAK_SECONDS) of iperf3 through a rekeying, churning server; not in CI
 #   make clean
 
@@ -112,7 +115,8 @@ check-vm-debug:
 
 # Long adversarial runs: the control-channel fuzzer (FUZZ_SECONDS) and the packet injector
 # with STRESS_COUNT bad packets at each data path's receiver (the userspace engine on the
-# host, the module in one boot of the VM), every one counted.
+# host, the module in one boot of the VM), every one counted; the genl fuzzer and the lifecycle
+# torture of the module (tests/kmod/stress-suite.sh) in another boot.
 STRESS_COUNT ?= 1000000
 check-stress: export KOVPN_RESULTS ?= $(CURDIR)/$(RESULTS_DIR)/check-stress.txt
 check-stress:
@@ -125,6 +129,7 @@ check-stress:
 			run_program "netns[userspace]: packet injector ($(STRESS_COUNT))" tests/netns/inject-test.sh); \
 		run_program "vm: packet injector ($(STRESS_COUNT))" tests/qemu/run.sh --timeout 14400 $(VM_ARGS) -- \
 			env KOVPN_DATAPATH=kernel KOVPN_INJECT_COUNT=$(STRESS_COUNT) tests/netns/inject-test.sh
+	@tests/qemu/run.sh --timeout $${KOVPN_STRESS_TIMEOUT:-14400} $(VM_ARGS) -- tests/kmod/stress-suite.sh || true
 	@scripts/summarize.sh $(KOVPN_RESULTS)
 
 soak:

@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 . tests/lib/run-program.sh
 
 run_program "vm: kernel smoke tests" python3 tests/kmod/smoke.py
+# Short in make check (fuzz budget, teardown count); make check-stress runs them long.
+run_program "vm: genl fuzzer" python3 tests/kmod/fuzz.py --time "${KOVPN_FUZZ_TIME:-30}"
+run_program "vm: lifecycle torture" python3 tests/kmod/torture.py --count "${KOVPN_TORTURE_COUNT:-3}"
 run_program "vm: kernel data path library" node dist/tests/host/netlink/kernel.js
 
 # The netns suites run with the module in strict mode (strict_mainline=1: it refuses what

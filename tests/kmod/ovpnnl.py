@@ -44,6 +44,11 @@ CTRL_ATTR_MCAST_GRP_NAME = 1
 CTRL_ATTR_MCAST_GRP_ID = 2
 
 RTM_NEWLINK = 16
+RTM_DELLINK = 17
+RTM_NEWADDR = 20
+IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFA_F_NODAD = 0x02
+IFF_UP = 0x1
 IFLA_IFNAME = 3
 IFLA_LINKINFO = 18
 IFLA_INFO_KIND = 1
@@ -70,6 +75,8 @@ REASON = {v: k for k, v in FAMILY["enums"]["del-peer-reason"].items()}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
+MS_BIND = 4096
+MNT_DETACH = 2
 
 
 class NetlinkError(Exception):
@@ -107,6 +114,35 @@ def setns(path):
         os.close(fd)
 
 
+def netns_add(name):
+    """`ip netns add NAME` without the exec: a new netns bind-mounted on /run/netns/NAME,
+    its loopback up; the caller stays in its own netns."""
+    os.makedirs("/run/netns", exist_ok=True)
+    path = f"/run/netns/{name}"
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    orig = os.open("/proc/self/ns/net", os.O_RDONLY)
+    try:
+        if _libc.unshare(CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+        try:
+            if _libc.mount(b"/proc/thread-self/ns/net", path.encode(), None, MS_BIND, None) != 0:
+                raise OSError(ctypes.get_errno(), f"bind mount {path}")
+            link_up(1)
+        finally:
+            if _libc.setns(orig, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(orig)
+
+
+def netns_del(name):
+    """`ip netns del NAME` without the exec: the netns goes once nothing else holds it."""
+    path = f"/run/netns/{name}"
+    if _libc.umount2(path.encode(), MNT_DETACH) != 0:
+        raise OSError(ctypes.get_errno(), f"umount {path}")
+    os.unlink(path)
+
+
 class InNetns:
     """with InNetns('km-a'): sockets created inside live in that netns."""
 
@@ -126,6 +162,13 @@ class InNetns:
 def nla(atype, data):
     hdr = struct.pack("=HH", 4 + len(data), atype)
     return hdr + data + b"\0" * ((4 - len(data) % 4) % 4)
+
+
+def nla_raw(atype, data, length=None):
+    """An attribute whose header may lie about its length (None: the true length);
+    padded to 4 bytes like nla()."""
+    ln = 4 + len(data) if length is None else length
+    return struct.pack("=HH", ln & 0xFFFF, atype & 0xFFFF) + data + b"\0" * ((4 - len(data) % 4) % 4)
 
 
 def nest(atype, *attrs):
@@ -252,27 +295,45 @@ class Netlink:
                     tlvs[t] = struct.unpack("=I", tl[t])[0]
         return err, msg, tlvs
 
-    def request(self, mtype, body, flags=0, dump=False):
+    def transact(self, mtype, body, flags=0, dump=False, timeout=None):
+        """Send one request; (errno, extack message, replies) with errno 0 for an ack or
+        the end of a dump. socket.timeout if the kernel does not answer within timeout
+        seconds (None: wait forever)."""
+        err, msg, _tlvs, replies, _request = self._transact(mtype, body, flags, dump, timeout)
+        return err, msg, replies
+
+    def _transact(self, mtype, body, flags, dump, timeout):
+        """transact(), also with the extack TLVs of an error and the request sent."""
         seq = self.seq
         self.seq += 1
         fl = NLM_F_REQUEST | NLM_F_ACK | flags | (NLM_F_DUMP if dump else 0)
         request = struct.pack("=IHHII", 16 + len(body), mtype, fl, seq, 0) + body
         self.sock.send(request)
         replies = []
-        while True:
-            for rtype, rflags, rseq, payload in self._recv_msgs():
-                if rseq != seq:
-                    continue
-                if rtype == NLMSG_ERROR:
-                    err, msg, tlvs = self._error(rflags, payload)
-                    if err:
-                        raise NetlinkError(err, msg, tlvs.get(NLMSGERR_ATTR_OFFS),
-                                           tlvs.get(NLMSGERR_ATTR_MISS_TYPE),
-                                           tlvs.get(NLMSGERR_ATTR_MISS_NEST), request)
-                    return replies
-                if rtype == NLMSG_DONE:
-                    return replies
-                replies.append(payload)
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                for rtype, rflags, rseq, payload in self._recv_msgs():
+                    if rseq != seq:
+                        continue
+                    if rtype == NLMSG_ERROR:
+                        err, msg, tlvs = self._error(rflags, payload)
+                        return err, msg, tlvs, replies, request
+                    if rtype == NLMSG_DONE:
+                        # a dump that failed part-way carries its errno here
+                        err = -struct.unpack_from("=i", payload)[0] if len(payload) >= 4 else 0
+                        return err, "", {}, replies, request
+                    replies.append(payload)
+        finally:
+            self.sock.settimeout(None)
+
+    def request(self, mtype, body, flags=0, dump=False):
+        """Send one request; its replies, or NetlinkError with the extack details."""
+        err, msg, tlvs, replies, request = self._transact(mtype, body, flags, dump, None)
+        if err:
+            raise NetlinkError(err, msg, tlvs.get(NLMSGERR_ATTR_OFFS), tlvs.get(NLMSGERR_ATTR_MISS_TYPE),
+                               tlvs.get(NLMSGERR_ATTR_MISS_NEST), request)
+        return replies
 
 
 class Genl(Netlink):
@@ -291,6 +352,12 @@ class Genl(Netlink):
     def cmd(self, cmd, *attrs, dump=False):
         body = struct.pack("=BBH", CMD[cmd], 1, 0) + b"".join(attrs)
         return [parse_attrs(p[4:]) for p in self.request(self.family, body, dump=dump)]
+
+    def raw(self, cmd, payload, dump=False, timeout=None, version=1, flags=0):
+        """Any command number with any attribute bytes (the fuzzer's entry point):
+        (errno, extack message, replies) as Netlink.transact, never raising NetlinkError."""
+        body = struct.pack("=BBH", cmd, version, 0) + payload
+        return self.transact(self.family, body, flags=flags, dump=dump, timeout=timeout)
 
     def subscribe(self, group="peers"):
         self.sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, self.groups[group])
@@ -385,4 +452,38 @@ def link_add_ovpn(name, mode=None):
     return socket.if_nametoindex(name)
 
 
-__all__ = ["Genl", "InNetns", "NetlinkError", "encode", "link_add_ovpn", "errno"]
+def link_del(name):
+    """RTM_DELLINK of the device called name in the current netns."""
+    rt = Netlink(NETLINK_ROUTE)
+    try:
+        body = struct.pack("=BxHiII", socket.AF_UNSPEC, 0, 0, 0, 0) + strz(IFLA_IFNAME, name)
+        rt.request(RTM_DELLINK, body)
+    finally:
+        rt.close()
+
+
+def link_up(ifindex):
+    """Set the device up (as `ip link set DEV up`) in the current netns."""
+    rt = Netlink(NETLINK_ROUTE)
+    try:
+        rt.request(RTM_NEWLINK, struct.pack("=BxHiII", socket.AF_UNSPEC, 0, ifindex, IFF_UP, IFF_UP))
+    finally:
+        rt.close()
+
+
+def addr_add(ifindex, addr, prefixlen=None, peer=None, nodad=False):
+    """Add an address (as `ip addr add ADDR[/LEN] [peer PEER] dev DEV [nodad]`)."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    plen = prefixlen if prefixlen is not None else (128 if fam == socket.AF_INET6 else 32)
+    rt = Netlink(NETLINK_ROUTE)
+    try:
+        body = struct.pack("=BBBBI", fam, plen, IFA_F_NODAD if nodad else 0, 0, ifindex)
+        body += nla(IFA_LOCAL, socket.inet_pton(fam, addr))
+        body += nla(IFA_ADDRESS, socket.inet_pton(fam, peer or addr))
+        rt.request(RTM_NEWADDR, body, flags=NLM_F_CREATE | NLM_F_EXCL)
+    finally:
+        rt.close()
+
+
+__all__ = ["Genl", "InNetns", "NetlinkError", "encode", "link_add_ovpn", "link_del", "link_up", "addr_add",
+           "netns_add", "netns_del", "errno"]

@@ -111,13 +111,14 @@ def cleanup():
 class Node:
     """One namespace with a veth end, maybe an ovpn device, genl socket, UDP sockets."""
 
-    def __init__(self, ns):
+    def __init__(self, ns, create=True):
         self.ns = ns
         self.socks = []
         self.genl = None
         self.ifindex = None
-        sh(f"ip netns add {ns}")
-        sh(f"ip -n {ns} link set lo up")
+        if create:
+            sh(f"ip netns add {ns}")
+            sh(f"ip -n {ns} link set lo up")
 
     def udp(self, addr, port, family=None):
         fam = family or (socket.AF_INET6 if ":" in addr else socket.AF_INET)

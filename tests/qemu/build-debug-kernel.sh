@@ -8,7 +8,7 @@
 set -euo pipefail
 QDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$QDIR/../.." && pwd)
-KDIR=$REPO/.build/debug-kernel
+KDIR=${KOVPN_DEBUG_KDIR:-$REPO/.build/debug-kernel}
 MDIR=$REPO/.build/debug-kmod
 JOBS=2
 MODULE_ONLY=0
