@@ -69,40 +69,27 @@ drops() { # NS DEV: the engine's drop counters as JSON
 	ip netns exec "$1" node dist/tests/interop/lib/engine-drops.js "$2"
 }
 
-# with_ovpn_server ROUND CLIENT-EXTRA-LINE BODY SERVER-ARGS...: the stock server above with
-# SERVER-ARGS, then a kovpn client; BODY (a function) runs once both are up; both are stopped
-with_ovpn_server() {
-	local r=$1 extra=$2 body=$3
-	shift 3
-	if ovpn_server "$r" "$@"; then
-		if kovpn_client "$r" "$extra"; then
+# with_tunnel ROUND SERVER EXTRA BODY ARGS...: SERVER ovpn: the stock server above with ARGS,
+# then a kovpn client with the EXTRA line; SERVER kovpn: the kovpn server with the EXTRA lines,
+# then a stock client with ARGS. BODY (a function) runs once both are up; both are stopped.
+with_tunnel() {
+	local r=$1 server=$2 extra=$3 body=$4
+	local client=kovpn sname=openvpn cname=kovpn lines=2 up=0
+	shift 4
+	[ "$server" = kovpn ] && client=ovpn sname=kovpn cname=openvpn lines=3
+	if [ "$server" = ovpn ]; then ovpn_server "$r" "$@" || up=1; else kovpn_server "$r" "$extra" || up=1; fi
+	if [ $up -eq 0 ]; then
+		if [ "$server" = ovpn ]; then kovpn_client "$r" "$extra" || up=2; else ovpn_client "$r" "$@" || up=2; fi
+		if [ $up -eq 0 ]; then
 			"$body"
 		else
-			fail "compression $r: kovpn client connects" "$(tail -3 "$WORK/$r-kovpn-client.log" | tr '\n' ' ')"
+			fail "compression $r: $cname client connects" "$(tail -3 "$WORK/$r-$client-client.log" | tr '\n' ' ')"
 		fi
-		stop_pid $KC
+		if [ "$server" = ovpn ]; then stop_pid $KC; else stop_pid $OVC; fi
 	else
-		fail "compression $r: openvpn server starts" "$(tail -2 "$WORK/$r-ovpn-server.log" | tr '\n' ' ')"
+		fail "compression $r: $sname server starts" "$(tail -$lines "$WORK/$r-$server-server.log" | tr '\n' ' ')"
 	fi
-	stop_pid $OVS
-}
-
-# with_kovpn_server ROUND SERVER-EXTRA-LINES BODY CLIENT-ARGS...: the kovpn server above, then a
-# stock client with CLIENT-ARGS; BODY (a function) runs once both are up; both are stopped
-with_kovpn_server() {
-	local r=$1 extra=$2 body=$3
-	shift 3
-	if kovpn_server "$r" "$extra"; then
-		if ovpn_client "$r" "$@"; then
-			"$body"
-		else
-			fail "compression $r: openvpn client connects" "$(tail -3 "$WORK/$r-ovpn-client.log" | tr '\n' ' ')"
-		fi
-		stop_pid $OVC
-	else
-		fail "compression $r: kovpn server starts" "$(tail -3 "$WORK/$r-kovpn-server.log" | tr '\n' ' ')"
-	fi
-	stop_pid $KS
+	if [ "$server" = ovpn ]; then stop_pid $OVS; else stop_pid $KS; fi
 }
 
 # --- A. pushed comp-lzo no -------------------------------------------------------------------
@@ -112,7 +99,7 @@ round_a() {
 		fail "compression A: pushed comp-lzo no" "no 'server pushed' line"
 	check "compression A: ping through the framed tunnel (0xFA)" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.13.1
 }
-with_ovpn_server A '' round_a --comp-lzo no --push "comp-lzo no"
+with_tunnel A ovpn '' round_a --comp-lzo no --push "comp-lzo no"
 
 # --- B. compress stub (swap) -----------------------------------------------------------------
 round_b() {
@@ -123,20 +110,20 @@ round_b() {
 	check "compression B: large ping (1400 bytes) through compress stub" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 2 -s 1400 10.214.13.1
 }
 # auto: the daemon must say why it does not use the kernel (userspace anyway on this host)
-KC_DATAPATH=auto with_ovpn_server B 'compress' round_b --compress stub
+KC_DATAPATH=auto with_tunnel B ovpn 'compress' round_b --compress stub
 
 # --- C. openvpn client -> kovpn server, compress stub-v2 -------------------------------------
 round_c() {
 	check "compression C: openvpn client (stub-v2) pings kovpn server" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.14.1
 	check "compression C: kovpn server (stub-v2) pings openvpn client" ip netns exec $NS_S ping -q -c 3 -i 0.3 -W 2 10.214.14.2
 }
-with_kovpn_server C 'compress stub-v2' round_c --compress stub-v2
+with_tunnel C kovpn 'compress stub-v2' round_c --compress stub-v2
 
 # --- C2. kovpn server pushes comp-lzo no to an openvpn client without compression options -----
 round_c2() {
 	check "compression C2: openvpn client takes comp-lzo no pushed by kovpn, pings through" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.14.1
 }
-with_kovpn_server C2 $'comp-lzo no\npush "comp-lzo no"' round_c2
+with_tunnel C2 kovpn $'comp-lzo no\npush "comp-lzo no"' round_c2
 
 # --- D. a compressing peer: compressed packets dropped and counted --------------------------
 round_d() {
@@ -155,7 +142,7 @@ round_d() {
 		fail "compression D: compressed packets counted" "before $before after $after"
 	fi
 }
-with_kovpn_server D 'comp-lzo no' round_d --comp-lzo yes --allow-compression yes
+with_tunnel D kovpn 'comp-lzo no' round_d --comp-lzo yes --allow-compression yes
 
 # --- E. the kernel path cannot carry it ------------------------------------------------------
 printf 'client\nremote %s.1 1194\nca %s/ca.crt\ncert %s/client.crt\nkey %s/client.key\ncomp-lzo no\n' "$NET" "$WORK" "$WORK" "$WORK" >"$WORK/E.conf"
