@@ -40,13 +40,12 @@ export interface TransportSocket {
   close(): Promise<void>;
 }
 
-export interface PeerConfig {
+/** What a peer is, as configured (PeerConfig) and as reported back (PeerInfo). */
+export interface PeerFields {
   /** Peer id, 0..0xFFFFFF: the id this side expects on received packets. */
   id: number;
   /** Id put on transmitted packets when the two sides use different ids (ASYMM). */
   txId?: number;
-  /** Required on PEER_NEW. */
-  socket?: TransportSocket;
   remote?: Endpoint;
   local?: { address: string; port?: number };
   vpnIpv4?: string;
@@ -54,6 +53,11 @@ export interface PeerConfig {
   /** Seconds; 0 disables. */
   keepaliveInterval?: number;
   keepaliveTimeout?: number;
+}
+
+export interface PeerConfig extends PeerFields {
+  /** Required on PEER_NEW. */
+  socket?: TransportSocket;
   /**
    * OpenVPN compression framing without compression (`comp-lzo no`, `compress stub|stub-v2`):
    * the userspace path adds and strips the header and drops compressed packets; the kernel
@@ -73,15 +77,7 @@ export interface PeerCounters {
   linkTxPackets: bigint;
 }
 
-export interface PeerInfo extends PeerCounters {
-  id: number;
-  txId?: number;
-  remote?: Endpoint;
-  local?: { address: string; port?: number };
-  vpnIpv4?: string;
-  vpnIpv6?: string;
-  keepaliveInterval?: number;
-  keepaliveTimeout?: number;
+export interface PeerInfo extends PeerFields, PeerCounters {
   socketNetnsId?: number;
 }
 

@@ -14,13 +14,9 @@ NS_S=dm-cos NS_C=dm-coc NET=10.77.19
 setup_netns || { fail "client-options: namespaces" "could not create $NS_S/$NS_C"; exit 1; }
 setup_pki || { fail "client-options: PKI" "openssl failed"; exit 1; }
 
-ip netns exec $NS_S openvpn --disable-dco --verb 3 --mode server --tls-server --dev dmcos0 --dev-type tun \
-	--proto udp4 --port 1194 --server 10.214.19.0 255.255.255.0 --topology subnet --keepalive 2 20 --duplicate-cn \
-	--ca "$WORK/ca.crt" --cert "$WORK/server.crt" --key "$WORK/server.key" --dh none \
+ovpn_tls_server "$WORK/ovpn-server.log" dmcos0 10.214.19.0 \
 	--push "route 10.214.91.0 255.255.255.0" --push "route 10.214.92.0 255.255.255.0" \
-	--push "dhcp-option DNS 10.214.19.1" --push "redirect-gateway def1" >"$WORK/ovpn-server.log" 2>&1 &
-OVS=$!; PIDS+=($OVS)
-wait_log "$WORK/ovpn-server.log" 'Initialization Sequence Completed' 20 ||
+	--push "dhcp-option DNS 10.214.19.1" --push "redirect-gateway def1" ||
 	{ fail "client-options: openvpn server starts" "$(tail -2 "$WORK/ovpn-server.log" | tr '\n' ' ')"; exit 1; }
 
 # run_client NAME EXTRA-LINES: kovpn client in $NS_C (device dmcoc0), pid in $KC

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { fail, failureCount, test } from '../lib/results.js';
 import { OpenVpnProcess } from './lib/openvpn.js';
 import { icmpEchoRequest, parseIcmp } from './lib/packets.js';
-import { makePki } from './lib/pki.js';
+import { makeServerClientPki } from './lib/pki.js';
 import { RawTunnel } from './lib/raw-tunnel.js';
 import { checkRemoteCertTls } from '../../src/control/verify.js';
 import type { DataCipher } from '../../src/control/ciphers.js';
@@ -18,9 +18,7 @@ const serverNs = process.env.DM_SERVER_NS ?? 'dm-ovs';
 const serverIp = process.env.DM_SERVER_IP ?? '10.77.1.1';
 const port = 1194;
 
-const pki = makePki();
-const server = pki.issue('server', 'server');
-const client = pki.issue('client1', 'client');
+const { pki, server, client } = makeServerClientPki();
 const tls = { context: { ca: pki.ca.cert, cert: client.cert, key: client.key }, verifyPeer: (c: import('node:crypto').X509Certificate) => checkRemoteCertTls(c, 'server') };
 
 const ovpn = new OpenVpnProcess(serverNs, [

@@ -49,18 +49,7 @@ kovpn_client() {
 
 # kovpn_server ROUND EXTRA-LINE: kovpn server on 1195, pool 10.214.14.0/24, device dmcks0
 kovpn_server() {
-	cat >"$WORK/$1-server.conf" <<-CONF
-	port 1195
-	proto udp
-	dev dmcks0
-	ca $WORK/ca.crt
-	cert $WORK/server.crt
-	key $WORK/server.key
-	server 10.214.14.0 255.255.255.0
-	topology subnet
-	keepalive 2 20
-	$2
-	CONF
+	kovpn_server_conf 1195 dmcks0 10.214.14.0 $'proto udp\n'"$2" >"$WORK/$1-server.conf"
 	ip netns exec $NS_S bin/kovpn up "$WORK/$1-server.conf" --log-level debug >"$WORK/$1-kovpn-server.log" 2>&1 &
 	KS=$!; PIDS+=($KS)
 	wait_log "$WORK/$1-kovpn-server.log" '"type":"tunnel-up"' 20
@@ -80,92 +69,80 @@ drops() { # NS DEV: the engine's drop counters as JSON
 	ip netns exec "$1" node dist/tests/interop/lib/engine-drops.js "$2"
 }
 
-# --- A. pushed comp-lzo no -------------------------------------------------------------------
-if ovpn_server A --comp-lzo no --push "comp-lzo no"; then
-	if kovpn_client A ''; then
-		grep -q "server pushed 'comp-lzo no': using that framing" "$WORK/A-kovpn-client.log" &&
-			pass "compression A: kovpn client takes the pushed comp-lzo no" ||
-			fail "compression A: pushed comp-lzo no" "no 'server pushed' line"
-		check "compression A: ping through the framed tunnel (0xFA)" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.13.1
+# with_tunnel ROUND SERVER EXTRA BODY ARGS...: SERVER ovpn: the stock server above with ARGS,
+# then a kovpn client with the EXTRA line; SERVER kovpn: the kovpn server with the EXTRA lines,
+# then a stock client with ARGS. BODY (a function) runs once both are up; both are stopped.
+with_tunnel() {
+	local r=$1 server=$2 extra=$3 body=$4
+	local client=kovpn sname=openvpn cname=kovpn lines=2 up=0
+	shift 4
+	[ "$server" = kovpn ] && client=ovpn sname=kovpn cname=openvpn lines=3
+	if [ "$server" = ovpn ]; then ovpn_server "$r" "$@" || up=1; else kovpn_server "$r" "$extra" || up=1; fi
+	if [ $up -eq 0 ]; then
+		if [ "$server" = ovpn ]; then kovpn_client "$r" "$extra" || up=2; else ovpn_client "$r" "$@" || up=2; fi
+		if [ $up -eq 0 ]; then
+			"$body"
+		else
+			fail "compression $r: $cname client connects" "$(tail -3 "$WORK/$r-$client-client.log" | tr '\n' ' ')"
+		fi
+		if [ "$server" = ovpn ]; then stop_pid $KC; else stop_pid $OVC; fi
 	else
-		fail "compression A: kovpn client connects" "$(tail -3 "$WORK/A-kovpn-client.log" | tr '\n' ' ')"
+		fail "compression $r: $sname server starts" "$(tail -$lines "$WORK/$r-$server-server.log" | tr '\n' ' ')"
 	fi
-	stop_pid $KC
-else
-	fail "compression A: openvpn server starts" "$(tail -2 "$WORK/A-ovpn-server.log" | tr '\n' ' ')"
-fi
-stop_pid $OVS
+	if [ "$server" = ovpn ]; then stop_pid $OVS; else stop_pid $KS; fi
+}
+
+# --- A. pushed comp-lzo no -------------------------------------------------------------------
+round_a() {
+	grep -q "server pushed 'comp-lzo no': using that framing" "$WORK/A-kovpn-client.log" &&
+		pass "compression A: kovpn client takes the pushed comp-lzo no" ||
+		fail "compression A: pushed comp-lzo no" "no 'server pushed' line"
+	check "compression A: ping through the framed tunnel (0xFA)" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.13.1
+}
+with_tunnel A ovpn '' round_a --comp-lzo no --push "comp-lzo no"
 
 # --- B. compress stub (swap) -----------------------------------------------------------------
-if ovpn_server B --compress stub; then
-	# auto: the daemon must say why it does not use the kernel (userspace anyway on this host)
-	if KC_DATAPATH=auto kovpn_client B 'compress'; then
-		grep -q "compression framing needs the userspace data path" "$WORK/B-kovpn-client.log" &&
-			pass "compression B: the daemon says framing needs the userspace path" ||
-			fail "compression B: data path announced" "no line"
-		check "compression B: ping through compress stub (0xFB, swapped byte)" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.13.1
-		check "compression B: large ping (1400 bytes) through compress stub" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 2 -s 1400 10.214.13.1
-	else
-		fail "compression B: kovpn client connects" "$(tail -3 "$WORK/B-kovpn-client.log" | tr '\n' ' ')"
-	fi
-	stop_pid $KC
-else
-	fail "compression B: openvpn server starts" "$(tail -2 "$WORK/B-ovpn-server.log" | tr '\n' ' ')"
-fi
-stop_pid $OVS
+round_b() {
+	grep -q "compression framing needs the userspace data path" "$WORK/B-kovpn-client.log" &&
+		pass "compression B: the daemon says framing needs the userspace path" ||
+		fail "compression B: data path announced" "no line"
+	check "compression B: ping through compress stub (0xFB, swapped byte)" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.13.1
+	check "compression B: large ping (1400 bytes) through compress stub" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 2 -s 1400 10.214.13.1
+}
+# auto: the daemon must say why it does not use the kernel (userspace anyway on this host)
+KC_DATAPATH=auto with_tunnel B ovpn 'compress' round_b --compress stub
 
 # --- C. openvpn client -> kovpn server, compress stub-v2 -------------------------------------
-if kovpn_server C 'compress stub-v2'; then
-	if ovpn_client C --compress stub-v2; then
-		check "compression C: openvpn client (stub-v2) pings kovpn server" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.14.1
-		check "compression C: kovpn server (stub-v2) pings openvpn client" ip netns exec $NS_S ping -q -c 3 -i 0.3 -W 2 10.214.14.2
-	else
-		fail "compression C: openvpn client connects" "$(tail -3 "$WORK/C-ovpn-client.log" | tr '\n' ' ')"
-	fi
-	stop_pid $OVC
-else
-	fail "compression C: kovpn server starts" "$(tail -3 "$WORK/C-kovpn-server.log" | tr '\n' ' ')"
-fi
-stop_pid $KS
+round_c() {
+	check "compression C: openvpn client (stub-v2) pings kovpn server" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.14.1
+	check "compression C: kovpn server (stub-v2) pings openvpn client" ip netns exec $NS_S ping -q -c 3 -i 0.3 -W 2 10.214.14.2
+}
+with_tunnel C kovpn 'compress stub-v2' round_c --compress stub-v2
 
 # --- C2. kovpn server pushes comp-lzo no to an openvpn client without compression options -----
-if kovpn_server C2 $'comp-lzo no\npush "comp-lzo no"'; then
-	if ovpn_client C2; then
-		check "compression C2: openvpn client takes comp-lzo no pushed by kovpn, pings through" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.14.1
-	else
-		fail "compression C2: openvpn client connects" "$(tail -3 "$WORK/C2-ovpn-client.log" | tr '\n' ' ')"
-	fi
-	stop_pid $OVC
-else
-	fail "compression C2: kovpn server starts" "$(tail -3 "$WORK/C2-kovpn-server.log" | tr '\n' ' ')"
-fi
-stop_pid $KS
+round_c2() {
+	check "compression C2: openvpn client takes comp-lzo no pushed by kovpn, pings through" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.14.1
+}
+with_tunnel C2 kovpn $'comp-lzo no\npush "comp-lzo no"' round_c2
 
 # --- D. a compressing peer: compressed packets dropped and counted --------------------------
-if kovpn_server D 'comp-lzo no'; then
-	if ovpn_client D --comp-lzo yes --allow-compression yes; then
-		check "compression D: small pings (sent uncompressed, 0xFA) pass" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 -s 16 10.214.14.1
-		before=$(drops $NS_S dmcks0)
-		if ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 1 -s 1000 -p 00 10.214.14.1 >/dev/null 2>&1; then
-			fail "compression D: compressed packets are not delivered" "zero-filled 1000-byte pings were answered"
-		else
-			pass "compression D: compressed packets are not delivered"
-		fi
-		after=$(drops $NS_S dmcks0)
-		b=$(sed -n 's/.*"compressed":\([0-9]*\).*/\1/p' <<<"$before") a=$(sed -n 's/.*"compressed":\([0-9]*\).*/\1/p' <<<"$after")
-		if [ -n "$a" ] && [ -n "$b" ] && [ $((a - b)) -ge 3 ]; then
-			pass "compression D: compressed packets counted ($((a - b)) more 'compressed' drops)"
-		else
-			fail "compression D: compressed packets counted" "before $before after $after"
-		fi
+round_d() {
+	check "compression D: small pings (sent uncompressed, 0xFA) pass" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 -s 16 10.214.14.1
+	before=$(drops $NS_S dmcks0)
+	if ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 1 -s 1000 -p 00 10.214.14.1 >/dev/null 2>&1; then
+		fail "compression D: compressed packets are not delivered" "zero-filled 1000-byte pings were answered"
 	else
-		fail "compression D: openvpn client connects" "$(tail -3 "$WORK/D-ovpn-client.log" | tr '\n' ' ')"
+		pass "compression D: compressed packets are not delivered"
 	fi
-	stop_pid $OVC
-else
-	fail "compression D: kovpn server starts" "$(tail -3 "$WORK/D-kovpn-server.log" | tr '\n' ' ')"
-fi
-stop_pid $KS
+	after=$(drops $NS_S dmcks0)
+	b=$(sed -n 's/.*"compressed":\([0-9]*\).*/\1/p' <<<"$before") a=$(sed -n 's/.*"compressed":\([0-9]*\).*/\1/p' <<<"$after")
+	if [ -n "$a" ] && [ -n "$b" ] && [ $((a - b)) -ge 3 ]; then
+		pass "compression D: compressed packets counted ($((a - b)) more 'compressed' drops)"
+	else
+		fail "compression D: compressed packets counted" "before $before after $after"
+	fi
+}
+with_tunnel D kovpn 'comp-lzo no' round_d --comp-lzo yes --allow-compression yes
 
 # --- E. the kernel path cannot carry it ------------------------------------------------------
 printf 'client\nremote %s.1 1194\nca %s/ca.crt\ncert %s/client.crt\nkey %s/client.key\ncomp-lzo no\n' "$NET" "$WORK" "$WORK" "$WORK" >"$WORK/E.conf"

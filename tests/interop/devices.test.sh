@@ -16,11 +16,7 @@ NS_S=dm-dvs NS_C=dm-dvc NET=10.77.15
 setup_netns || { fail "devices: namespaces" "could not create $NS_S/$NS_C"; exit 1; }
 setup_pki || { fail "devices: PKI" "openssl failed"; exit 1; }
 
-ip netns exec $NS_S openvpn --disable-dco --verb 3 --mode server --tls-server --dev dmdvs0 --dev-type tun \
-	--proto udp4 --port 1194 --server 10.214.15.0 255.255.255.0 --topology subnet --keepalive 2 20 --duplicate-cn \
-	--ca "$WORK/ca.crt" --cert "$WORK/server.crt" --key "$WORK/server.key" --dh none >"$WORK/ovpn-server.log" 2>&1 &
-OVS=$!; PIDS+=($OVS)
-wait_log "$WORK/ovpn-server.log" 'Initialization Sequence Completed' 20 ||
+ovpn_tls_server "$WORK/ovpn-server.log" dmdvs0 10.214.15.0 ||
 	{ fail "devices: openvpn server starts" "$(tail -2 "$WORK/ovpn-server.log" | tr '\n' ' ')"; exit 1; }
 
 client_conf() { # FILE DEV

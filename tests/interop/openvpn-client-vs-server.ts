@@ -9,7 +9,7 @@ import { randomBytes, type X509Certificate } from 'node:crypto';
 import { fail, failureCount, test } from '../lib/results.js';
 import { OpenVpnProcess } from './lib/openvpn.js';
 import { icmpEchoRequest, parseIcmp } from './lib/packets.js';
-import { makePki, type Pem, type Pki } from './lib/pki.js';
+import { makePki, makeServerClientPki, type Pem, type Pki } from './lib/pki.js';
 import { RawTunnel } from './lib/raw-tunnel.js';
 import { checkRemoteCertTls } from '../../src/control/verify.js';
 import type { DataCipher } from '../../src/control/ciphers.js';
@@ -19,9 +19,7 @@ const clientNs = process.env.DM_CLIENT_NS ?? 'dm-ocl';
 const serverIp = process.env.DM_SERVER_IP ?? '10.77.2.1';
 const PEER_ID = 7;
 
-const pki = makePki();
-const serverPem = pki.issue('server', 'server');
-const clientPem = pki.issue('client1', 'client');
+const { pki, server: serverPem, client: clientPem } = makeServerClientPki();
 const otherCa = makePki(pki.dir, 'other CA');
 const stranger = otherCa.issue('stranger', 'client');
 

@@ -40,28 +40,32 @@ both_ping() { # name
 	check "$1: ping 10.214.8.2 -> 10.214.8.1" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.8.1
 }
 
+# tunnel_up NAME UP-TEXT LOG1 RE1 LOG2 RE2 [REASON-LOG]: when RE1 shows in $WORK/LOG1 within 20 s
+# and RE2 in $WORK/LOG2 within 10 s, PASS "NAME: UP-TEXT" and ping both ways; else FAIL "NAME: up"
+# with the last lines of REASON-LOG (default LOG1)
+tunnel_up() {
+	if wait_log "$WORK/$3" "$4" 20 && wait_log "$WORK/$5" "$6" 10; then
+		pass "$1: $2"
+		both_ping "$1"
+	else
+		fail "$1: up" "$(tail -2 "$WORK/${7:-$3}" | tr '\n' ' ')"
+	fi
+}
+
 # 1. kovpn tls-client (NS_C) <-> openvpn tls-server (NS_S)
 ovpn_p2p $NS_S server 10.214.8.1 $NET.2 CHACHA20-POLY1305:AES-256-GCM server o1.log; O=$!
 kovpn_conf client 10.214.8.2 $NET.1 AES-256-GCM:CHACHA20-POLY1305 client >"$WORK/k1.conf"
 ip netns exec $NS_C bin/kovpn up "$WORK/k1.conf" --log-level info >"$WORK/k1.log" 2>&1 & PIDS+=($!); K=$!
-if wait_log "$WORK/k1.log" '"type":"peer-up".*CHACHA20-POLY1305' 20 && wait_log "$WORK/o1.log" 'Initialization Sequence Completed' 10; then
-	pass "p2p kovpn tls-client<->openvpn tls-server: up with the server's cipher choice (CHACHA20-POLY1305)"
-	both_ping "p2p kovpn tls-client<->openvpn tls-server"
-else
-	fail "p2p kovpn tls-client<->openvpn tls-server: up" "$(tail -2 "$WORK/k1.log" | tr '\n' ' ')"
-fi
+tunnel_up "p2p kovpn tls-client<->openvpn tls-server" "up with the server's cipher choice (CHACHA20-POLY1305)" \
+	k1.log '"type":"peer-up".*CHACHA20-POLY1305' o1.log 'Initialization Sequence Completed'
 stop_pid $K; stop_pid $O
 
 # 2. openvpn tls-client (NS_C) <-> kovpn tls-server (NS_S)
 kovpn_conf server 10.214.8.1 $NET.2 AES-256-GCM:CHACHA20-POLY1305 server >"$WORK/k2.conf"
 ip netns exec $NS_S bin/kovpn up "$WORK/k2.conf" --log-level info >"$WORK/k2.log" 2>&1 & PIDS+=($!); K=$!
 ovpn_p2p $NS_C client 10.214.8.2 $NET.1 CHACHA20-POLY1305:AES-256-GCM client o2.log; O=$!
-if wait_log "$WORK/k2.log" '"type":"peer-up".*AES-256-GCM' 20 && wait_log "$WORK/o2.log" 'Initialization Sequence Completed' 10; then
-	pass "p2p openvpn tls-client<->kovpn tls-server: up with our cipher choice (AES-256-GCM)"
-	both_ping "p2p openvpn tls-client<->kovpn tls-server"
-else
-	fail "p2p openvpn tls-client<->kovpn tls-server: up" "$(tail -2 "$WORK/k2.log" | tr '\n' ' ')"
-fi
+tunnel_up "p2p openvpn tls-client<->kovpn tls-server" "up with our cipher choice (AES-256-GCM)" \
+	k2.log '"type":"peer-up".*AES-256-GCM' o2.log 'Initialization Sequence Completed'
 stop_pid $O; stop_pid $K
 
 # 3. kovpn <-> kovpn
@@ -69,12 +73,7 @@ kovpn_conf server 10.214.8.1 $NET.2 CHACHA20-POLY1305 server >"$WORK/k3s.conf"
 kovpn_conf client 10.214.8.2 $NET.1 CHACHA20-POLY1305 client >"$WORK/k3c.conf"
 ip netns exec $NS_S bin/kovpn up "$WORK/k3s.conf" --log-level info >"$WORK/k3s.log" 2>&1 & PIDS+=($!); KS=$!
 ip netns exec $NS_C bin/kovpn up "$WORK/k3c.conf" --log-level info >"$WORK/k3c.log" 2>&1 & PIDS+=($!); KC=$!
-if wait_log "$WORK/k3s.log" '"type":"peer-up"' 20 && wait_log "$WORK/k3c.log" '"type":"peer-up"' 10; then
-	pass "p2p kovpn<->kovpn: up"
-	both_ping "p2p kovpn<->kovpn"
-else
-	fail "p2p kovpn<->kovpn: up" "$(tail -2 "$WORK/k3c.log" | tr '\n' ' ')"
-fi
+tunnel_up "p2p kovpn<->kovpn" up k3s.log '"type":"peer-up"' k3c.log '"type":"peer-up"' k3c.log
 stop_pid $KC
 wait_log "$WORK/k3s.log" '"type":"peer-down".*EXIT' 10 && pass "p2p kovpn<->kovpn: EXIT on stop seen by the peer" || fail "p2p kovpn<->kovpn: EXIT" "no peer-down with EXIT"
 stop_pid $KS

@@ -8,7 +8,7 @@ import { randomBytes, type X509Certificate } from 'node:crypto';
 import { fail, failureCount, test } from '../lib/results.js';
 import { OpenVpnProcess } from './lib/openvpn.js';
 import { icmpEchoRequest, parseIcmp } from './lib/packets.js';
-import { makePki } from './lib/pki.js';
+import { makeServerClientPki } from './lib/pki.js';
 import { RawTunnel } from './lib/raw-tunnel.js';
 import { checkRemoteCertTls } from '../../src/control/verify.js';
 import type { DataCipher } from '../../src/control/ciphers.js';
@@ -17,9 +17,7 @@ const ovpnNs = process.env.DM_PEER_NS ?? 'dm-pb';
 const myIp = process.env.DM_MY_IP ?? '10.77.7.1';
 const peerIp = process.env.DM_PEER_IP ?? '10.77.7.2';
 
-const pki = makePki();
-const server = pki.issue('server', 'server');
-const client = pki.issue('client1', 'client');
+const { pki, server, client } = makeServerClientPki();
 
 async function scenario(ourRole: 'client' | 'server', ours: DataCipher[], theirs: string, expect: DataCipher, port: number): Promise<void> {
   const name = `interop p2p kovpn tls-${ourRole} vs openvpn tls-${ourRole === 'client' ? 'server' : 'client'} (${expect})`;

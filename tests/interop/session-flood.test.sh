@@ -24,17 +24,7 @@ N=${FLOOD_SESSIONS:-10000}
 # max-clients counts established clients only: half-open sessions must not use it up.
 FLOOD_MAX_CLIENTS=${FLOOD_MAX_CLIENTS-50}
 
-cat >"$WORK/server.conf" <<CONF
-port 1194
-dev dmfs0
-ca $WORK/ca.crt
-cert $WORK/server.crt
-key $WORK/server.key
-server 10.214.14.0 255.255.255.0
-topology subnet
-keepalive 2 20
-${FLOOD_MAX_CLIENTS:+max-clients $FLOOD_MAX_CLIENTS}
-CONF
+kovpn_server_conf 1194 dmfs0 10.214.14.0 "${FLOOD_MAX_CLIENTS:+max-clients $FLOOD_MAX_CLIENTS}" >"$WORK/server.conf"
 ip netns exec $NS_S bin/kovpn up "$WORK/server.conf" --log-level info >"$WORK/ks.log" 2>&1 & PIDS+=($!); KS=$!
 wait_log "$WORK/ks.log" '"type":"tunnel-up"' 30 || { fail "session flood: server starts" "$(tail -2 "$WORK/ks.log" | tr '\n' ' ')"; exit 0; }
 

@@ -187,6 +187,13 @@ def p2p_pair(cipher="aes-gcm", six=False, klen=32, ids=(1, 1), keepalive=None):
     return a, b
 
 
+def lone_node():
+    """Namespace km-a alone: a P2P ovpn device km-tun and a UDP socket on 127.0.0.1:1194."""
+    n = Node("km-a")
+    n.ovpn()
+    return n, n.udp("127.0.0.1", 1194)
+
+
 def teardown(*nodes):
     for n in nodes:
         n.close()
@@ -358,9 +365,7 @@ def t_mp_source():
 
 def t_policy():
     cleanup()
-    n = Node("km-a")
-    n.ovpn()
-    s = n.udp("127.0.0.1", 1194)
+    n, s = lone_node()
     g = n.genl
     # (the rest of the refusals: tests/vectors/policy.json, t_policy_vectors)
     cases = [
@@ -590,9 +595,7 @@ def t_dual_stack():
 def t_p2p_vpn_ip():
     """As mainline: a P2P device refuses VPN_IPV4/VPN_IPV6 on PEER_NEW and PEER_SET."""
     cleanup()
-    n = Node("km-a")
-    n.ovpn()
-    s = n.udp("127.0.0.1", 1194)
+    n, s = lone_node()
     g = n.genl
     refused(lambda: g.peer_new(n.ifindex, 1, s, ("127.0.0.2", 1), vpn4="10.78.0.2"),
             22, "unexpected VPN IP in P2P mode", "PEER_NEW with VPN_IPV4")
@@ -624,9 +627,7 @@ def t_strict():
     swap_module(f"{MODULE_KO} strict_mainline=1")
     try:
         expect(strict_param() == "Y", f"strict_mainline after insmod: {strict_param()}")
-        n = Node("km-a")
-        n.ovpn()
-        s = n.udp("127.0.0.1", 1194)
+        n, s = lone_node()
         g = n.genl
         refused(lambda: g.peer_new(n.ifindex, 1, s, None),
                 22, "missing remote IP address for UDP socket", "UDP peer without remote")
@@ -665,9 +666,7 @@ def t_strict():
         swap_module(MODULE_KO)
     expect(strict_param() == "N", f"strict_mainline after reload: {strict_param()}")
     # the default stays lenient there (the parameter is what refuses)
-    n = Node("km-a")
-    n.ovpn()
-    s = n.udp("127.0.0.1", 1194)
+    n, s = lone_node()
     n.genl.peer_new(n.ifindex, 1, s, ("127.0.0.2", 1))
     n.genl.cmd("PEER_GET", u32(1, n.ifindex), nest(2, u32(PEER["ID"], 1), u32(PEER["TX_ID"], 1)))
     n.close()

@@ -25,12 +25,8 @@ keyfile "$key"
 setup() {
 	WHY="namespaces and veth"
 	add_ns $A && add_ns $B && veth $A cl-inj-va 10.205.0.1/24 - $B cl-inj-vb 10.205.0.2/24 - || return 1
-	track_iface $A $IFA; track_iface $B $IFB
-	cli $A new_iface $IFA P2P >"$W/iface-a" 2>&1 & local pa=$!
-	cli $B new_iface $IFB P2P >"$W/iface-b" 2>&1 & local pb=$!
-	wait $pa || { WHY="new_iface $IFA: $(last_line "$W/iface-a")"; return 1; }
-	wait $pb || { WHY="new_iface $IFB: $(last_line "$W/iface-b")"; return 1; }
-	learn_path_label "$W/iface-a"
+	p2p_ifaces || return 1
+	local pa pb
 	ip -n $A addr add 10.206.0.1/24 dev $IFA && ip -n $B addr add 10.206.0.2/24 dev $IFB || { WHY="tunnel addresses"; return 1; }
 	start_holder HOLD_A "$W/peer-a" $A new_peer $IFA 1 none 1194 10.205.0.2 1194
 	start_holder HOLD_B "$W/peer-b" $B new_peer $IFB 1 none 1194 10.205.0.1 1194

@@ -114,6 +114,19 @@ cli() {
 	ns_exec_cli "$@"
 }
 
+# p2p_ifaces: P2P devices $IFA in namespace $A and $IFB in $B, made at once (both deleted on
+# exit), logs in $W/iface-a and $W/iface-b; learns the data path label from A's. Call in the
+# main shell (it tracks the devices); on failure sets WHY and returns 1.
+p2p_ifaces() {
+	local pa pb
+	track_iface $A $IFA; track_iface $B $IFB
+	cli $A new_iface $IFA P2P >"$W/iface-a" 2>&1 & pa=$!
+	cli $B new_iface $IFB P2P >"$W/iface-b" 2>&1 & pb=$!
+	wait $pa || { WHY="new_iface $IFA: $(last_line "$W/iface-a")"; return 1; }
+	wait $pb || { WHY="new_iface $IFB: $(last_line "$W/iface-b")"; return 1; }
+	learn_path_label "$W/iface-a"
+}
+
 # track_iface NS IFACE: delete this device on exit (call in the main shell, before new_iface).
 track_iface() {
 	NETNS_IFACES+=("$1 $2")

@@ -46,12 +46,7 @@ setup() {
 	WHY="namespaces and veth"
 	add_ns $A && add_ns $B &&
 		veth $A cl-p2p-va 10.201.0.1/24 fd01:201::1/64 $B cl-p2p-vb 10.201.0.2/24 fd01:201::2/64 || return 1
-	track_iface $A $IFA; track_iface $B $IFB
-	cli $A new_iface $IFA P2P >"$W/iface-a" 2>&1 & local pa=$!
-	cli $B new_iface $IFB P2P >"$W/iface-b" 2>&1 & local pb=$!
-	wait $pa || { WHY="new_iface $IFA: $(last_line "$W/iface-a")"; return 1; }
-	wait $pb || { WHY="new_iface $IFB: $(last_line "$W/iface-b")"; return 1; }
-	learn_path_label "$W/iface-a"
+	p2p_ifaces || return 1
 	WHY="tunnel addresses"
 	ip -n $A addr add 10.202.0.1/24 dev $IFA && ip -n $B addr add 10.202.0.2/24 dev $IFB
 }

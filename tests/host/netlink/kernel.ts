@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { failureCount, fail, test } from '../../lib/results.js';
 import { enterOwnNetns } from './netns.js';
+import { expect, rejects, until } from './expect.js';
 import { KernelDatapath, KernelUdpSocket } from '../../../src/datapath/kernel.js';
 import { native } from '../../../src/native.js';
 import { encodeSockaddr } from '../../../src/util/sockaddr.js';
@@ -20,30 +21,6 @@ import { buildMessage } from '../../../src/netlink/message.js';
 import { CTRL_ATTR_FAMILY_NAME, CTRL_CMD_GETFAMILY, GENL_ID_CTRL } from '../../../src/netlink/constants.js';
 
 enterOwnNetns();
-
-function expect(cond: unknown, what: string): asserts cond {
-  if (!cond) throw new Error(what);
-}
-
-async function rejects(p: Promise<unknown>, check: (e: NetlinkError) => boolean, what: string): Promise<NetlinkError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof NetlinkError && check(err)) return err;
-    throw new Error(`${what}: wrong error: ${(err as Error).message}`);
-  }
-  throw new Error(`${what}: did not fail`);
-}
-
-async function until<T>(poll: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = poll();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 function key(peerId: number, slot: 'primary' | 'secondary', keyId: number, cipher: KeyConfig['cipher']): KeyConfig {
   return {
@@ -121,7 +98,7 @@ await test('netlink kernel: control packets still reach userspace from a socket 
     const data = Buffer.concat([Buffer.from([0x48, 0, 0, 1, 0, 0, 0, 1]), Buffer.alloc(40, 6)]); // DATA_V2 peer 1
     const to = encodeSockaddr(sock.local);
     addon.udpSendBatch(peerFd, [data, control, data], Uint32Array.of(data.length, control.length, data.length), Buffer.concat([to, to, to]), 3);
-    await until(() => (got.length > 0 ? true : undefined), 10000, 'control packet');
+    await until(() => (got.length > 0 ? true : undefined), 10000, 'control packet', 20);
     await sleep(500);
     expect(got.length === 1 && got[0]!.equals(control), `userspace got ${got.length} packets: ${got.map((g) => g[0]).join(',')}`);
   } finally {
@@ -131,13 +108,13 @@ await test('netlink kernel: control packets still reach userspace from a socket 
 
 await test('netlink kernel: extack errors name the offending attribute', async () => {
   const dev = await dp.openDevice('nlovpn1');
-  const e = await rejects(dev.newPeer({ id: 0x1000000, socket: sock, vpnIpv4: '10.8.0.9' }), (x) => x.code === 'ERANGE', 'peer id out of range');
+  const e = await rejects(dev.newPeer({ id: 0x1000000, socket: sock, vpnIpv4: '10.8.0.9' }), NetlinkError, (x) => x.code === 'ERANGE', 'peer id out of range');
   console.log(`# ${e.message}`);
   expect(e.attr === 'PEER.ID', `attr ${e.attr} in: ${e.message}`);
-  const missing = await rejects(dev.newPeer({ id: 7, vpnIpv4: '10.8.0.7' }), (x) => x.code === 'EINVAL', 'no socket');
+  const missing = await rejects(dev.newPeer({ id: 7, vpnIpv4: '10.8.0.7' }), NetlinkError, (x) => x.code === 'EINVAL', 'no socket');
   console.log(`# ${missing.message}`);
   expect(missing.message.startsWith('PEER_NEW: '), missing.message);
-  const none = await rejects(dev.getPeer(4242), (x) => x.code === 'ENOENT', 'unknown peer');
+  const none = await rejects(dev.getPeer(4242), NetlinkError, (x) => x.code === 'ENOENT', 'unknown peer');
   console.log(`# ${none.message}`);
 });
 
@@ -151,8 +128,8 @@ await test('netlink kernel: KEY_NEW / KEY_GET / KEY_SWAP / KEY_DEL', async () =>
   const k1 = await dev.getKey(1, 'primary');
   expect(k1.keyId === 1 && k1.cipher === 'chacha20-poly1305', `after swap: ${JSON.stringify(k1)}`);
   await dev.delKey(1, 'secondary');
-  await rejects(dev.getKey(1, 'secondary'), (x) => x.errno > 0, 'deleted key');
-  const bad = await rejects(dev.newKey({ ...key(1, 'primary', 2, 'aes-gcm'), encrypt: { cipherKey: new Uint8Array(32), nonceTail: new Uint8Array(4) } }), (x) => x.errno > 0, 'short nonce tail');
+  await rejects(dev.getKey(1, 'secondary'), NetlinkError, (x) => x.errno > 0, 'deleted key');
+  const bad = await rejects(dev.newKey({ ...key(1, 'primary', 2, 'aes-gcm'), encrypt: { cipherKey: new Uint8Array(32), nonceTail: new Uint8Array(4) } }), NetlinkError, (x) => x.errno > 0, 'short nonce tail');
   console.log(`# ${bad.message}`);
   expect(bad.attr?.startsWith('KEYCONF.ENCRYPT_DIR'), `attr ${bad.attr}`);
 });
@@ -160,7 +137,7 @@ await test('netlink kernel: KEY_NEW / KEY_GET / KEY_SWAP / KEY_DEL', async () =>
 await test('netlink kernel: PEER_DEL notifies reason userspace', async () => {
   const dev = await dp.openDevice('nlovpn1');
   await dev.delPeer(1);
-  const e = await until(() => events.find((x) => x.type === 'peer-deleted' && x.peerId === 1), 5000, 'PEER_DEL_NTF');
+  const e = await until(() => events.find((x) => x.type === 'peer-deleted' && x.peerId === 1), 5000, 'PEER_DEL_NTF', 20);
   expect(e.type === 'peer-deleted' && e.reason === 'userspace' && e.ifindex === dev.ifindex, JSON.stringify(e));
 });
 
@@ -169,9 +146,9 @@ await test('netlink kernel: closing the transport socket deletes its peers (tran
   const own = await dp.openUdpSocket({ address: '127.0.0.1', port: 0 });
   await dev.newPeer({ id: 5, socket: own, remote: { address: '127.0.0.1', port: 40005 } });
   await own.close();
-  const e = await until(() => events.find((x) => x.type === 'peer-deleted' && x.peerId === 5), 10000, 'PEER_DEL_NTF after close');
+  const e = await until(() => events.find((x) => x.type === 'peer-deleted' && x.peerId === 5), 10000, 'PEER_DEL_NTF after close', 20);
   expect(e.type === 'peer-deleted' && e.reason === 'transport-disconnect', JSON.stringify(e));
-  await rejects(dev.getPeer(5), (x) => x.code === 'ENOENT', 'peer after socket close');
+  await rejects(dev.getPeer(5), NetlinkError, (x) => x.code === 'ENOENT', 'peer after socket close');
 });
 
 const bulk = Number(process.env.KOVPN_NL_BULK ?? (process.env.KOVPN_IN_VM ? 5000 : 100000));
@@ -235,7 +212,7 @@ await test('netlink kernel: openDevice refuses a non-ovpn link', async () => {
 await test('netlink kernel: deleting devices', async () => {
   await dp.deleteDevice('nlovpn0');
   await dp.deleteDevice('nlovpn1');
-  await rejects(rtnl.getLink('nlovpn1'), (x) => x.code === 'ENODEV', 'device gone');
+  await rejects(rtnl.getLink('nlovpn1'), NetlinkError, (x) => x.code === 'ENODEV', 'device gone');
 });
 
 await sock.close();

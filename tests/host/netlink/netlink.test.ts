@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostSuite } from '../../lib/host-suite.js';
 import { enterOwnNetns } from './netns.js';
+import { expect, rejects, until } from './expect.js';
 import { native, isSyscallError } from '../../../src/native.js';
 import { FamilyNotFoundError, GenlSocket, genlHeader } from '../../../src/netlink/genl.js';
 import { NetlinkError } from '../../../src/netlink/errors.js';
@@ -29,31 +30,6 @@ enterOwnNetns();
 const addon = native();
 const rtnl = new Rtnl();
 const { test, run: start } = hostSuite('netlink', { after: () => rtnl.close() });
-
-function expect(cond: unknown, what: string): asserts cond {
-  if (!cond) throw new Error(what);
-}
-
-async function rejects<T extends Error>(p: Promise<unknown>, type: new (...a: never[]) => T, check: (e: T) => boolean, what: string): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof type && check(err)) return;
-    throw new Error(`${what}: wrong error: ${(err as Error).message}`);
-  }
-  throw new Error(`${what}: did not fail`);
-}
-
-/** Waits until `poll` returns a value, or fails after `ms`. */
-async function until<T>(poll: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = poll();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 await rtnl.setUp('lo');
 

@@ -64,3 +64,9 @@ export function makePki(dir?: string, caName = 'kovpn test CA'): Pki {
     },
   };
 }
+
+/** A fresh test PKI with the usual two certificates: `server` (serverAuth) and `client1` (clientAuth). */
+export function makeServerClientPki(): { pki: Pki; server: Pem; client: Pem } {
+  const pki = makePki();
+  return { pki, server: pki.issue('server', 'server'), client: pki.issue('client1', 'client') };
+}

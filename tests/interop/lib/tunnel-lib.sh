@@ -56,3 +56,24 @@ stop_pid() {
 	for ((i = 0; i < 150; i++)); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 	kill -KILL "$1" 2>/dev/null
 }
+
+# ovpn_tls_server LOG DEV SUBNET EXTRA...: stock openvpn TLS server in $NS_S (UDP 1194, pool
+# SUBNET/24, topology subnet, keepalive 2 20, duplicate-cn), log to LOG, pid in $OVS; waits
+# until it is up (status 1 if it did not come up in 20 s)
+ovpn_tls_server() {
+	local log=$1 dev=$2 subnet=$3
+	shift 3
+	ip netns exec $NS_S openvpn --disable-dco --verb 3 --mode server --tls-server --dev "$dev" --dev-type tun \
+		--proto udp4 --port 1194 --server "$subnet" 255.255.255.0 --topology subnet --keepalive 2 20 --duplicate-cn \
+		--ca "$WORK/ca.crt" --cert "$WORK/server.crt" --key "$WORK/server.key" --dh none "$@" >"$log" 2>&1 &
+	OVS=$!
+	PIDS+=($OVS)
+	wait_log "$log" 'Initialization Sequence Completed' 20
+}
+
+# kovpn_server_conf PORT DEV SUBNET EXTRA-LINES: on stdout, a kovpn server config (the test PKI,
+# pool SUBNET/24, topology subnet, keepalive 2 20) with EXTRA-LINES (may be empty) at its end
+kovpn_server_conf() {
+	printf 'port %s\ndev %s\nca %s/ca.crt\ncert %s/server.crt\nkey %s/server.key\nserver %s 255.255.255.0\ntopology subnet\nkeepalive 2 20\n%s\n' \
+		"$1" "$2" "$WORK" "$WORK" "$WORK" "$3" "$4"
+}
