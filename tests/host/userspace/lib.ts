@@ -261,6 +261,18 @@ export async function expectError(p: Promise<unknown>, code: string, pattern: Re
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `check` every 100 ms until it returns true; throws after `timeoutMs` with `what` and
+ * what `describe` says about the last state (e.g. the counters read).
+ */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string, describe?: () => string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`${what} not within ${timeoutMs} ms${describe ? `: ${describe()}` : ''}`);
+    await sleep(100);
+  }
 }
 
 /** Deterministic key material for a test: [key A][key B][tail]. */
