@@ -13,7 +13,13 @@ const lab = new Lab('p');
 async function tunnelState(t: P2PTunnel): Promise<string> {
   const d = (dev: unknown) => (dev as { drops(): Promise<Record<string, number>> }).drops();
   const [a, b, da, db] = await Promise.all([t.devA.getPeer(1), t.devB.getPeer(1), d(t.devA), d(t.devB)]);
-  return `a vpn tx/rx ${a.vpnTxPackets}/${a.vpnRxPackets}, b vpn tx/rx ${b.vpnTxPackets}/${b.vpnRxPackets}, drops a ${JSON.stringify(da)} b ${JSON.stringify(db)}`;
+  // the kernels' side: which echo requests/replies each namespace's ICMP layer saw or sent
+  const icmp = async (ns: string) => {
+    const r = await nsExec(ns, ['cat', '/proc/net/snmp6', '/proc/net/snmp']);
+    const six = [...r.stdout.matchAll(/^(Icmp6(?:In|Out)Echo\w*|Ip6InDiscards|Ip6InNoRoutes|Ip6OutDiscards)\s+(\d+)/gm)].map((m) => `${m[1]}=${m[2]}`);
+    return six.join(' ');
+  };
+  return `a vpn tx/rx ${a.vpnTxPackets}/${a.vpnRxPackets}, b vpn tx/rx ${b.vpnTxPackets}/${b.vpnRxPackets}, drops a ${JSON.stringify(da)} b ${JSON.stringify(db)}; kernel a ${await icmp(lab.a.ns)}; kernel b ${await icmp(lab.b.ns)}`;
 }
 
 async function cleanTunnel(ifname: string): Promise<void> {
