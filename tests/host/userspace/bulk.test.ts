@@ -7,9 +7,12 @@
  */
 import { hostSuite } from '../../lib/host-suite.js';
 import type { CipherAlg } from '../../../src/datapath/types.js';
-import { Lab, assert, nsExec, p2pTunnel, sleep } from './lib.js';
+import { Lab, assert, background, childError, nsExec, p2pTunnel } from './lib.js';
 
 const TRANSFER_BYTES = 32 * 1024 * 1024;
+// 32 MiB took 38 s at 7 Mbit/s on a machine at load 22; the receiver's deadline is a minute
+// longer than the sender's, so a slow transfer fails as a sender timeout, not a reset.
+const DEADLINE_MS = 300_000;
 const lab = new Lab('t');
 
 // Receiver: counts and hashes everything until the sender closes, then prints "<bytes> <sha256>".
@@ -18,7 +21,7 @@ const h = require('crypto').createHash('sha256'); let n = 0;
 const srv = require('net').createServer((s) => {
   s.on('data', (d) => { n += d.length; h.update(d); });
   s.on('end', () => { console.log(n + ' ' + h.digest('hex')); srv.close(); });
-}).listen(Number(process.argv[2]), process.argv[1]);`;
+}).listen(Number(process.argv[2]), process.argv[1], () => console.log('listening'));`;
 
 // Sender: writes <bytes> deterministic pseudo-random bytes, prints "<bytes> <sha256> <ms>".
 const sender = `
@@ -44,14 +47,15 @@ const s = require('net').connect(Number(process.argv[2]), process.argv[1], () =>
 async function transfer(cipher: CipherAlg, port: number): Promise<void> {
   await p2pTunnel(lab, { ifname: 'us-tunt', cipher, port });
   try {
-    const rx = nsExec(lab.b.ns, ['node', '-e', receiver, '10.77.0.2', '5301'], 120_000);
-    await sleep(500);
-    const tx = await nsExec(lab.a.ns, ['node', '-e', sender, '10.77.0.2', '5301', String(TRANSFER_BYTES)], 120_000);
-    const got = await rx;
-    assert(tx.code === 0, `sender failed: ${tx.stderr.trim().split('\n').slice(-1)[0]}`);
-    assert(got.code === 0, `receiver failed: ${got.stderr.trim().split('\n').slice(-1)[0]}`);
+    // the sender connects only once the receiver listens (node takes seconds to start under load)
+    const rx = background('ip', ['netns', 'exec', lab.b.ns, 'node', '-e', receiver, '10.77.0.2', '5301'], DEADLINE_MS + 60_000);
+    await rx.waitOutput(/^listening$/m, 60_000, 'the receiver listening');
+    const tx = await nsExec(lab.a.ns, ['node', '-e', sender, '10.77.0.2', '5301', String(TRANSFER_BYTES)], DEADLINE_MS);
+    const got = await rx.done;
+    assert(tx.code === 0, `sender failed: ${childError(tx)}`);
+    assert(got.code === 0, `receiver failed: ${childError(got)}`);
     const [sentBytes, sentHash, ms] = tx.stdout.trim().split(' ');
-    const [gotBytes, gotHash] = got.stdout.trim().split(' ');
+    const [gotBytes, gotHash] = got.stdout.replace(/^listening\n/, '').trim().split(' ');
     assert(Number(sentBytes) === TRANSFER_BYTES, `sender wrote ${sentBytes} of ${TRANSFER_BYTES} bytes`);
     assert(gotBytes === sentBytes, `receiver got ${gotBytes} of ${sentBytes} bytes`);
     assert(gotHash === sentHash, 'receiver got different bytes than were sent (SHA-256 differs)');

@@ -11,9 +11,9 @@ import { Lab, assert, expectError, keyFor, must, nsExec, ping, sleep } from './l
 const lab = new Lab('d');
 const IF = 'us-tund';
 
-/** The flags of `ifname` in `ns` once `want` (NO-CARRIER or LOWER_UP) shows (linkwatch lags). */
+/** The flags of `ifname` in `ns` once `want` (NO-CARRIER or LOWER_UP) shows: linkwatch lags, by seconds under load (15 s deadline). */
 async function linkHas(ns: string, ifname: string, want: string): Promise<boolean> {
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 150; i++) {
     const r = await nsExec(ns, ['ip', 'link', 'show', ifname]);
     if (r.stdout.includes(want)) return true;
     await sleep(100);

@@ -87,8 +87,10 @@ async function stepExhaust(): Promise<unknown> {
   d.newKey(keyFor(0, 1, 'aes-gcm', 0, 'primary', 5));
   const tx = createSocket('udp4');
   const send = async (n: number) => {
+    const want = seen.length + n;
     for (let i = 0; i < n; i++) await new Promise<void>((r) => tx.send(Buffer.from('x'), 9, '10.79.0.2', () => r()));
-    await sleep(300);
+    // until the engine has sent them on (a fixed wait was too short on a loaded machine)
+    for (let i = 0; i < 200 && seen.length < want; i++) await sleep(100);
   };
   await send(5);
   const afterFirst = [...seen];
@@ -177,7 +179,8 @@ function main(): void {
         listening = await isAlive(sock);
       }
       assert(listening, `engine never listened on ${sock}: ${readFileSync(errLog, 'utf8').trim().split('\n').pop()}`);
-      await sleep(500); // the ready line has been written (and failed) by now
+      // the engine logs its failed ready line; it must still be alive after that
+      for (let i = 0; i < 200 && !/cannot tell the starting process/.test(readFileSync(errLog, 'utf8')); i++) await sleep(100);
       assert(child.exitCode === null && (await isAlive(sock)), `engine died after its starter: ${readFileSync(errLog, 'utf8').trim()}`);
       assert(/cannot tell the starting process/.test(readFileSync(errLog, 'utf8')), 'the failed ready line was not logged');
     } finally {

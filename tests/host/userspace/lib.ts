@@ -17,15 +17,61 @@ export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that ended it (SIGTERM when `timeoutMs` ran out), if any. */
+  signal?: string;
 }
 
 export function run(cmd: string, args: string[], timeoutMs = 60_000): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
-      resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+      const signal = (err as { signal?: string } | null)?.signal ?? undefined;
+      resolve({ code, stdout: stdout.toString(), stderr: stderr.toString(), signal });
     });
   });
+}
+
+/** A command started in the background: `waitOutput` resolves once its stdout matches. */
+export interface Background {
+  waitOutput(pattern: RegExp, timeoutMs: number, what: string): Promise<void>;
+  done: Promise<RunResult>;
+}
+
+/** Starts a command without waiting for it; `done` resolves when it exits (SIGTERM after `timeoutMs`). */
+export function background(cmd: string, args: string[], timeoutMs: number): Background {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters: (() => void)[] = [];
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    waiters.forEach((w) => w());
+  });
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const t = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+  const done = new Promise<RunResult>((resolve) => {
+    child.once('close', (code, signal) => {
+      clearTimeout(t);
+      resolve({ code: code ?? 1, stdout, stderr, signal: signal ?? undefined });
+      waiters.forEach((w) => w());
+    });
+  });
+  const waitOutput = (pattern: RegExp, ms: number, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`${what} not within ${ms} ms (stderr: ${stderr.trim()})`)), ms);
+      const check = () => {
+        if (pattern.test(stdout)) {
+          clearTimeout(deadline);
+          resolve();
+        } else if (child.exitCode !== null || child.signalCode !== null) {
+          clearTimeout(deadline);
+          reject(new Error(`${what}: it exited first: ${childError({ code: child.exitCode ?? 1, stdout, stderr })}`));
+        }
+      };
+      waiters.push(check);
+      check();
+    });
+  return { waitOutput, done };
 }
 
 /** Runs a command and throws with its stderr if it fails. */
@@ -33,6 +79,20 @@ export async function must(cmd: string, args: string[], timeoutMs?: number): Pro
   const r = await run(cmd, args, timeoutMs);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
   return r.stdout;
+}
+
+/**
+ * What a failed node (or other) child said: the thrown error's line (e.g. "Error: connect
+ * ECONNREFUSED 10.77.0.2:5301") and its code, not node's closing "Node.js v20..." line; else
+ * the last few lines of its stderr.
+ */
+export function childError(r: RunResult): string {
+  const lines = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^Node\.js v\d/.test(l));
+  const err = lines.find((l) => /^[A-Za-z]*Error\b/.test(l));
+  const code = lines.find((l) => /^code: /.test(l));
+  if (err) return code ? `${err} (${code})` : err;
+  const tail = lines.slice(-5).join(' | ');
+  return r.signal ? `killed by ${r.signal} (deadline?)${tail ? `: ${tail}` : ''}` : tail || `exit status ${r.code}, no stderr`;
 }
 
 export const nsExec = (ns: string, args: string[], timeoutMs?: number) => run('ip', ['netns', 'exec', ns, ...args], timeoutMs);
@@ -202,6 +262,19 @@ export async function expectError(p: Promise<unknown>, code: string, pattern: Re
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Polls `check` every 100 ms until it returns true; throws after `timeoutMs` with `what` and
+ * what `describe` says about the last state (e.g. the counters read).
+ */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string, describe?: () => string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`${what} not within ${timeoutMs} ms${describe ? `: ${describe()}` : ''}`);
+    await sleep(100);
+  }
+}
+
 /** Deterministic key material for a test: [key A][key B][tail]. */
 export function testKeys(seed: number): { a: Buffer; b: Buffer; tail: Buffer } {
   const mk = (n: number, s: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + s * 7 + seed) & 0xff));
@@ -264,12 +337,25 @@ export async function p2pTunnel(
   return { devA, devB, sockA, sockB };
 }
 
-/** `ping` from a namespace; returns the number of replies received. */
+/** What the last `ping` that got fewer replies than it sent printed (its summary lines). */
+export let lastPingSummary = '';
+
+/**
+ * `ping` from a namespace: exactly `count` requests; returns the number of replies received.
+ * Late replies are waited for up to 10 s after the last request (-W): on a loaded machine a
+ * round trip through two engine processes can take seconds, and ping leaves as soon as all
+ * replies are in, so this costs nothing when none is lost. A reply that never comes still
+ * counts as lost (no -w, which would send more requests until `count` replies arrive).
+ */
 export async function ping(ns: string, dst: string, opts: { count?: number; size?: number; interval?: number } = {}): Promise<number> {
-  const args = ['ping', '-n', '-q', '-c', String(opts.count ?? 3), '-i', String(opts.interval ?? 0.2), '-W', '3'];
+  const count = opts.count ?? 3;
+  const args = ['ping', '-n', '-q', '-c', String(count), '-i', String(opts.interval ?? 0.2), '-W', '10'];
   if (opts.size !== undefined) args.push('-s', String(opts.size));
   args.push(dst);
-  const r = await nsExec(ns, args, 60_000);
+  const r = await nsExec(ns, args, 60_000 + count * 1000);
   const m = /(\d+) (?:packets )?received/.exec(r.stdout);
-  return m ? Number(m[1]) : 0;
+  const got = m ? Number(m[1]) : 0;
+  lastPingSummary = got < count ? `${r.stdout.trim().split('\n').slice(-2).join('; ')}${r.stderr.trim() ? ` (${r.stderr.trim()})` : ''}` : '';
+  if (got < count) console.error(`ping ${dst} in ${ns}: ${lastPingSummary}`);
+  return got;
 }

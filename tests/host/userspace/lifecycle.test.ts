@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { hostSuite } from '../../lib/host-suite.js';
 import { UserspaceDatapath } from '../../../src/datapath/userspace/index.js';
-import { EventLog, Lab, assert, expectError, keyFor, nsExec, p2pTunnel, ping, sleep } from './lib.js';
+import { EventLog, Lab, assert, expectError, keyFor, nsExec, p2pTunnel, ping, sleep, waitUntil } from './lib.js';
 
 const lab = new Lab('l');
 const IF = 'us-tunl';
@@ -119,14 +119,19 @@ test('userspace keepalive holds an idle tunnel; silence expires the peer', async
 test('userspace replayed packets are dropped', async () => {
   const t = await p2pTunnel(lab, { ifname: IF, cipher: 'aes-gcm', port: 1502 });
   try {
+    // no IPv6 on the tunnel: b's router solicitations (one 1-4 s after the device is up, more
+    // later) are real data that a delivers, and would count as "replays delivered" below
+    for (const n of [lab.a, lab.b]) await nsExec(n.ns, ['sysctl', '-qw', `net.ipv6.conf.${IF}.disable_ipv6=1`]);
     const pkt = await capture(lab.a.ns, `us-lva`, 1502, () => ping(lab.b.ns, '10.77.0.1', { count: 3, size: 200 }));
     assert(pkt[0] === 0x48 && pkt.length > 200, `captured ${pkt.length} bytes starting ${pkt[0]}`);
     const before = await t.devA.getPeer(1);
     const d0 = await drops(t.devA);
     await inject(lab.b.ns, lab.a.underlay4, 1502, pkt, 3);
-    await sleep(300);
+    // each copy is either dropped as a replay or delivered: once 3 replay drops are counted,
+    // all three have been handled
+    let d1 = d0;
+    await waitUntil(async () => (d1 = await drops(t.devA)).replay! - d0.replay! >= 3, 20_000, '3 replay drops', () => `replay drops ${d0.replay} -> ${d1.replay}`);
     const after = await t.devA.getPeer(1);
-    const d1 = await drops(t.devA);
     assert(after.vpnRxPackets === before.vpnRxPackets, `replay delivered: ${before.vpnRxPackets} -> ${after.vpnRxPackets}`);
     assert(d1.replay! - d0.replay! === 3, `replay drops ${d0.replay} -> ${d1.replay}`);
     assert(after.remote?.port === 1502, `replay from another port floated the peer to ${after.remote?.port}`);
@@ -162,15 +167,22 @@ test('userspace float: a new source address is taken only after authentication',
     await lab.b.dp.deleteDevice(IF);
     await t.sockB.close();
     const devB = await lab.b.dp.createDevice(IF, 'p2p');
+    // no IPv6 on b's new device: its router solicitations and MLD reports, sent under the new
+    // key from port 1506, are authenticated and would float the peer before the check below
+    await nsExec(lab.b.ns, ['sysctl', '-qw', `net.ipv6.conf.${IF}.disable_ipv6=1`]);
     await nsExec(lab.b.ns, ['ip', 'addr', 'add', '10.77.0.2/24', 'dev', IF]);
     const sockB = await lab.b.dp.openUdpSocket({ address: lab.b.underlay4, port: 1506 });
     await devB.newPeer({ id: 1, socket: sockB, remote: { address: lab.a.underlay4, port: 1505 } });
     await devB.newKey(keyFor(1, 1, 'aes-gcm', 2, 'primary', 3));
     await t.devA.newKey(keyFor(0, 1, 'aes-gcm', 2, 'primary', 3));
     // garbage from yet another port does not move the peer
+    const total = (d: Record<string, number>) => Object.values(d).reduce((x, y) => x + y, 0);
+    const d0 = total(await drops(t.devA));
     await inject(lab.b.ns, lab.a.underlay4, 1505, Buffer.concat([Buffer.from([0x4a, 0, 0, 1, 0, 0, 0, 9]), Buffer.alloc(60, 7)]), 2);
-    await sleep(200);
-    assert((await t.devA.getPeer(1)).remote?.port === 1505, 'unauthenticated packet moved the peer');
+    let d1 = d0;
+    await waitUntil(async () => (d1 = total(await drops(t.devA))) - d0 >= 2, 20_000, 'the 2 garbage packets dropped', () => `${d1 - d0} drops`);
+    const stay = (await t.devA.getPeer(1)).remote?.port;
+    assert(stay === 1505, `the peer moved to port ${stay} before b's first authenticated packet (b sends from 1506)`);
     const got = await ping(lab.b.ns, '10.77.0.1', { count: 3 });
     assert(got === 3, `${got}/3 replies after the float`);
     const ev = await eventsA.waitFor((e) => e.type === 'peer-float' && e.peerId === 1, 2000, 'peer-float');

@@ -5,9 +5,22 @@
  */
 import { hostSuite } from '../../lib/host-suite.js';
 import type { CipherAlg } from '../../../src/datapath/types.js';
-import { Lab, assert, keyFor, nsExec, p2pTunnel, ping, sleep } from './lib.js';
+import { Lab, assert, keyFor, lastPingSummary, nsExec, p2pTunnel, ping, type P2PTunnel } from './lib.js';
 
 const lab = new Lab('p');
+
+/** Counters and drops of both ends, for a failure message: was a packet dropped, or late? */
+async function tunnelState(t: P2PTunnel): Promise<string> {
+  const d = (dev: unknown) => (dev as { drops(): Promise<Record<string, number>> }).drops();
+  const [a, b, da, db] = await Promise.all([t.devA.getPeer(1), t.devB.getPeer(1), d(t.devA), d(t.devB)]);
+  // the kernels' side: which echo requests/replies each namespace's ICMP layer saw or sent
+  const icmp = async (ns: string) => {
+    const r = await nsExec(ns, ['cat', '/proc/net/snmp6', '/proc/net/snmp']);
+    const six = [...r.stdout.matchAll(/^(Icmp6(?:In|Out)Echo\w*|Ip6InDiscards|Ip6InNoRoutes|Ip6OutDiscards)\s+(\d+)/gm)].map((m) => `${m[1]}=${m[2]}`);
+    return six.join(' ');
+  };
+  return `a vpn tx/rx ${a.vpnTxPackets}/${a.vpnRxPackets}, b vpn tx/rx ${b.vpnTxPackets}/${b.vpnRxPackets}, drops a ${JSON.stringify(da)} b ${JSON.stringify(db)}; kernel a ${await icmp(lab.a.ns)}; kernel b ${await icmp(lab.b.ns)}`;
+}
 
 async function cleanTunnel(ifname: string): Promise<void> {
   for (const n of [lab.a, lab.b]) await n.dp.deleteDevice(ifname).catch(() => {});
@@ -28,12 +41,12 @@ const cases: { name: string; cipher: CipherAlg; v6: boolean; keyLen?: number }[]
 let port = 1200;
 for (const c of cases) {
   test(`userspace p2p ping ${c.name}`, async () => {
-    await p2pTunnel(lab, { ifname: 'us-tun0', cipher: c.cipher, ipv6Transport: c.v6, port: port++, keyLen: c.keyLen });
     try {
+      const t = await p2pTunnel(lab, { ifname: 'us-tun0', cipher: c.cipher, ipv6Transport: c.v6, port: port++, keyLen: c.keyLen });
       const got4 = await ping(lab.a.ns, '10.77.0.2', { count: 3 });
-      assert(got4 === 3, `IPv4 in tunnel: ${got4}/3 replies`);
+      assert(got4 === 3, `IPv4 in tunnel: ${got4}/3 replies (${lastPingSummary}; ${await tunnelState(t)})`);
       const got6 = await ping(lab.b.ns, 'fd00:77::1', { count: 3 });
-      assert(got6 === 3, `IPv6 in tunnel: ${got6}/3 replies`);
+      assert(got6 === 3, `IPv6 in tunnel: ${got6}/3 replies (${lastPingSummary}; ${await tunnelState(t)})`);
     } finally {
       await cleanTunnel('us-tun0');
     }
@@ -87,8 +100,11 @@ test('userspace p2p counters count both layers', async () => {
 test('userspace p2p wrong key: packets dropped, counted, nothing delivered', async () => {
   const t = await p2pTunnel(lab, { ifname: 'us-tun0', cipher: 'aes-gcm', port: 1303 });
   try {
+    // b reads its counters after its key changed: from then on every packet from a fails to
+    // decrypt, in flight or not, so nothing needs to settle first. No IPv6 on the tunnel keeps
+    // the kernel's own packets (router solicitations, MLD) out of the drop counts.
+    for (const n of [lab.a, lab.b]) await nsExec(n.ns, ['sysctl', '-qw', 'net.ipv6.conf.us-tun0.disable_ipv6=1']);
     await t.devB.newKey(keyFor(1, 1, 'aes-gcm', 0, 'primary', 99));
-    await sleep(200); // packets in flight under the old key (IPv6 ND/MLD) land first
     const before = (await t.devB.getPeer(1)).vpnRxPackets;
     const got = await ping(lab.a.ns, '10.77.0.2', { count: 3 });
     assert(got === 0, `${got} replies through mismatched keys`);
