@@ -56,7 +56,7 @@ export class UserspaceCounters implements DropCounters {
   readonly socketBeforeDataPath = true;
   constructor(private readonly dev: Device) {}
   async read(): Promise<Record<string, number>> {
-    return (this.dev as unknown as { drops(): Promise<Record<string, number>> }).drops();
+    return this.dev.drops();
   }
 }
 

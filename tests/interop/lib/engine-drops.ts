@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const dp = await UserspaceDatapath.open();
   try {
     const dev = await dp.openDevice(process.argv[2] ?? 'tun0');
-    const drops = await (dev as unknown as { drops(): Promise<Record<string, number>> }).drops();
+    const drops = await dev.drops();
     process.stdout.write(`${JSON.stringify(drops)}\n`);
   } finally {
     await dp.close();
