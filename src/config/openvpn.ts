@@ -8,9 +8,11 @@
  * `ignore-unknown-option` before it or given as `setenv opt <directive>`. Files are read up to a
  * size limit (a `ca /dev/zero` fails at once).
  */
+import { randomInt } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_DATA_CIPHERS, parseCipherList, type DataCipher } from '../control/ciphers.js';
+import { IGNORED, UNSUPPORTED, WARNED } from './directive-table.js';
 import { OPENVPN_DIRECTIVES } from './directives.js';
 import { checkCredentials } from './check-credentials.js';
 import { parseCompression } from './compression.js';
@@ -18,57 +20,6 @@ import { ConfigError } from './errors.js';
 import { tokenize, type Directive } from './tokenize.js';
 import { WrapConfigProblem, parseKeyDirection, resolveTlsWrap, type WrapDirectives } from './tls-wrap.js';
 import type { IgnoredDirective, KovpnConfig, Remote } from './types.js';
-
-/** Directives accepted and ignored, with the reason shown to the user. */
-const IGNORED: Record<string, string> = {
-  'persist-key': 'keys are kept in memory anyway',
-  'persist-tun': 'the device is kept across reconnects anyway',
-  'resolv-retry': 'names are resolved at each connection attempt',
-  'mute-replay-warnings': 'replays are counted, not logged',
-  'dh': 'only ECDHE key exchange is used (TLS 1.2/1.3)',
-  'duplicate-cn': 'clients are keyed by address, a second client with the same name is accepted',
-  'explicit-exit-notify': 'EXIT is always sent on shutdown when the peer supports it',
-  'status': 'use `kovpn status`',
-  'status-version': 'use `kovpn status --json`',
-  'log': 'kovpn logs to stderr',
-  'log-append': 'kovpn logs to stderr',
-  'mute': 'kovpn logs to stderr',
-  'cipher': 'only used by pre-2.4 peers; data-ciphers decides',
-  'data-ciphers-fallback': 'peers without cipher negotiation are not supported',
-  'user': 'kovpn does not drop privileges itself',
-  'group': 'kovpn does not drop privileges itself',
-  'tun-mtu': 'the data path sets the device MTU',
-  'mssfix': 'not applied by the data path',
-  'sndbuf': 'socket buffers use system defaults',
-  'rcvbuf': 'socket buffers use system defaults',
-  'script-security': 'kovpn runs no scripts',
-  'ifconfig-pool-persist': 'pool addresses are not persisted across restarts',
-  'client-to-client': 'routing between clients is done by the device',
-  'tls-version-min': 'TLS 1.2 minimum is enforced',
-  'float': 'peers may float after an authenticated packet',
-};
-
-/** Accepted, but what they ask for is not done: said at warning level with the consequence. */
-const WARNED: Record<string, string> = {
-  'up': 'kovpn runs no scripts: what the script would do (DNS, firewall, routes) is not done',
-  'down': 'kovpn runs no scripts: what the script would undo at the end is not done',
-  'route-up': 'kovpn runs no scripts: what the script would do (DNS, firewall, routes) is not done',
-  'route-pre-down': 'kovpn runs no scripts: what the script would undo is not done',
-  'inactive': 'not implemented: the tunnel stays up however long it is idle',
-};
-
-/** Directives that would change security or transport in ways kovpn does not implement. */
-const UNSUPPORTED: Record<string, string> = {
-  'tls-crypt-v2-verify': 'no scripts are run; kovpn logs the client key metadata and shows it in `kovpn status`',
-  'secret': 'static-key mode is insecure and not supported; use certificates',
-  'auth-user-pass': 'username/password authentication is not supported yet',
-  'auth-user-pass-verify': 'username/password authentication is not supported yet',
-  'fragment': 'fragmentation is not supported',
-  'http-proxy': 'proxies are not supported',
-  'socks-proxy': 'proxies are not supported',
-  'pkcs12': 'PKCS#12 files are not supported yet; use ca/cert/key',
-  'askpass': 'encrypted private keys are not supported yet',
-};
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
@@ -109,7 +60,16 @@ export function loadOpenVpnConfig(file: string, opts: LoadOptions = {}): KovpnCo
   }
   const cfg = parseOpenVpnConfig(text, file, opts);
   checkCredentials(cfg);
+  if (cfg.remoteRandom) shuffle(cfg.remotes);
   return cfg;
+}
+
+/** Fisher-Yates, in place (`remote-random`: a new order at each start, as OpenVPN). */
+function shuffle<T>(list: T[]): void {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [list[i], list[j]] = [list[j]!, list[i]!];
+  }
 }
 
 /** Levenshtein distance, for suggesting the directive a misspelt one meant. */
@@ -202,6 +162,8 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let crl: string | undefined;
   let dataCiphers: DataCipher[] = DEFAULT_DATA_CIPHERS;
   let keepalive: KovpnConfig['keepalive'];
+  const ping: { interval?: number; restart?: number; line?: number } = {};
+  let remoteRandom = false;
   let server: KovpnConfig['server'];
   let pool: KovpnConfig['pool'];
   const push: string[] = [];
@@ -324,6 +286,9 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         keepalive = { interval, timeout };
         break;
       }
+      case 'ping': nargs(d, 1); ping.interval = int(d, d.args[0]!, 'seconds', 0, 86400); ping.line = d.line; break;
+      case 'ping-restart': nargs(d, 1); ping.restart = int(d, d.args[0]!, 'seconds', 0, 86400); ping.line = d.line; break;
+      case 'remote-random': nargs(d, 0); remoteRandom = true; break;
       case 'topology':
         nargs(d, 1);
         if (d.args[0] !== 'subnet') throw err(d, `topology '${d.args[0]}' is not supported; use topology subnet`);
@@ -495,7 +460,20 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (mode === 'p2p') cfg.p2p = { tlsRole: tlsRole!, ifconfig: ifconfig! };
   if (local) cfg.local = local;
   if (crl) cfg.crl = crl;
-  if (keepalive) cfg.keepalive = keepalive;
+  if (ping.line !== undefined) {
+    if (keepalive) {
+      throw new ConfigError(file, ping.line, 'keepalive conflicts with ping/ping-restart (keepalive sets both), as in OpenVPN; keep one of them');
+    }
+    if (mode === 'server') {
+      ignored.push({ line: ping.line, directive: 'ping/ping-restart', level: 'warn',
+        why: 'a kovpn server takes its timers from `keepalive` (which it also pushes to clients)' });
+    } else {
+      // As OpenVPN: `keepalive a b` is `ping a` + `ping-restart b`; 0 (or absent) is off.
+      keepalive = { interval: ping.interval ?? 0, timeout: ping.restart ?? 0 };
+    }
+  }
+  if (keepalive && (keepalive.interval > 0 || keepalive.timeout > 0)) cfg.keepalive = keepalive;
+  if (remoteRandom && mode === 'client') cfg.remoteRandom = true;
   if (server) cfg.server = server;
   if (pool) cfg.pool = pool;
   if (maxClients !== undefined) cfg.maxClients = maxClients;

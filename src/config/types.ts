@@ -32,6 +32,8 @@ export interface KovpnConfig {
   devAuto?: boolean;
   proto: 'udp';
   remotes: Remote[];
+  /** Client: `remote-random`: the remotes are tried in a random order, drawn at load. */
+  remoteRandom?: boolean;
   /** Local address to bind (server: listen address); default any. */
   local?: string;
   /** Local port (server: listen port). Client default: any port (nobind). */
@@ -47,6 +49,7 @@ export interface KovpnConfig {
   /** Lines of the ca, cert, key and crl-verify directives (messages of checkCredentials). */
   credentialLines?: Partial<Record<'ca' | 'cert' | 'key' | 'crl', number>>;
   dataCiphers: DataCipher[];
+  /** Ping interval and expiry (`keepalive`, or `ping`/`ping-restart` on a client); 0 = off. A server pushes them. */
   keepalive?: { interval: number; timeout: number };
   /** Server: `server <network> <netmask>`. */
   server?: { network: string; netmask: string };

@@ -86,6 +86,20 @@ test('peer-to-peer TLS mode: tls-client/tls-server with ifconfig and one remote'
   assert.match(configError('tls-client\nremote a\nca ca.crt\ncert srv.crt\nkey srv.key\n').message, /needs `ifconfig <local> <remote>`/);
 });
 
+test('client timers: ping/ping-restart as keepalive, 0 = off, keepalive with ping refused; remote-random', () => {
+  const client = ['client', 'remote a', 'remote b', 'ca ca.crt', 'cert srv.crt', 'key srv.key'];
+  assert.equal(parse([...client, 'ping 15', 'ping-restart 60'].join('\n')).keepalive, { interval: 15, timeout: 60 });
+  assert.equal(parse([...client, 'ping 15', 'ping-restart 0'].join('\n')).keepalive, { interval: 15, timeout: 0 });
+  assert.is(parse([...client, 'ping 0'].join('\n')).keepalive, undefined);
+  assert.equal(parse([...client, 'keepalive 10 60'].join('\n')).keepalive, { interval: 10, timeout: 60 });
+  assert.match(configError([...client, 'keepalive 10 60', 'ping 5'].join('\n')).message, /:8: keepalive conflicts with ping\/ping-restart/);
+  const srv = parse(['server 10.8.0.0 255.255.255.0', 'ping 10', 'ca ca.crt', 'cert srv.crt', 'key srv.key'].join('\n'));
+  assert.is(srv.keepalive, undefined);
+  assert.equal(srv.ignored.map((i) => [i.directive, i.level]), [['ping/ping-restart', 'warn']]);
+  assert.ok(parse([...client, 'remote-random'].join('\n')).remoteRandom);
+  assert.is(parse(client.join('\n')).remoteRandom, undefined);
+});
+
 test('kovpn pre-shared-key mode: inline hex or base64 key, identity, no certificates', () => {
   const hex = 'ab'.repeat(32);
   const c = parse(['client', 'remote 10.0.0.1', 'kovpn-psk-identity site-a', '<kovpn-psk>', '# a comment', hex.slice(0, 32), hex.slice(32), '</kovpn-psk>'].join('\n'));
