@@ -1,8 +1,7 @@
 /**
  * What the receiving peer must do with each injected packet, and the counters that show
- * it did, per data path. This is the one place that knows the receivers' counter names:
- * when the kernel path gains drop counters by reason, its column of FATES and
- * KernelCounters.read change, nothing else.
+ * it did, per data path: both count every drop by reason (docs/drop-counters.md); the
+ * module's drops are also all in the device's rx_dropped, checked as well.
  */
 import { readFile } from 'node:fs/promises';
 import { OP_DATA_V2, PAYLOAD_OFFSET, PEER_ID_UNDEF, opcodeOf } from '../../src/wire/index.js';
@@ -16,16 +15,16 @@ export type Fate = 'control' | string;
 
 /** Drop counter of each class on each path. */
 const FATES: Record<Exclude<PacketClass, 'garbage'>, Record<PathKind, Fate>> = {
-  short: { userspace: 'malformed', kernel: 'rx_dropped' },
-  'header-only': { userspace: 'malformed', kernel: 'rx_dropped' },
-  'tag-cut': { userspace: 'malformed', kernel: 'rx_dropped' },
-  'wrong-peer': { userspace: 'noPeer', kernel: 'rx_dropped' },
-  'undef-peer': { userspace: 'noPeer', kernel: 'rx_dropped' },
-  'wrong-key': { userspace: 'noKey', kernel: 'rx_dropped' },
-  'bit-flip': { userspace: 'decrypt', kernel: 'rx_dropped' },
-  forged: { userspace: 'decrypt', kernel: 'rx_dropped' },
-  replay: { userspace: 'replay', kernel: 'rx_dropped' },
-  oversized: { userspace: 'decrypt', kernel: 'rx_dropped' },
+  short: { userspace: 'malformed', kernel: 'malformed' },
+  'header-only': { userspace: 'malformed', kernel: 'malformed' },
+  'tag-cut': { userspace: 'malformed', kernel: 'malformed' },
+  'wrong-peer': { userspace: 'noPeer', kernel: 'noPeer' },
+  'undef-peer': { userspace: 'noPeer', kernel: 'noPeer' },
+  'wrong-key': { userspace: 'noKey', kernel: 'noKey' },
+  'bit-flip': { userspace: 'decrypt', kernel: 'decrypt' },
+  forged: { userspace: 'decrypt', kernel: 'decrypt' },
+  replay: { userspace: 'replay', kernel: 'replay' },
+  oversized: { userspace: 'decrypt', kernel: 'decrypt' },
   'non-data': { userspace: 'control', kernel: 'control' },
   empty: { userspace: 'control', kernel: 'control' },
 };
@@ -49,6 +48,8 @@ export interface DropCounters {
   read(): Promise<Record<string, number>>;
   /** True if the UDP socket buffer comes before the data path (its overflows lose data packets too). */
   readonly socketBeforeDataPath: boolean;
+  /** A counter that counts every drop as well (the device's rx_dropped), if read() has one. */
+  readonly total?: string;
 }
 
 /** Userspace engine: the `drops` request, by reason. */
@@ -61,15 +62,18 @@ export class UserspaceCounters implements DropCounters {
 }
 
 /**
- * Kernel module: the device's rx_dropped (every DATA_V2 drop of udp.c and io.c). The UDP
- * encapsulation hook takes DATA_V2 before the socket's receive queue: its overflows only
- * lose what goes to the socket's owner.
+ * Kernel module: its drop counters by reason (ethtool statistics) and the device's
+ * rx_dropped, which every DATA_V2 drop of udp.c and io.c also counts. The UDP encapsulation
+ * hook takes DATA_V2 before the socket's receive queue: its overflows only lose what goes to
+ * the socket's owner.
  */
 export class KernelCounters implements DropCounters {
   readonly socketBeforeDataPath = false;
-  constructor(private readonly ifname: string) {}
+  readonly total = 'rx_dropped';
+  constructor(private readonly dev: Device, private readonly ifname: string) {}
   async read(): Promise<Record<string, number>> {
-    return { rx_dropped: await sysfsStat(this.ifname, 'rx_dropped') };
+    const [drops, rxDropped] = await Promise.all([this.dev.drops(), sysfsStat(this.ifname, 'rx_dropped')]);
+    return { ...drops, rx_dropped: rxDropped };
   }
 }
 

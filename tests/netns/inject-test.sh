@@ -5,7 +5,7 @@
 # forged, replayed, oversized, garbage, other opcodes, empty), sent from inside the receiving
 # namespace to its transport port while the other side pings through the tunnel. Checks: the
 # receiver counted every packet where it must (the injector's check: drop reasons on the
-# userspace engine, rx_dropped on the kernel path, losses before the data path measured and
+# drop reasons on both paths plus rx_dropped on the kernel path, losses before the data path measured and
 # accounted); no packet but the pings entered the receiving tunnel device (nft counters on
 # it); every ping through the tunnel answered during the injection.
 # Works on both data paths (KOVPN_DATAPATH=kernel|userspace). KOVPN_INJECT_SEED repeats a run.
