@@ -180,7 +180,8 @@ export class ClientTunnel {
     for (const r of this.cfg.routes ?? []) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
-      keepaliveInterval: o.ping ?? 0, keepaliveTimeout: o.pingRestart ?? 0,
+      // Pushed timers win over the file's (`keepalive`, `ping`, `ping-restart`), as in OpenVPN.
+      keepaliveInterval: o.ping ?? this.cfg.keepalive?.interval ?? 0, keepaliveTimeout: o.pingRestart ?? this.cfg.keepalive?.timeout ?? 0,
       ...(compFraming ? { compFraming } : {}),
     });
     this.peerUp = true;
