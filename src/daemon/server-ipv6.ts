@@ -37,7 +37,10 @@ export class ServerIpv6 {
 
   async start(dev: string): Promise<void> {
     const l = this.cfg?.local;
-    if (l) await configureAddress6(dev, l.address, l.bits);
+    if (!l) return;
+    await configureAddress6(dev, l.address, l.bits);
+    const pool = this.pool ? `, clients from ${this.pool.base} (${this.pool.size} addresses)` : '';
+    this.log.log('info', `server ${dev} IPv6 ${l.address}/${l.bits}${pool}`);
   }
 
   /**

@@ -240,7 +240,7 @@ export class ServerTunnel {
       const s = c.session;
       const info = c.inDevice ? await this.device?.getPeer(c.peerId).catch(() => undefined) : undefined;
       peers.push({
-        peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, vpnIpv4: c.address, cipher: s.cipher,
+        peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, vpnIpv4: c.address, ...(c.ipv6 ? { vpnIpv6: c.ipv6.address } : {}), cipher: s.cipher,
         keyId: s.current?.keyId, keyAgeSeconds: s.current ? Math.round((s.clock.now() - s.current.createdAt) / 1000) : undefined,
         connectedSeconds: Math.round((Date.now() - c.since) / 1000), counters: info,
         ...(c.keyMetadata ? { keyMetadata: c.keyMetadata } : {}),
