@@ -52,13 +52,16 @@ if wait_log "$WORK/ks.log" '"type":"tunnel-up"' 20; then
 	stock_client $NS_C $NET.1 client c1.log
 	stock_client $NS_C2 10.77.41.1 client2 c2.log
 	if wait_log "$WORK/c1.log" 'Initialization Sequence Completed' 20 && wait_log "$WORK/c2.log" 'Initialization Sequence Completed' 20; then
-		has_addr6 $NS_C dm6c0 fd77:40::1000/64 && pass "$T 1: stock client got fd77:40::1000/64 from the pool (paired with 10.214.40.2)" ||
-			fail "$T 1: client address" "$(ip -n $NS_C -6 addr show dev dm6c0 | tr '\n' ' ') | $(grep -m1 PUSH_REPLY "$WORK/c1.log")"
+		# the pools pair up: the n-th IPv4 address (from .2) goes with fd77:40::1000 + n, whichever client came first
+		a4=$(ip -n $NS_C -4 -o addr show dev dm6c0 | sed -n 's/.*inet 10\.214\.40\.\([0-9]*\)\/24.*/\1/p')
+		a6=fd77:40::$(printf '%x' $((0x1000 + ${a4:-0} - 2)))
+		[ -n "$a4" ] && has_addr6 $NS_C dm6c0 "$a6/64" && pass "$T 1: stock client got $a6/64 from the pool (paired with 10.214.40.$a4)" ||
+			fail "$T 1: client address" "10.214.40.${a4:-?}: $(ip -n $NS_C -6 addr show dev dm6c0 | tr '\n' ' ') | $(grep -m1 PUSH_REPLY "$WORK/c1.log")"
 		has_route6 $NS_C dm6c0 fd77:41::/64 && pass "$T 1: pushed route-ipv6 fd77:41::/64 installed on the stock client" ||
 			fail "$T 1: pushed route-ipv6" "$(ip -n $NS_C -6 route | tr '\n' ' ')"
 		ping_ok $NS_C 10.214.40.1 && pass "$T 1: ping client -> server (IPv4 still works)" || fail "$T 1: ping client -> server" "no reply"
 		ping_ok $NS_C fd77:40::1 && pass "$T 1: ping6 client -> server fd77:40::1" || fail "$T 1: ping6 client -> server" "no reply"
-		ping_ok $NS_S fd77:40::1000 && pass "$T 1: ping6 server -> client fd77:40::1000" || fail "$T 1: ping6 server -> client" "no reply"
+		ping_ok $NS_S "$a6" && pass "$T 1: ping6 server -> client $a6" || fail "$T 1: ping6 server -> client" "no reply"
 		has_addr6 $NS_C2 dm6c0 fd77:40::50/64 && pass "$T 2: ccd ifconfig-ipv6-push: client 2 has fd77:40::50/64" ||
 			fail "$T 2: ifconfig-ipv6-push" "$(ip -n $NS_C2 -6 addr show dev dm6c0 | tr '\n' ' ')"
 		ping_ok $NS_S fd77:40::50 && pass "$T 2: ping6 server -> client 2 fd77:40::50" || fail "$T 2: ping6 server -> client 2" "no reply"
