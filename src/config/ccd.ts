@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './errors.js';
 import { tokenize } from './tokenize.js';
+import { parseClientIpv6Directive, type ClientIpv6Record } from './ipv6-tunnel.js';
 
 export interface ClientRecord {
   file: string;
@@ -15,6 +16,8 @@ export interface ClientRecord {
   iroutes: { network: string; netmask: string }[];
   push: string[];
   disable: boolean;
+  /** `ifconfig-ipv6-push`, `iroute-ipv6` (src/config/ipv6-tunnel.ts). */
+  ipv6: ClientIpv6Record;
 }
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -37,7 +40,7 @@ export function loadClientRecord(dir: string, commonName: string, read = (p: str
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ConfigError(file, 0, `cannot read: ${(err as Error).message}`);
   }
-  const rec: ClientRecord = { file, iroutes: [], push: [], disable: false };
+  const rec: ClientRecord = { file, iroutes: [], push: [], disable: false, ipv6: { iroutes: [] } };
   for (const d of tokenize(text, file)) {
     const e = (msg: string) => new ConfigError(file, d.line, `${d.name}: ${msg}`);
     const ip = (s: string | undefined, what: string) => {
@@ -62,7 +65,12 @@ export function loadClientRecord(dir: string, commonName: string, read = (p: str
         rec.disable = true;
         break;
       default:
-        throw e('not supported in a client-config-dir file (ifconfig-push, iroute, push, disable)');
+        try {
+          if (parseClientIpv6Directive(d, rec.ipv6)) break;
+        } catch (x) {
+          throw e((x as Error).message);
+        }
+        throw e('not supported in a client-config-dir file (ifconfig-push, iroute, ifconfig-ipv6-push, iroute-ipv6, push, disable)');
     }
   }
   return rec;

@@ -17,6 +17,7 @@ import { OPENVPN_DIRECTIVES } from './directives.js';
 import { checkCredentials } from './check-credentials.js';
 import { parseCompression } from './compression.js';
 import { ConfigError } from './errors.js';
+import { parseIpv6TunnelDirective, resolveIpv6Tunnel, type Ipv6TunnelDirectives } from './ipv6-tunnel.js';
 import { tokenize, type Directive } from './tokenize.js';
 import { WrapConfigProblem, parseKeyDirection, resolveTlsWrap, type WrapDirectives } from './tls-wrap.js';
 import type { IgnoredDirective, KovpnConfig, Remote } from './types.js';
@@ -189,6 +190,13 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let routes: KovpnConfig['routes'];
   let routeNopull = false;
   let pullFilter: KovpnConfig['pullFilter'];
+  const ipv6Lines: Ipv6TunnelDirectives = { routes: [] };
+  const takeIpv6 = (d: Directive): boolean => {
+    let r;
+    try { r = parseIpv6TunnelDirective(d, ipv6Lines, file); } catch (e) { throw err(d, (e as Error).message); }
+    if (typeof r === 'object') ignored.push({ line: d.line, directive: [d.name, ...d.args].join(' '), why: r.ignored, level: 'info' });
+    return r !== false;
+  };
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -399,6 +407,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
       }
       case 'writepid': nargs(d, 1); writepid = resolve(baseDir, d.args[0]!); break;
       default: {
+        if (takeIpv6(d)) break;
         if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
         const directive = [d.name, ...d.args].join(' ');
         if (WARNED[d.name]) {
@@ -498,5 +507,6 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   } else if (routes) cfg.routes = routes;
   if (routeNopull) cfg.routeNopull = true;
   if (pullFilter) cfg.pullFilter = pullFilter;
+  try { const v6 = resolveIpv6Tunnel(ipv6Lines, mode, ignored); if (v6) cfg.ipv6 = v6; } catch (e) { throw top((e as Error).message); }
   return cfg;
 }

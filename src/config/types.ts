@@ -2,6 +2,7 @@
 import type { DataCipher } from '../control/ciphers.js';
 import type { TlsWrapConfig } from '../control/wrap/index.js';
 import type { CompFraming } from '../wire/comp-framing.js';
+import type { Ipv6TunnelConfig } from './ipv6-tunnel.js';
 
 export interface Remote {
   host: string;
@@ -88,5 +89,7 @@ export interface KovpnConfig {
   routeNopull?: boolean;
   /** Client: `pull-filter accept|ignore|reject "text"`, in order (first prefix match decides). */
   pullFilter?: { action: 'accept' | 'ignore' | 'reject'; text: string }[];
+  /** IPv6 inside the tunnel: server-ipv6 / ifconfig-ipv6 / ifconfig-ipv6-pool / route-ipv6 (src/config/ipv6-tunnel.ts). */
+  ipv6?: Ipv6TunnelConfig;
   ignored: IgnoredDirective[];
 }

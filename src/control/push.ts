@@ -6,6 +6,7 @@
 import { ControlError } from './errors.js';
 import { framingDirective, parseCompression } from '../config/compression.js';
 import type { CompFraming } from '../wire/comp-framing.js';
+import { canonicalIpv6, maskIpv6, parseIpv6Prefix } from '../config/ipv6-tunnel.js';
 
 export type Topology = 'subnet' | 'net30' | 'p2p';
 
@@ -16,11 +17,21 @@ export interface PushedRoute {
   metric?: number;
 }
 
+/** `route-ipv6 network/bits [gateway] [metric]`. */
+export interface PushedRoute6 {
+  network: string;
+  bits: number;
+  gateway?: string;
+  metric?: number;
+}
+
 export interface PushOptions {
   /** `ifconfig local netmask` (subnet) or `ifconfig local remote` (net30/p2p). */
   ifconfig?: { local: string; second: string };
-  ifconfigIpv6?: { local: string; remote?: string };
+  /** `ifconfig-ipv6 local/bits remote`: the client's IPv6 address and the server's. */
+  ifconfigIpv6?: { local: string; bits: number; remote: string };
   routes: PushedRoute[];
+  routesIpv6?: PushedRoute6[];
   routeGateway?: string;
   topology?: Topology;
   peerId?: number;
@@ -53,6 +64,12 @@ function ipv4(s: string | undefined, where: string): string {
   return s!;
 }
 
+function ipv6(s: string | undefined, where: string): string {
+  const p = parseIpv6Prefix(s, 'address');
+  if (typeof p === 'string' || s!.includes('/')) throw new ControlError('push', `PUSH_REPLY ${where}: '${s ?? ''}' is not an IPv6 address`);
+  return canonicalIpv6(p.address);
+}
+
 function uint(s: string | undefined, where: string, max = 0xffffffff): number {
   const n = s !== undefined && /^\d+$/.test(s) ? Number(s) : NaN;
   if (!(n >= 0 && n <= max)) throw new ControlError('push', `PUSH_REPLY ${where}: '${s ?? ''}' is not a number in 0..${max}`);
@@ -79,9 +96,20 @@ export function parsePushReply(message: string, into: PushOptions = emptyPushOpt
         into.ifconfig = { local: ipv4(a[0], 'ifconfig'), second: ipv4(a[1], 'ifconfig') };
         break;
       case 'ifconfig-ipv6': {
-        const v6: { local: string; remote?: string } = { local: a[0] ?? '' };
-        if (a[1]) v6.remote = a[1];
-        into.ifconfigIpv6 = v6;
+        const p = parseIpv6Prefix(a[0], 'address');
+        if (typeof p === 'string' || p.bits < 64 || p.bits > 124) {
+          throw new ControlError('push', `PUSH_REPLY ifconfig-ipv6: ${typeof p === 'string' ? p : `/bits must be between 64 and 124, not /${p.bits}`}`);
+        }
+        into.ifconfigIpv6 = { local: p.address, bits: p.bits, remote: ipv6(a[1], 'ifconfig-ipv6 remote') };
+        break;
+      }
+      case 'route-ipv6': {
+        const p = parseIpv6Prefix(a[0], 'network');
+        if (typeof p === 'string') throw new ControlError('push', `PUSH_REPLY route-ipv6: ${p}`);
+        const r: PushedRoute6 = { network: maskIpv6(p.address, p.bits), bits: p.bits };
+        if (a[1] && a[1] !== 'default' && a[1] !== 'vpn_gateway') r.gateway = ipv6(a[1], 'route-ipv6 gateway');
+        if (a[2] && a[2] !== 'default') r.metric = uint(a[2], 'route-ipv6 metric');
+        (into.routesIpv6 ??= []).push(r);
         break;
       }
       case 'route': {
@@ -126,12 +154,16 @@ export function pushOptionStrings(o: PushOptions): string[] {
   for (const r of o.routes) {
     out.push(`route ${r.network} ${r.netmask}${r.gateway ? ` ${r.gateway}` : ''}${r.metric !== undefined ? `${r.gateway ? '' : ' vpn_gateway'} ${r.metric}` : ''}`);
   }
+  // a metric without a gateway: '::' (a stock client takes no 'default' in a pushed route-ipv6; on tun the gateway is unused)
+  for (const r of o.routesIpv6 ?? []) {
+    out.push(`route-ipv6 ${r.network}/${r.bits}${r.gateway || r.metric !== undefined ? ` ${r.gateway ?? '::'}` : ''}${r.metric !== undefined ? ` ${r.metric}` : ''}`);
+  }
   if (o.routeGateway) out.push(`route-gateway ${o.routeGateway}`);
   if (o.topology) out.push(`topology ${o.topology}`);
   if (o.ping !== undefined) out.push(`ping ${o.ping}`);
   if (o.pingRestart !== undefined) out.push(`ping-restart ${o.pingRestart}`);
+  if (o.ifconfigIpv6) out.push(`ifconfig-ipv6 ${o.ifconfigIpv6.local}/${o.ifconfigIpv6.bits} ${o.ifconfigIpv6.remote}`);
   if (o.ifconfig) out.push(`ifconfig ${o.ifconfig.local} ${o.ifconfig.second}`);
-  if (o.ifconfigIpv6) out.push(`ifconfig-ipv6 ${o.ifconfigIpv6.local}${o.ifconfigIpv6.remote ? ` ${o.ifconfigIpv6.remote}` : ''}`);
   if (o.peerId !== undefined) out.push(`peer-id ${o.peerId}`);
   if (o.cipher) out.push(`cipher ${o.cipher}`);
   if (o.protocolFlags.length > 0) out.push(`protocol-flags ${o.protocolFlags.join(' ')}`);

@@ -9,7 +9,7 @@ import { lookup } from 'node:dns/promises';
 import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '../datapath/types.js';
 import { decodeControlPacket } from '../control/packet.js';
 import { ControlSession, type SessionEndReason } from '../control/session.js';
-import type { PushOptions } from '../control/push.js';
+import { emptyPushOptions, type PushOptions } from '../control/push.js';
 import { peerWrapper, wrapName } from '../control/wrap/index.js';
 import type { ControlWrapper } from '../control/wrap/wrapper.js';
 import { LogRateLimiter } from '../util/rate-limit.js';
@@ -22,6 +22,7 @@ import type { EventBus } from './events.js';
 import { deviceKeyOps } from './key-ops.js';
 import type { DaemonLog } from './log.js';
 import { addRoute, configureAddress, configurePointToPoint } from './netconf.js';
+import { applyClientIpv6 } from './client-ipv6.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
 
 export const RECONNECT_DELAY_MS = 5_000;
@@ -178,6 +179,7 @@ export class ClientTunnel {
       for (const r of o.routes) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
     }
     for (const r of this.cfg.routes ?? []) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
+    await applyClientIpv6(dev.name, o, this.cfg, this.log);
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
       // Pushed timers win over the file's (`keepalive`, `ping`, `ping-restart`), as in OpenVPN.
@@ -200,6 +202,7 @@ export class ClientTunnel {
     this.peerId = session.p2pPeerId!;
     await configurePointToPoint(dev.name, local, remote);
     for (const r of this.cfg.routes ?? []) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? remote, r.metric);
+    await applyClientIpv6(dev.name, emptyPushOptions(), this.cfg, this.log);
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
       keepaliveInterval: this.cfg.keepalive?.interval ?? 0, keepaliveTimeout: this.cfg.keepalive?.timeout ?? 0,

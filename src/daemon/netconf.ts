@@ -14,7 +14,7 @@ export class NetconfError extends Error {
 }
 
 /** Runs `fn` on a route netlink socket of its own (closed after), failures as NetconfError. */
-async function withRtnl<T>(what: string, fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
+export async function withRtnl<T>(what: string, fn: (rtnl: Rtnl) => Promise<T>): Promise<T> {
   const rtnl = new Rtnl();
   try {
     return await fn(rtnl);

@@ -60,6 +60,12 @@ export class AddressPool {
     this.used.delete(ipv4ToInt(address));
   }
 
+  /** The number of a dynamic address in the pool (0 = the first), -1 outside it: pairs it with the IPv6 pool. */
+  indexOf(address: string): number {
+    const a = ipv4ToInt(address);
+    return a >= this.first && a <= this.last ? a - this.first : -1;
+  }
+
   get inUse(): number {
     return this.used.size;
   }

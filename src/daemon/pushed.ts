@@ -11,9 +11,9 @@ import { parsePushReply, pushOptionStrings, type PushOptions } from '../control/
 import type { KovpnConfig } from '../config/types.js';
 
 const UNSAFE = new Set([
-  'redirect-gateway', 'redirect-private', 'route-ipv6', 'ifconfig-ipv6', 'dhcp-option', 'dns', 'block-outside-dns',
+  'redirect-gateway', 'redirect-private', 'dhcp-option', 'dns', 'block-outside-dns',
   'block-ipv6', 'route-metric', 'route-delay', 'client-nat', 'inactive', 'session-timeout', 'auth-token', 'auth-token-user',
-  'echo', 'tun-ipv6', 'register-dns',
+  'echo', 'register-dns',
 ]);
 
 /** Options the control channel consumed before the daemon sees the reply: never filtered. */

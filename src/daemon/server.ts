@@ -18,6 +18,8 @@ import { deviceKeyOps } from './key-ops.js';
 import type { DaemonLog } from './log.js';
 import { addRoute, configureAddress, delRoute } from './netconf.js';
 import { AddressPool, PeerIdPool } from './pool.js';
+import { ServerIpv6, type ClientIpv6 } from './server-ipv6.js';
+import type { Ipv6Prefix } from '../config/ipv6-tunnel.js';
 import { LogRateLimiter } from '../util/rate-limit.js';
 import { serverWrapping, wrapName } from '../control/wrap/index.js';
 import { TlsCryptV2ServerWrapper, type ControlWrapper } from '../control/wrap/wrapper.js';
@@ -34,6 +36,9 @@ interface Client {
   record?: ClientRecord;
   /** Routes added for the client's iroutes (removed when it goes). */
   iroutes: { network: string; netmask: string }[];
+  /** IPv6 inside the tunnel: the client's address and the iroute-ipv6 routes added for it. */
+  ipv6?: ClientIpv6;
+  iroutes6?: Ipv6Prefix[];
   inDevice: boolean;
   since: number;
   /** tls-crypt-v2: the metadata of the client's key, as shown to the user. */
@@ -48,6 +53,7 @@ export class ServerTunnel {
   private readonly pool: AddressPool;
   private readonly ids = new PeerIdPool();
   private readonly basePush: PushOptions;
+  private readonly v6: ServerIpv6;
   private unsubscribe: (() => void) | undefined;
   /** Failures of sessions that never finished their handshake: a sender can cause many. */
   private readonly halfOpenLog = new LogRateLimiter();
@@ -59,6 +65,7 @@ export class ServerTunnel {
     private readonly log: DaemonLog,
   ) {
     this.pool = new AddressPool(cfg.server!.network, cfg.server!.netmask, cfg.pool);
+    this.v6 = new ServerIpv6(cfg.ipv6, log);
     this.basePush = cfg.push.length > 0 ? parsePushReply(`PUSH_REPLY,${cfg.push.join(',')}`).options : emptyPushOptions();
   }
 
@@ -66,6 +73,7 @@ export class ServerTunnel {
   async start(dev: Device): Promise<void> {
     this.device = dev;
     await configureAddress(dev.name, this.pool.serverAddress, this.pool.netmask);
+    await this.v6.start(dev.name);
     this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));
     const socket = await this.datapath.openUdpSocket({ address: this.cfg.local ?? '0.0.0.0', port: this.cfg.port });
     this.socket = socket;
@@ -102,6 +110,7 @@ export class ServerTunnel {
           // OpenVPN servers double the keepalive timeout for themselves.
           await device.newPeer({
             id: peerId, socket: this.socket!, remote: from, vpnIpv4: client.address!,
+            ...(client.ipv6 ? { vpnIpv6: client.ipv6.address } : {}),
             keepaliveInterval: keepalive?.interval ?? 0, keepaliveTimeout: keepalive ? keepalive.timeout * 2 : 0,
             ...(this.cfg.compression ? { compFraming: this.cfg.compression.framing } : {}),
           });
@@ -110,6 +119,7 @@ export class ServerTunnel {
             await addRoute(device.name, r.network, r.netmask, client.address);
             client.iroutes.push(r);
           }
+          client.iroutes6 = await this.v6.addIroutes(device.name, client.name, client.record, client.ipv6);
         }, (keyId) => this.events.emit({ type: 'rekey', peerId, name: client.name, keyId, cipher: session.cipher }),
         () => {
           if (this.clients.get(session) !== client || !client.inDevice) return; // ended meanwhile
@@ -138,7 +148,8 @@ export class ServerTunnel {
     const keepalive = this.cfg.keepalive;
     return {
       ...this.basePush, ...(extra ? { ignored: [...this.basePush.ignored, ...extra.ignored] } : {}),
-      routes: [...this.basePush.routes, ...(extra?.routes ?? [])], protocolFlags: [...this.basePush.protocolFlags],
+      routes: [...this.basePush.routes, ...(extra?.routes ?? [])],
+      routesIpv6: [...this.basePush.routesIpv6 ?? [], ...extra?.routesIpv6 ?? []], ...this.v6.pushFields(client.ipv6), protocolFlags: [...this.basePush.protocolFlags],
       topology: 'subnet', routeGateway: this.pool.serverAddress, ifconfig: { local: client.address!, second: this.pool.netmask },
       peerId: client.peerId, ...(keepalive ? { ping: keepalive.interval, pingRestart: keepalive.timeout } : {}),
     };
@@ -170,6 +181,7 @@ export class ServerTunnel {
     } else {
       client.address = this.pool.allocate();
     }
+    client.ipv6 = this.v6.assign(client.name, client.record, fixed ? -1 : this.pool.indexOf(client.address));
   }
 
   private async onSessionEnd(session: ControlSession, reason: SessionEndReason): Promise<void> {
@@ -177,8 +189,10 @@ export class ServerTunnel {
     if (!c) return;
     this.clients.delete(session);
     for (const r of c.iroutes) await delRoute(this.device!.name, r.network, r.netmask).catch(() => undefined);
+    if (c.iroutes6) await this.v6.removeIroutes(this.device!.name, c.iroutes6);
     if (c.inDevice) await this.device?.delPeer(c.peerId).catch(() => undefined);
     if (c.address) this.pool.release(c.address);
+    this.v6.release(c.ipv6);
     this.ids.release(c.peerId);
     const why = reason.kind === 'error' ? reason.error.message : reason.kind === 'exit' ? `peer sent ${reason.message}` : 'closed';
     if (reason.kind === 'error') {
@@ -226,7 +240,7 @@ export class ServerTunnel {
       const s = c.session;
       const info = c.inDevice ? await this.device?.getPeer(c.peerId).catch(() => undefined) : undefined;
       peers.push({
-        peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, vpnIpv4: c.address, cipher: s.cipher,
+        peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, vpnIpv4: c.address, ...(c.ipv6 ? { vpnIpv6: c.ipv6.address } : {}), cipher: s.cipher,
         keyId: s.current?.keyId, keyAgeSeconds: s.current ? Math.round((s.clock.now() - s.current.createdAt) / 1000) : undefined,
         connectedSeconds: Math.round((Date.now() - c.since) / 1000), counters: info,
         ...(c.keyMetadata ? { keyMetadata: c.keyMetadata } : {}),

@@ -7,6 +7,8 @@ export interface PeerStatus {
   name?: string;
   remote?: string;
   vpnIpv4?: string;
+  /** The peer's IPv6 address inside the tunnel (server-ipv6, ifconfig-ipv6-push). */
+  vpnIpv6?: string;
   cipher?: string;
   keyId?: number;
   keyAgeSeconds?: number;
@@ -42,7 +44,7 @@ export function statusText(s: TunnelStatus): string {
   const lines = [`${s.device}: ${s.mode}, ${s.datapath} data path, ${s.state}, ${s.peers.length} peer(s)` +
     (s.tlsWrap ? `, ${s.tlsWrap.kind} (${s.tlsWrap.failed} packets failed it)` : '')];
   for (const p of s.peers) {
-    lines.push(`  peer ${p.peerId}${p.name ? ` '${p.name}'` : ''} ${p.remote ?? '-'} vpn ${p.vpnIpv4 ?? '-'} ` +
+    lines.push(`  peer ${p.peerId}${p.name ? ` '${p.name}'` : ''} ${p.remote ?? '-'} vpn ${p.vpnIpv4 ?? '-'}${p.vpnIpv6 ? ` ${p.vpnIpv6}` : ''} ` +
       `${p.cipher ?? '-'} key ${p.keyId ?? '-'} age ${p.keyAgeSeconds ?? '-'}s up ${p.connectedSeconds ?? '-'}s`);
     if (p.keyMetadata) lines.push(`    tls-crypt-v2 metadata: ${p.keyMetadata}`);
     if (p.counters) {

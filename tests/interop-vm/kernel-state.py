@@ -40,6 +40,8 @@ def peers(dev):
                 d[c] = uint(p[c])
         if "VPN_IPV4" in p:
             d["VPN_IPV4"] = socket.inet_ntop(socket.AF_INET, p["VPN_IPV4"])
+        if "VPN_IPV6" in p:
+            d["VPN_IPV6"] = socket.inet_ntop(socket.AF_INET6, p["VPN_IPV6"])
         out.append(d)
     print(json.dumps(out))
 

@@ -18,7 +18,7 @@ const read = (p: string) => {
 test('client records: fixed address, iroute, push, disable; absent file is no record', () => {
   assert.equal(loadClientRecord('/ccd', 'alice', read), {
     file: '/ccd/alice', ifconfigPush: { address: '10.8.0.50', netmask: '255.255.255.0' },
-    iroutes: [{ network: '192.168.5.0', netmask: '255.255.255.0' }], push: ['route 10.9.0.0 255.255.0.0'], disable: false,
+    iroutes: [{ network: '192.168.5.0', netmask: '255.255.255.0' }], push: ['route 10.9.0.0 255.255.0.0'], disable: false, ipv6: { iroutes: [] },
   });
   assert.ok(loadClientRecord('/ccd', 'bob', read)!.disable);
   assert.is(loadClientRecord('/ccd', 'carol', read), undefined);

@@ -24,8 +24,8 @@ test('pull-filter: the control channel\'s options are not filtered; reject throw
 });
 
 test('unapplied pushed options: routing/DNS/security ones are told apart', () => {
-  assert.equal(classifyIgnoredPush(['redirect-gateway def1', 'dhcp-option DNS 1.1.1.1', 'ping-timer-rem', 'route-ipv6 ::/0']), {
-    unsafe: ['redirect-gateway def1', 'dhcp-option DNS 1.1.1.1', 'route-ipv6 ::/0'], harmless: ['ping-timer-rem'],
+  assert.equal(classifyIgnoredPush(['redirect-gateway def1', 'dhcp-option DNS 1.1.1.1', 'ping-timer-rem', 'block-ipv6']), {
+    unsafe: ['redirect-gateway def1', 'dhcp-option DNS 1.1.1.1', 'block-ipv6'], harmless: ['ping-timer-rem'],
   });
 });
 
