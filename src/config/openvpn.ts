@@ -14,7 +14,11 @@ import { DEFAULT_DATA_CIPHERS, parseCipherList, type DataCipher } from '../contr
 import { OPENVPN_DIRECTIVES } from './directives.js';
 import { checkCredentials } from './check-credentials.js';
 import { parseCompression } from './compression.js';
+import { parseDhcpOption, type DhcpOption } from './dns.js';
 import { ConfigError } from './errors.js';
+import { pushLineProblem } from './push-check.js';
+import { parseRedirectGateway, type RedirectGateway } from './redirect-gateway.js';
+import { parseScriptDirective, scriptSecurityProblem, type ScriptsConfig } from './scripts.js';
 import { tokenize, type Directive } from './tokenize.js';
 import { WrapConfigProblem, parseKeyDirection, resolveTlsWrap, type WrapDirectives } from './tls-wrap.js';
 import type { IgnoredDirective, KovpnConfig, Remote } from './types.js';
@@ -41,7 +45,6 @@ const IGNORED: Record<string, string> = {
   'mssfix': 'not applied by the data path',
   'sndbuf': 'socket buffers use system defaults',
   'rcvbuf': 'socket buffers use system defaults',
-  'script-security': 'kovpn runs no scripts',
   'ifconfig-pool-persist': 'pool addresses are not persisted across restarts',
   'client-to-client': 'routing between clients is done by the device',
   'tls-version-min': 'TLS 1.2 minimum is enforced',
@@ -50,10 +53,6 @@ const IGNORED: Record<string, string> = {
 
 /** Accepted, but what they ask for is not done: said at warning level with the consequence. */
 const WARNED: Record<string, string> = {
-  'up': 'kovpn runs no scripts: what the script would do (DNS, firewall, routes) is not done',
-  'down': 'kovpn runs no scripts: what the script would undo at the end is not done',
-  'route-up': 'kovpn runs no scripts: what the script would do (DNS, firewall, routes) is not done',
-  'route-pre-down': 'kovpn runs no scripts: what the script would undo is not done',
   'inactive': 'not implemented: the tunnel stays up however long it is idle',
 };
 
@@ -227,6 +226,9 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let routes: KovpnConfig['routes'];
   let routeNopull = false;
   let pullFilter: KovpnConfig['pullFilter'];
+  let redirectGateway: RedirectGateway | undefined;
+  let dhcpOptions: DhcpOption[] | undefined;
+  const scripts: ScriptsConfig = { securityLevel: 1, hooks: {} };
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -332,7 +334,30 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         nargs(d, 2, 3);
         pool = { start: ipv4(d, d.args[0]!, 'start'), end: ipv4(d, d.args[1]!, 'end') };
         break;
-      case 'push': nargs(d, 1); push.push(d.args[0]!); break;
+      case 'push': {
+        nargs(d, 1);
+        const problem = pushLineProblem(d.args[0]!);
+        if (problem) throw err(d, `"${d.args[0]}": ${problem}`);
+        push.push(d.args[0]!);
+        break;
+      }
+      case 'redirect-gateway': {
+        const rg = parseRedirectGateway(d.args, redirectGateway);
+        if (typeof rg === 'string') throw err(d, rg);
+        redirectGateway = rg;
+        break;
+      }
+      case 'dhcp-option': {
+        const o = parseDhcpOption(d.args);
+        if (typeof o === 'string') throw err(d, o);
+        (dhcpOptions ??= []).push(o);
+        break;
+      }
+      case 'up': case 'down': case 'route-up': case 'route-pre-down': case 'down-pre': case 'script-security': {
+        const problem = parseScriptDirective(d, `${file}:${d.line}`, scripts);
+        if (problem) throw err(d, problem);
+        break;
+      }
       case 'client-config-dir': nargs(d, 1); clientConfigDir = resolve(baseDir, d.args[0]!); break;
       case 'ccd-exclusive': nargs(d, 0); ccdExclusive = true; break;
       case 'max-clients': nargs(d, 1); maxClients = int(d, d.args[0]!, 'count', 1, 0xffffff); break;
@@ -520,5 +545,13 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   } else if (routes) cfg.routes = routes;
   if (routeNopull) cfg.routeNopull = true;
   if (pullFilter) cfg.pullFilter = pullFilter;
+  const scriptProblem = scriptSecurityProblem(scripts);
+  if (scriptProblem) throw top(scriptProblem);
+  if (mode === 'server' && (redirectGateway || dhcpOptions || Object.keys(scripts.hooks).length > 0)) {
+    throw top('redirect-gateway, dhcp-option and up/down scripts act on a client; a kovpn server runs none of them ' +
+      '(`push "redirect-gateway def1"` / `push "dhcp-option DNS ..."` send them to the clients)');
+  }
+  if (redirectGateway || dhcpOptions) cfg.fullTunnel = { ...(redirectGateway ? { redirectGateway } : {}), ...(dhcpOptions ? { dhcpOptions } : {}) };
+  if (Object.keys(scripts.hooks).length > 0 || scripts.securityLevel !== 1) cfg.scripts = scripts;
   return cfg;
 }

@@ -2,6 +2,9 @@
 import type { DataCipher } from '../control/ciphers.js';
 import type { TlsWrapConfig } from '../control/wrap/index.js';
 import type { CompFraming } from '../wire/comp-framing.js';
+import type { DhcpOption } from './dns.js';
+import type { RedirectGateway } from './redirect-gateway.js';
+import type { ScriptsConfig } from './scripts.js';
 
 export interface Remote {
   host: string;
@@ -85,5 +88,9 @@ export interface KovpnConfig {
   routeNopull?: boolean;
   /** Client: `pull-filter accept|ignore|reject "text"`, in order (first prefix match decides). */
   pullFilter?: { action: 'accept' | 'ignore' | 'reject'; text: string }[];
+  /** Client/p2p: `redirect-gateway` and `dhcp-option` lines of the file; pushed ones add to them. */
+  fullTunnel?: { redirectGateway?: RedirectGateway; dhcpOptions?: DhcpOption[] };
+  /** Client/p2p: up/down/route-up/route-pre-down scripts, down-pre, script-security. */
+  scripts?: ScriptsConfig;
   ignored: IgnoredDirective[];
 }
