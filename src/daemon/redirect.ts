@@ -59,7 +59,8 @@ async function revert(added: readonly RouteSpec[], restore: RouteInfo | undefine
     }
     if (restore) {
       const spec: RouteSpec = { dst: restore.dst, prefixLen: 0, ...(restore.gateway ? { gateway: restore.gateway } : {}),
-        ...(restore.ifindex !== undefined ? { ifindex: restore.ifindex } : {}), ...(restore.metric !== undefined ? { metric: restore.metric } : {}) };
+        ...(restore.ifindex !== undefined ? { ifindex: restore.ifindex } : {}), ...(restore.metric !== undefined ? { metric: restore.metric } : {}),
+        ...(restore.protocol !== undefined ? { protocol: restore.protocol } : {}) };
       await rtnl.addRoute(spec).catch((err: unknown) => {
         if (errCode(err) !== 'EEXIST') log.log('error', `redirect-gateway: cannot put the default route ${describe(spec)} back: ${(err as Error).message}`);
       });

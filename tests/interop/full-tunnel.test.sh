@@ -8,8 +8,10 @@
 #      behind the server; resolvconf (openresolv, private state under `unshare -m`) gets the
 #      record, or without resolvectl/resolvconf one warning line; after SIGTERM routes and
 #      resolv.conf are as before
+#  1b. the file's own redirect-gateway without def1, with block-local: default route replaced and
+#      put back, the local subnet through the tunnel
 #   2. up/down scripts: OpenVPN's arguments and environment (dev, ifconfig_*, foreign_option_N,
-#      script_type, signal)
+#      script_type, signal); a failing up script stops the daemon
 #   3. Debian's update-resolv-conf as up/down script: nameserver added, removed on exit
 #   4. a script without `script-security 2`: refused at start with one error line
 #   5. kovpn server pushing redirect-gateway def1 + dhcp-option DNS -> stock client: its
@@ -32,8 +34,16 @@ BEFORE=$(routes)
 # bind-mounted over /etc/resolvconf.conf in a mount namespace of the client's own.
 printf 'nameserver 192.0.2.53\n' >"$WORK/resolv.conf"
 printf 'resolv_conf=%s/resolv.conf\nstate_dir=%s/rc-state\n' "$WORK" "$WORK" >"$WORK/resolvconf.conf"
+# kovpn uses systemd-resolved or any resolvconf it finds; only openresolv can be kept private
+# here, so with another one the DNS cases would change this host's resolver: they are refused.
 HAVE_RESOLVCONF=no
-[ -x /sbin/resolvconf ] && grep -q openresolv /sbin/resolvconf 2>/dev/null && HAVE_RESOLVCONF=yes
+if [ -e /run/systemd/resolve/io.systemd.Resolve ] && command -v resolvectl >/dev/null; then
+	fail "full-tunnel: DNS" "systemd-resolved runs here: the test would change this host's DNS"; exit 1
+elif [ -x /sbin/resolvconf ] && grep -q openresolv /sbin/resolvconf 2>/dev/null; then
+	HAVE_RESOLVCONF=yes
+elif command -v resolvconf >/dev/null || [ -x /sbin/resolvconf ]; then
+	fail "full-tunnel: DNS" "a resolvconf other than openresolv is installed: the test would change this host's DNS"; exit 1
+fi
 
 ovpn_tls_server "$WORK/ovpn-server.log" dmfts0 $TUNNET.0 --local $SRV \
 	--push "redirect-gateway def1" --push "dhcp-option DNS $TUNNET.1" --push "dhcp-option DOMAIN example.test" ||
@@ -92,6 +102,25 @@ if [ $HAVE_RESOLVCONF = yes ]; then
 		pass "full-tunnel 1: after SIGTERM resolv.conf is as before" || fail "full-tunnel 1: resolv.conf after SIGTERM" "$(tr '\n' ' ' <"$WORK/resolv.conf")"
 fi
 
+# --- 1b. the file's own redirect-gateway, without def1, with block-local (the pushed one ignored) ------
+run_client own $'pull-filter ignore "redirect-gateway"\nredirect-gateway block-local'
+if wait_log "$WORK/own.log" '"type":"peer-up"' 20; then
+	ip -n $NS_C route show default | grep -q "dev dmftc0" && ! ip -n $NS_C route show default | grep -q "dev c0" &&
+		pass "full-tunnel 1b: redirect-gateway without def1 replaces the default route" ||
+		fail "full-tunnel 1b: default route" "$(ip -n $NS_C route show default | tr '\n' ' ')"
+	got=$(ip -n $NS_C route get $NET.7)
+	grep -q "dev dmftc0" <<<"$got" && pass "full-tunnel 1b: block-local: the local subnet goes through the tunnel" ||
+		fail "full-tunnel 1b: block-local" "$got"
+	got=$(ip -n $NS_C route get $SRV)
+	grep -q "via $NET.1 dev c0" <<<"$got" && check "full-tunnel 1b: the server stays reached, $BEHIND through the tunnel" \
+		ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 2 $BEHIND || fail "full-tunnel 1b: route to the server" "$got"
+else
+	fail "full-tunnel 1b: client connects" "$(tail -3 "$WORK/own.log" | tr '\n' ' ')"
+fi
+stop_pid $KC
+[ "$(routes)" = "$BEFORE" ] && pass "full-tunnel 1b: after SIGTERM the old default route is back, the rest as before" ||
+	fail "full-tunnel 1b: routes after SIGTERM" "$(diff <(echo "$BEFORE") <(routes) | tr '\n' ' ')"
+
 # --- 2. up/down scripts: arguments and environment ---------------------------------------------------
 cat >"$WORK/dump.sh" <<'EOF'
 #!/bin/sh
@@ -122,6 +151,16 @@ stop_pid $KC
 grep -qx "script_type=down" "$WORK/script-down.txt" 2>/dev/null && grep -qx "signal=sigterm" "$WORK/script-down.txt" &&
 	grep -qx "dev=dmftc0" "$WORK/script-down.txt" && pass "full-tunnel 2: down script runs at SIGTERM with script_type=down signal=sigterm" ||
 	fail "full-tunnel 2: down script" "$(head -c 300 "$WORK/script-down.txt" 2>/dev/null | tr '\n' ' ')"
+
+# an up script that fails stops the daemon (OpenVPN: fatal error), leaving nothing behind
+run_client upfail $'script-security 2\nup /bin/false'
+for ((i = 0; i < 200; i++)); do kill -0 $KC 2>/dev/null || break; sleep 0.1; done
+wait $KC 2>/dev/null
+rc=$?
+[ $rc -ne 0 ] && [ $i -lt 200 ] && grep -q "kovpn error: .*up script '/bin/false' exited with status 1: exiting" "$WORK/upfail.log" &&
+	[ "$(routes)" = "$BEFORE" ] && ! ip -n $NS_C link show dmftc0 >/dev/null 2>&1 &&
+	pass "full-tunnel 2: a failing up script stops the daemon with an error, nothing left behind" ||
+	fail "full-tunnel 2: failing up script" "exit $rc after $((i / 10)) s: $(grep -E 'error|script' "$WORK/upfail.log" | tail -2 | tr '\n' ' ')"
 
 # --- 3. Debian's update-resolv-conf -----------------------------------------------------------------------
 if [ $HAVE_RESOLVCONF = yes ] && [ -x /etc/openvpn/update-resolv-conf ]; then
