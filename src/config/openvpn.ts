@@ -58,7 +58,7 @@ const WARNED: Record<string, string> = {
 
 /** Directives that would change security or transport in ways kovpn does not implement. */
 const UNSUPPORTED: Record<string, string> = {
-  'tls-crypt-v2-verify': 'no scripts are run; kovpn logs the client key metadata and shows it in `kovpn status`',
+  'tls-crypt-v2-verify': 'no verify script is run; kovpn logs the client key metadata and shows it in `kovpn status`',
   'secret': 'static-key mode is insecure and not supported; use certificates',
   'auth-user-pass': 'username/password authentication is not supported yet',
   'auth-user-pass-verify': 'username/password authentication is not supported yet',
