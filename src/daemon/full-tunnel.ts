@@ -64,6 +64,7 @@ export class FullTunnel {
   private redirect: AppliedRedirect | undefined;
   private dns: AppliedDns | undefined;
   private routed = false;
+  private tearing: Promise<void> | undefined;
 
   constructor(private readonly cfg: KovpnConfig, private readonly log: DaemonLog) {}
 
@@ -136,8 +137,16 @@ export class FullTunnel {
     }
   }
 
-  /** route-pre-down, then redirect-gateway and DNS reverted (session end, stop). Never throws. */
-  async tearDown(signal?: string): Promise<void> {
+  /**
+   * route-pre-down, then redirect-gateway and DNS reverted (session end, stop). Never throws.
+   * A second call (a stop while the session's end is tearing down) waits for the first.
+   */
+  tearDown(signal?: string): Promise<void> {
+    this.tearing = (this.tearing ?? Promise.resolve()).then(() => this.tearDownNow(signal));
+    return this.tearing;
+  }
+
+  private async tearDownNow(signal?: string): Promise<void> {
     // taken synchronously: a stop and the session's end may both tear down
     const { routed, redirect: r, dns: d, ctx } = this;
     this.routed = false;

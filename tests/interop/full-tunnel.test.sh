@@ -8,8 +8,8 @@
 #      behind the server; resolvconf (openresolv, private state under `unshare -m`) gets the
 #      record, or without resolvectl/resolvconf one warning line; after SIGTERM routes and
 #      resolv.conf are as before
-#  1b. the file's own redirect-gateway without def1, with block-local: default route replaced and
-#      put back, the local subnet through the tunnel
+#  1b. the file's own redirect-gateway without def1, with block-local and ipv6: default route
+#      replaced and put back, the local subnet and IPv6 (2000::/4 ...) through the tunnel
 #   2. up/down scripts: OpenVPN's arguments and environment (dev, ifconfig_*, foreign_option_N,
 #      script_type, signal); a failing up script stops the daemon
 #   3. Debian's update-resolv-conf as up/down script: nameserver added, removed on exit
@@ -103,7 +103,7 @@ if [ $HAVE_RESOLVCONF = yes ]; then
 fi
 
 # --- 1b. the file's own redirect-gateway, without def1, with block-local (the pushed one ignored) ------
-run_client own $'pull-filter ignore "redirect-gateway"\nredirect-gateway block-local'
+run_client own $'pull-filter ignore "redirect-gateway"\nredirect-gateway block-local ipv6'
 if wait_log "$WORK/own.log" '"type":"peer-up"' 20; then
 	ip -n $NS_C route show default | grep -q "dev dmftc0" && ! ip -n $NS_C route show default | grep -q "dev c0" &&
 		pass "full-tunnel 1b: redirect-gateway without def1 replaces the default route" ||
@@ -111,6 +111,9 @@ if wait_log "$WORK/own.log" '"type":"peer-up"' 20; then
 	got=$(ip -n $NS_C route get $NET.7)
 	grep -q "dev dmftc0" <<<"$got" && pass "full-tunnel 1b: block-local: the local subnet goes through the tunnel" ||
 		fail "full-tunnel 1b: block-local" "$got"
+	got=$(ip -n $NS_C -6 route get 2001:db8::1 2>&1)
+	grep -q "dev dmftc0" <<<"$got" && pass "full-tunnel 1b: redirect-gateway ipv6: 2001:db8::1 routes through the tunnel" ||
+		fail "full-tunnel 1b: ipv6" "$got"
 	got=$(ip -n $NS_C route get $SRV)
 	grep -q "via $NET.1 dev c0" <<<"$got" && check "full-tunnel 1b: the server stays reached, $BEHIND through the tunnel" \
 		ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 2 $BEHIND || fail "full-tunnel 1b: route to the server" "$got"
