@@ -14,7 +14,7 @@ import { dhcpOptionText, parseDhcpOption, type DhcpOption } from '../config/dns.
 import { parseRedirectGateway, redirectFlags, type RedirectGateway } from '../config/redirect-gateway.js';
 import type { KovpnConfig } from '../config/types.js';
 import { Rtnl } from '../link/rtnl.js';
-import { applyDns, type AppliedDns } from './dns.js';
+import { applyDns, detectDnsBackend, type AppliedDns } from './dns.js';
 import type { DaemonLog } from './log.js';
 import { redirectGateway, type AppliedRedirect } from './redirect.js';
 import { runScript, type ScriptContext } from './scripts.js';
@@ -65,6 +65,7 @@ export class FullTunnel {
   private dns: AppliedDns | undefined;
   private routed = false;
   private tearing: Promise<void> | undefined;
+  private noDnsWarned = false;
 
   constructor(private readonly cfg: KovpnConfig, private readonly log: DaemonLog) {}
 
@@ -121,7 +122,10 @@ export class FullTunnel {
       if (dhcp.length > 0) this.log.log('info', `dhcp-option: left to the up script (foreign_option_1..${dhcp.length})`);
     } else {
       try {
-        this.dns = await applyDns(f.dev, dhcp, this.log);
+        // without resolvectl/resolvconf the warning is said once, not at every reconnection
+        const backend = detectDnsBackend();
+        if (backend || !this.noDnsWarned) this.dns = await applyDns(f.dev, dhcp, this.log, backend);
+        if (!backend && dhcp.length > 0) this.noDnsWarned = true;
       } catch (err) {
         await this.tearDown();
         throw err;

@@ -8,7 +8,8 @@
 #      behind the server; resolvconf (openresolv, private state under `unshare -m`) gets the
 #      record, or without resolvectl/resolvconf one warning line; after SIGTERM routes and
 #      resolv.conf are as before
-#  1b. the file's own redirect-gateway without def1, with block-local and ipv6: default route
+#  1b. neither resolvectl nor resolvconf (hidden in the mount namespace): one warning line
+#  1c. the file's own redirect-gateway without def1, with block-local and ipv6: default route
 #      replaced and put back, the local subnet and IPv6 (2000::/4 ...) through the tunnel
 #   2. up/down scripts: OpenVPN's arguments and environment (dev, ifconfig_*, foreign_option_N,
 #      script_type, signal); a failing up script stops the daemon
@@ -50,13 +51,18 @@ ovpn_tls_server "$WORK/ovpn-server.log" dmfts0 $TUNNET.0 --local $SRV \
 	{ fail "full-tunnel: openvpn server starts" "$(tail -2 "$WORK/ovpn-server.log" | tr '\n' ' ')"; exit 1; }
 
 # run_client NAME EXTRA-LINES: kovpn client (device dmftc0) in $NS_C under its own mount
-# namespace with the private resolvconf configuration; pid in $KC
+# namespace with the private resolvconf configuration (HIDE=hide: resolvconf and resolvectl
+# hidden behind a file that cannot run); pid in $KC
+: >"$WORK/none"
+chmod 644 "$WORK/none"
 run_client() {
 	printf 'client\ndev dmftc0\nproto udp\nremote %s 1194\nnobind\nremote-cert-tls server\nca %s/ca.crt\ncert %s/client.crt\nkey %s/client.key\n%s\n' \
 		"$SRV" "$WORK" "$WORK" "$WORK" "$2" >"$WORK/$1.conf"
 	ip netns exec $NS_C unshare -m --propagation private sh -c \
-		'[ -e /etc/resolvconf.conf ] && mount --bind "$1/resolvconf.conf" /etc/resolvconf.conf; exec bin/kovpn up "$1/$2.conf" --log-level info' \
-		- "$WORK" "$1" >"$WORK/$1.log" 2>&1 &
+		'[ -e /etc/resolvconf.conf ] && mount --bind "$1/resolvconf.conf" /etc/resolvconf.conf
+		[ "$3" = hide ] && for p in /sbin/resolvconf /usr/sbin/resolvconf /usr/bin/resolvectl; do [ -e $p ] && mount --bind "$1/none" $p; done
+		exec bin/kovpn up "$1/$2.conf" --log-level info' \
+		- "$WORK" "$1" "${HIDE:-}" >"$WORK/$1.log" 2>&1 &
 	KC=$!; PIDS+=($KC)
 }
 
@@ -91,6 +97,18 @@ if wait_log "$WORK/full.log" '"type":"peer-up"' 20; then
 			pass "full-tunnel 1: no resolvectl/resolvconf: one warning line says DNS is not applied" ||
 			fail "full-tunnel 1: DNS warning" "$(grep -i dns "$WORK/full.log" | tr '\n' ' ')"
 	fi
+	# SIGHUP: the session ends (routes and DNS reverted) and a new one applies them again
+	kill -HUP $KC
+	for ((i = 0; i < 200; i++)); do [ "$(grep -c '"type":"peer-up"' "$WORK/full.log")" -ge 2 ] && break; sleep 0.1; done
+	if [ $i -lt 200 ]; then
+		got=$(ip -n $NS_C route get 1.1.1.1)
+		n=$(grep -c "^nameserver $TUNNET.1\$" "$WORK/resolv.conf")
+		grep -q "dev dmftc0" <<<"$got" && [ $HAVE_RESOLVCONF = no -o "$n" = 1 ] && [ "$(grep -c "redirect-gateway def1: added" "$WORK/full.log")" = 2 ] &&
+			pass "full-tunnel 1: after a restart of the session (SIGHUP) redirect-gateway and DNS are applied again, once" ||
+			fail "full-tunnel 1: after SIGHUP" "$got; $n nameserver lines"
+	else
+		fail "full-tunnel 1: reconnect after SIGHUP" "$(tail -3 "$WORK/full.log" | tr '\n' ' ')"
+	fi
 else
 	fail "full-tunnel 1: client connects" "$(tail -3 "$WORK/full.log" | tr '\n' ' ')"
 fi
@@ -102,27 +120,38 @@ if [ $HAVE_RESOLVCONF = yes ]; then
 		pass "full-tunnel 1: after SIGTERM resolv.conf is as before" || fail "full-tunnel 1: resolv.conf after SIGTERM" "$(tr '\n' ' ' <"$WORK/resolv.conf")"
 fi
 
-# --- 1b. the file's own redirect-gateway, without def1, with block-local (the pushed one ignored) ------
+# --- 1b. no resolvconf, no resolvectl: one warning line ---------------------------------------------
+HIDE=hide run_client nodns ''
+if wait_log "$WORK/nodns.log" '"type":"peer-up"' 20; then
+	[ "$(grep -c "kovpn warn: dhcp-option DNS $TUNNET.1, DOMAIN example.test not applied: neither resolvectl (systemd-resolved) nor resolvconf is installed" "$WORK/nodns.log")" = 1 ] &&
+		[ "$(grep -c "dhcp-option" "$WORK/nodns.log")" = 1 ] && pass "full-tunnel 1b: no resolvectl/resolvconf: one warning line says DNS is not applied" ||
+		fail "full-tunnel 1b: DNS warning" "$(grep -i dhcp "$WORK/nodns.log" | tr '\n' ' ')"
+else
+	fail "full-tunnel 1b: client connects" "$(tail -3 "$WORK/nodns.log" | tr '\n' ' ')"
+fi
+stop_pid $KC
+
+# --- 1c. the file's own redirect-gateway, without def1, with block-local (the pushed one ignored) ------
 run_client own $'pull-filter ignore "redirect-gateway"\nredirect-gateway block-local ipv6'
 if wait_log "$WORK/own.log" '"type":"peer-up"' 20; then
 	ip -n $NS_C route show default | grep -q "dev dmftc0" && ! ip -n $NS_C route show default | grep -q "dev c0" &&
-		pass "full-tunnel 1b: redirect-gateway without def1 replaces the default route" ||
-		fail "full-tunnel 1b: default route" "$(ip -n $NS_C route show default | tr '\n' ' ')"
+		pass "full-tunnel 1c: redirect-gateway without def1 replaces the default route" ||
+		fail "full-tunnel 1c: default route" "$(ip -n $NS_C route show default | tr '\n' ' ')"
 	got=$(ip -n $NS_C route get $NET.7)
-	grep -q "dev dmftc0" <<<"$got" && pass "full-tunnel 1b: block-local: the local subnet goes through the tunnel" ||
-		fail "full-tunnel 1b: block-local" "$got"
+	grep -q "dev dmftc0" <<<"$got" && pass "full-tunnel 1c: block-local: the local subnet goes through the tunnel" ||
+		fail "full-tunnel 1c: block-local" "$got"
 	got=$(ip -n $NS_C -6 route get 2001:db8::1 2>&1)
-	grep -q "dev dmftc0" <<<"$got" && pass "full-tunnel 1b: redirect-gateway ipv6: 2001:db8::1 routes through the tunnel" ||
-		fail "full-tunnel 1b: ipv6" "$got"
+	grep -q "dev dmftc0" <<<"$got" && pass "full-tunnel 1c: redirect-gateway ipv6: 2001:db8::1 routes through the tunnel" ||
+		fail "full-tunnel 1c: ipv6" "$got"
 	got=$(ip -n $NS_C route get $SRV)
-	grep -q "via $NET.1 dev c0" <<<"$got" && check "full-tunnel 1b: the server stays reached, $BEHIND through the tunnel" \
-		ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 2 $BEHIND || fail "full-tunnel 1b: route to the server" "$got"
+	grep -q "via $NET.1 dev c0" <<<"$got" && check "full-tunnel 1c: the server stays reached, $BEHIND through the tunnel" \
+		ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 2 $BEHIND || fail "full-tunnel 1c: route to the server" "$got"
 else
-	fail "full-tunnel 1b: client connects" "$(tail -3 "$WORK/own.log" | tr '\n' ' ')"
+	fail "full-tunnel 1c: client connects" "$(tail -3 "$WORK/own.log" | tr '\n' ' ')"
 fi
 stop_pid $KC
-[ "$(routes)" = "$BEFORE" ] && pass "full-tunnel 1b: after SIGTERM the old default route is back, the rest as before" ||
-	fail "full-tunnel 1b: routes after SIGTERM" "$(diff <(echo "$BEFORE") <(routes) | tr '\n' ' ')"
+[ "$(routes)" = "$BEFORE" ] && pass "full-tunnel 1c: after SIGTERM the old default route is back, the rest as before" ||
+	fail "full-tunnel 1c: routes after SIGTERM" "$(diff <(echo "$BEFORE") <(routes) | tr '\n' ' ')"
 
 # --- 2. up/down scripts: arguments and environment ---------------------------------------------------
 cat >"$WORK/dump.sh" <<'EOF'
