@@ -45,6 +45,14 @@ export function parseRedirectGateway(args: readonly string[], into?: RedirectGat
   return rg;
 }
 
+/** Two sets of flags added up (the file's and the pushed one), as OpenVPN ORs them; `!ipv4` from either wins. */
+export function mergeRedirectGateway(a: RedirectGateway, b: RedirectGateway): RedirectGateway {
+  return {
+    ipv4: a.ipv4 && b.ipv4, def1: a.def1 || b.def1, local: a.local || b.local, autolocal: a.autolocal || b.autolocal,
+    bypassDhcp: a.bypassDhcp || b.bypassDhcp, bypassDns: a.bypassDns || b.bypassDns, blockLocal: a.blockLocal || b.blockLocal, ipv6: a.ipv6 || b.ipv6,
+  };
+}
+
 /** The flags as OpenVPN writes them (for messages). */
 export function redirectFlags(rg: RedirectGateway): string {
   const f: string[] = [];

@@ -10,8 +10,8 @@
  * When an `up` script is given, kovpn leaves DNS to it (OpenVPN applies none itself; scripts
  * such as update-resolv-conf do it from foreign_option_N).
  */
-import { dhcpOptionText, parseDhcpOption, type DhcpOption } from '../config/dns.js';
-import { parseRedirectGateway, redirectFlags, type RedirectGateway } from '../config/redirect-gateway.js';
+import { APPLIED_DHCP_TYPES, dhcpOptionText, parseDhcpOption, type DhcpOption } from '../config/dns.js';
+import { mergeRedirectGateway, parseRedirectGateway, redirectFlags, type RedirectGateway } from '../config/redirect-gateway.js';
 import type { KovpnConfig } from '../config/types.js';
 import { Rtnl } from '../link/rtnl.js';
 import { applyDns, detectDnsBackend, type AppliedDns } from './dns.js';
@@ -75,8 +75,7 @@ export class FullTunnel {
       if (f.routeNopull) {
         this.log.log('info', `route-nopull: not applying the pushed redirect-gateway ${redirectFlags(f.pushed.redirectGateway)}`);
       } else {
-        const merged = rg ? parseRedirectGateway(redirectFlags(f.pushed.redirectGateway).split(' ').filter(Boolean), rg) : f.pushed.redirectGateway;
-        rg = typeof merged === 'string' ? rg : merged;
+        rg = rg ? mergeRedirectGateway(rg, f.pushed.redirectGateway) : f.pushed.redirectGateway;
       }
     }
     return rg;
@@ -130,7 +129,7 @@ export class FullTunnel {
         await this.tearDown();
         throw err;
       }
-      const others = dhcp.filter((o) => !['DNS', 'DNS6', 'DOMAIN', 'DOMAIN-SEARCH'].includes(o.type));
+      const others = dhcp.filter((o) => !APPLIED_DHCP_TYPES.has(o.type));
       if (others.length > 0) this.log.log('info', `dhcp-option ${others.map((o) => o.type).join(', ')}: Windows adapter settings, not applied (an up script sees them as foreign_option_N)`);
     }
     this.routed = true;

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseOpenVpnConfig } from '../../../src/config/openvpn.js';
 import { pushLineProblem } from '../../../src/config/push-check.js';
-import { parseRedirectGateway } from '../../../src/config/redirect-gateway.js';
+import { mergeRedirectGateway, parseRedirectGateway, type RedirectGateway } from '../../../src/config/redirect-gateway.js';
 import { splitCommand } from '../../../src/config/scripts.js';
 import { buildPushReply, parsePushReply } from '../../../src/control/push.js';
 import { dnsSettings, resolvConfRecord } from '../../../src/daemon/dns.js';
@@ -18,6 +18,8 @@ test('redirect-gateway: OpenVPN flags, several lines add up, unknown flag refuse
   const rg = client('redirect-gateway def1 bypass-dhcp\nredirect-gateway ipv6 block-local').fullTunnel!.redirectGateway!;
   assert.equal(rg, { ipv4: true, def1: true, local: false, autolocal: false, bypassDhcp: true, bypassDns: false, blockLocal: true, ipv6: true });
   assert.is((parseRedirectGateway(['ipv6', '!ipv4']) as { ipv4: boolean }).ipv4, false);
+  const m = mergeRedirectGateway(parseRedirectGateway(['block-local']) as RedirectGateway, parseRedirectGateway(['def1', '!ipv4']) as RedirectGateway);
+  assert.equal([m.def1, m.blockLocal, m.ipv4], [true, true, false]);
   assert.throws(() => client('redirect-gateway def2'), /:6: redirect-gateway: unknown flag 'def2'/);
 });
 
