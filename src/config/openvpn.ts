@@ -14,11 +14,9 @@ import { DEFAULT_DATA_CIPHERS, parseCipherList, type DataCipher } from '../contr
 import { OPENVPN_DIRECTIVES } from './directives.js';
 import { checkCredentials } from './check-credentials.js';
 import { parseCompression } from './compression.js';
-import { parseDhcpOption, type DhcpOption } from './dns.js';
 import { ConfigError } from './errors.js';
+import { FULL_TUNNEL_DIRECTIVES, FullTunnelDirectives } from './full-tunnel.js';
 import { pushLineProblem } from './push-check.js';
-import { parseRedirectGateway, type RedirectGateway } from './redirect-gateway.js';
-import { parseScriptDirective, scriptSecurityProblem, type ScriptsConfig } from './scripts.js';
 import { tokenize, type Directive } from './tokenize.js';
 import { WrapConfigProblem, parseKeyDirection, resolveTlsWrap, type WrapDirectives } from './tls-wrap.js';
 import type { IgnoredDirective, KovpnConfig, Remote } from './types.js';
@@ -226,9 +224,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let routes: KovpnConfig['routes'];
   let routeNopull = false;
   let pullFilter: KovpnConfig['pullFilter'];
-  let redirectGateway: RedirectGateway | undefined;
-  let dhcpOptions: DhcpOption[] | undefined;
-  const scripts: ScriptsConfig = { securityLevel: 1, hooks: {} };
+  const fullTunnel = new FullTunnelDirectives();
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -244,6 +240,11 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
       if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
       if (!OPENVPN_DIRECTIVES.has(d.name) && d.name !== 'connection') throw err({ ...d, name: `<${d.name}>` }, `unknown inline block${suggestion(d.name)}`);
       ignored.push({ line: d.line, directive: `<${d.name}>`, why: 'inline block kovpn does not use', level: 'warn' });
+      continue;
+    }
+    if (FULL_TUNNEL_DIRECTIVES.has(d.name)) {
+      const problem = fullTunnel.add(d, `${file}:${d.line}`);
+      if (problem) throw err(d, problem);
       continue;
     }
     switch (d.name) {
@@ -339,23 +340,6 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         const problem = pushLineProblem(d.args[0]!);
         if (problem) throw err(d, `"${d.args[0]}": ${problem}`);
         push.push(d.args[0]!);
-        break;
-      }
-      case 'redirect-gateway': {
-        const rg = parseRedirectGateway(d.args, redirectGateway);
-        if (typeof rg === 'string') throw err(d, rg);
-        redirectGateway = rg;
-        break;
-      }
-      case 'dhcp-option': {
-        const o = parseDhcpOption(d.args);
-        if (typeof o === 'string') throw err(d, o);
-        (dhcpOptions ??= []).push(o);
-        break;
-      }
-      case 'up': case 'down': case 'route-up': case 'route-pre-down': case 'down-pre': case 'script-security': {
-        const problem = parseScriptDirective(d, `${file}:${d.line}`, scripts);
-        if (problem) throw err(d, problem);
         break;
       }
       case 'client-config-dir': nargs(d, 1); clientConfigDir = resolve(baseDir, d.args[0]!); break;
@@ -545,13 +529,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   } else if (routes) cfg.routes = routes;
   if (routeNopull) cfg.routeNopull = true;
   if (pullFilter) cfg.pullFilter = pullFilter;
-  const scriptProblem = scriptSecurityProblem(scripts);
-  if (scriptProblem) throw top(scriptProblem);
-  if (mode === 'server' && (redirectGateway || dhcpOptions || Object.keys(scripts.hooks).length > 0)) {
-    throw top('redirect-gateway, dhcp-option and up/down scripts act on a client; a kovpn server runs none of them ' +
-      '(`push "redirect-gateway def1"` / `push "dhcp-option DNS ..."` send them to the clients)');
-  }
-  if (redirectGateway || dhcpOptions) cfg.fullTunnel = { ...(redirectGateway ? { redirectGateway } : {}), ...(dhcpOptions ? { dhcpOptions } : {}) };
-  if (Object.keys(scripts.hooks).length > 0 || scripts.securityLevel !== 1) cfg.scripts = scripts;
+  const fullTunnelProblem = fullTunnel.finish(cfg);
+  if (fullTunnelProblem) throw new ConfigError(file, fullTunnelProblem.line, fullTunnelProblem.message);
   return cfg;
 }

@@ -17,7 +17,9 @@ export interface Script {
   command: string;
   /** Program and its own arguments; OpenVPN's are appended. */
   argv: string[];
+  /** `file:line`, for messages. */
   where: string;
+  line: number;
 }
 
 export interface ScriptsConfig {
@@ -75,14 +77,14 @@ export function parseScriptDirective(d: Directive, where: string, into: ScriptsC
   if (d.args.length !== 1) return `expects 1 argument (the command, quoted if it has spaces), got ${d.args.length}`;
   const argv = splitCommand(d.args[0]!);
   if (typeof argv === 'string') return argv;
-  into.hooks[d.name as ScriptHook] = { command: d.args[0]!, argv, where };
+  into.hooks[d.name as ScriptHook] = { command: d.args[0]!, argv, where, line: d.line };
   return undefined;
 }
 
-/** The refusal for scripts given without `script-security 2`, or undefined when they may run. */
-export function scriptSecurityProblem(s: ScriptsConfig): string | undefined {
+/** The refusal (and the script's line) for scripts given without `script-security 2`, or undefined when they may run. */
+export function scriptSecurityProblem(s: ScriptsConfig): { line: number; message: string } | undefined {
   const first = SCRIPT_HOOKS.map((h) => [h, s.hooks[h]] as const).find(([, x]) => x !== undefined);
   if (!first || s.securityLevel >= 2) return undefined;
-  return `${first[1]!.where}: ${first[0]} '${first[1]!.command}': running a script needs \`script-security 2\` or higher ` +
-    `(the level is ${s.securityLevel}); OpenVPN refuses to run it too`;
+  return { line: first[1]!.line, message: `${first[0]} '${first[1]!.command}': running a script needs \`script-security 2\` or higher ` +
+    `(the level is ${s.securityLevel}); OpenVPN refuses to run it too` };
 }

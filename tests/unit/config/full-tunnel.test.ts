@@ -33,7 +33,7 @@ test('dhcp-option: DNS/DNS6/DOMAIN checked, others kept for scripts', () => {
 });
 
 test('scripts: need script-security 2, command split as OpenVPN, arguments and environment', () => {
-  assert.throws(() => client('up /x'), /t.conf:6: up '\/x': running a script needs `script-security 2` or higher \(the level is 1\)/);
+  assert.throws(() => client('up /x'), /^\/k\/t.conf:6: up '\/x': running a script needs `script-security 2` or higher \(the level is 1\)/);
   assert.throws(() => client('script-security 1\ndown /y'), /down '\/y': running a script needs/);
   const c = client('script-security 2\nup "/a b/up.sh --flag \'x y\'"\ndown-pre');
   assert.equal(c.scripts!.hooks.up!.argv, ['/a', 'b/up.sh', '--flag', 'x y']);
