@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 what=${1:-all}
 pkgs=(build-essential python3 make g++ iproute2 iputils-ping kmod jq)
 case $what in
-host) pkgs+=(iperf3 openvpn tcpdump openssl nftables) ;;
-vm|all|bench) pkgs+=(iperf3 openvpn tcpdump openssl nftables qemu-system-x86 linux-image-amd64
+host) pkgs+=(iperf3 openvpn tcpdump openssl nftables openresolv) ;;
+vm|all|bench) pkgs+=(iperf3 openvpn tcpdump openssl nftables openresolv qemu-system-x86 linux-image-amd64
 	linux-headers-amd64 busybox-static cpio file sparse wireguard-tools) ;;
 debug) pkgs+=(qemu-system-x86 busybox-static cpio file linux-source-6.1 flex bison bc libelf-dev
 	libssl-dev) ;;

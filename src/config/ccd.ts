@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './errors.js';
+import { pushLineProblem } from './push-check.js';
 import { tokenize } from './tokenize.js';
 import { parseClientIpv6Directive, type ClientIpv6Record } from './ipv6-tunnel.js';
 
@@ -59,6 +60,10 @@ export function loadClientRecord(dir: string, commonName: string, read = (p: str
         break;
       case 'push':
         if (d.args.length !== 1) throw e('expects one quoted option');
+        {
+          const problem = pushLineProblem(d.args[0]!);
+          if (problem) throw e(`"${d.args[0]}": ${problem}`);
+        }
         rec.push.push(d.args[0]!);
         break;
       case 'disable':

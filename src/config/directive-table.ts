@@ -42,7 +42,6 @@ export const IGNORED: Readonly<Record<string, string>> = {
   'sndbuf': 'socket buffers use system defaults',
   'rcvbuf': 'socket buffers use system defaults',
   'fast-io': 'the data path batches its own socket I/O',
-  'script-security': 'kovpn runs no scripts',
   'ifconfig-pool-persist': 'pool addresses are not persisted across restarts',
   'client-to-client': 'routing between clients is done by the device',
   'float': 'peers may float after an authenticated packet',
@@ -70,10 +69,6 @@ export const IGNORED: Readonly<Record<string, string>> = {
 
 /** Accepted, but what they ask for is not done: said at warning level with the consequence. */
 export const WARNED: Readonly<Record<string, string>> = {
-  'up': 'kovpn runs no scripts: what the script would do (DNS, firewall, routes) is not done',
-  'down': 'kovpn runs no scripts: what the script would undo at the end is not done',
-  'route-up': 'kovpn runs no scripts: what the script would do (DNS, firewall, routes) is not done',
-  'route-pre-down': 'kovpn runs no scripts: what the script would undo is not done',
   'inactive': 'not implemented: the tunnel stays up however long it is idle',
   'session-timeout': 'not implemented: the session stays up however long it lasts',
   'ping-exit': 'not implemented: a silent peer restarts the session (ping-restart) instead of ending the daemon',
@@ -91,7 +86,7 @@ export const WARNED: Readonly<Record<string, string>> = {
 
 /** Directives that would change security, routing or transport in ways kovpn does not implement: errors. */
 export const UNSUPPORTED: Readonly<Record<string, string>> = {
-  'tls-crypt-v2-verify': 'no scripts are run; kovpn logs the client key metadata and shows it in `kovpn status`',
+  'tls-crypt-v2-verify': 'no verify script is run; kovpn logs the client key metadata and shows it in `kovpn status`',
   'secret': 'static-key mode is insecure and not supported; use certificates',
   'auth-user-pass': 'username/password authentication is not supported yet',
   'auth-user-pass-verify': 'username/password authentication is not supported yet',

@@ -17,6 +17,8 @@ import { OPENVPN_DIRECTIVES } from './directives.js';
 import { checkCredentials } from './check-credentials.js';
 import { parseCompression } from './compression.js';
 import { ConfigError } from './errors.js';
+import { FULL_TUNNEL_DIRECTIVES, FullTunnelDirectives } from './full-tunnel.js';
+import { pushLineProblem } from './push-check.js';
 import { parseIpv6TunnelDirective, resolveIpv6Tunnel, type Ipv6TunnelDirectives } from './ipv6-tunnel.js';
 import { tokenize, type Directive } from './tokenize.js';
 import { WrapConfigProblem, parseKeyDirection, resolveTlsWrap, type WrapDirectives } from './tls-wrap.js';
@@ -197,6 +199,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
     if (typeof r === 'object') ignored.push({ line: d.line, directive: [d.name, ...d.args].join(' '), why: r.ignored, level: 'info' });
     return r !== false;
   };
+  const fullTunnel = new FullTunnelDirectives();
 
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
@@ -212,6 +215,11 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
       if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
       if (!OPENVPN_DIRECTIVES.has(d.name) && d.name !== 'connection') throw err({ ...d, name: `<${d.name}>` }, `unknown inline block${suggestion(d.name)}`);
       ignored.push({ line: d.line, directive: `<${d.name}>`, why: 'inline block kovpn does not use', level: 'warn' });
+      continue;
+    }
+    if (FULL_TUNNEL_DIRECTIVES.has(d.name)) {
+      const problem = fullTunnel.add(d, `${file}:${d.line}`);
+      if (problem) throw err(d, problem);
       continue;
     }
     switch (d.name) {
@@ -305,7 +313,13 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         nargs(d, 2, 3);
         pool = { start: ipv4(d, d.args[0]!, 'start'), end: ipv4(d, d.args[1]!, 'end') };
         break;
-      case 'push': nargs(d, 1); push.push(d.args[0]!); break;
+      case 'push': {
+        nargs(d, 1);
+        const problem = pushLineProblem(d.args[0]!);
+        if (problem) throw err(d, `"${d.args[0]}": ${problem}`);
+        push.push(d.args[0]!);
+        break;
+      }
       case 'client-config-dir': nargs(d, 1); clientConfigDir = resolve(baseDir, d.args[0]!); break;
       case 'ccd-exclusive': nargs(d, 0); ccdExclusive = true; break;
       case 'max-clients': nargs(d, 1); maxClients = int(d, d.args[0]!, 'count', 1, 0xffffff); break;
@@ -508,5 +522,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (routeNopull) cfg.routeNopull = true;
   if (pullFilter) cfg.pullFilter = pullFilter;
   try { const v6 = resolveIpv6Tunnel(ipv6Lines, mode, ignored); if (v6) cfg.ipv6 = v6; } catch (e) { throw top((e as Error).message); }
+  const fullTunnelProblem = fullTunnel.finish(cfg);
+  if (fullTunnelProblem) throw new ConfigError(file, fullTunnelProblem.line, fullTunnelProblem.message);
   return cfg;
 }

@@ -2,6 +2,9 @@
 import type { DataCipher } from '../control/ciphers.js';
 import type { TlsWrapConfig } from '../control/wrap/index.js';
 import type { CompFraming } from '../wire/comp-framing.js';
+import type { DhcpOption } from './dns.js';
+import type { RedirectGateway } from './redirect-gateway.js';
+import type { ScriptsConfig } from './scripts.js';
 import type { Ipv6TunnelConfig } from './ipv6-tunnel.js';
 
 export interface Remote {
@@ -91,5 +94,9 @@ export interface KovpnConfig {
   pullFilter?: { action: 'accept' | 'ignore' | 'reject'; text: string }[];
   /** IPv6 inside the tunnel: server-ipv6 / ifconfig-ipv6 / ifconfig-ipv6-pool / route-ipv6 (src/config/ipv6-tunnel.ts). */
   ipv6?: Ipv6TunnelConfig;
+  /** Client/p2p: `redirect-gateway` and `dhcp-option` lines of the file; pushed ones add to them. */
+  fullTunnel?: { redirectGateway?: RedirectGateway; dhcpOptions?: DhcpOption[] };
+  /** Client/p2p: up/down/route-up/route-pre-down scripts, down-pre, script-security. */
+  scripts?: ScriptsConfig;
   ignored: IgnoredDirective[];
 }

@@ -173,9 +173,10 @@ export function pushOptionStrings(o: PushOptions): string[] {
   return out;
 }
 
-/** Builds the PUSH_REPLY message(s); more than one only if they would exceed MAX_PUSH_MESSAGE. */
+/** Builds the PUSH_REPLY message(s), `ignored` options last; more than one only if they would exceed MAX_PUSH_MESSAGE. */
 export function buildPushReply(o: PushOptions, max = MAX_PUSH_MESSAGE): string[] {
-  const opts = pushOptionStrings(o);
+  // every option the server was given is sent, those it does not parse itself verbatim
+  const opts = [...pushOptionStrings(o), ...o.ignored];
   const whole = [PUSH_REPLY, ...opts].join(',');
   if (whole.length <= max) return [whole];
   const parts: string[] = [];

@@ -19,10 +19,12 @@ import { framingDirective } from '../config/compression.js';
 import { applyPullFilter, classifyIgnoredPush } from './pushed.js';
 import { tlsCredentials } from './credentials.js';
 import type { EventBus } from './events.js';
+import { FullTunnel, splitPushed, type TunnelFacts } from './full-tunnel.js';
 import { deviceKeyOps } from './key-ops.js';
 import type { DaemonLog } from './log.js';
 import { addRoute, configureAddress, configurePointToPoint } from './netconf.js';
 import { applyClientIpv6 } from './client-ipv6.js';
+import { ScriptError } from './scripts.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
 
 export const RECONNECT_DELAY_MS = 5_000;
@@ -56,13 +58,29 @@ export class ClientTunnel {
   private giveUp!: (err: Error) => void;
   /** Resolves when the client gives up (AUTH_FAILED without auth-retry, connect-retry-max): the daemon exits. */
   readonly finished = new Promise<Error>((resolve) => { this.giveUp = resolve; });
+  private readonly full: FullTunnel;
 
   constructor(
     private readonly cfg: KovpnConfig,
     private readonly datapath: Datapath,
     private readonly events: EventBus,
     private readonly log: DaemonLog,
-  ) {}
+  ) {
+    this.full = new FullTunnel(cfg, log);
+  }
+
+  /** The up script (a failure ends the daemon, as OpenVPN's fatal error), then `addRoutes`, then redirect-gateway/DNS/route-up. */
+  private async fullTunnelUp(facts: TunnelFacts, routes: { network: string; netmask: string; gateway?: string; metric?: number }[]): Promise<void> {
+    const dev = this.device!.name;
+    try {
+      await this.full.beforeRoutes(facts, routes.map((r) => ({ ...r, gateway: r.gateway ?? facts.vpnGateway ?? '' })));
+    } catch (err) {
+      if (err instanceof ScriptError) this.giveUp(new Error(`${err.message}: exiting (an up script that fails stops OpenVPN too)`));
+      throw err;
+    }
+    for (const r of routes) await addRoute(dev, r.network, r.netmask, r.gateway, r.metric);
+    await this.full.afterRoutes(facts);
+  }
 
   /** Runs on `device` (a P2P device the daemon created, see devices.ts). */
   async start(device: Device): Promise<void> {
@@ -172,14 +190,21 @@ export class ClientTunnel {
         `(the kernel has none); put '${framingDirective(compFraming)}' in ${this.cfg.file} or run with --datapath userspace`);
     }
     if (o.compression && o.compression !== this.cfg.compression?.framing) this.log.log('info', `server pushed '${framingDirective(o.compression)}': using that framing`);
+    const pushedFull = splitPushed(o.ignored);
     await configureAddress(dev.name, o.ifconfig.local, o.ifconfig.second);
+    const routes: { network: string; netmask: string; gateway?: string; metric?: number }[] = [];
     if (this.cfg.routeNopull && o.routes.length > 0) {
       this.log.log('info', `route-nopull: not installing ${o.routes.length} pushed route(s): ${o.routes.map((r) => `${r.network}/${r.netmask}`).join(', ')}`);
     } else {
-      for (const r of o.routes) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
+      routes.push(...o.routes);
     }
-    for (const r of this.cfg.routes ?? []) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? o.routeGateway, r.metric);
     await applyClientIpv6(dev.name, o, this.cfg, this.log);
+    routes.push(...(this.cfg.routes ?? []));
+    const gw = o.routeGateway;
+    await this.fullTunnelUp({
+      dev: dev.name, ifconfigLocal: o.ifconfig.local, ifconfigSecond: o.ifconfig.second, pointToPoint: false,
+      ...(gw ? { vpnGateway: gw } : {}), remote: this.remote!, pushed: pushedFull, routeNopull: this.cfg.routeNopull === true,
+    }, routes.map((r) => ({ network: r.network, netmask: r.netmask, ...(r.gateway ?? gw ? { gateway: r.gateway ?? gw } : {}), ...(r.metric !== undefined ? { metric: r.metric } : {}) })));
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
       // Pushed timers win over the file's (`keepalive`, `ping`, `ping-restart`), as in OpenVPN.
@@ -190,7 +215,7 @@ export class ClientTunnel {
     this.keySince = Date.now();
     const cert = session.current?.peerCertificate();
     this.peerName = cert ? commonName(cert) : undefined;
-    const { harmless, unsafe } = classifyIgnoredPush(o.ignored);
+    const { harmless, unsafe } = classifyIgnoredPush(pushedFull.rest);
     if (unsafe.length > 0) this.log.log('warn', `pushed options kovpn does not apply (routing, DNS or security stay as they are): ${unsafe.join(', ')}`);
     if (harmless.length > 0) this.log.log('info', `ignored pushed options: ${harmless.join(', ')}`);
   }
@@ -201,8 +226,11 @@ export class ClientTunnel {
     const { local, remote } = this.cfg.p2p!.ifconfig;
     this.peerId = session.p2pPeerId!;
     await configurePointToPoint(dev.name, local, remote);
-    for (const r of this.cfg.routes ?? []) await addRoute(dev.name, r.network, r.netmask, r.gateway ?? remote, r.metric);
     await applyClientIpv6(dev.name, emptyPushOptions(), this.cfg, this.log);
+    await this.fullTunnelUp({
+      dev: dev.name, ifconfigLocal: local, ifconfigSecond: remote, pointToPoint: true, vpnGateway: remote, remote: this.remote!,
+      pushed: { dhcpOptions: [], rest: [] }, routeNopull: false,
+    }, (this.cfg.routes ?? []).map((r) => ({ network: r.network, netmask: r.netmask, gateway: r.gateway ?? remote, ...(r.metric !== undefined ? { metric: r.metric } : {}) })));
     await dev.newPeer({
       id: this.peerId, socket: this.socket!, remote: this.remote!,
       keepaliveInterval: this.cfg.keepalive?.interval ?? 0, keepaliveTimeout: this.cfg.keepalive?.timeout ?? 0,
@@ -239,6 +267,7 @@ export class ClientTunnel {
   private async onSessionEnd(session: ControlSession, reason: SessionEndReason): Promise<void> {
     if (this.session !== session) return;
     this.session = undefined;
+    await this.full.tearDown(reason.kind === 'exit' ? 'exit' : 'connection-reset');
     const why = reason.kind === 'error' ? reason.error.message : reason.kind === 'exit' ? `peer sent ${reason.message}` : 'closed';
     if (this.peerUp) {
       this.peerUp = false;
@@ -326,9 +355,12 @@ export class ClientTunnel {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.connectTimer);
     await this.session?.close(true);
+    await this.full.tearDown('sigterm');
     this.unsubscribe?.();
     await this.socket?.close().catch(() => undefined);
+    if (this.full.downPre) await this.full.down('sigterm');
     if (this.device) await this.datapath.deleteDevice(this.device.name).catch(() => undefined);
+    if (!this.full.downPre) await this.full.down('sigterm');
     this.events.emit({ type: 'tunnel-down', reason: 'stopped' });
   }
 }

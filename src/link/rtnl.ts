@@ -42,6 +42,8 @@ export interface RouteInfo {
   gateway?: string;
   ifindex?: number;
   metric?: number;
+  /** rtm_protocol (RTPROT_BOOT, RTPROT_STATIC, RTPROT_DHCP, ...): who added it. */
+  protocol?: number;
 }
 
 export interface LinkSpec {
@@ -69,6 +71,8 @@ export interface RouteSpec {
   ifindex?: number;
   table?: number;
   metric?: number;
+  /** rtm_protocol when adding (default RTPROT_STATIC), e.g. to put a route back as it was. */
+  protocol?: number;
 }
 
 /** Link settings changed in one RTM_NEWLINK (what is left out stays as it is). */
@@ -188,6 +192,7 @@ function decodeRoute(m: NetlinkMessage, family: 'ipv4' | 'ipv6'): RouteInfo {
     dst: dst ? formatIp(dst) : family === 'ipv4' ? '0.0.0.0' : '::',
     prefixLen: p.readUInt8(1),
     table: attrs.u32(C.RTA_TABLE) ?? p.readUInt8(4),
+    protocol: p.readUInt8(5),
   };
   const gw = attrs.binary(C.RTA_GATEWAY);
   if (gw) info.gateway = formatIp(gw);
@@ -361,7 +366,7 @@ export class Rtnl {
     rtm.writeUInt8(table < 256 ? table : 0, 4);
     const adding = type === C.RTM_NEWROUTE;
     // A delete matches any protocol and scope (as `ip route del` does).
-    rtm.writeUInt8(adding ? C.RTPROT_STATIC : 0, 5);
+    rtm.writeUInt8(adding ? spec.protocol ?? C.RTPROT_STATIC : 0, 5);
     rtm.writeUInt8(!adding ? C.RT_SCOPE_NOWHERE : spec.gateway === undefined ? C.RT_SCOPE_LINK : C.RT_SCOPE_UNIVERSE, 6);
     rtm.writeUInt8(C.RTN_UNICAST, 7);
     const via = spec.gateway !== undefined ? ` via ${spec.gateway}` : '';

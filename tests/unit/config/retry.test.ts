@@ -21,13 +21,13 @@ test('connect-retry, connect-retry-max, connect-timeout / server-poll-timeout, a
   assert.throws(() => parse('connect-retry-max 0'), /connect-retry-max: attempts '0' is not a number/);
 });
 
-test('route, route-nopull, pull-filter; up/down/inactive warned with the consequence', () => {
-  const c = parse('route 10.5.0.0 255.255.0.0\nroute 10.6.0.1\nroute-nopull\npull-filter ignore "route 10."\nup /x\ndown /y\ninactive 60');
+test('route, route-nopull, pull-filter; up/down taken (script-security 2), inactive warned with the consequence', () => {
+  const c = parse('route 10.5.0.0 255.255.0.0\nroute 10.6.0.1\nroute-nopull\npull-filter ignore "route 10."\ninactive 60\nscript-security 2\nup /x\ndown /y');
   assert.equal(c.routes!.map((r) => [r.network, r.netmask, r.where]), [['10.5.0.0', '255.255.0.0', '/k/t.conf:6'], ['10.6.0.1', '255.255.255.255', '/k/t.conf:7']]);
   assert.is(c.routeNopull, true);
   assert.equal(c.pullFilter, [{ action: 'ignore', text: 'route 10.' }]);
-  assert.equal(c.ignored.map((i) => [i.directive, i.level]), [['up /x', 'warn'], ['down /y', 'warn'], ['inactive 60', 'warn']]);
-  assert.match(c.ignored[0]!.why, /runs no scripts/);
+  assert.equal(c.ignored.map((i) => [i.directive, i.level]), [['inactive 60', 'warn']]);
+  assert.equal(Object.keys(c.scripts!.hooks), ['up', 'down']);
   assert.throws(() => parse('route 10.5.0.0 255.255.0.0 net_gateway'), /gateway 'net_gateway' \(a route outside the tunnel\) is not supported/);
   assert.throws(() => parse('pull-filter drop "x"'), /'drop' is not accept, ignore or reject/);
 });
