@@ -2,7 +2,7 @@
 # The kovpn daemon on the KERNEL data path (ovpn.ko) against stock OpenVPN 2.6 (--disable-dco),
 # run inside the qemu guest in one boot:
 #   tests/qemu/run.sh --timeout 1500 -- tests/interop-vm/run.sh [PART...]
-# PART is A, B, C, D, E, F or G (any case; default: all, in the order A B C D F E G: E swaps
+# PART is A, B, C, D, E, F, G or I (any case; default: all, in the order A B C D F E G I: E swaps
 # in the module's test build and back); each part is its own file,
 # part-<letter>.sh, sourced here; the helpers they share are in lib.sh.
 # Namespaces dv-s (server side) and dv-c (client side), reusing tests/interop/lib/tunnel-lib.sh
@@ -24,17 +24,19 @@
 #      client to a kovpn server's MP device, a kovpn client's P2P device to a stock server; pings.
 #   G. devices and exits on the kernel path: dev tun, SIGKILL + reclaim, AUTH_FAILED exit 1,
 #      a pushed comp-lzo no refused on the kernel path, comp-lzo no under auto on userspace.
+#   I. IPv6 transport: a dual-stack kovpn server (proto udp, no local) with a stock client over
+#      IPv6 and one over IPv4 (v4-mapped on the socket) at once: pings, the kernel's remotes.
 #   E. early rekey on KEY_SWAP_NTF, with the module's test build whose keys start at packet id
 #      2^32-2: the kernel retires an exhausted key and notifies, the daemon rekeys at once and
 #      traffic flows on the new key.
 set -u
 cd "$(dirname "$0")/../.."
 PARTS=()
-for p in "${@:-A B C D F E G}"; do
+for p in "${@:-A B C D F E G I}"; do
 	for q in $p; do
 		case $q in
-		[A-Ga-g]) PARTS+=("$(echo "$q" | tr a-g A-G)") ;;
-		*) echo "usage: $0 [A|B|C|D|E|F|G ...] (unknown part '$q')" >&2; exit 2 ;;
+		[A-GIa-gi]) PARTS+=("$(echo "$q" | tr a-z A-Z)") ;;
+		*) echo "usage: $0 [A|B|C|D|E|F|G|I ...] (unknown part '$q')" >&2; exit 2 ;;
 		esac
 	done
 done
@@ -62,7 +64,7 @@ fi
 . tests/interop-vm/lib.sh
 echo "interop-vm: parts ${PARTS[*]}"
 for p in "${PARTS[@]}"; do
-	. "tests/interop-vm/part-$(echo "$p" | tr A-G a-g).sh"
+	. "tests/interop-vm/part-$(echo "$p" | tr A-Z a-z).sh"
 done
 
 echo "interop-vm: $(($(date +%s) - START)) s"
