@@ -21,6 +21,7 @@ const TCP = /^tcp[46]?(-client|-server)?$/;
 
 /** A problem with one directive: the caller adds file and line. */
 export class TransportProblem extends Error {
+  override readonly name = 'TransportProblem';
   constructor(readonly line: number, message: string) {
     super(message);
   }
