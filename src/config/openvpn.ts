@@ -22,7 +22,8 @@ import { pushLineProblem } from './push-check.js';
 import { parseIpv6TunnelDirective, resolveIpv6Tunnel, type Ipv6TunnelDirectives } from './ipv6-tunnel.js';
 import { tokenize, type Directive } from './tokenize.js';
 import { WrapConfigProblem, parseKeyDirection, resolveTlsWrap, type WrapDirectives } from './tls-wrap.js';
-import type { IgnoredDirective, KovpnConfig, Remote } from './types.js';
+import { TransportProblem, newTransportDirectives, parseTransportDirective, resolveTransport } from './transport.js';
+import type { IgnoredDirective, KovpnConfig } from './types.js';
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
@@ -154,11 +155,11 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   let pull = false;
   let ifconfig: { local: string; remote: string } | undefined;
   let dev: string | undefined;
-  const remotes: Remote[] = [];
+  const transport = newTransportDirectives();
+  const remotes = transport.remotes;
   let port = 1194;
   let portSet = false;
   let bind: boolean | undefined;
-  let local: string | undefined;
   let ca: string | undefined;
   let cert: string | undefined;
   let key: string | undefined;
@@ -222,6 +223,12 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
       if (problem) throw err(d, problem);
       continue;
     }
+    try {
+      if (parseTransportDirective(d, transport, (s) => int(d, s, 'port', 1, 65535))) continue;
+    } catch (e) {
+      if (e instanceof TransportProblem) throw new ConfigError(file, e.line, e.message);
+      throw e;
+    }
     switch (d.name) {
       case 'client': nargs(d, 0); mode = 'client'; break;
       case 'mode':
@@ -255,18 +262,6 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
         nargs(d, 1);
         if (d.args[0] !== 'tun') throw err(d, `'${d.args[0]}': only tun is supported`);
         break;
-      case 'proto':
-        nargs(d, 1);
-        if (!['udp', 'udp4'].includes(d.args[0]!)) {
-          throw err(d, `'${d.args[0]}' is not supported yet; use proto udp (TCP and IPv6 transport come later)`);
-        }
-        break;
-      case 'remote': {
-        nargs(d, 1, 3);
-        if (d.args[2] && !['udp', 'udp4'].includes(d.args[2])) throw err(d, `protocol '${d.args[2]}' is not supported yet; use udp`);
-        remotes.push({ host: d.args[0]!, port: d.args[1] ? int(d, d.args[1], 'port', 1, 65535) : -1 });
-        break;
-      }
       case 'port': case 'lport': case 'rport': {
         nargs(d, 1);
         const p = int(d, d.args[0]!, 'port', 1, 65535);
@@ -277,7 +272,6 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
       }
       case 'nobind': nargs(d, 0); bind = false; break;
       case 'bind': bind = true; break;
-      case 'local': nargs(d, 1); local = ipv4(d, d.args[0]!, 'address'); break;
       case 'ca': ca = pem(d); credentialLines.ca = d.line; break;
       case 'cert': cert = pem(d); credentialLines.cert = d.line; break;
       case 'key': key = pem(d); credentialLines.key = d.line; break;
@@ -462,6 +456,13 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   } else if (!server) {
     throw top('server without `server <network> <netmask>`');
   }
+  let transportCfg;
+  try {
+    transportCfg = resolveTransport(transport, mode);
+  } catch (e) {
+    if (e instanceof TransportProblem) throw new ConfigError(file, e.line, e.message);
+    throw e;
+  }
   let tlsWrap;
   try {
     tlsWrap = resolveTlsWrap(wrap, mode === 'server' ? 'server' : mode === 'client' ? 'client' : tlsRole!);
@@ -481,7 +482,8 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   if (psk) cfg.psk = psk;
   else Object.assign(cfg, { ca, cert, key, credentialLines });
   if (mode === 'p2p') cfg.p2p = { tlsRole: tlsRole!, ifconfig: ifconfig! };
-  if (local) cfg.local = local;
+  if (transport.local) cfg.local = transport.local.address;
+  if (transportCfg.family !== 'any' || transportCfg.ipv6Only) cfg.transport = transportCfg;
   if (crl) cfg.crl = crl;
   if (ping.line !== undefined) {
     if (keepalive) {

@@ -10,6 +10,16 @@ import type { Ipv6TunnelConfig } from './ipv6-tunnel.js';
 export interface Remote {
   host: string;
   port: number;
+  /** `remote host port udp4|udp6`: only that family (else the protocol's). */
+  family?: 4 | 6;
+}
+
+/** Transport family rules (`proto udp|udp4|udp6`, `bind ipv6only`), see config/transport.ts. */
+export interface TransportConfig {
+  /** Family `proto` forces: udp4 4, udp6 6, udp 'any' (client: both, server: dual-stack `::`). */
+  family: 4 | 6 | 'any';
+  /** `bind ipv6only`: an IPv6 server socket with IPV6_V6ONLY on (no IPv4 clients). */
+  ipv6Only?: boolean;
 }
 
 export interface Located<T> {
@@ -35,10 +45,12 @@ export interface KovpnConfig {
   /** `dev tun`: the first free tunN (dev is then tun0 until the daemon has chosen). */
   devAuto?: boolean;
   proto: 'udp';
+  /** Address families of the transport; absent: as `proto udp`. */
+  transport?: TransportConfig;
   remotes: Remote[];
   /** Client: `remote-random`: the remotes are tried in a random order, drawn at load. */
   remoteRandom?: boolean;
-  /** Local address to bind (server: listen address); default any. */
+  /** Local address to bind, IPv4 or IPv6 (server: listen address); default any. */
   local?: string;
   /** Local port (server: listen port). Client default: any port (nobind). */
   port: number;

@@ -16,6 +16,7 @@ import { Opcode } from './opcodes.js';
 import { decodeControlPacket, encodeControlPacket, type ControlPacket } from './packet.js';
 import type { ControlSession } from './session.js';
 import { LogRateLimiter } from '../util/rate-limit.js';
+import { endpointText } from '../util/sockaddr.js';
 import type { InitialPacket, ServerWrapping } from './wrap/server-wrap.js';
 import type { ControlWrapper } from './wrap/wrapper.js';
 
@@ -100,7 +101,7 @@ export class ControlServer {
           plain = initial.plain;
         } catch (err) {
           this.stats.unwrapFailed++;
-          const line = this.unwrapLog.pass(this.clock.now(), `packet failed ${wrapping.kind} from ${from.address}:${from.port} (${(err as Error).message})`);
+          const line = this.unwrapLog.pass(this.clock.now(), `packet failed ${wrapping.kind} from ${endpointText(from)} (${(err as Error).message})`);
           if (line) this.opts.log?.('error', line);
           return;
         }
@@ -111,7 +112,7 @@ export class ControlServer {
       p = decodeControlPacket(plain);
     } catch (err) {
       this.stats.malformed++;
-      this.opts.log?.('debug', `${from.address}:${from.port}: ${(err as Error).message}`);
+      this.opts.log?.('debug', `${endpointText(from)}: ${(err as Error).message}`);
       return;
     }
     if (existing && existing.remoteSessionId?.equals(p.sessionId)) {
@@ -134,7 +135,7 @@ export class ControlServer {
       if (initial?.v2 && !initial.v2.earlyNegotiation) {
         // A pre-2.6 tls-crypt-v2 client cannot resend its key: answering would need state.
         this.stats.refusedHalfOpen++;
-        const line = this.unwrapLog.pass(this.clock.now(), `${from.address}:${from.port}: tls-crypt-v2 client without early negotiation (OpenVPN < 2.6) refused`);
+        const line = this.unwrapLog.pass(this.clock.now(), `${endpointText(from)}: tls-crypt-v2 client without early negotiation (OpenVPN < 2.6) refused`);
         if (line) this.opts.log?.('warn', line);
         return;
       }
@@ -146,11 +147,11 @@ export class ControlServer {
       this.cookies.verify(this.clock.now(), from, p.sessionId, p.remoteSessionId)) {
       const refusal = existing ? undefined : this.admissionRefusal(from);
       if (refusal) {
-        this.opts.log?.('debug', `${from.address}:${from.port}: refused: ${refusal}`);
+        this.opts.log?.('debug', `${endpointText(from)}: refused: ${refusal}`);
         return;
       }
       if (existing) {
-        this.opts.log?.('info', `${from.address}:${from.port}: new session replaces the old one`);
+        this.opts.log?.('info', `${endpointText(from)}: new session replaces the old one`);
         void existing.close(false);
       }
       let session: ControlSession;
@@ -165,7 +166,7 @@ export class ControlServer {
           }, wrapper);
       } catch (err) {
         this.stats.refusedFull++;
-        this.opts.log?.('warn', `${from.address}:${from.port}: refused: ${(err as Error).message}`);
+        this.opts.log?.('warn', `${endpointText(from)}: refused: ${(err as Error).message}`);
         return;
       }
       this.sessions.set(key, session);

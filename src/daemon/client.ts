@@ -5,7 +5,6 @@
  * rekeys rotate keys in place; if the session ends other than by our stop, the peer is
  * removed and the client reconnects after a pause.
  */
-import { lookup } from 'node:dns/promises';
 import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '../datapath/types.js';
 import { decodeControlPacket } from '../control/packet.js';
 import { ControlSession, type SessionEndReason } from '../control/session.js';
@@ -16,6 +15,8 @@ import { LogRateLimiter } from '../util/rate-limit.js';
 import { commonName } from '../control/verify.js';
 import type { KovpnConfig } from '../config/types.js';
 import { framingDirective } from '../config/compression.js';
+import { isIP } from 'node:net';
+import { unmapAddress } from '../util/sockaddr.js';
 import { applyPullFilter, classifyIgnoredPush } from './pushed.js';
 import { tlsCredentials } from './credentials.js';
 import type { EventBus } from './events.js';
@@ -26,6 +27,7 @@ import { addRoute, configureAddress, configurePointToPoint } from './netconf.js'
 import { applyClientIpv6 } from './client-ipv6.js';
 import { ScriptError } from './scripts.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
+import { RemoteCursor, endpointText, openClientSocket, socketFamily } from './transport.js';
 
 export const RECONNECT_DELAY_MS = 5_000;
 /** OpenVPN's server-poll-timeout default: how long to wait for a server's first answer. */
@@ -36,7 +38,10 @@ export class ClientTunnel {
   private socket: TransportSocket | undefined;
   private session: ControlSession | undefined;
   private remote: Endpoint | undefined;
-  private remoteIndex = 0;
+  /** Remotes and the addresses their names resolve to, tried in turn. */
+  private readonly cursor: RemoteCursor;
+  /** The current address is the last of its remote's: its failure is a failed attempt. */
+  private lastAddress = true;
   private peerId = 0;
   private peerUp = false;
   private stopping = false;
@@ -67,6 +72,7 @@ export class ClientTunnel {
     private readonly log: DaemonLog,
   ) {
     this.full = new FullTunnel(cfg, log);
+    this.cursor = new RemoteCursor(cfg);
   }
 
   /** The up script (a failure ends the daemon, as OpenVPN's fatal error), then `addRoutes`, then redirect-gateway/DNS/route-up. */
@@ -92,26 +98,36 @@ export class ClientTunnel {
 
   private async connect(): Promise<void> {
     if (this.stopping) return;
-    const r = this.cfg.remotes[this.remoteIndex % this.cfg.remotes.length]!;
-    this.remoteIndex++;
     this.answered = false;
     this.connected = false;
+    let target;
     try {
-      const { address } = await lookup(r.host, { family: 4 });
-      this.remote = { address, port: r.port };
+      target = await this.cursor.next();
+      this.remote = target.endpoint;
+      this.lastAddress = target.last;
+      // the socket has the family of the address it talks to (a new one when that changes)
+      const family = isIP(target.endpoint.address) === 6 ? 6 : 4;
+      if (this.socket && socketFamily(this.socket) !== family) {
+        const old = this.socket;
+        this.socket = undefined;
+        await old.close().catch(() => undefined);
+      }
       if (!this.socket) {
-        this.socket = await this.datapath.openUdpSocket({ address: this.cfg.local ?? '0.0.0.0', port: this.cfg.bind ? this.cfg.port : 0 });
+        this.socket = await openClientSocket(this.cfg, this.datapath, target.endpoint);
         // One handler for the socket's life; it feeds whichever session is current.
         this.socket.onControlPacket((buf, from) => this.onControlPacket(buf, from));
       }
     } catch (err) {
-      this.log.log('error', `cannot reach ${r.host}:${r.port}: ${(err as Error).message}`);
-      if (!this.attemptFailed()) this.scheduleReconnect();
+      const what = target ? `${target.remote.host}:${target.remote.port}` : 'the server';
+      this.log.log('error', `cannot reach ${what}: ${(err as Error).message}`);
+      this.lastAddress = target?.last ?? true;
+      if (!this.failedAddress()) this.scheduleReconnect();
       return;
     }
     const socket = this.socket;
     const remote = this.remote;
-    this.log.log('info', `connecting to ${remote.address}:${remote.port} from ${socket.local.address}:${socket.local.port}`);
+    const which = target.count > 1 ? ` (${target.remote.host}, address ${target.index} of ${target.count})` : '';
+    this.log.log('info', `connecting to ${endpointText(remote)}${which} from ${endpointText(socket.local)}`);
     const device = this.device!;
     const p2p = this.cfg.p2p;
     const wrapper = this.cfg.tlsWrap ? peerWrapper(this.cfg.tlsWrap, p2p?.tlsRole ?? 'client') : undefined;
@@ -140,6 +156,14 @@ export class ClientTunnel {
     }, timeout * 1000);
   }
 
+  /**
+   * An attempt at one address failed: it counts as a failed attempt at the remote once every
+   * address of the remote has failed (OpenVPN counts connection entries, not addresses).
+   */
+  private failedAddress(): boolean {
+    return this.lastAddress ? this.attemptFailed() : false;
+  }
+
   /** Counts a failed attempt; true (and the daemon told to exit) when connect-retry-max is reached. */
   private attemptFailed(): boolean {
     this.failures++;
@@ -154,14 +178,14 @@ export class ClientTunnel {
 
   private onControlPacket(buf: Buffer, from: Endpoint): void {
     const remote = this.remote;
-    if (!this.session || !remote || from.address !== remote.address || from.port !== remote.port) return;
+    if (!this.session || !remote || unmapAddress(from.address) !== remote.address || from.port !== remote.port) return;
     const wrapper = this.wrapper;
     if (wrapper) {
       try {
         buf = wrapper.unwrap(buf);
       } catch (err) {
         this.unwrapFailed++;
-        const line = this.unwrapLog.pass(Date.now(), `packet failed ${wrapper.kind} from ${from.address}:${from.port} (${(err as Error).message})`);
+        const line = this.unwrapLog.pass(Date.now(), `packet failed ${wrapper.kind} from ${endpointText(from)} (${(err as Error).message})`);
         if (line) this.log.log('error', line);
         return;
       }
@@ -173,7 +197,7 @@ export class ClientTunnel {
     try {
       this.session.receive(decodeControlPacket(buf));
     } catch (err) {
-      this.log.log('debug', `from ${from.address}:${from.port}: ${(err as Error).message}`);
+      this.log.log('debug', `from ${endpointText(from)}: ${(err as Error).message}`);
     }
   }
 
@@ -248,7 +272,7 @@ export class ClientTunnel {
     this.connected = true;
     this.failures = 0;
     this.events.emit({
-      type: 'peer-up', peerId: this.peerId, name: this.peerName, remote: `${this.remote!.address}:${this.remote!.port}`,
+      type: 'peer-up', peerId: this.peerId, name: this.peerName, remote: endpointText(this.remote!),
       vpnIpv4: session.pushed?.ifconfig?.local ?? this.cfg.p2p?.ifconfig.local, cipher: session.cipher,
     });
   }
@@ -276,7 +300,7 @@ export class ClientTunnel {
     this.events.emit({ type: 'peer-down', peerId: this.peerId, reason: why });
     clearTimeout(this.connectTimer);
     if (this.stopping) return;
-    const where = `${this.remote?.address}:${this.remote?.port}`;
+    const where = this.remote ? endpointText(this.remote) : 'the server';
     if (reason.kind === 'exit' && reason.message.startsWith('AUTH_FAILED')) {
       const text = `${where} refused us: ${reason.message}`;
       if ((this.cfg.authRetry ?? 'none') === 'none') {
@@ -295,7 +319,7 @@ export class ClientTunnel {
       this.log.log(this.connected ? 'warn' : 'error', why);
     }
     if (this.connected) this.failures = 0;
-    else if (this.attemptFailed()) return;
+    else if (this.failedAddress()) return;
     this.scheduleReconnect();
   }
 
@@ -337,7 +361,7 @@ export class ClientTunnel {
     if (s && this.peerUp && this.device) {
       const info = await this.device.getPeer(this.peerId).catch(() => undefined);
       peers.push({
-        peerId: this.peerId, name: this.peerName, remote: this.remote ? `${this.remote.address}:${this.remote.port}` : undefined,
+        peerId: this.peerId, name: this.peerName, remote: this.remote ? endpointText(this.remote) : undefined,
         vpnIpv4: s.pushed?.ifconfig?.local ?? this.cfg.p2p?.ifconfig.local, cipher: s.cipher, keyId: s.current?.keyId,
         keyAgeSeconds: s.current ? Math.round((s.clock.now() - s.current.createdAt) / 1000) : undefined,
         connectedSeconds: Math.round((Date.now() - this.keySince) / 1000),

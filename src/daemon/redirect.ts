@@ -25,7 +25,7 @@ export const IPV6_REDIRECT: readonly (readonly [string, number])[] = [['::', 3],
 export interface RedirectRequest {
   rg: RedirectGateway;
   dev: string;
-  /** The server's IPv4 address (the transport's remote). */
+  /** The server's address (the transport's remote), IPv4 or IPv6. */
   server: string;
   /** The tunnel's gateway: pushed route-gateway (client), the remote address (p2p); without one, routes name the device only. */
   vpnGateway?: string;
@@ -91,17 +91,21 @@ export async function redirectGateway(req: RedirectRequest, log: DaemonLog): Pro
   };
   try {
     const tun = await rtnl.ifindex(dev);
+    // The server stays reachable outside the tunnel: a host route through the way the kernel
+    // takes to it now, in the family of the transport (a v6 server only needs one when IPv6 is
+    // redirected, a v4 server when IPv4 is).
+    const serverV6 = server.includes(':');
+    const toServer = await rtnl.getRoute(server);
+    if (!toServer || toServer.ifindex === undefined) throw new NetconfError(`redirect-gateway: the kernel has no route to the server ${server}`);
+    if (toServer.ifindex === tun) throw new NetconfError(`redirect-gateway: the route to the server ${server} goes through ${dev} itself`);
+    const local = rg.local || (rg.autolocal && toServer.gateway === undefined);
+    if (!local && (serverV6 ? rg.ipv6 : rg.ipv4)) {
+      await add({ dst: server, prefixLen: serverV6 ? 128 : 32, ifindex: toServer.ifindex, ...(toServer.gateway ? { gateway: toServer.gateway } : {}) }, 'host route to the server');
+    }
     if (rg.ipv4) {
-      const toServer = await rtnl.getRoute(server);
-      if (!toServer || toServer.ifindex === undefined) throw new NetconfError(`redirect-gateway: the kernel has no route to the server ${server}`);
-      if (toServer.ifindex === tun) throw new NetconfError(`redirect-gateway: the route to the server ${server} goes through ${dev} itself`);
       const defaults = (await rtnl.listRoutes('ipv4')).filter((r) => r.prefixLen === 0).sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0));
-      netGateway = toServer.gateway ?? defaults[0]?.gateway;
-      const local = rg.local || (rg.autolocal && toServer.gateway === undefined);
-      if (!local) {
-        await add({ dst: server, prefixLen: 32, ifindex: toServer.ifindex, ...(toServer.gateway ? { gateway: toServer.gateway } : {}) }, 'host route to the server');
-      }
-      if (rg.blockLocal) {
+      netGateway = (serverV6 ? undefined : toServer.gateway) ?? defaults[0]?.gateway;
+      if (rg.blockLocal && !serverV6) {
         if (toServer.gateway) await add({ dst: toServer.gateway, prefixLen: 32, ifindex: toServer.ifindex }, 'host route to the local gateway');
         for (const a of await rtnl.listAddresses(toServer.ifindex)) {
           if (!a.address.includes('.') || a.prefixLen < 1 || a.prefixLen > 30) continue;

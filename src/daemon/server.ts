@@ -25,6 +25,7 @@ import { serverWrapping, wrapName } from '../control/wrap/index.js';
 import { TlsCryptV2ServerWrapper, type ControlWrapper } from '../control/wrap/wrapper.js';
 import { describeMetadata } from '../control/wrap/tls-crypt-v2.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
+import { endpointText, openServerSocket } from './transport.js';
 
 interface Client {
   session: ControlSession;
@@ -75,7 +76,7 @@ export class ServerTunnel {
     await configureAddress(dev.name, this.pool.serverAddress, this.pool.netmask);
     await this.v6.start(dev.name);
     this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));
-    const socket = await this.datapath.openUdpSocket({ address: this.cfg.local ?? '0.0.0.0', port: this.cfg.port });
+    const socket = await openServerSocket(this.cfg, this.datapath);
     this.socket = socket;
     this.control = new ControlServer({
       maxSessions: this.cfg.maxClients,
@@ -85,8 +86,8 @@ export class ServerTunnel {
       log: (l, m) => this.log.log(l, m),
     });
     socket.onControlPacket((buf, from) => this.control!.receive(buf, from));
-    this.log.log('info', `server ${dev.name} ${this.pool.serverAddress}/${this.pool.netmask} listening on ${socket.local.address}:${socket.local.port}`);
-    this.events.emit({ type: 'tunnel-up', reason: `server device ${dev.name} on udp ${socket.local.port} (${this.datapath.kind} data path)` });
+    this.log.log('info', `server ${dev.name} ${this.pool.serverAddress}/${this.pool.netmask} listening on ${endpointText(socket.local)}${socket.local.address === '::' && this.cfg.transport?.ipv6Only !== true ? ' (IPv4 and IPv6)' : ''}`);
+    this.events.emit({ type: 'tunnel-up', reason: `server device ${dev.name} on udp ${endpointText(socket.local)} (${this.datapath.kind} data path)` });
   }
 
   private createSession(from: Endpoint, resumed: { localSessionId: Buffer; remoteSessionId: Buffer }, detach: () => void,
@@ -98,7 +99,7 @@ export class ServerTunnel {
     if (wrapper instanceof TlsCryptV2ServerWrapper) {
       const m = describeMetadata(wrapper.metadata);
       client.keyMetadata = m.text;
-      this.log.log('info', `${from.address}:${from.port}: tls-crypt-v2 client key metadata: type ${m.type}, ${m.text}`);
+      this.log.log('info', `${endpointText(from)}: tls-crypt-v2 client key metadata: type ${m.type}, ${m.text}`);
     }
     const session: ControlSession = new ControlSession({
       role: 'server', resumed, tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
@@ -123,14 +124,14 @@ export class ServerTunnel {
         }, (keyId) => this.events.emit({ type: 'rekey', peerId, name: client.name, keyId, cipher: session.cipher }),
         () => {
           if (this.clients.get(session) !== client || !client.inDevice) return; // ended meanwhile
-          this.events.emit({ type: 'peer-up', peerId, name: client.name, remote: `${from.address}:${from.port}`, vpnIpv4: client.address, cipher: session.cipher });
+          this.events.emit({ type: 'peer-up', peerId, name: client.name, remote: `${endpointText(from)}`, vpnIpv4: client.address, cipher: session.cipher });
         }),
         pushOptions: () => this.pushFor(session, client),
         onEnd: (reason) => {
           detach();
           void this.onSessionEnd(session, reason);
         },
-        log: (l, m) => this.log.log(l, `${from.address}:${from.port}: ${m}`),
+        log: (l, m) => this.log.log(l, `${endpointText(from)}: ${m}`),
       },
     });
     client.session = session;
@@ -196,13 +197,13 @@ export class ServerTunnel {
     this.ids.release(c.peerId);
     const why = reason.kind === 'error' ? reason.error.message : reason.kind === 'exit' ? `peer sent ${reason.message}` : 'closed';
     if (reason.kind === 'error') {
-      const line = `${c.from.address}:${c.from.port}: ${why}`;
+      const line = `${endpointText(c.from)}: ${why}`;
       const out = c.address ? line : this.halfOpenLog.pass(Date.now(), line);
       // a refused certificate or no shared cipher is for the operator to act on: error level
       const code = reason.error instanceof ControlError ? reason.error.code : undefined;
       if (out) this.log.log(code === 'peer-verify' || code === 'negotiation' ? 'error' : 'warn', out);
     }
-    this.events.emit({ type: 'peer-down', peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, reason: why });
+    this.events.emit({ type: 'peer-down', peerId: c.peerId, name: c.name, remote: `${endpointText(c.from)}`, reason: why });
   }
 
   private onDeviceEvent(e: DeviceEvent): void {
@@ -216,7 +217,7 @@ export class ServerTunnel {
       if (e.reason === 'expired') this.events.emit({ type: 'expired', peerId: c.peerId, name: c.name, reason: 'no packets within the keepalive timeout' });
       void c.session.close(false);
     } else if (e.type === 'peer-float') {
-      this.log.log('info', `peer ${c.peerId} moved to ${e.remote.address}:${e.remote.port}`);
+      this.log.log('info', `peer ${c.peerId} moved to ${endpointText(e.remote)}`);
     }
   }
 
@@ -240,7 +241,7 @@ export class ServerTunnel {
       const s = c.session;
       const info = c.inDevice ? await this.device?.getPeer(c.peerId).catch(() => undefined) : undefined;
       peers.push({
-        peerId: c.peerId, name: c.name, remote: `${c.from.address}:${c.from.port}`, vpnIpv4: c.address, ...(c.ipv6 ? { vpnIpv6: c.ipv6.address } : {}), cipher: s.cipher,
+        peerId: c.peerId, name: c.name, remote: endpointText(c.from), vpnIpv4: c.address, ...(c.ipv6 ? { vpnIpv6: c.ipv6.address } : {}), cipher: s.cipher,
         keyId: s.current?.keyId, keyAgeSeconds: s.current ? Math.round((s.clock.now() - s.current.createdAt) / 1000) : undefined,
         connectedSeconds: Math.round((Date.now() - c.since) / 1000), counters: info,
         ...(c.keyMetadata ? { keyMetadata: c.keyMetadata } : {}),

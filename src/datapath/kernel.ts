@@ -11,7 +11,7 @@ import { Rtnl } from '../link/rtnl.js';
 import { ENUM } from '../ovpn/constants.js';
 import { OvpnClient } from '../ovpn/client.js';
 import type { PeerAttrs } from '../ovpn/codec.js';
-import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN } from '../util/sockaddr.js';
+import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN, unmapSockaddr } from '../util/sockaddr.js';
 import { setSocketMark } from '../util/sockopt.js';
 import { isDataV2 } from '../wire/constants.js';
 import type {
@@ -46,6 +46,8 @@ export class KernelUdpSocket implements TransportSocket {
   };
   private readonly tx: { bufs: Buffer[]; lens: Uint32Array; addr: Buffer } = { bufs: [Buffer.alloc(0)], lens: new Uint32Array(1), addr: Buffer.alloc(SOCKADDR_LEN) };
   private closed = false;
+  /** An IPv6 socket without IPV6_V6ONLY: IPv4 senders are reported as IPv4 (as the kernel keeps such peers). */
+  private dualStack = false;
 
   private constructor(
     private readonly addon: NativeAddon,
@@ -60,7 +62,9 @@ export class KernelUdpSocket implements TransportSocket {
     const fd = addon.udpOpen(encodeSockaddr(local), local.v6only !== false);
     try {
       if (local.mark) setSocketMark(addon, fd, local.mark);
-      return new KernelUdpSocket(addon, fd);
+      const sock = new KernelUdpSocket(addon, fd);
+      sock.dualStack = local.v6only === false && sock.local.address.includes(':');
+      return sock;
     } catch (err) {
       addon.close(fd);
       throw err;
@@ -90,6 +94,7 @@ export class KernelUdpSocket implements TransportSocket {
         // Truncated datagrams cannot be OpenVPN packets; DATA_V2 that arrives before the
         // socket is attached to a peer is the kernel's business, not the control channel's.
         if (len === 0 || len > CONTROL_MTU || isDataV2(bufs[i]!, 0, len)) continue;
+        if (this.dualStack) unmapSockaddr(addrs, i * SOCKADDR_LEN);
         this.handler?.(Buffer.from(bufs[i]!.subarray(0, len)), decodeSockaddr(addrs, i * SOCKADDR_LEN));
       }
       if (n < CONTROL_BATCH || this.closed) return;

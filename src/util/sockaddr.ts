@@ -168,3 +168,12 @@ export function unmapAddress(address: string): string {
   const b = parseIpv6(address);
   return b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff ? formatIp(b.subarray(12)) : address;
 }
+
+/**
+ * An endpoint as users read it: `a.b.c.d:port` (a v4-mapped address as IPv4, as OpenVPN
+ * prints it), `[v6]:port` (with `%scope` if it has one).
+ */
+export function endpointText(ep: Endpoint): string {
+  const a = unmapAddress(ep.address);
+  return a.includes(':') ? `[${a}${ep.scopeId ? `%${ep.scopeId}` : ''}]:${ep.port}` : `${a}:${ep.port}`;
+}

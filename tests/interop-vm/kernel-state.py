@@ -2,7 +2,7 @@
 """What the kernel holds for an ovpn device, read over generic netlink (python starts fast in
 the guest; the TypeScript stack is what is under test, so it is not used to check itself).
 
-  kernel-state.py peers <dev>              JSON list of the device's peers and counters
+  kernel-state.py peers <dev>              JSON list of the device's peers, counters and remotes
   kernel-state.py key <dev> <peer> <slot>  key id in slot primary|secondary, or "none"
   kernel-state.py loss <ping-out> <log>... lost pings: total, outside the rekey transitions
 
@@ -13,6 +13,7 @@ import json
 import os
 import re
 import socket
+import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kmod"))
@@ -42,6 +43,12 @@ def peers(dev):
             d["VPN_IPV4"] = socket.inet_ntop(socket.AF_INET, p["VPN_IPV4"])
         if "VPN_IPV6" in p:
             d["VPN_IPV6"] = socket.inet_ntop(socket.AF_INET6, p["VPN_IPV6"])
+        # the transport address the kernel keeps: REMOTE_IPV4 or REMOTE_IPV6, as "addr" / "[addr]:port"
+        port = struct.unpack("!H", p["REMOTE_PORT"])[0] if "REMOTE_PORT" in p else 0
+        if "REMOTE_IPV4" in p:
+            d["REMOTE"] = f"{socket.inet_ntop(socket.AF_INET, p['REMOTE_IPV4'])}:{port}"
+        elif "REMOTE_IPV6" in p:
+            d["REMOTE"] = f"[{socket.inet_ntop(socket.AF_INET6, p['REMOTE_IPV6'])}]:{port}"
         out.append(d)
     print(json.dumps(out))
 

@@ -2,9 +2,9 @@
 # The kovpn daemon on the KERNEL data path (ovpn.ko) against stock OpenVPN 2.6 (--disable-dco),
 # run inside the qemu guest in one boot:
 #   tests/qemu/run.sh --timeout 1500 -- tests/interop-vm/run.sh [PART...]
-# PART is A, B, C, D, E, F, G or J (any case; default: all, in the order A B C D F E G J: E swaps
-# in the module's test build and back); each part is its own file,
-# part-<letter>.sh, sourced here; the helpers they share are in lib.sh.
+# PART is a letter with a part-<letter>.sh here (any case; default: all, in the order
+# A B C D F E G I J: E swaps in the module's test build and back); each part is its own
+# file, sourced here; the helpers they share are in lib.sh.
 # Namespaces dv-s (server side) and dv-c (client side), reusing tests/interop/lib/tunnel-lib.sh
 # (PKI, namespaces, log waits). Node starts cost 4-10 s each in the guest: one daemon per part,
 # one `kovpn status`; the kernel's own view is read with a small python genl script.
@@ -24,6 +24,8 @@
 #      client to a kovpn server's MP device, a kovpn client's P2P device to a stock server; pings.
 #   G. devices and exits on the kernel path: dev tun, SIGKILL + reclaim, AUTH_FAILED exit 1,
 #      a pushed comp-lzo no refused on the kernel path, comp-lzo no under auto on userspace.
+#   I. IPv6 transport: a dual-stack kovpn server (proto udp, no local) with a stock client over
+#      IPv6 and one over IPv4 (v4-mapped on the socket) at once: pings, the kernel's remotes.
 #   E. early rekey on KEY_SWAP_NTF, with the module's test build whose keys start at packet id
 #      2^32-2: the kernel retires an exhausted key and notifies, the daemon rekeys at once and
 #      traffic flows on the new key.
@@ -33,12 +35,15 @@
 set -u
 cd "$(dirname "$0")/../.."
 PARTS=()
-for p in "${@:-A B C D F E G J}"; do
+for p in "${@:-A B C D F E G I J}"; do
 	for q in $p; do
-		case $q in
-		[A-GJa-gj]) PARTS+=("$(echo "$q" | tr a-z A-Z)") ;;
-		*) echo "usage: $0 [A|B|C|D|E|F|G|J ...] (unknown part '$q')" >&2; exit 2 ;;
-		esac
+		l=$(echo "$q" | tr a-z A-Z)
+		if [[ $l == [A-Z] && -f tests/interop-vm/part-$(echo "$l" | tr A-Z a-z).sh ]]; then
+			PARTS+=("$l")
+		else
+			echo "usage: $0 [PART ...], PART one of: $(ls tests/interop-vm | sed -n 's/^part-\(.\)\.sh$/\1/p' | tr a-z A-Z | tr '\n' ' ')(unknown part '$q')" >&2
+			exit 2
+		fi
 	done
 done
 . tests/lib/results.sh
