@@ -9,7 +9,8 @@
 #  - a kovpn server with `local fd77:41::1`;
 #  - a remote name resolving to both families (a private /etc/hosts in a mount namespace),
 #    the first address dead: the client gives up on it (connect-timeout) and connects to the next;
-#  - `proto udp6` with an IPv4 remote: one error line naming file and line.
+#  - `proto udp6` with an IPv4 remote: one error line naming file and line;
+#  - redirect-gateway def1 ipv6 over the IPv6 transport: the server keeps a /128 host route.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
@@ -47,6 +48,8 @@ kovpn_server() {
 	PIDS+=($KS)
 	wait_log "$WORK/$1.log" '"type":"tunnel-up"' 20
 }
+# poll SECONDS CMD...: until CMD succeeds
+poll() { local s=$1 i; shift; for ((i = 0; i < s * 10; i++)); do "$@" && return 0; sleep 0.1; done; return 1; }
 ks_status() { ip netns exec $NS_S bin/kovpn status --dev dm6s0 --json; }
 
 # 1. kovpn client over IPv6 to a stock server
@@ -73,6 +76,25 @@ if wait_log "$WORK/os.log" 'Initialization Sequence Completed' 20; then
 		fail "$T: kovpn client over IPv6" "$(tail -3 "$WORK/c1.log" | tr '\n' ' ')"
 	fi
 	stop_pid $KC
+
+	# 1b. redirect-gateway def1 ipv6 over an IPv6 transport: the server (on-link, inside
+	# fc00::/7) keeps a /128 host route outside the tunnel, everything else goes in
+	printf 'client\ndev dm6c0\nproto udp6\nremote %s:1 1194\nredirect-gateway def1 ipv6\nremote-cert-tls server\n%s\n' "$V6" "$CRED" >"$WORK/c1b.conf"
+	ip netns exec $NS_C bin/kovpn up "$WORK/c1b.conf" --log-level info >"$WORK/c1b.log" 2>&1 &
+	KC=$!
+	PIDS+=($KC)
+	if wait_log "$WORK/c1b.log" '"type":"peer-up"' 20 && poll 20 sh -c "ip netns exec $NS_C ip -6 route show dev dm6c0 | grep -q '^fc00::/7'"; then
+		check "$T: redirect-gateway ipv6: the IPv6 server stays outside the tunnel (a /128 via c0)" \
+			sh -c "ip netns exec $NS_C ip -6 route get $V6:1 | grep -q 'dev c0' && ip netns exec $NS_C ip -6 route show $V6:1/128 | grep -q 'dev c0'"
+		check "$T: redirect-gateway ipv6: other IPv6 and IPv4 destinations go through the tunnel" \
+			sh -c "ip netns exec $NS_C ip -6 route get 2001:db8::5 | grep -q 'dev dm6c0' && ip netns exec $NS_C ip route get 192.0.2.5 | grep -q 'dev dm6c0'"
+		check "$T: redirect-gateway ipv6: the tunnel still carries traffic" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 2 10.214.41.1
+	else
+		fail "$T: redirect-gateway ipv6 over IPv6 transport" "$(tail -3 "$WORK/c1b.log" | tr '\n' ' ')"
+	fi
+	stop_pid $KC
+	check "$T: redirect-gateway ipv6: the host route to the server is gone after the stop" \
+		sh -c "[ -z \"\$(ip netns exec $NS_C ip -6 route show $V6:1/128)\" ]"
 
 	# 5. a name with both families, the first (in getaddrinfo's order here) dead
 	order=$(ip netns exec $NS_C unshare -m sh -c 'printf "127.0.0.1 localhost\n%s vpn.dm6.test\n%s vpn.dm6.test\n" "$1" "$2" >"$3" &&
