@@ -274,13 +274,15 @@ def main():
            f"got {errno.errorcode.get(code, code)}")
 
     # the notification: DEL_PEER{IFINDEX, DEL_PEER{REASON u8, PEER_ID u32}} on "peers"
-    d.g.subscribe("peers")
+    # (a socket of its own: a requester's socket skips what is not its answer)
+    listener = Genl(FAMILY)
+    listener.subscribe("peers")
     expect("DEL_PEER", d.req("DEL_PEER", u32(A("IFINDEX"), mp),
                              nest(A("DEL_PEER"), u32(A("DEL_PEER_PEER_ID"), 1))), 0)
     expect("DEL_PEER of a deleted peer", d.req("DEL_PEER", u32(A("IFINDEX"), mp),
                                                nest(A("DEL_PEER"), u32(A("DEL_PEER_PEER_ID"), 1))),
            errno.ENOENT)
-    ntf = [(c, a) for c, a in d.g.notifications(2) if c == CMD("DEL_PEER")]
+    ntf = [(c, a) for c, a in listener.notifications(2) if c == CMD("DEL_PEER")]
     ok = False
     if ntf:
         c, a = ntf[0]
@@ -297,13 +299,14 @@ def main():
            errno.EBUSY, "another ovpn device")
     expect("P2P NEW_PEER", d.new_peer(p2p, 5, s2, sockaddr_in("10.9.0.5", 1194)), 0)
     expect("P2P NEW_PEER again (replaces)", d.new_peer(p2p, 6, s2, sockaddr_in("10.9.0.6", 1194)), 0)
-    ntf = [parse_attrs(a.get(A("DEL_PEER"), b"")) for c, a in d.g.notifications(2)
+    ntf = [parse_attrs(a.get(A("DEL_PEER"), b"")) for c, a in listener.notifications(2)
            if c == CMD("DEL_PEER")]
     report(any(n.get(A("DEL_PEER_REASON")) == b"\x00" and
                n.get(A("DEL_PEER_PEER_ID")) == struct.pack("=I", 5) for n in ntf),
            "P2P: the replaced peer is announced with reason TEARDOWN", f"got {ntf}")
     s.close()
     s2.close()
+    listener.close()
 
 
 if __name__ == "__main__":
