@@ -2,7 +2,8 @@
 # Stock OpenVPN 2.6 with data channel offload ON (no --disable-dco) on kovpn's ovpn.ko through
 # its ovpn-dco-v2 front end (link kind ovpn-dco, genl family ovpn-dco-v2), in the qemu guest:
 #   tests/qemu/run.sh --timeout 1800 -- tests/kmod/dco-openvpn.sh
-# 0. the family against bad input (tests/kmod/dco_family.py); dco_v2=0 turns the front end off.
+# 0. the family against bad input (tests/kmod/dco_family.py); dco_v2=0 turns the front end off;
+#    with another module holding the family name ovpn.ko still loads and serves ovpn.
 # 1. openvpn server (mode server, topology subnet, proto udp6 without local: a dual-stack IPv6
 #    socket with IPv4 clients) and an openvpn client, AES-256-GCM: both log that DCO is used,
 #    both devices are of kind ovpn-dco, pings both ways, the kernel's counters saw them, the
@@ -35,7 +36,29 @@ if rmmod ovpn && insmod "$KMOD" dco_v2=0 && [ "$(cat /sys/module/ovpn/parameters
 else
 	fail "$T module reloaded with dco_v2=0" "$(lsmod | grep '^ovpn' || echo 'not loaded')"
 fi
-lsmod | grep -q '^ovpn' && rmmod ovpn
+lsmod | grep -q '^ovpn ' && rmmod ovpn
+# another module holding the family name (as the real ovpn-dco would): ovpn.ko still loads,
+# logs the conflict once and serves its ovpn interface (built by tests/kmod/build-test-module.sh)
+CLASH=${KOVPN_CLASH_KO:-tests/kmod/.build-clash/ovpn_dco_clash.ko}
+conflict='ovpn: link kind ovpn-dco or family ovpn-dco-v2 already registered'
+if [ ! -f "$CLASH" ]; then
+	fail "$T conflict with a module holding ovpn-dco-v2" "no $CLASH (run tests/kmod/build-test-module.sh)"
+elif insmod "$CLASH"; then
+	n0=$(dmesg | grep -c "$conflict")
+	if insmod "$KMOD"; then
+		pass "$T ovpn.ko loads while another module holds the family ovpn-dco-v2"
+		n1=$(dmesg | grep -c "$conflict")
+		[ $((n1 - n0)) = 1 ] && pass "$T one kernel log line reports the conflict: '$(dmesg | grep -m1 -o "$conflict.*")'" ||
+			fail "$T one kernel log line reports the conflict" "$((n1 - n0)) lines"
+		python3 tests/kmod/dco_family.py clash || true
+		rmmod ovpn
+	else
+		fail "$T ovpn.ko loads while another module holds the family ovpn-dco-v2" "insmod failed"
+	fi
+	rmmod ovpn_dco_clash
+else
+	fail "$T conflict with a module holding ovpn-dco-v2" "insmod $CLASH failed"
+fi
 insmod "$KMOD" && [ "$(cat /sys/module/ovpn/parameters/dco_v2)" = Y ] &&
 	pass "$T module reloaded in default mode (dco_v2=1)" || fail "$T module reloaded in default mode" "$(lsmod | grep '^ovpn')"
 

@@ -7,6 +7,7 @@ loaded, i.e. in the qemu guest; tests/kmod/dco-openvpn.sh runs it):
                            message; an unprivileged caller gets EPERM; a peer deleted on an
                            ovpn-dco device is announced on the family's "peers" group
   dco_family.py absent     the family is not registered (module loaded with dco_v2=0)
+  dco_family.py clash      another module holds the family name: no link kind ovpn-dco either
 
 The numbers are read from kmod/include/uapi/linux/ovpn_dco_v2.h (one table). Netlink is
 spoken by ovpnnl.py. One "PASS name" / "FAIL name reason" line per check.
@@ -145,23 +146,27 @@ def unprivileged(ifindex):
     return int(out or b"255")
 
 
-def absent():
-    try:
-        Genl(FAMILY)
-        report(False, "not registered with dco_v2=0", "the family resolves")
-    except NetlinkError as e:
-        report(e.errno == errno.ENOENT, "not registered with dco_v2=0 (CTRL_CMD_GETFAMILY: ENOENT)",
-               f"got {e}")
+def absent(why):
+    """The front end is not registered (why: "with dco_v2=0" or "when another module holds the
+    family"), the ovpn interface is served."""
+    if why.startswith("with"):
+        try:
+            Genl(FAMILY)
+            report(False, f"not registered {why}", "the family resolves")
+        except NetlinkError as e:
+            report(e.errno == errno.ENOENT, f"not registered {why} (CTRL_CMD_GETFAMILY: ENOENT)",
+                   f"got {e}")
     try:
         link_add_ovpn("kmdco0", MODE_P2P, kind="ovpn-dco")
-        report(False, "no link kind ovpn-dco with dco_v2=0", "the link was created")
+        report(False, f"no link kind ovpn-dco {why}", "the link was created")
     except NetlinkError as e:
-        report(e.errno == errno.EOPNOTSUPP, "no link kind ovpn-dco with dco_v2=0 (EOPNOTSUPP)", f"got {e}")
+        report(e.errno == errno.EOPNOTSUPP, f"no link kind ovpn-dco {why} (EOPNOTSUPP)", f"got {e}")
     try:
         link_add_ovpn("kmovpn0", MODE_P2P)
-        report(True, "link kind ovpn still served with dco_v2=0")
+        Genl("ovpn")
+        report(True, f"link kind ovpn and family ovpn still served {why}")
     except NetlinkError as e:
-        report(False, "link kind ovpn still served with dco_v2=0", str(e))
+        report(False, f"link kind ovpn and family ovpn still served {why}", str(e))
 
 
 def main():
@@ -314,7 +319,12 @@ if __name__ == "__main__":
     netns_add(ns)
     try:
         with InNetns(ns):
-            absent() if sys.argv[1:] == ["absent"] else main()
+            if sys.argv[1:] == ["absent"]:
+                absent("with dco_v2=0")
+            elif sys.argv[1:] == ["clash"]:
+                absent("when another module holds the family")
+            else:
+                main()
     except Exception as e:  # a crash is a failure, not a pass by omission
         report(False, "ran to the end", f"{type(e).__name__}: {e}")
     finally:
