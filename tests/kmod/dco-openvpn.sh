@@ -11,7 +11,8 @@
 #    (SIGTERM, exit notification) removes the peer on the server.
 # 2. (a new server) a CHACHA20-POLY1305 client killed with SIGKILL: the kernel's keepalive expires its peer and
 #    the DEL_PEER notification (reason EXPIRED) reaches the openvpn server, which logs it.
-# 3. peer-to-peer TLS mode, both ends openvpn on P2P ovpn-dco devices: pings both ways.
+# 3. peer-to-peer TLS mode, both ends openvpn on P2P ovpn-dco devices: pings both ways, and
+#    across a renegotiation (reneg-sec 8: a new key installed, swapped in, the old one deleted).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
@@ -228,14 +229,15 @@ else
 fi
 
 # --- 3. peer-to-peer TLS mode, both ends on P2P ovpn-dco devices ----------------------------
-p2p() { # ns dev role local-vpn remote-vpn remote-host log
+p2p() { # ns dev role local-vpn remote-vpn remote-host log [options...]
 	ip netns exec "$1" openvpn --verb 3 --dev "$2" --dev-type tun --proto udp4 --port 1195 --remote "$6" 1195 \
-		--"$3" --ifconfig "$4" "$5" --ping 1 --ping-restart 10 --data-ciphers AES-256-GCM \
+		--"$3" --ifconfig "$4" "$5" --ping 1 --ping-restart 10 --data-ciphers AES-256-GCM "${@:8}" \
 		--ca "$WORK/ca.crt" --cert "$WORK/$( [ "$3" = tls-server ] && echo server || echo client).crt" \
 		--key "$WORK/$( [ "$3" = tls-server ] && echo server || echo client).key" --dh none >"$7" 2>&1 &
 	PIDS+=($!)
 }
-p2p $NS_S ddps0 tls-server 10.217.3.1 10.217.3.2 $NET.2 "$WORK/ps.log"
+# the tls-server renegotiates every 8 s: the new key goes to the kernel under traffic
+p2p $NS_S ddps0 tls-server 10.217.3.1 10.217.3.2 $NET.2 "$WORK/ps.log" --reneg-sec 8
 PS=$!
 p2p $NS_C ddpc0 tls-client 10.217.3.2 10.217.3.1 $NET.1 "$WORK/pc.log"
 PC=$!
@@ -249,6 +251,26 @@ if wait_log "$WORK/ps.log" 'Initialization Sequence Completed' $W && wait_log "$
 	k=$(kcount $NS_S ddps0 VPN_RX_PACKETS)
 	[ "$k" -ge 5 ] && pass "$T 3: the kernel counted the p2p pings (VPN_RX_PACKETS $k)" ||
 		fail "$T 3: p2p kernel counters" "VPN_RX_PACKETS $k"
+	# pings across a renegotiation (NEW_KEY secondary, SWAP_KEYS, later DEL_KEY)
+	n0=$(grep -c 'Control Channel: TLS' "$WORK/ps.log")
+	ip netns exec $NS_C ping -c 60 -i 0.25 -W 2 10.217.3.1 >"$WORK/rekey-ping.out" 2>&1 &
+	RP=$!
+	during=0
+	for ((i = 0; i < W * 5; i++)); do
+		if [ "$(grep -c 'Control Channel: TLS' "$WORK/ps.log")" -gt "$n0" ]; then
+			kill -0 $RP 2>/dev/null && during=1
+			break
+		fi
+		sleep 0.2
+	done
+	wait $RP
+	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/rekey-ping.out")
+	if [ $during = 1 ] && [ "${got:-0}" -ge 54 ]; then
+		pass "$T 3: p2p rekey under traffic (reneg-sec 8): $got of 60 pings answered across it"
+	else
+		fail "$T 3: p2p rekey under traffic" "handshakes $(grep -c 'Control Channel: TLS' "$WORK/ps.log") (before $n0, one while pinging: $during), pings answered ${got:-0}/60"
+	fi
+	pings "3: p2p pings after the rekey" $NS_C 10.217.3.1 3
 else
 	fail "$T 3: p2p TLS up" "$(tail -3 "$WORK/ps.log" "$WORK/pc.log" | tr '\n' ' ' | cut -c1-400)"
 fi
