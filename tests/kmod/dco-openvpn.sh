@@ -9,7 +9,8 @@
 #    both devices are of kind ovpn-dco, pings both ways, the kernel's counters saw them, the
 #    server's status file shows the kernel's byte counts (GET_PEER dump), the client's stop
 #    (SIGTERM, exit notification) removes the peer on the server.
-# 2. (a new server) a CHACHA20-POLY1305 client killed with SIGKILL: the kernel's keepalive expires its peer and
+# 2. (a new server, reneg-sec 8) a CHACHA20-POLY1305 client: pings across a renegotiation,
+#    then killed with SIGKILL: the kernel's keepalive expires its peer and
 #    the DEL_PEER notification (reason EXPIRED) reaches the openvpn server, which logs it.
 # 3. peer-to-peer TLS mode, both ends openvpn on P2P ovpn-dco devices: pings both ways, and
 #    across a renegotiation (reneg-sec 8: a new key installed, swapped in, the old one deleted).
@@ -122,6 +123,30 @@ key $WORK/client.key
 CONF
 }
 
+# rekey_traffic name log ns dst: 60 pings (15 s) from ns to dst across a renegotiation that
+# openvpn logs in log ("Control Channel: TLS", once per handshake): the new key goes to the
+# kernel as NEW_KEY secondary, SWAP_KEYS, then DEL_KEY; at least 54 must be answered.
+rekey_traffic() {
+	local n0 got during=0 i rp
+	n0=$(grep -c 'Control Channel: TLS' "$2")
+	ip netns exec "$3" ping -c 60 -i 0.25 -W 2 "$4" >"$WORK/rekey-${1//[^A-Za-z0-9]/_}.out" 2>&1 &
+	rp=$!
+	for ((i = 0; i < W * 5; i++)); do
+		if [ "$(grep -c 'Control Channel: TLS' "$2")" -gt "$n0" ]; then
+			kill -0 $rp 2>/dev/null && during=1
+			break
+		fi
+		sleep 0.2
+	done
+	wait $rp
+	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/rekey-${1//[^A-Za-z0-9]/_}.out")
+	if [ $during = 1 ] && [ "${got:-0}" -ge 54 ]; then
+		pass "$T $1 rekey under traffic: $got of 60 pings answered across a renegotiation"
+	else
+		fail "$T $1 rekey under traffic" "handshakes $(grep -c 'Control Channel: TLS' "$2") (before $n0, one while pinging: $during), pings answered ${got:-0}/60"
+	fi
+}
+
 # start_server log [options...]: the stock server in $NS_S, pid in $OS; waits until it is up
 start_server() {
 	local log=$1
@@ -199,7 +224,8 @@ fi
 # A server without --status: openvpn polls GET_PEER for the status file on the socket it also
 # reads notifications from, and its reply loop skips a DEL_PEER that arrives meanwhile
 # (dco_linux.c ovpn_nl_msg_send; the same with ovpn-dco), which would make this part flaky.
-if start_server "$WORK/os2.log"; then
+# reneg-sec 8: a renegotiation under traffic in server mode before the kill
+if start_server "$WORK/os2.log" --reneg-sec 8; then
 	client_conf "$WORK/c2.conf" ddkc1 CHACHA20-POLY1305
 	openvpn_client "$WORK/oc2.log" "$WORK/c2.conf"
 	if wait_log "$WORK/oc2.log" 'Initialization Sequence Completed' $W; then
@@ -208,6 +234,7 @@ if start_server "$WORK/os2.log"; then
 			fail "$T 2: CHACHA20-POLY1305" "$(grep -m1 'Data Channel' "$WORK/oc2.log")"
 		dco_used "$WORK/oc2.log" ddkc1 "2 client"
 		pings "2: client pings the server through the kernel (CHACHA20-POLY1305)" $NS_C 10.217.1.1 5
+		rekey_traffic "2: server mode" "$WORK/oc2.log" $NS_C 10.217.1.1
 		kill -KILL $OC
 		wait $OC 2>/dev/null
 		echo "[$(date +%T.%3N)] client killed, waiting for the kernel's keepalive expiry (6 s)"
@@ -251,25 +278,7 @@ if wait_log "$WORK/ps.log" 'Initialization Sequence Completed' $W && wait_log "$
 	k=$(kcount $NS_S ddps0 VPN_RX_PACKETS)
 	[ "$k" -ge 5 ] && pass "$T 3: the kernel counted the p2p pings (VPN_RX_PACKETS $k)" ||
 		fail "$T 3: p2p kernel counters" "VPN_RX_PACKETS $k"
-	# pings across a renegotiation (NEW_KEY secondary, SWAP_KEYS, later DEL_KEY)
-	n0=$(grep -c 'Control Channel: TLS' "$WORK/ps.log")
-	ip netns exec $NS_C ping -c 60 -i 0.25 -W 2 10.217.3.1 >"$WORK/rekey-ping.out" 2>&1 &
-	RP=$!
-	during=0
-	for ((i = 0; i < W * 5; i++)); do
-		if [ "$(grep -c 'Control Channel: TLS' "$WORK/ps.log")" -gt "$n0" ]; then
-			kill -0 $RP 2>/dev/null && during=1
-			break
-		fi
-		sleep 0.2
-	done
-	wait $RP
-	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/rekey-ping.out")
-	if [ $during = 1 ] && [ "${got:-0}" -ge 54 ]; then
-		pass "$T 3: p2p rekey under traffic (reneg-sec 8): $got of 60 pings answered across it"
-	else
-		fail "$T 3: p2p rekey under traffic" "handshakes $(grep -c 'Control Channel: TLS' "$WORK/ps.log") (before $n0, one while pinging: $during), pings answered ${got:-0}/60"
-	fi
+	rekey_traffic "3: p2p" "$WORK/ps.log" $NS_C 10.217.3.1
 	pings "3: p2p pings after the rekey" $NS_C 10.217.3.1 3
 else
 	fail "$T 3: p2p TLS up" "$(tail -3 "$WORK/ps.log" "$WORK/pc.log" | tr '\n' ' ' | cut -c1-400)"
