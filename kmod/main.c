@@ -14,7 +14,9 @@
 #include <net/ip.h>
 #include <net/rtnetlink.h>
 #include <uapi/linux/ovpn.h>
+#include <uapi/linux/ovpn_dco_v2.h>
 
+#include "dco.h"
 #include "drop.h"
 #include "io.h"
 #include "keepalive.h"
@@ -232,6 +234,23 @@ static struct rtnl_link_ops ovpn_link_ops = {
 	.fill_info	= ovpn_fill_info,
 };
 
+/*
+ * The same device under the link kind OpenVPN 2.6 creates; dco.c registers it
+ * together with the ovpn-dco-v2 family (module parameter dco_v2).
+ */
+struct rtnl_link_ops ovpn_dco_link_ops = {
+	.kind		= OVPN_DCO_LINK_KIND,
+	.netns_refund	= false,
+	.priv_size	= sizeof(struct ovpn_priv),
+	.setup		= ovpn_setup,
+	.policy		= ovpn_link_policy,
+	.maxtype	= IFLA_OVPN_MAX,
+	.newlink	= ovpn_newlink,
+	.dellink	= ovpn_dellink,
+	.get_size	= ovpn_get_size,
+	.fill_info	= ovpn_fill_info,
+};
+
 static int __init ovpn_init(void)
 {
 	int ret;
@@ -256,6 +275,8 @@ static int __init ovpn_init(void)
 		pr_err("ovpn: cannot register generic netlink family: %d\n", ret);
 		goto err_link;
 	}
+	/* never fails the load: a conflict with the real ovpn-dco is logged */
+	ovpn_dco_register();
 	pr_info("ovpn: OpenVPN data channel offload (kovpn)\n");
 	return 0;
 
@@ -270,6 +291,8 @@ err_cache:
 
 static void __exit ovpn_cleanup(void)
 {
+	/* the ovpn-dco devices and family first (notifications still go out) */
+	ovpn_dco_unregister();
 	/* deletes every device (peers go, PEER_DEL_NTF still reaches userspace) */
 	rtnl_link_unregister(&ovpn_link_ops);
 	/* waits for requests in flight; devices are dead, they can add nothing */

@@ -19,6 +19,7 @@
 
 #include "bind.h"
 #include "crypto.h"
+#include "dco.h"
 #include "io.h"
 #include "keepalive.h"
 #include "main.h"
@@ -155,9 +156,16 @@ static int ovpn_nl_parse_keyconf(struct nlattr **tb, struct genl_info *info)
 				ovpn_keyconf_nl_policy, info->extack);
 }
 
-/* VPN IPv4 that can be a peer's; @setting: 0.0.0.0 means "remove" */
-static int ovpn_nl_check_vpn4(struct nlattr *attr, bool setting,
-			      struct netlink_ext_ack *extack)
+/**
+ * ovpn_nl_check_vpn4 - is this an IPv4 address a peer may have in the tunnel?
+ * @attr: a 4-byte address attribute (ovpn or ovpn-dco-v2 family)
+ * @setting: PEER_SET: 0.0.0.0 means "remove" and is accepted
+ * @extack: where to say why not
+ *
+ * Return: 0 or -EINVAL.
+ */
+int ovpn_nl_check_vpn4(struct nlattr *attr, bool setting,
+		       struct netlink_ext_ack *extack)
 {
 	__be32 a = nla_get_in_addr(attr);
 
@@ -172,8 +180,16 @@ static int ovpn_nl_check_vpn4(struct nlattr *attr, bool setting,
 	return 0;
 }
 
-static int ovpn_nl_check_vpn6(struct nlattr *attr, bool setting,
-			      struct netlink_ext_ack *extack)
+/**
+ * ovpn_nl_check_vpn6 - is this an IPv6 address a peer may have in the tunnel?
+ * @attr: a 16-byte address attribute (ovpn or ovpn-dco-v2 family)
+ * @setting: PEER_SET: :: means "remove" and is accepted
+ * @extack: where to say why not
+ *
+ * Return: 0 or -EINVAL.
+ */
+int ovpn_nl_check_vpn6(struct nlattr *attr, bool setting,
+		       struct netlink_ext_ack *extack)
 {
 	struct in6_addr a = nla_get_in6_addr(attr);
 
@@ -202,8 +218,14 @@ static sa_family_t ovpn_nl_addr_family(struct nlattr *addr4,
 	return ipv6_addr_v4mapped(&a) ? AF_INET : AF_INET6;
 }
 
-/* can @sk send to and receive from a remote of @family? */
-static bool ovpn_nl_sock_reaches(const struct sock *sk, sa_family_t family)
+/**
+ * ovpn_nl_sock_reaches - can @sk send to and receive from a remote of @family?
+ * @sk: the peer's transport socket
+ * @family: AF_INET or AF_INET6 (v4-mapped remotes count as AF_INET)
+ *
+ * Return: true if so (a dual-stack IPv6 socket reaches IPv4 remotes too).
+ */
+bool ovpn_nl_sock_reaches(const struct sock *sk, sa_family_t family)
 {
 	if (sk->sk_family == family)
 		return true;
@@ -366,14 +388,91 @@ static int ovpn_nl_peer_precheck(struct ovpn_priv *ovpn, struct genl_info *info,
 	return 0;
 }
 
+/**
+ * ovpn_nl_peer_set_remote - point a peer at its transport address
+ * @peer: the peer
+ * @ss: the remote (AF_INET or AF_INET6; a v4-mapped one already unwrapped)
+ * @local4: our source IPv4 for it, or NULL (used with an AF_INET @ss only)
+ * @local6: our source IPv6 for it, or NULL (used with an AF_INET6 @ss only)
+ *
+ * Shared by the ovpn and the ovpn-dco-v2 families.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ovpn_nl_peer_set_remote(struct ovpn_peer *peer,
+			    const union ovpn_sockaddr *ss,
+			    const struct in_addr *local4,
+			    const struct in6_addr *local6)
+{
+	struct ovpn_bind *bind;
+
+	bind = ovpn_bind_from_sockaddr(ss);
+	if (IS_ERR(bind))
+		return PTR_ERR(bind);
+	if (ss->in4.sin_family == AF_INET && local4)
+		bind->local.ipv4 = *local4;
+	if (ss->in4.sin_family == AF_INET6 && local6)
+		bind->local.ipv6 = *local6;
+	ovpn_bind_reset(peer, bind);
+	ovpn_peer_transp_rehash(peer);
+	return 0;
+}
+
+/**
+ * ovpn_nl_peer_create - a new peer on a userspace socket, not yet visible
+ * @ovpn: the device
+ * @id: the peer id
+ * @sock: the socket (the caller holds its file while this runs)
+ * @extack: where to say why the socket cannot be used
+ *
+ * Shared by the ovpn and the ovpn-dco-v2 families: configure the result, then
+ * ovpn_nl_peer_commit() it, then drop the caller's reference.
+ *
+ * Return: the peer with a reference for the caller, or ERR_PTR.
+ */
+struct ovpn_peer *ovpn_nl_peer_create(struct ovpn_priv *ovpn, u32 id,
+				      struct socket *sock,
+				      struct netlink_ext_ack *extack)
+{
+	struct ovpn_socket *osock;
+	struct ovpn_peer *peer;
+
+	peer = ovpn_peer_new(ovpn, id);
+	if (IS_ERR(peer))
+		return peer;
+	osock = ovpn_socket_new(sock, ovpn, extack);
+	if (IS_ERR(osock)) {
+		ovpn_peer_put(peer);
+		return ERR_CAST(osock);
+	}
+	peer->sock = osock;
+	return peer;
+}
+
+/**
+ * ovpn_nl_peer_commit - add a configured new peer to its device
+ * @peer: from ovpn_nl_peer_create() (the caller keeps its reference)
+ * @extack: where to report a conflict
+ *
+ * No remote given: a connected socket names it; otherwise the peer's first
+ * authenticated packet will (see ovpn_peer_endpoints_update()).
+ *
+ * Return: 0 or a negative errno (see ovpn_peer_add()).
+ */
+int ovpn_nl_peer_commit(struct ovpn_peer *peer, struct netlink_ext_ack *extack)
+{
+	if (!rcu_access_pointer(peer->bind))
+		ovpn_udp_bind_from_connected(peer, peer->sock->sk);
+	return ovpn_peer_add(peer->ovpn, peer, extack);
+}
+
 /* apply the (prechecked) attributes of PEER_NEW / PEER_SET */
 static int ovpn_nl_peer_modify(struct ovpn_peer *peer, struct genl_info *info,
 			       struct nlattr **attrs)
 {
-	struct in6_addr v6, a6, *pv6 = NULL;
-	struct in_addr v4, *pv4 = NULL;
+	struct in6_addr v6, a6, l6 = {}, *pv6 = NULL;
+	struct in_addr v4, l4 = {}, *pv4 = NULL;
 	union ovpn_sockaddr ss = {};
-	struct ovpn_bind *bind;
 	int ret;
 
 	if (attrs[OVPN_A_PEER_VPN_IPV4]) {
@@ -414,22 +513,19 @@ static int ovpn_nl_peer_modify(struct ovpn_peer *peer, struct genl_info *info,
 		}
 	}
 	if (ss.in4.sin_family) {
-		bind = ovpn_bind_from_sockaddr(&ss);
-		if (IS_ERR(bind))
-			return PTR_ERR(bind);
 		if (attrs[OVPN_A_PEER_LOCAL_IPV4])
-			bind->local.ipv4.s_addr =
-				nla_get_in_addr(attrs[OVPN_A_PEER_LOCAL_IPV4]);
+			l4.s_addr = nla_get_in_addr(attrs[OVPN_A_PEER_LOCAL_IPV4]);
 		if (attrs[OVPN_A_PEER_LOCAL_IPV6]) {
 			a6 = nla_get_in6_addr(attrs[OVPN_A_PEER_LOCAL_IPV6]);
 			/* prechecked: v4-mapped only with a v4-mapped remote */
 			if (ss.in4.sin_family == AF_INET)
-				bind->local.ipv4.s_addr = a6.s6_addr32[3];
+				l4.s_addr = a6.s6_addr32[3];
 			else
-				bind->local.ipv6 = a6;
+				l6 = a6;
 		}
-		ovpn_bind_reset(peer, bind);
-		ovpn_peer_transp_rehash(peer);
+		ret = ovpn_nl_peer_set_remote(peer, &ss, &l4, &l6);
+		if (ret)
+			return ret;
 	}
 
 	if (attrs[OVPN_A_PEER_TX_ID])
@@ -446,7 +542,6 @@ static int ovpn_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ovpn_priv *ovpn = info->user_ptr[0];
 	struct nlattr *attrs[OVPN_A_PEER_MAX + 1];
-	struct ovpn_socket *osock;
 	struct ovpn_peer *peer;
 	struct socket *sock;
 	int ret;
@@ -480,31 +575,19 @@ static int ovpn_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 		goto put_sock;
 	}
 
-	peer = ovpn_peer_new(ovpn, nla_get_u32(attrs[OVPN_A_PEER_ID]));
+	peer = ovpn_nl_peer_create(ovpn, nla_get_u32(attrs[OVPN_A_PEER_ID]),
+				   sock, info->extack);
 	if (IS_ERR(peer)) {
+		if (PTR_ERR(peer) != -ENOMEM)
+			NL_SET_BAD_ATTR(info->extack, attrs[OVPN_A_PEER_SOCKET]);
 		ret = PTR_ERR(peer);
 		goto put_sock;
 	}
 
-	osock = ovpn_socket_new(sock, ovpn, info->extack);
-	if (IS_ERR(osock)) {
-		NL_SET_BAD_ATTR(info->extack, attrs[OVPN_A_PEER_SOCKET]);
-		ret = PTR_ERR(osock);
-		goto put_peer;
-	}
-	peer->sock = osock;
-
 	ret = ovpn_nl_peer_modify(peer, info, attrs);
 	if (ret)
 		goto put_peer;
-	/*
-	 * No remote given: a connected socket names it; otherwise the peer's
-	 * first authenticated packet will (see ovpn_peer_endpoints_update()).
-	 */
-	if (!rcu_access_pointer(peer->bind))
-		ovpn_udp_bind_from_connected(peer, sock->sk);
-
-	ret = ovpn_peer_add(ovpn, peer, info->extack);
+	ret = ovpn_nl_peer_commit(peer, info->extack);
 	if (ret)
 		NL_SET_BAD_ATTR(info->extack, attrs[OVPN_A_PEER_ID]);
 
@@ -765,6 +848,32 @@ static int ovpn_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/**
+ * ovpn_nl_check_key_size - is @key as long as the keys of @alg?
+ * @alg: AES-GCM or ChaCha20-Poly1305
+ * @key: the CIPHER_KEY attribute (ovpn or ovpn-dco-v2 family)
+ * @extack: where to say why not
+ *
+ * Return: 0 or -EINVAL.
+ */
+int ovpn_nl_check_key_size(enum ovpn_cipher_alg alg, const struct nlattr *key,
+			   struct netlink_ext_ack *extack)
+{
+	int len = nla_len(key);
+
+	if (alg == OVPN_CIPHER_ALG_AES_GCM && len != 16 && len != 24 && len != 32) {
+		NL_SET_ERR_MSG_ATTR(extack, key,
+				    "CIPHER_KEY for AES-GCM must be 16, 24 or 32 bytes");
+		return -EINVAL;
+	}
+	if (alg == OVPN_CIPHER_ALG_CHACHA20_POLY1305 && len != 32) {
+		NL_SET_ERR_MSG_ATTR(extack, key,
+				    "CIPHER_KEY for ChaCha20-Poly1305 must be 32 bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int ovpn_nl_get_keydir(struct genl_info *info, struct nlattr *keyconf,
 			      struct nlattr **kattrs, int dir_attr,
 			      enum ovpn_cipher_alg alg,
@@ -797,16 +906,9 @@ static int ovpn_nl_get_keydir(struct genl_info *info, struct nlattr *keyconf,
 
 	key = attrs[OVPN_A_KEYDIR_CIPHER_KEY];
 	len = nla_len(key);
-	if ((alg == OVPN_CIPHER_ALG_AES_GCM && len != 16 && len != 24 && len != 32) ||
-	    (alg == OVPN_CIPHER_ALG_CHACHA20_POLY1305 && len != 32)) {
-		if (alg == OVPN_CIPHER_ALG_AES_GCM)
-			NL_SET_ERR_MSG_ATTR(info->extack, key,
-					    "CIPHER_KEY for AES-GCM must be 16, 24 or 32 bytes");
-		else
-			NL_SET_ERR_MSG_ATTR(info->extack, key,
-					    "CIPHER_KEY for ChaCha20-Poly1305 must be 32 bytes");
-		return -EINVAL;
-	}
+	ret = ovpn_nl_check_key_size(alg, key, info->extack);
+	if (ret)
+		return ret;
 	dir->cipher_key = nla_data(key);
 	dir->cipher_key_size = len;
 	dir->nonce_tail = nla_data(attrs[OVPN_A_KEYDIR_NONCE_TAIL]);
@@ -1093,6 +1195,8 @@ static void ovpn_nl_notify_end(struct net_device *dev, struct sk_buff *msg,
 /**
  * ovpn_nl_peer_del_notify - tell the "peers" group that a peer is gone
  * @peer: the peer (delete_reason set)
+ *
+ * A device of kind ovpn-dco also tells the ovpn-dco-v2 family's group.
  */
 void ovpn_nl_peer_del_notify(struct ovpn_peer *peer)
 {
@@ -1101,6 +1205,7 @@ void ovpn_nl_peer_del_notify(struct ovpn_peer *peer)
 	struct sk_buff *msg;
 	void *hdr;
 
+	ovpn_dco_peer_del_notify(peer);
 	msg = ovpn_nl_notify_begin(dev, OVPN_CMD_PEER_DEL_NTF, OVPN_A_PEER,
 				   &hdr, &attr);
 	if (!msg)

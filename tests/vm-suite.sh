@@ -3,7 +3,8 @@
 # loaded: kernel-level smoke tests (python genl driver: cheap to start in the guest), the
 # TypeScript kernel data path against the module, the netns suites over the kernel path,
 # the mixed run (one side kernel, the other userspace) proving wire compatibility, and the
-# kovpn daemon against stock OpenVPN 2.6 on the kernel path. The netns suites run with the
+# kovpn daemon against stock OpenVPN 2.6 on the kernel path, and stock OpenVPN 2.6 with DCO
+# on the module's ovpn-dco-v2 front end. The netns suites run with the
 # module reloaded in strict mode (strict_mainline=1).
 set -u
 cd "$(dirname "$0")/.."
@@ -46,4 +47,6 @@ else
 	lsmod | grep -q '^ovpn' || insmod "${KOVPN_KMOD:-kmod/ovpn.ko}"
 fi
 run_program "netns[mixed]: kernel <-> userspace" tests/netns/mixed-test.sh
+# stock openvpn 2.6 with DCO on the module's ovpn-dco-v2 front end (reloads the module twice)
+run_program "dco[kernel]: stock openvpn 2.6 on ovpn-dco" tests/kmod/dco-openvpn.sh
 run_program "interop[kernel]: kovpn daemon vs stock openvpn (kernel data path)" tests/interop-vm/run.sh

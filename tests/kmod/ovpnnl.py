@@ -437,11 +437,12 @@ class Genl(Netlink):
             A_KEYCONF, u32(KEYCONF["PEER_ID"], peer_id), u32(KEYCONF["SLOT"], slot)))
 
 
-def link_add_ovpn(name, mode=None):
-    """RTM_NEWLINK kind "ovpn" (mode None: no IFLA_INFO_DATA) in the current netns."""
+def link_add_ovpn(name, mode=None, kind="ovpn"):
+    """RTM_NEWLINK kind "ovpn" (or "ovpn-dco", OpenVPN 2.6's; mode None: no IFLA_INFO_DATA)
+    in the current netns."""
     rt = Netlink(NETLINK_ROUTE)
     try:
-        info = [strz(IFLA_INFO_KIND, "ovpn")]
+        info = [strz(IFLA_INFO_KIND, kind)]
         if mode is not None:
             info.append(nest(IFLA_INFO_DATA, u8(IFLA_OVPN_MODE, mode)))
         body = struct.pack("=BxHiII", socket.AF_UNSPEC, 0, 0, 0, 0) + \

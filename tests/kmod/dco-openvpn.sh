@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# Stock OpenVPN 2.6 with data channel offload ON (no --disable-dco) on kovpn's ovpn.ko through
+# its ovpn-dco-v2 front end (link kind ovpn-dco, genl family ovpn-dco-v2), in the qemu guest:
+#   tests/qemu/run.sh --timeout 1800 -- tests/kmod/dco-openvpn.sh
+# 0. the family against bad input (tests/kmod/dco_family.py); dco_v2=0 turns the front end off;
+#    with another module holding the family name ovpn.ko still loads and serves ovpn.
+# 1. openvpn server (mode server, topology subnet, proto udp6 without local: a dual-stack IPv6
+#    socket with IPv4 clients) and an openvpn client, AES-256-GCM: both log that DCO is used,
+#    both devices are of kind ovpn-dco, pings both ways, the kernel's counters saw them, the
+#    server's status file shows the kernel's byte counts (GET_PEER dump), the client's stop
+#    (SIGTERM, exit notification) removes the peer on the server.
+# 2. (a new server, reneg-sec 8) a CHACHA20-POLY1305 client: pings across a renegotiation,
+#    then killed with SIGKILL: the kernel's keepalive expires its peer and
+#    the DEL_PEER notification (reason EXPIRED) reaches the openvpn server, which logs it.
+# 3. peer-to-peer TLS mode, both ends openvpn on P2P ovpn-dco devices: pings both ways, and
+#    across a renegotiation (reneg-sec 8: a new key installed, swapped in, the old one deleted).
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/results.sh
+NS_S=dd-s NS_C=dd-c NET=10.79.1
+. tests/interop/lib/tunnel-lib.sh
+. tests/interop-vm/lib.sh
+T="dco[kernel]:"
+KSTATE=tests/interop-vm/kernel-state.py
+KMOD=${KOVPN_KMOD:-kmod/ovpn.ko}
+# Waits for start-ups and handshakes, in seconds, generous for the emulated guest.
+W=${DCO_WAIT:-90}
+START=$(date +%s)
+
+[ -d /sys/module/ovpn ] || insmod "$KMOD"
+[ -d /sys/module/ovpn ] || { fail "$T ovpn module loaded" "no /sys/module/ovpn"; exit 1; }
+
+# --- 0. the family itself; the module parameter -------------------------------------------
+python3 tests/kmod/dco_family.py || true
+if rmmod ovpn && insmod "$KMOD" dco_v2=0 && [ "$(cat /sys/module/ovpn/parameters/dco_v2)" = N ]; then
+	pass "$T module reloaded with dco_v2=0"
+	python3 tests/kmod/dco_family.py absent || true
+else
+	fail "$T module reloaded with dco_v2=0" "$(lsmod | grep '^ovpn' || echo 'not loaded')"
+fi
+lsmod | grep -q '^ovpn ' && rmmod ovpn
+# another module holding the family name (as the real ovpn-dco would): ovpn.ko still loads,
+# logs the conflict once and serves its ovpn interface (built by tests/kmod/build-test-module.sh)
+CLASH=${KOVPN_CLASH_KO:-tests/kmod/.build-clash/ovpn_dco_clash.ko}
+conflict='ovpn: link kind ovpn-dco or family ovpn-dco-v2 already registered'
+if [ ! -f "$CLASH" ]; then
+	fail "$T conflict with a module holding ovpn-dco-v2" "no $CLASH (run tests/kmod/build-test-module.sh)"
+elif insmod "$CLASH"; then
+	n0=$(dmesg | grep -c "$conflict")
+	if insmod "$KMOD"; then
+		pass "$T ovpn.ko loads while another module holds the family ovpn-dco-v2"
+		n1=$(dmesg | grep -c "$conflict")
+		[ $((n1 - n0)) = 1 ] && pass "$T one kernel log line reports the conflict: '$(dmesg | grep -m1 -o "$conflict.*")'" ||
+			fail "$T one kernel log line reports the conflict" "$((n1 - n0)) lines"
+		python3 tests/kmod/dco_family.py clash || true
+		rmmod ovpn
+	else
+		fail "$T ovpn.ko loads while another module holds the family ovpn-dco-v2" "insmod failed"
+	fi
+	rmmod ovpn_dco_clash
+else
+	fail "$T conflict with a module holding ovpn-dco-v2" "insmod $CLASH failed"
+fi
+insmod "$KMOD" && [ "$(cat /sys/module/ovpn/parameters/dco_v2)" = Y ] &&
+	pass "$T module reloaded in default mode (dco_v2=1)" || fail "$T module reloaded in default mode" "$(lsmod | grep '^ovpn')"
+
+setup_netns || { fail "$T namespaces" "could not create $NS_S/$NS_C"; exit 1; }
+setup_pki || { fail "$T PKI" "openssl failed"; exit 1; }
+
+# dco_used log name: openvpn's log says the data channel is offloaded (tun.c: "DCO device %s opened")
+dco_used() {
+	if grep -q "DCO device $2 opened" "$1"; then pass "$T $3: openvpn logs 'DCO device $2 opened'"
+	else fail "$T $3: openvpn uses DCO" "$(grep -m1 -iE 'dco|offload' "$1" | cut -c1-200)"; fi
+}
+
+# dco_kind ns dev name: `ip -d link` shows the device with kind ovpn-dco
+dco_kind() {
+	local d
+	d=$(ip -n "$1" -d link show "$2" 2>&1)
+	if grep -qw 'ovpn-dco' <<<"$d"; then pass "$T $3: ip -d link shows $2 of kind ovpn-dco"
+	else fail "$T $3: $2 of kind ovpn-dco" "$(tr '\n' ' ' <<<"$d" | cut -c1-200)"; fi
+}
+
+# kpeers ns dev: number of peers the kernel holds on the device
+kpeers() {
+	ip netns exec "$1" python3 $KSTATE peers "$2" 2>/dev/null | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo -1
+}
+
+# kcount ns dev counter: the counter summed over the device's kernel peers
+kcount() {
+	ip netns exec "$1" python3 $KSTATE peers "$2" 2>/dev/null |
+		python3 -c 'import json, sys; print(sum(p.get(sys.argv[1], 0) for p in json.load(sys.stdin)))' "$3" 2>/dev/null || echo 0
+}
+
+# wait_peers ns dev n seconds: until the device holds n kernel peers
+wait_peers() {
+	local i
+	for ((i = 0; i < $4 * 5; i++)); do [ "$(kpeers "$1" "$2")" = "$3" ] && return 0; sleep 0.2; done
+	return 1
+}
+
+# openvpn_client log conf: a stock client in $NS_C, pid in $OC
+openvpn_client() {
+	ip netns exec $NS_C openvpn --config "$2" >"$1" 2>&1 & OC=$!
+	PIDS+=($OC)
+}
+
+client_conf() { # file dev cipher
+	cat >"$1" <<CONF
+client
+dev $2
+dev-type tun
+proto udp
+remote $NET.1 1194
+nobind
+remote-cert-tls server
+data-ciphers $3
+explicit-exit-notify 1
+verb 3
+ca $WORK/ca.crt
+cert $WORK/client.crt
+key $WORK/client.key
+CONF
+}
+
+# rekey_traffic name log ns dst: 60 pings (15 s) from ns to dst across a renegotiation that
+# openvpn logs in log ("Control Channel: TLS", once per handshake): the new key goes to the
+# kernel as NEW_KEY secondary, SWAP_KEYS, then DEL_KEY; at least 54 must be answered.
+rekey_traffic() {
+	local n0 got during=0 i rp
+	n0=$(grep -c 'Control Channel: TLS' "$2")
+	ip netns exec "$3" ping -c 60 -i 0.25 -W 2 "$4" >"$WORK/rekey-${1//[^A-Za-z0-9]/_}.out" 2>&1 &
+	rp=$!
+	for ((i = 0; i < W * 5; i++)); do
+		if [ "$(grep -c 'Control Channel: TLS' "$2")" -gt "$n0" ]; then
+			kill -0 $rp 2>/dev/null && during=1
+			break
+		fi
+		sleep 0.2
+	done
+	wait $rp
+	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$WORK/rekey-${1//[^A-Za-z0-9]/_}.out")
+	if [ $during = 1 ] && [ "${got:-0}" -ge 54 ]; then
+		pass "$T $1 rekey under traffic: $got of 60 pings answered across a renegotiation"
+	else
+		fail "$T $1 rekey under traffic" "handshakes $(grep -c 'Control Channel: TLS' "$2") (before $n0, one while pinging: $during), pings answered ${got:-0}/60"
+	fi
+}
+
+# start_server log [options...]: the stock server in $NS_S, pid in $OS; waits until it is up
+start_server() {
+	local log=$1
+	shift
+	ip netns exec $NS_S openvpn --verb 3 --mode server --tls-server --dev ddos0 --dev-type tun --proto udp6 \
+		--port 1194 --server 10.217.1.0 255.255.255.0 --topology subnet --ping 1 --ping-restart 6 \
+		--push "ping 1" --push "ping-restart 6" --data-ciphers AES-256-GCM:CHACHA20-POLY1305 \
+		--ca "$WORK/ca.crt" --cert "$WORK/server.crt" --key "$WORK/server.key" --dh none "$@" >"$log" 2>&1 &
+	OS=$!
+	PIDS+=($OS)
+	wait_log "$log" 'Initialization Sequence Completed' $W
+}
+
+# --- 1. server + client, AES-256-GCM --------------------------------------------------------
+# proto udp6 and no local: openvpn binds [::]:1194 dual-stack (IPV6_V6ONLY off), its IPv4
+# clients arrive v4-mapped and are handed to the kernel as sockaddr_in. (Plain proto udp
+# picks the family by getaddrinfo: AF_INET here, the namespaces having no IPv6 address.)
+# ping 1 / ping-restart 6 (also pushed): the kernel's keepalive, short for part 2.
+if start_server "$WORK/os.log" --status "$WORK/status" 1 --status-version 2; then
+	dco_used "$WORK/os.log" ddos0 "server"
+	dco_kind $NS_S ddos0 "server"
+	grep -q 'UDPv6 link local (bound): \[AF_INET6\]\[undef\]' "$WORK/os.log" &&
+		pass "$T server: a dual-stack UDPv6 socket (proto udp6, no local)" ||
+		fail "$T server: dual-stack socket" "$(grep -m1 'link local' "$WORK/os.log")"
+	client_conf "$WORK/c1.conf" ddkc0 AES-256-GCM
+	openvpn_client "$WORK/oc1.log" "$WORK/c1.conf"
+	if wait_log "$WORK/oc1.log" 'Initialization Sequence Completed' $W; then
+		pass "$T 1: openvpn client connects to the openvpn server, both on ovpn-dco"
+		dco_used "$WORK/oc1.log" ddkc0 "client"
+		dco_kind $NS_C ddkc0 "client"
+		grep -q "Data Channel: cipher 'AES-256-GCM'" "$WORK/oc1.log" &&
+			pass "$T 1: data channel cipher AES-256-GCM" ||
+			fail "$T 1: AES-256-GCM" "$(grep -m1 'Data Channel' "$WORK/oc1.log")"
+		cip=$(ip -n $NS_C -4 -o addr show dev ddkc0 | sed -n 's/.* inet \([0-9.]*\).*/\1/p')
+		pings "1: client pings the server through the kernel" $NS_C 10.217.1.1 5
+		pings "1: server pings the client (${cip:-?}) through the kernel" $NS_S "${cip:-10.217.1.2}" 5
+		# big pings: more than the control channel's bytes, to tell the status counts apart
+		ip netns exec $NS_C ping -q -c 25 -i 0.2 -s 1200 -W 3 10.217.1.1 >"$WORK/bigping.out" 2>&1
+		krx=$(kcount $NS_S ddos0 VPN_RX_PACKETS)
+		ktx=$(kcount $NS_C ddkc0 VPN_TX_PACKETS)
+		[ "$krx" -ge 35 ] && [ "$ktx" -ge 35 ] &&
+			pass "$T 1: the kernel counted the pings (server peer VPN_RX_PACKETS $krx, client VPN_TX_PACKETS $ktx)" ||
+			fail "$T 1: kernel counters" "server VPN_RX_PACKETS $krx, client VPN_TX_PACKETS $ktx (want >= 35)"
+		# openvpn's status file adds the kernel's LINK_RX_BYTES (GET_PEER dump) to its own
+		klink=$(kcount $NS_S ddos0 LINK_RX_BYTES)
+		for ((i = 0; i < 50; i++)); do
+			srx=$(awk -F, -v ip="$cip" '$1 == "CLIENT_LIST" && $4 == ip { print $6 }' "$WORK/status" 2>/dev/null | head -1)
+			[ "${srx:-0}" -ge "$klink" ] 2>/dev/null && [ "$klink" -ge 30000 ] && break
+			sleep 0.2
+		done
+		[ "${srx:-0}" -ge "$klink" ] 2>/dev/null && [ "$klink" -ge 30000 ] &&
+			pass "$T 1: openvpn's status file counts the kernel's bytes (status $srx >= kernel LINK_RX_BYTES $klink)" ||
+			fail "$T 1: status file bytes" "status '${srx:-}' kernel LINK_RX_BYTES $klink: $(grep -m1 '^CLIENT_LIST' "$WORK/status")"
+		if stop_wait $OC 20; then pass "$T 1: openvpn client stops on SIGTERM"; else fail "$T 1: client stops" "still running after 20 s"; fi
+		# the exit notification: "Delayed exit in 5 seconds", then the instance goes
+		if wait_log "$WORK/os.log" 'SIGTERM\[soft,delayed-exit\] received, client-instance exiting' 30; then
+			pass "$T 1: the openvpn server logs the client's exit ('SIGTERM[soft,delayed-exit] received, client-instance exiting')"
+		else
+			fail "$T 1: server logs the exit" "$(tail -3 "$WORK/os.log" | tr '\n' ' ' | cut -c1-300)"
+		fi
+		wait_peers $NS_S ddos0 0 10 && pass "$T 1: the server's kernel peer is gone" ||
+			fail "$T 1: server peer removed" "$(kpeers $NS_S ddos0) peers left"
+		no_ovpn_device $NS_C ddkc0 "1 client"
+	else
+		fail "$T 1: openvpn client connects" "$(grep -iE 'error|dco|offload' "$WORK/oc1.log" | head -3 | tr '\n' ' ' | cut -c1-300)"
+	fi
+
+	if stop_wait $OS 20; then pass "$T openvpn server stops on SIGTERM"; else fail "$T server stops" "still running after 20 s"; fi
+	no_ovpn_device $NS_S ddos0 "server"
+else
+	fail "$T openvpn server starts" "$(tail -5 "$WORK/os.log" | tr '\n' ' ' | cut -c1-400)"
+fi
+
+# --- 2. CHACHA20-POLY1305, client killed: keepalive expiry notified by the kernel -------------
+# A server without --status: openvpn polls GET_PEER for the status file on the socket it also
+# reads notifications from, and its reply loop skips a DEL_PEER that arrives meanwhile
+# (dco_linux.c ovpn_nl_msg_send; the same with ovpn-dco), which would make this part flaky.
+# reneg-sec 8: a renegotiation under traffic in server mode before the kill
+if start_server "$WORK/os2.log" --reneg-sec 8; then
+	client_conf "$WORK/c2.conf" ddkc1 CHACHA20-POLY1305
+	openvpn_client "$WORK/oc2.log" "$WORK/c2.conf"
+	if wait_log "$WORK/oc2.log" 'Initialization Sequence Completed' $W; then
+		grep -q "Data Channel: cipher 'CHACHA20-POLY1305'" "$WORK/oc2.log" &&
+			pass "$T 2: client connects with CHACHA20-POLY1305 on ovpn-dco" ||
+			fail "$T 2: CHACHA20-POLY1305" "$(grep -m1 'Data Channel' "$WORK/oc2.log")"
+		dco_used "$WORK/oc2.log" ddkc1 "2 client"
+		pings "2: client pings the server through the kernel (CHACHA20-POLY1305)" $NS_C 10.217.1.1 5
+		rekey_traffic "2: server mode" "$WORK/oc2.log" $NS_C 10.217.1.1
+		kill -KILL $OC
+		wait $OC 2>/dev/null
+		echo "[$(date +%T.%3N)] client killed, waiting for the kernel's keepalive expiry (6 s)"
+		if wait_log "$WORK/os2.log" 'SIGTERM\[soft,ovpn-dco: ping expired\] received, client-instance exiting' 30; then
+			pass "$T 2: the kernel's DEL_PEER (reason EXPIRED) reaches openvpn: 'SIGTERM[soft,ovpn-dco: ping expired]'"
+		else
+			fail "$T 2: expiry notified" "$(tail -3 "$WORK/os2.log" | tr '\n' ' ' | cut -c1-300)"
+		fi
+		wait_peers $NS_S ddos0 0 10 && pass "$T 2: the server's kernel peer is gone" ||
+			fail "$T 2: server peer removed" "$(kpeers $NS_S ddos0) peers left"
+		ip -n $NS_C link del ddkc1 2>/dev/null
+	else
+		fail "$T 2: openvpn client connects (CHACHA20-POLY1305)" "$(tail -3 "$WORK/oc2.log" | tr '\n' ' ' | cut -c1-300)"
+	fi
+	if stop_wait $OS 20; then pass "$T 2: openvpn server stops on SIGTERM"; else fail "$T 2: server stops" "still running after 20 s"; fi
+	no_ovpn_device $NS_S ddos0 "2 server"
+else
+	fail "$T 2: openvpn server starts" "$(tail -5 "$WORK/os2.log" | tr '\n' ' ' | cut -c1-400)"
+fi
+
+# --- 3. peer-to-peer TLS mode, both ends on P2P ovpn-dco devices ----------------------------
+p2p() { # ns dev role local-vpn remote-vpn remote-host log [options...]
+	ip netns exec "$1" openvpn --verb 3 --dev "$2" --dev-type tun --proto udp4 --port 1195 --remote "$6" 1195 \
+		--"$3" --ifconfig "$4" "$5" --ping 1 --ping-restart 10 --data-ciphers AES-256-GCM "${@:8}" \
+		--ca "$WORK/ca.crt" --cert "$WORK/$( [ "$3" = tls-server ] && echo server || echo client).crt" \
+		--key "$WORK/$( [ "$3" = tls-server ] && echo server || echo client).key" --dh none >"$7" 2>&1 &
+	PIDS+=($!)
+}
+# the tls-server renegotiates every 8 s: the new key goes to the kernel under traffic
+p2p $NS_S ddps0 tls-server 10.217.3.1 10.217.3.2 $NET.2 "$WORK/ps.log" --reneg-sec 8
+PS=$!
+p2p $NS_C ddpc0 tls-client 10.217.3.2 10.217.3.1 $NET.1 "$WORK/pc.log"
+PC=$!
+if wait_log "$WORK/ps.log" 'Initialization Sequence Completed' $W && wait_log "$WORK/pc.log" 'Initialization Sequence Completed' $W; then
+	pass "$T 3: p2p TLS: both openvpn ends up"
+	dco_used "$WORK/ps.log" ddps0 "3 tls-server"
+	dco_used "$WORK/pc.log" ddpc0 "3 tls-client"
+	dco_kind $NS_S ddps0 "3"
+	pings "3: p2p tls-client pings tls-server through the kernel" $NS_C 10.217.3.1 5
+	pings "3: p2p tls-server pings tls-client through the kernel" $NS_S 10.217.3.2 5
+	k=$(kcount $NS_S ddps0 VPN_RX_PACKETS)
+	[ "$k" -ge 5 ] && pass "$T 3: the kernel counted the p2p pings (VPN_RX_PACKETS $k)" ||
+		fail "$T 3: p2p kernel counters" "VPN_RX_PACKETS $k"
+	rekey_traffic "3: p2p" "$WORK/ps.log" $NS_C 10.217.3.1
+	pings "3: p2p pings after the rekey" $NS_C 10.217.3.1 3
+else
+	fail "$T 3: p2p TLS up" "$(tail -3 "$WORK/ps.log" "$WORK/pc.log" | tr '\n' ' ' | cut -c1-400)"
+fi
+stop_wait $PC 20
+stop_wait $PS 20
+no_ovpn_device $NS_S ddps0 "3"
+
+echo "dco-openvpn: $(($(date +%s) - START)) s"
+case $KOVPN_RESULTS in /dev/null) ;; *) d="$(dirname "$KOVPN_RESULTS")/dco-openvpn"; mkdir -p "$d" && cp "$WORK"/*.log "$WORK"/status "$d"/ 2>/dev/null ;; esac
+if [ "${KOVPN_FAILED:-0}" != 0 ] || [ -n "${DCO_DEBUG:-}" ]; then
+	for f in "$WORK"/*.log; do echo "=== $f"; tail -n "${DCO_TAIL:-25}" "$f"; done
+fi
+exit 0
