@@ -12,6 +12,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_DATA_CIPHERS, parseCipherList, type DataCipher } from '../control/ciphers.js';
 import { OPENVPN_DIRECTIVES } from './directives.js';
+import { AUTH_DIRECTIVES, AuthDirectiveError, AuthDirectives, LineError } from './auth-user-pass.js';
 import { checkCredentials } from './check-credentials.js';
 import { parseCompression } from './compression.js';
 import { ConfigError } from './errors.js';
@@ -41,7 +42,6 @@ const IGNORED: Record<string, string> = {
   'mssfix': 'not applied by the data path',
   'sndbuf': 'socket buffers use system defaults',
   'rcvbuf': 'socket buffers use system defaults',
-  'script-security': 'kovpn runs no scripts',
   'ifconfig-pool-persist': 'pool addresses are not persisted across restarts',
   'client-to-client': 'routing between clients is done by the device',
   'tls-version-min': 'TLS 1.2 minimum is enforced',
@@ -61,8 +61,6 @@ const WARNED: Record<string, string> = {
 const UNSUPPORTED: Record<string, string> = {
   'tls-crypt-v2-verify': 'no scripts are run; kovpn logs the client key metadata and shows it in `kovpn status`',
   'secret': 'static-key mode is insecure and not supported; use certificates',
-  'auth-user-pass': 'username/password authentication is not supported yet',
-  'auth-user-pass-verify': 'username/password authentication is not supported yet',
   'fragment': 'fragmentation is not supported',
   'http-proxy': 'proxies are not supported',
   'socks-proxy': 'proxies are not supported',
@@ -231,12 +229,21 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
   const credentialLines: NonNullable<KovpnConfig['credentialLines']> = {};
+  const auth = new AuthDirectives(file, baseDir);
   for (let d of tokenize(text, file)) {
     // `setenv opt <directive>`: the directive, ignored if unknown.
     let optional = false;
     if (d.name === 'setenv' && d.args[0] === 'opt' && d.args.length >= 2) {
       d = { ...d, name: d.args[1]!, args: d.args.slice(2) };
       optional = true;
+    }
+    if (AUTH_DIRECTIVES.has(d.name)) {
+      try {
+        auth.take(d);
+      } catch (e) {
+        throw err(d, (e as Error).message);
+      }
+      continue;
     }
     if (d.inline !== undefined && !['ca', 'cert', 'key', 'crl-verify', 'kovpn-psk', 'tls-auth', 'tls-crypt', 'tls-crypt-v2'].includes(d.name)) {
       if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
@@ -460,8 +467,10 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
     if (pskIdentity) psk.identity = pskIdentity;
   } else {
     if (!ca) throw top('no `ca` (CA certificate) given');
-    if (!cert) throw top('no `cert` (own certificate) given');
-    if (!key) throw top('no `key` (own private key) given');
+    // A client with auth-user-pass may go without a certificate (the server's verify-client-cert none).
+    const certless = mode === 'client' && auth.clientWithoutCert && !cert && !key;
+    if (!cert && !certless) throw top('no `cert` (own certificate) given');
+    if (!key && !certless) throw top('no `key` (own private key) given');
   }
   if (mode === 'client') {
     if (remotes.length === 0) throw top('client without any `remote`');
@@ -520,5 +529,15 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   } else if (routes) cfg.routes = routes;
   if (routeNopull) cfg.routeNopull = true;
   if (pullFilter) cfg.pullFilter = pullFilter;
+  try {
+    const a = auth.finish(mode);
+    if (a.client) cfg.authUserPass = a.client;
+    if (a.server) cfg.authVerify = a.server;
+    ignored.push(...a.ignored);
+  } catch (e) {
+    if (e instanceof LineError) throw new ConfigError(file, e.line, e.message);
+    if (e instanceof AuthDirectiveError) throw top(e.message);
+    throw e;
+  }
   return cfg;
 }

@@ -2,6 +2,7 @@
 import type { DataCipher } from '../control/ciphers.js';
 import type { TlsWrapConfig } from '../control/wrap/index.js';
 import type { CompFraming } from '../wire/comp-framing.js';
+import type { AuthUserPassConfig, AuthVerifyConfig } from './auth-user-pass.js';
 
 export interface Remote {
   host: string;
@@ -85,5 +86,9 @@ export interface KovpnConfig {
   routeNopull?: boolean;
   /** Client: `pull-filter accept|ignore|reject "text"`, in order (first prefix match decides). */
   pullFilter?: { action: 'accept' | 'ignore' | 'reject'; text: string }[];
+  /** Client: `auth-user-pass` (where the credentials come from) and `auth-nocache`. */
+  authUserPass?: AuthUserPassConfig;
+  /** Server: `auth-user-pass-verify`, `verify-client-cert`, `username-as-common-name`, `script-security`. */
+  authVerify?: AuthVerifyConfig;
   ignored: IgnoredDirective[];
 }

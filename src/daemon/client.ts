@@ -18,6 +18,7 @@ import type { KovpnConfig } from '../config/types.js';
 import { framingDirective } from '../config/compression.js';
 import { applyPullFilter, classifyIgnoredPush } from './pushed.js';
 import { tlsCredentials } from './credentials.js';
+import { UserPassStore } from './user-pass.js';
 import type { EventBus } from './events.js';
 import { deviceKeyOps } from './key-ops.js';
 import type { DaemonLog } from './log.js';
@@ -53,6 +54,8 @@ export class ClientTunnel {
   private connected = false;
   private connectTimer: NodeJS.Timeout | undefined;
   private giveUp!: (err: Error) => void;
+  /** auth-user-pass: the credentials (and a pushed auth-token). */
+  private readonly userPass: UserPassStore | undefined;
   /** Resolves when the client gives up (AUTH_FAILED without auth-retry, connect-retry-max): the daemon exits. */
   readonly finished = new Promise<Error>((resolve) => { this.giveUp = resolve; });
 
@@ -61,10 +64,13 @@ export class ClientTunnel {
     private readonly datapath: Datapath,
     private readonly events: EventBus,
     private readonly log: DaemonLog,
-  ) {}
+  ) {
+    this.userPass = cfg.authUserPass ? new UserPassStore(cfg.authUserPass) : undefined;
+  }
 
   /** Runs on `device` (a P2P device the daemon created, see devices.ts). */
   async start(device: Device): Promise<void> {
+    await this.userPass?.load();
     this.device = device;
     this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));
     this.events.emit({ type: 'tunnel-up', reason: `client device ${this.device.name} (${this.datapath.kind} data path)` });
@@ -108,6 +114,13 @@ export class ClientTunnel {
           (keyId) => this.events.emit({ type: 'rekey', peerId: this.peerId, name: this.peerName, keyId, cipher: session.cipher }),
           () => this.emitPeerUp(session)),
         onPushReply: (o) => { this.peerId = o.peerId ?? 0; },
+        ...(this.userPass ? {
+          userPass: () => this.userPass!.next(),
+          onAuthToken: (token: string, user: string | undefined) => {
+            if (!this.userPass!.hasToken) this.log.log('info', 'the server pushed an auth-token: renegotiations send it instead of the password');
+            this.userPass!.setToken(token, user);
+          },
+        } : {}),
         onEnd: (reason) => void this.onSessionEnd(session, reason),
         log: (l, m) => this.log.log(l, m),
       },
@@ -244,7 +257,14 @@ export class ClientTunnel {
     clearTimeout(this.connectTimer);
     if (this.stopping) return;
     const where = `${this.remote?.address}:${this.remote?.port}`;
-    if (reason.kind === 'exit' && reason.message.startsWith('AUTH_FAILED')) {
+    if (reason.kind === 'exit' && reason.message.startsWith('AUTH_FAILED') && this.userPass?.clearToken()) {
+      // As OpenVPN: the token may have expired (or the server restarted); the password next, at once.
+      this.log.log('warn', `${where} refused our auth-token (${reason.message}); reconnecting with the password`);
+      this.reconnectNow = true;
+    } else if (reason.kind === 'error' && reason.error.code === 'auth') {
+      this.giveUp(new Error(reason.error.message));
+      return;
+    } else if (reason.kind === 'exit' && reason.message.startsWith('AUTH_FAILED')) {
       const text = `${where} refused us: ${reason.message}`;
       if ((this.cfg.authRetry ?? 'none') === 'none') {
         this.giveUp(new Error(`${text}; exiting (auth-retry none; \`auth-retry nointeract\` retries)`));
@@ -322,6 +342,7 @@ export class ClientTunnel {
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.connectTimer);
     await this.session?.close(true);
+    this.userPass?.clear();
     this.unsubscribe?.();
     await this.socket?.close().catch(() => undefined);
     if (this.device) await this.datapath.deleteDevice(this.device.name).catch(() => undefined);
