@@ -2,7 +2,7 @@
 # The kovpn daemon on the KERNEL data path (ovpn.ko) against stock OpenVPN 2.6 (--disable-dco),
 # run inside the qemu guest in one boot:
 #   tests/qemu/run.sh --timeout 1500 -- tests/interop-vm/run.sh [PART...]
-# PART is A, B, C, D, E, F or G (any case; default: all, in the order A B C D F E G: E swaps
+# PART is A, B, C, D, E, F, G or H (any case; default: all, in the order A B C D F E G H: E swaps
 # in the module's test build and back); each part is its own file,
 # part-<letter>.sh, sourced here; the helpers they share are in lib.sh.
 # Namespaces dv-s (server side) and dv-c (client side), reusing tests/interop/lib/tunnel-lib.sh
@@ -24,17 +24,20 @@
 #      client to a kovpn server's MP device, a kovpn client's P2P device to a stock server; pings.
 #   G. devices and exits on the kernel path: dev tun, SIGKILL + reclaim, AUTH_FAILED exit 1,
 #      a pushed comp-lzo no refused on the kernel path, comp-lzo no under auto on userspace.
+#   H. username/password on the kernel path: a stock client with auth-user-pass -> kovpn server
+#      with auth-user-pass-verify via-file: pings, the script's environment, a bad password gets
+#      AUTH_FAILED and one error line.
 #   E. early rekey on KEY_SWAP_NTF, with the module's test build whose keys start at packet id
 #      2^32-2: the kernel retires an exhausted key and notifies, the daemon rekeys at once and
 #      traffic flows on the new key.
 set -u
 cd "$(dirname "$0")/../.."
 PARTS=()
-for p in "${@:-A B C D F E G}"; do
+for p in "${@:-A B C D F E G H}"; do
 	for q in $p; do
 		case $q in
-		[A-Ga-g]) PARTS+=("$(echo "$q" | tr a-g A-G)") ;;
-		*) echo "usage: $0 [A|B|C|D|E|F|G ...] (unknown part '$q')" >&2; exit 2 ;;
+		[A-Ha-h]) PARTS+=("$(echo "$q" | tr a-h A-H)") ;;
+		*) echo "usage: $0 [A|B|C|D|E|F|G|H ...] (unknown part '$q')" >&2; exit 2 ;;
 		esac
 	done
 done
@@ -62,7 +65,7 @@ fi
 . tests/interop-vm/lib.sh
 echo "interop-vm: parts ${PARTS[*]}"
 for p in "${PARTS[@]}"; do
-	. "tests/interop-vm/part-$(echo "$p" | tr A-G a-g).sh"
+	. "tests/interop-vm/part-$(echo "$p" | tr A-H a-h).sh"
 done
 
 echo "interop-vm: $(($(date +%s) - START)) s"
