@@ -120,6 +120,25 @@ grep -q "^username=alice$" "$(latest_seen)" && grep -qxF "password=$PASSWORD" "$
 stop_pid $KC
 kovpn_client c-inline-bad 1195 "$CERT" $'<auth-user-pass>\nalice\nnope\n</auth-user-pass>'
 expect_refused c-inline-bad
+
+# auth-user-pass without a file: asked on a terminal (a pty from script(1)), the password not echoed;
+# without a terminal: one error line saying to give a file, exit 1
+mkfifo "$WORK/tty.in"
+printf 'client\ndev dmauc0\nproto udp\nremote %s.1 1195\nnobind\nverb 9\nca %s/ca.crt\n%s\nauth-user-pass\n' "$NET" "$WORK" "$CERT" >"$WORK/c-tty.conf"
+ip netns exec $NS_C script -qfec "bin/kovpn up $WORK/c-tty.conf --pid-file $WORK/c-tty.pid" /dev/null <"$WORK/tty.in" >"$WORK/c-tty.log" 2>&1 &
+PIDS+=($!)
+exec 7>"$WORK/tty.in"
+wait_log "$WORK/c-tty.log" 'Enter Auth Username:' 20 && printf 'alice\r' >&7
+wait_log "$WORK/c-tty.log" 'Enter Auth Password:' 20 && printf '%s\r' "$PASSWORD" >&7
+expect_up c-tty
+[ -s "$WORK/c-tty.pid" ] && stop_pid "$(cat "$WORK/c-tty.pid")"
+exec 7>&-
+no_password c-tty "$WORK/c-tty.log"
+ip netns exec $NS_C bin/kovpn up "$WORK/c-tty.conf" </dev/null >"$WORK/c-notty.log" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q 'auth-user-pass without a file asks on a terminal, and standard input is not one: give a file' "$WORK/c-notty.log" &&
+	pass "auth-user-pass c-notty: without a terminal, one error line says to give a file, exit 1" ||
+	fail "auth-user-pass c-notty: no terminal" "rc $rc: $(tail -1 "$WORK/c-notty.log")"
 stop_pid $OVS
 
 # verify-client-cert none: a kovpn client with no cert/key
@@ -211,6 +230,7 @@ stop_pid $KS
 no_password s-file "$WORK/s-file.log" "$WORK/s-file.status"
 
 kovpn_server s-env 1295 "script-security 3
+reneg-sec 6
 auth-user-pass-verify $WORK/verify.sh via-env" || exit 1
 ovpn_client o-env 1295 "$WORK/good.pass" --cert "$WORK/client.crt" --key "$WORK/client.key"
 expect_ovc_up o-env
@@ -218,6 +238,13 @@ seen=$(latest_seen)
 grep -qx 'username=alice' "$seen" && grep -qxF "password=$PASSWORD" "$seen" && grep -qx 'common_name=dm-client' "$seen" && grep -qx "untrusted_ip=$NET.2" "$seen" &&
 	pass "auth-user-pass o-env: via-env script saw username, password, common_name, untrusted_ip" ||
 	fail "auth-user-pass o-env: via-env env" "$(grep -E '^(username|common_name|untrusted_ip)=' "$seen" | tr '\n' ' ')"
+# as OpenVPN, the password is checked again at each renegotiation (kovpn starts it after reneg-sec 6)
+if wait_log "$WORK/s-env.log" "authentication succeeded for username 'alice' \(renegotiation, key id 1\)" 20 && wait_log "$WORK/s-env.log" '"type":"rekey"' 10 &&
+	ip netns exec $NS_C ping -c 2 -i 0.3 -W 3 10.214.30.1 >/dev/null; then
+	pass "auth-user-pass o-env: the script runs again at the renegotiation, the new key carries pings"
+else
+	fail "auth-user-pass o-env: re-authentication at renegotiation" "$(grep -E 'renegotiation|rekey|error' "$WORK/s-env.log" | tail -2 | tr '\n' ' ')"
+fi
 stop_pid $OVC
 ovpn_client o-env-bad 1295 "$WORK/bad.pass" --cert "$WORK/client.crt" --key "$WORK/client.key"
 expect_ovc_refused o-env-bad s-env "refused by auth-user-pass-verify"
