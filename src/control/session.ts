@@ -402,8 +402,7 @@ export class ControlSession {
   private onPushReplyPart(ks: KeyState, message: string): void {
     if (this.current) {
       // After we are up: a repeated reply, or a server's new auth-token at renegotiation.
-      const { options } = parsePushReply(message);
-      if (options.authToken) this.opts.events.onAuthToken?.(options.authToken, options.authTokenUser);
+      this.takeAuthToken(parsePushReply(message).options);
       return;
     }
     const { options, more } = parsePushReply(message, this.pushParts ?? emptyPushOptions());
@@ -417,11 +416,19 @@ export class ControlSession {
     this.cipher = cipher;
     this.useEkm = options.protocolFlags.includes('tls-ekm') || options.keyDerivation === 'tls-ekm';
     this.peerSupportsExit = options.protocolFlags.includes('cc-exit');
+    this.takeAuthToken(options);
     this.pushed = options;
-    if (options.authToken) this.opts.events.onAuthToken?.(options.authToken, options.authTokenUser);
     this.log('info', `${this.describe()}: PUSH_REPLY cipher ${cipher}, keys from ${this.useEkm ? 'TLS exporter' : 'OpenVPN PRF'}`);
     this.opts.events.onPushReply?.(options);
     this.activate(ks);
+  }
+
+  /** Hands a pushed auth-token to the client and keeps no copy in the pushed options. */
+  private takeAuthToken(options: PushOptions): void {
+    const { authToken, authTokenUser } = options;
+    delete options.authToken;
+    delete options.authTokenUser;
+    if (authToken) this.opts.events.onAuthToken?.(authToken, authTokenUser);
   }
 
   /** Derives ks's data key, hands it out and makes ks current (old current becomes lame duck). */

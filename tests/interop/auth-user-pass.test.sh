@@ -106,6 +106,14 @@ stop_pid $KC
 no_password c-file "$WORK/c-file.log" "$WORK/c-file.status"
 kovpn_client c-bad 1194 "$CERT" "auth-user-pass $WORK/bad.pass"
 expect_refused c-bad
+kovpn_client c-retry 1194 "$CERT" "auth-user-pass $WORK/bad.pass
+auth-retry nointeract
+connect-retry 1"
+n_retry() { grep -c 'kovpn error: .*AUTH_FAILED.*retrying (auth-retry nointeract)' "$WORK/c-retry.log"; }
+for ((i = 0; i < 200; i++)); do [ "$(n_retry)" -ge 2 ] && break; sleep 0.1; done
+[ "$(n_retry)" -ge 2 ] && kill -0 $KC 2>/dev/null && pass "auth-user-pass c-retry: auth-retry nointeract retries after AUTH_FAILED ($(n_retry) times)" ||
+	fail "auth-user-pass c-retry: auth-retry nointeract" "$(grep -E 'error|warn' "$WORK/c-retry.log" | tail -2 | tr '\n' ' ')"
+stop_pid $KC
 stop_pid $OVS
 
 ovpn_server venv 1195 --auth-user-pass-verify "$WORK/verify.sh" via-env || exit 1
