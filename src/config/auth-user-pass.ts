@@ -55,6 +55,7 @@ function commandWords(cmd: string): string[] {
 export class AuthDirectives {
   private userPass: AuthUserPassConfig | undefined;
   private nocache = false;
+  private nocacheLine = 0;
   private verify: AuthVerifyConfig['verify'];
   private verifyClientCert: AuthVerifyConfig['verifyClientCert'] = 'require';
   private usernameAsCn = false;
@@ -84,7 +85,7 @@ export class AuthDirectives {
           nocache: false, where,
         };
         return;
-      case 'auth-nocache': nargs(0); this.nocache = true; return;
+      case 'auth-nocache': nargs(0); this.nocache = true; this.nocacheLine = d.line; return;
       case 'auth-user-pass-verify': {
         nargs(1, 2);
         const method = d.args[1];
@@ -136,9 +137,13 @@ export class AuthDirectives {
       if (this.verifyClientCert !== 'require') throw new LineError(0, 'verify-client-cert: needs server mode');
       if (this.usernameAsCn) throw new LineError(0, 'username-as-common-name: needs server mode');
       if (this.userPass && mode === 'p2p') throw new LineError(lineOf(this.userPass.where), 'auth-user-pass: needs client mode (`client`, or `pull` with `tls-client`)');
+      if (this.nocache && !this.userPass) {
+        ignored.push({ line: this.nocacheLine, directive: 'auth-nocache', why: 'no auth-user-pass: no password to forget', level: 'info' });
+      }
       return { ...(this.userPass ? { client: { ...this.userPass, nocache: this.nocache } } : {}), ignored };
     }
     if (this.userPass) ignored.push({ line: lineOf(this.userPass.where), directive: 'auth-user-pass', why: 'a client directive; a server asks for passwords with auth-user-pass-verify', level: 'warn' });
+    if (this.nocache) ignored.push({ line: this.nocacheLine, directive: 'auth-nocache', why: 'a client directive', level: 'info' });
     const verify = this.verify;
     if ((this.verifyClientCert !== 'require' || this.usernameAsCn) && !verify) {
       throw new LineError(0, `${this.verifyClientCert !== 'require' ? 'verify-client-cert none|optional' : 'username-as-common-name'} ` +
