@@ -10,6 +10,7 @@ import {
   type DataCipher, type DataKeys,
 } from './ciphers.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
+import { AuthGate, type AuthRequest } from './auth-gate.js';
 import { ControlError } from './errors.js';
 import { KeyState, type TlsCredentials, type UserPass } from './key-state.js';
 import { IvProto, parsePeerInfo } from './keymethod2.js';
@@ -76,24 +77,6 @@ export interface SessionEvents {
   log?(level: 'info' | 'debug' | 'warn', message: string): void;
 }
 
-/** What a server's authenticate hook gets: the strings of the client's key-method-2 message. */
-export interface AuthRequest {
-  username: string;
-  password: string;
-  keyId: number;
-  /** The session's first key (false: a renegotiation). */
-  initial: boolean;
-  peerInfo: Map<string, string>;
-}
-
-/** Refuses a client; `clientReason` goes after `AUTH_FAILED,` to the client (OpenVPN's client reason). */
-export class AuthRefused extends ControlError {
-  constructor(message: string, readonly clientReason?: string) {
-    super('auth', message);
-    this.name = 'AuthRefused';
-  }
-}
-
 export interface SessionOptions {
   role: 'client' | 'server';
   tls: TlsCredentials;
@@ -152,10 +135,8 @@ export class ControlSession {
   private pushTimer: Timer | undefined;
   private pushParts: PushOptions | undefined;
   private swapTimer: Timer | undefined;
-  /** Server: key states whose username/password check has not finished (first key: PUSH_REQUEST waits). */
-  private readonly authPending = new Set<KeyState>();
-  /** Server: a PUSH_REQUEST arrived while the check ran. */
-  private pushWaiting: KeyState | undefined;
+  /** Server with an authenticate hook: the username/password checks in progress. */
+  private readonly auth: AuthGate<KeyState> | undefined;
   /** Server: the client is refused; AUTH_FAILED went out and the session ends shortly. */
   private refused = false;
   /** Data-path operations run one after another, in the order the protocol produced them. */
@@ -167,6 +148,14 @@ export class ControlSession {
     this.ciphers = opts.ciphers ?? DEFAULT_DATA_CIPHERS;
     this.localSessionId = opts.resumed?.localSessionId ?? randomBytes(8);
     this.remoteSessionId = opts.resumed?.remoteSessionId;
+    const authenticate = opts.events.authenticate;
+    if (opts.role === 'server' && authenticate) {
+      this.auth = new AuthGate<KeyState>({
+        authenticate,
+        passed: (ks, pushRequested) => this.guard(() => this.onAuthenticated(ks, pushRequested)),
+        failed: (ks, error, reason) => this.guard(() => this.refuse(ks, error, reason)),
+      });
+    }
   }
 
   /** Starts the first key state (client: sends HARD_RESET_CLIENT_V2). */
@@ -280,11 +269,8 @@ export class ControlSession {
         this.log('info', `${this.describe()}: client ${info.get('IV_VER') ?? '?'} cipher ${this.cipher}, ` +
           `keys from ${this.useEkm ? 'TLS exporter' : 'OpenVPN PRF'}`);
       }
-      const authenticate = this.opts.events.authenticate;
-      if (authenticate) {
-        this.authPending.add(ks);
-        authenticate(request).then(() => this.guard(() => this.onAuthenticated(ks)),
-          (err: unknown) => this.guard(() => this.onAuthRefused(ks, err)));
+      if (this.auth) {
+        this.auth.check(ks, request);
         return;
       }
       if (!this.current) return; // keys are installed when the PUSH_REPLY goes out
@@ -298,20 +284,10 @@ export class ControlSession {
     this.activate(ks);
   }
 
-  private onAuthenticated(ks: KeyState): void {
-    if (!this.authPending.delete(ks) || this.phase === 'ended' || this.refused || ks !== this.pending) return;
-    if (this.current) {
-      this.activate(ks); // a renegotiation: the new key once the client is authenticated again
-    } else if (this.pushWaiting === ks) {
-      this.pushWaiting = undefined;
-      this.answerPushRequest(ks);
-    }
-  }
-
-  private onAuthRefused(ks: KeyState, err: unknown): void {
-    if (!this.authPending.delete(ks) || this.phase === 'ended' || this.refused) return;
-    const e = err instanceof ControlError ? err : new AuthRefused((err as Error).message);
-    this.refuse(ks, e, err instanceof AuthRefused ? err.clientReason : undefined);
+  private onAuthenticated(ks: KeyState, pushRequested: boolean): void {
+    if (this.phase === 'ended' || this.refused || ks !== this.pending) return;
+    if (this.current) this.activate(ks); // a renegotiation: the new key once the client is authenticated again
+    else if (pushRequested) this.answerPushRequest(ks);
   }
 
   /**
@@ -321,6 +297,7 @@ export class ControlSession {
   private refuse(ks: KeyState, error: ControlError, clientReason?: string): void {
     if (this.refused) return;
     this.refused = true;
+    this.auth?.close();
     this.renegTimer?.cancel();
     try {
       ks.sendControlMessage(clientReason ? `${ControlMessage.AUTH_FAILED},${clientReason}` : ControlMessage.AUTH_FAILED);
@@ -362,7 +339,7 @@ export class ControlSession {
     const word = message.split(',', 1)[0]!;
     if (word === PUSH_REQUEST && this.role === 'server') {
       if (this.refused) return;
-      if (this.authPending.has(ks)) { this.pushWaiting = ks; return; }
+      if (this.auth?.holdPushRequest(ks)) return;
       this.answerPushRequest(ks);
     } else if (word === PUSH_REPLY && this.role === 'client') {
       this.onPushReplyPart(ks, message);
@@ -535,6 +512,7 @@ export class ControlSession {
   private end(reason: SessionEndReason): void {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
+    this.auth?.close();
     for (const t of [this.handshakeTimer, this.renegTimer, this.retireTimer, this.pushTimer, this.swapTimer]) t?.cancel();
     for (const ks of this.keyStates()) ks.close();
     this.opts.events.onEnd(reason);

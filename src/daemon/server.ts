@@ -7,7 +7,8 @@
 import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '../datapath/types.js';
 import { ControlServer } from '../control/server.js';
 import { ControlError } from '../control/errors.js';
-import { ControlSession, type AuthRequest, type SessionEndReason } from '../control/session.js';
+import type { AuthRequest } from '../control/auth-gate.js';
+import { ControlSession, type SessionEndReason } from '../control/session.js';
 import { emptyPushOptions, parsePushReply, type PushOptions } from '../control/push.js';
 import { commonName } from '../control/verify.js';
 import { loadClientRecord, type ClientRecord } from '../config/ccd.js';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { AuthVerifyConfig } from '../config/auth-user-pass.js';
 import type { Endpoint } from '../datapath/types.js';
-import { AuthRefused, type AuthRequest } from '../control/session.js';
+import { AuthRefused, type AuthRequest } from '../control/auth-gate.js';
 
 /** OpenVPN's TLS_USERNAME_LEN: a username longer than this cannot become the common name. */
 export const MAX_COMMON_NAME = 64;
