@@ -261,6 +261,7 @@ export class ClientTunnel {
       // As OpenVPN: the token may have expired (or the server restarted); the password next, at once.
       this.log.log('warn', `${where} refused our auth-token (${reason.message}); reconnecting with the password`);
       this.reconnectNow = true;
+      this.remoteIndex = Math.max(0, this.remoteIndex - 1); // the same remote again (OpenVPN: no_advance)
     } else if (reason.kind === 'error' && reason.error.code === 'auth') {
       this.giveUp(new Error(reason.error.message));
       return;

@@ -179,6 +179,27 @@ stop_pid $KC
 if grep -q 'SESS_ID_AT_' "$WORK/c-token.log" "$WORK/c-token.status"; then fail "auth-user-pass c-token: token in no log" "found"; else pass "auth-user-pass c-token: the token is in no kovpn log line or status"; fi
 no_password c-token "$WORK/c-token.log" "$WORK/c-token.status"
 stop_pid $OVS
+# a token another server does not know (its own token key): AUTH_FAILED, then the password at once.
+# The client's second remote is that server; the first one sends RESTART when it stops.
+ovpn_server token2 1198 --auth-user-pass-verify "$WORK/verify.sh" via-file --auth-gen-token --explicit-exit-notify 1 || exit 1
+OVS2=$OVS
+ovpn_server token3 1199 --auth-user-pass-verify "$WORK/verify.sh" via-file --auth-gen-token --server 10.214.31.0 255.255.255.0 || exit 1
+OVS3=$OVS
+kovpn_client c-token2 1198 "$CERT" "remote $NET.1 1199
+auth-user-pass $WORK/good.pass
+connect-retry 1"
+expect_up c-token2
+stop_pid $OVS2
+wait_log "$WORK/c-token2.log" 'refused our auth-token .*reconnecting with the password' 30
+for ((i = 0; i < 200; i++)); do [ "$(grep -c '"type":"peer-up"' "$WORK/c-token2.log")" -ge 2 ] && break; sleep 0.1; done
+if grep -q 'refused our auth-token .*reconnecting with the password' "$WORK/c-token2.log" && [ "$(grep -c '"type":"peer-up"' "$WORK/c-token2.log")" -ge 2 ] &&
+	ip netns exec $NS_C ping -c 2 -i 0.3 -W 3 10.214.31.1 >/dev/null; then
+	pass "auth-user-pass c-token2: a token the next server refuses (AUTH_FAILED) is dropped, the password connects at once (pings)"
+else
+	fail "auth-user-pass c-token2: token refused -> password" "$(grep -E 'error|warn|peer-up' "$WORK/c-token2.log" | tail -3 | cut -c1-160 | tr '\n' ' ')"
+fi
+stop_pid $KC
+stop_pid $OVS3
 
 # --- openvpn client -> kovpn server ---------------------------------------------------------------
 # kovpn_server NAME PORT EXTRA-LINES: kovpn server in $NS_S, pid in $KS
