@@ -2,14 +2,16 @@
 # Username/password authentication against stock OpenVPN 2.6 (userspace path), namespaces dm-au*:
 #   kovpn client -> openvpn server with auth-user-pass-verify via-file and via-env: good password
 #     (file, inline block) connects and pings, bad password -> AUTH_FAILED error line, exit 1;
-#     verify-client-cert none with a kovpn client without certificate; the password in no log
-#     (debug level) and not in `kovpn status --json`
+#     auth-retry nointeract retries; no file: asked on a terminal (a pty), without one an error
+#     line; verify-client-cert none with a kovpn client without certificate; the password in no
+#     log (verb 9) and not in `kovpn status --json`
 #   openvpn client -> kovpn server with auth-user-pass-verify via-file and via-env: good/bad
 #     password, the script's environment (username, password, common_name, untrusted_ip);
-#     verify-client-cert none + username-as-common-name (common_name = username)
+#     verify-client-cert none + username-as-common-name (common_name = username); the password
+#     checked again at renegotiation; a kovpn client against it
 #   auth-gen-token on the openvpn server, reneg-sec 8, kovpn client with auth-nocache: the
 #     password file is removed after the first connection, the renegotiation succeeds with the
-#     token (the server's log says so)
+#     token (the server's log says so); a token another server refuses: the password at once
 #   kovpn server whose data-ciphers share nothing with the stock client: the client gets
 #     AUTH_FAILED, the server logs one error line
 set -u
@@ -63,9 +65,9 @@ kovpn_client() {
 }
 CERT="cert $WORK/client.crt
 key $WORK/client.key"
-# expect_up NAME: the kovpn client's tunnel comes up and pings the server's tunnel address
+# expect_up NAME [ADDRESS]: the kovpn client's tunnel comes up and pings the server's tunnel address
 expect_up() {
-	if wait_log "$WORK/$1.log" '"type":"peer-up"' 20 && ip netns exec $NS_C ping -c 2 -i 0.3 -W 3 10.214.29.1 >/dev/null; then
+	if wait_log "$WORK/$1.log" '"type":"peer-up"' 20 && ip netns exec $NS_C ping -c 2 -i 0.3 -W 3 "${2:-10.214.29.1}" >/dev/null; then
 		pass "auth-user-pass $1: connects and pings"
 	else
 		fail "auth-user-pass $1: connects and pings" "$(grep -E 'error|warn' "$WORK/$1.log" | tail -2 | tr '\n' ' ')"
@@ -252,6 +254,10 @@ f=$(sed -n 's/^file_path=//p' "$seen")
 [ -n "$f" ] && [ ! -e "$f" ] && pass "auth-user-pass o-file: the via-file file is removed after the script" || fail "auth-user-pass o-file: file removed" "${f:-no path} still there"
 ip netns exec $NS_S bin/kovpn status --dev dmauks1294 --json >"$WORK/s-file.status" 2>&1
 stop_pid $OVC
+# kovpn client -> kovpn server with a password (both ends kovpn)
+kovpn_client kk 1294 "$CERT" "auth-user-pass $WORK/good.pass"
+expect_up kk 10.214.30.1
+stop_pid $KC
 ovpn_client o-bad 1294 "$WORK/bad.pass" --cert "$WORK/client.crt" --key "$WORK/client.key"
 expect_ovc_refused o-bad s-file "refused by auth-user-pass-verify .*exit status 1"
 stop_pid $OVC
