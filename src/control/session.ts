@@ -379,7 +379,14 @@ export class ControlSession {
   private onPushReplyPart(ks: KeyState, message: string): void {
     if (this.current) {
       // After we are up: a repeated reply, or a server's new auth-token at renegotiation.
-      this.takeAuthToken(parsePushReply(message).options);
+      let again: PushOptions;
+      try {
+        again = parsePushReply(message).options;
+      } catch (err) {
+        this.log('debug', `${this.describe()}: ignoring a later PUSH_REPLY: ${(err as Error).message}`);
+        return;
+      }
+      this.takeAuthToken(again);
       return;
     }
     const { options, more } = parsePushReply(message, this.pushParts ?? emptyPushOptions());
