@@ -7,7 +7,8 @@
 #     log (verb 9) and not in `kovpn status --json`
 #   openvpn client -> kovpn server with auth-user-pass-verify via-file and via-env: good/bad
 #     password, the script's environment (username, password, common_name, untrusted_ip);
-#     verify-client-cert none + username-as-common-name (common_name = username); the password
+#     verify-client-cert none + username-as-common-name (common_name = username), optional (no
+#     certificate fine, a foreign CA's refused); the password
 #     checked again at renegotiation; a kovpn client against it
 #   auth-gen-token on the openvpn server, reneg-sec 8, kovpn client with auth-nocache: the
 #     password file is removed after the first connection, the renegotiation succeeds with the
@@ -299,6 +300,20 @@ seen=$(latest_seen)
 ip netns exec $NS_S bin/kovpn status --dev dmauks1296 --json 2>&1 | grep -q '"name":"alice"' &&
 	pass "auth-user-pass o-nocert: username-as-common-name: status names the client alice" ||
 	fail "auth-user-pass o-nocert: common name = username" "$(ip netns exec $NS_S bin/kovpn status --dev dmauks1296 --json 2>&1 | head -c 300)"
+stop_pid $OVC
+stop_pid $KS
+
+# verify-client-cert optional: no certificate is fine, a certificate from another CA is refused
+kovpn_server s-opt 1298 "script-security 2
+auth-user-pass-verify $WORK/verify.sh via-file
+verify-client-cert optional" || exit 1
+ovpn_client o-opt 1298 "$WORK/good.pass"
+expect_ovc_up o-opt
+stop_pid $OVC
+ovpn_client o-opt-stranger 1298 "$WORK/good.pass" --cert "$WORK/stranger.crt" --key "$WORK/stranger.key"
+wait_log "$WORK/s-opt.log" 'kovpn error: .*peer certificate refused \(CA: ' 20 &&
+	pass "auth-user-pass o-opt-stranger: verify-client-cert optional still refuses a certificate the CA did not issue" ||
+	fail "auth-user-pass o-opt-stranger: refused" "$(grep -E 'error|warn' "$WORK/s-opt.log" | tail -2 | tr '\n' ' ')"
 stop_pid $OVC
 stop_pid $KS
 
