@@ -12,7 +12,8 @@
 #     checked again at renegotiation; a kovpn client against it
 #   auth-gen-token on the openvpn server, reneg-sec 8, kovpn client with auth-nocache: the
 #     password file is removed after the first connection, the renegotiation succeeds with the
-#     token (the server's log says so); a token another server refuses: the password at once
+#     token (the server's log says so); a token another server refuses: the password at once;
+#     auth-nocache without a token and the file gone: the renegotiation fails, error line, exit 1
 #   kovpn server whose data-ciphers share nothing with the stock client: the client gets
 #     AUTH_FAILED, the server logs one error line
 set -u
@@ -182,6 +183,26 @@ stop_pid $KC
 if grep -q 'SESS_ID_AT_' "$WORK/c-token.log" "$WORK/c-token.status"; then fail "auth-user-pass c-token: token in no log" "found"; else pass "auth-user-pass c-token: the token is in no kovpn log line or status"; fi
 no_password c-token "$WORK/c-token.log" "$WORK/c-token.status"
 stop_pid $OVS
+# auth-nocache without a token: the renegotiation reads the file again; the file gone, the daemon
+# stops with an error line and status 1 (OpenVPN exits too)
+ovpn_server renego 1200 --auth-user-pass-verify "$WORK/verify.sh" via-file || exit 1
+cp "$WORK/good.pass" "$WORK/gone.pass"
+kovpn_client c-gone 1200 "$CERT" "auth-user-pass $WORK/gone.pass
+auth-nocache
+reneg-sec 5"
+expect_up c-gone
+rm -f "$WORK/gone.pass"
+for ((i = 0; i < 200; i++)); do kill -0 "$KC" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$KC" 2>/dev/null; then
+	fail "auth-user-pass c-gone: exits when the file is gone at renegotiation" "still running"; stop_pid "$KC"
+else
+	wait "$KC"; rc=$?
+	[ $rc -eq 1 ] && grep -q 'kovpn error: .*auth-nocache: .*cannot read the auth-user-pass file' "$WORK/c-gone.log" &&
+		pass "auth-user-pass c-gone: auth-nocache forgot the password; at renegotiation the file is gone: one error line, exit 1" ||
+		fail "auth-user-pass c-gone: error and exit" "rc $rc: $(grep 'kovpn error' "$WORK/c-gone.log" | tail -1)"
+fi
+stop_pid $OVS
+
 # a token another server does not know (its own token key): AUTH_FAILED, then the password at once.
 # The client's second remote is that server; the first one sends RESTART when it stops.
 ovpn_server token2 1198 --auth-user-pass-verify "$WORK/verify.sh" via-file --auth-gen-token --explicit-exit-notify 1 || exit 1
