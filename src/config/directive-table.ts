@@ -51,6 +51,8 @@ export const IGNORED: Readonly<Record<string, string>> = {
   'route-delay': 'routes are added once the tunnel is up',
   'tls-timeout': "control packets are retransmitted on the control channel's own timer",
   'tran-window': 'the previous key stays usable for a fixed time after a rekey',
+  'setenv': "a variable for scripts and plugins; kovpn's scripts get OpenVPN's own variables only",
+  'setenv-safe': "a variable for scripts and plugins; kovpn's scripts get OpenVPN's own variables only",
   'nice': 'set the priority with nice(1) or systemd (Nice=)',
   'machine-readable-output': 'kovpn logs to stderr; `kovpn events` prints JSON lines',
   'block-outside-dns': 'Windows only (it blocks DNS outside the tunnel there)',
@@ -88,8 +90,6 @@ export const WARNED: Readonly<Record<string, string>> = {
 export const UNSUPPORTED: Readonly<Record<string, string>> = {
   'tls-crypt-v2-verify': 'no verify script is run; kovpn logs the client key metadata and shows it in `kovpn status`',
   'secret': 'static-key mode is insecure and not supported; use certificates',
-  'auth-user-pass': 'username/password authentication is not supported yet',
-  'auth-user-pass-verify': 'username/password authentication is not supported yet',
   'fragment': 'fragmentation is not supported',
   'http-proxy': 'proxies are not supported',
   'socks-proxy': 'proxies are not supported',

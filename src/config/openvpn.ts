@@ -14,6 +14,7 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_DATA_CIPHERS, parseCipherList, type DataCipher } from '../control/ciphers.js';
 import { IGNORED, UNSUPPORTED, WARNED } from './directive-table.js';
 import { OPENVPN_DIRECTIVES } from './directives.js';
+import { AUTH_DIRECTIVES, AuthDirectiveError, AuthDirectives, LineError } from './auth-user-pass.js';
 import { checkCredentials } from './check-credentials.js';
 import { parseCompression } from './compression.js';
 import { ConfigError } from './errors.js';
@@ -205,12 +206,22 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   /** Unknown directives to ignore (ignore-unknown-option), as OpenVPN: for lines after it. */
   const ignoreUnknown = new Set<string>();
   const credentialLines: NonNullable<KovpnConfig['credentialLines']> = {};
+  const auth = new AuthDirectives(file, baseDir);
   for (let d of tokenize(text, file)) {
     // `setenv opt <directive>`: the directive, ignored if unknown.
     let optional = false;
     if (d.name === 'setenv' && d.args[0] === 'opt' && d.args.length >= 2) {
       d = { ...d, name: d.args[1]!, args: d.args.slice(2) };
       optional = true;
+    }
+    if (AUTH_DIRECTIVES.has(d.name)) {
+      try {
+        auth.take(d);
+      } catch (e) {
+        throw err(d, (e as Error).message);
+      }
+      // script-security: the verify script's and the client scripts' level, both take it
+      if (!FULL_TUNNEL_DIRECTIVES.has(d.name)) continue;
     }
     if (d.inline !== undefined && !['ca', 'cert', 'key', 'crl-verify', 'kovpn-psk', 'tls-auth', 'tls-crypt', 'tls-crypt-v2'].includes(d.name)) {
       if (UNSUPPORTED[d.name]) throw err(d, UNSUPPORTED[d.name]!);
@@ -442,8 +453,10 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
     if (pskIdentity) psk.identity = pskIdentity;
   } else {
     if (!ca) throw top('no `ca` (CA certificate) given');
-    if (!cert) throw top('no `cert` (own certificate) given');
-    if (!key) throw top('no `key` (own private key) given');
+    // A client with auth-user-pass may go without a certificate (the server's verify-client-cert none).
+    const certless = mode === 'client' && auth.clientWithoutCert && !cert && !key;
+    if (!cert && !certless) throw top('no `cert` (own certificate) given');
+    if (!key && !certless) throw top('no `key` (own private key) given');
   }
   if (mode === 'client') {
     if (remotes.length === 0) throw top('client without any `remote`');
@@ -526,5 +539,15 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   try { const v6 = resolveIpv6Tunnel(ipv6Lines, mode, ignored); if (v6) cfg.ipv6 = v6; } catch (e) { throw top((e as Error).message); }
   const fullTunnelProblem = fullTunnel.finish(cfg);
   if (fullTunnelProblem) throw new ConfigError(file, fullTunnelProblem.line, fullTunnelProblem.message);
+  try {
+    const a = auth.finish(mode);
+    if (a.client) cfg.authUserPass = a.client;
+    if (a.server) cfg.authVerify = a.server;
+    ignored.push(...a.ignored);
+  } catch (e) {
+    if (e instanceof LineError) throw new ConfigError(file, e.line, e.message);
+    if (e instanceof AuthDirectiveError) throw top(e.message);
+    throw e;
+  }
   return cfg;
 }

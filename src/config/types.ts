@@ -6,6 +6,7 @@ import type { DhcpOption } from './dns.js';
 import type { RedirectGateway } from './redirect-gateway.js';
 import type { ScriptsConfig } from './scripts.js';
 import type { Ipv6TunnelConfig } from './ipv6-tunnel.js';
+import type { AuthUserPassConfig, AuthVerifyConfig } from './auth-user-pass.js';
 
 export interface Remote {
   host: string;
@@ -110,5 +111,9 @@ export interface KovpnConfig {
   fullTunnel?: { redirectGateway?: RedirectGateway; dhcpOptions?: DhcpOption[] };
   /** Client/p2p: up/down/route-up/route-pre-down scripts, down-pre, script-security. */
   scripts?: ScriptsConfig;
+  /** Client: `auth-user-pass` (where the credentials come from) and `auth-nocache`. */
+  authUserPass?: AuthUserPassConfig;
+  /** Server: `auth-user-pass-verify`, `verify-client-cert`, `username-as-common-name`, `script-security`. */
+  authVerify?: AuthVerifyConfig;
   ignored: IgnoredDirective[];
 }

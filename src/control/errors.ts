@@ -11,6 +11,7 @@ export type ControlErrorCode =
   | 'handshake-timeout'
   | 'peer-verify'
   | 'negotiation'
+  | 'auth'
   | 'key-method'
   | 'push'
   | 'closed';

@@ -31,6 +31,19 @@ export interface X509Credentials {
   context: Pick<tls.SecureContextOptions, 'ca' | 'cert' | 'key' | 'crl' | 'passphrase'>;
   /** Extra checks on the verified peer certificate (remote-cert-tls, name); throw to refuse. */
   verifyPeer?(cert: X509Certificate): void;
+  /**
+   * Server: `verify-client-cert`. none: no certificate is asked for (TLS without a certificate
+   * request); optional: one is asked for, a client may send none, one it sends must verify;
+   * require (default): a client without a verified certificate is refused.
+   */
+  clientCert?: 'none' | 'optional' | 'require';
+}
+
+/** Client: the username and password (or auth-token) for key-method 2, asked for when it is sent. */
+export interface UserPass {
+  username: string;
+  /** Zeroed by the key state once written into TLS. */
+  password: Buffer;
 }
 
 /**
@@ -70,6 +83,8 @@ export interface KeyStateOptions {
   /** Options string and peer info this side puts in its key-method-2 message. */
   localOptions: string;
   localPeerInfo: string;
+  /** Client with auth-user-pass: the credentials to send (undefined: the empty strings). */
+  userPass?(): UserPass | undefined;
   /**
    * Server side of the stateless UDP handshake: our reset (message 0) was sent from a cookie
    * and is known to be acked, and the client's reset was consumed: both sequences start at 1.
@@ -167,7 +182,7 @@ export class KeyState {
     }
     // Server side: a tls.Server that never listens; the stream is injected as a connection,
     // which gives the server-side TLSSocket with its verification result (authorized).
-    const server = tls.createServer({ ...context, requestCert: true, rejectUnauthorized: false });
+    const server = tls.createServer({ ...context, requestCert: creds.clientCert !== 'none', rejectUnauthorized: false });
     this.serveTls(server);
   }
 
@@ -219,6 +234,11 @@ export class KeyState {
       if (this.role === 'client') this.sendOwnKeyMethod2();
       return;
     }
+    if (this.role === 'server' && creds.clientCert && creds.clientCert !== 'require' && !sock.getPeerX509Certificate()) {
+      // verify-client-cert none|optional and no certificate: the password decides (auth-user-pass-verify).
+      this.phase = 'key-method';
+      return;
+    }
     if (!sock.authorized) {
       const code = sock.authorizationError === undefined ? undefined : String(sock.authorizationError);
       this.fail(new ControlError('peer-verify', explainCertFailure(code, code ?? '') ?? `peer certificate refused: ${code ?? 'no certificate'}`));
@@ -243,8 +263,19 @@ export class KeyState {
       options: this.opts.localOptions, username: '', password: '', peerInfo: this.opts.localPeerInfo,
     };
     if (this.role === 'client') km.preMaster = randomBytes(PRE_MASTER_LEN);
+    // The password goes into the message only, never into localKm2 (kept for key derivation).
+    let up: UserPass | undefined;
+    try {
+      up = this.role === 'client' ? this.opts.userPass?.() : undefined;
+    } catch (err) {
+      this.fail(err instanceof ControlError ? err : new ControlError('auth', (err as Error).message));
+      return;
+    }
     this.localKm2 = km;
-    this.socket!.write(encodeKeyMethod2(km, this.role));
+    const message = encodeKeyMethod2(up ? { ...km, username: up.username, password: up.password } : km, this.role);
+    up?.password.fill(0);
+    // TLS encrypts the write at once; the plaintext copy is zeroed when it has been consumed.
+    this.socket!.write(message, () => message.fill(0));
   }
 
   private onPlaintext(data: Buffer): void {

@@ -20,13 +20,14 @@ export interface KeyMethod2 {
   random2: Buffer;
   options: string;
   username: string;
-  password: string;
+  /** A Buffer (client, to be zeroed after use) or the decoded text (server). */
+  password: string | Buffer;
   peerInfo: string;
 }
 
-function writeString(s: string): Buffer {
+function writeString(s: string | Buffer): Buffer {
   if (s.length === 0) return Buffer.from([0, 0]);
-  const bytes = Buffer.from(s, 'utf8');
+  const bytes = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
   const out = Buffer.alloc(2 + bytes.length + 1);
   out.writeUInt16BE(bytes.length + 1, 0);
   bytes.copy(out, 2);
@@ -44,9 +45,11 @@ export function encodeKeyMethod2(m: KeyMethod2, from: 'client' | 'server'): Buff
   if (m.random1.length !== RANDOM_LEN || m.random2.length !== RANDOM_LEN) {
     throw new RangeError('key-method-2 randoms must be 32 bytes');
   }
-  parts.push(m.random1, m.random2, writeString(m.options), writeString(m.username),
-    writeString(m.password), writeString(m.peerInfo));
-  return Buffer.concat(parts);
+  const password = writeString(m.password);
+  parts.push(m.random1, m.random2, writeString(m.options), writeString(m.username), password, writeString(m.peerInfo));
+  const out = Buffer.concat(parts);
+  if (typeof m.password !== 'string') password.fill(0);
+  return out;
 }
 
 const fail = (what: string) => new ControlError('key-method', `key-method-2 message from peer: ${what}`);

@@ -45,6 +45,10 @@ export interface PushOptions {
   keyDerivation?: string;
   /** Pushed `comp-lzo no` / `compress [stub|stub-v2]`: the framing the server uses. */
   compression?: CompFraming;
+  /** `auth-token`: a session token the client sends instead of its password from now on (never logged). */
+  authToken?: string;
+  /** `auth-token-user`: the username to send with the token (decoded from base64). */
+  authTokenUser?: string;
   /** Options received verbatim that kovpn does not act on. */
   ignored: string[];
 }
@@ -142,6 +146,12 @@ export function parsePushReply(message: string, into: PushOptions = emptyPushOpt
         break;
       }
       case 'push-continuation': more = a[0] === '2'; break;
+      case 'auth-token': if (a[0]) into.authToken = a[0]; break;
+      case 'auth-token-user': {
+        const user = a[0] ? Buffer.from(a[0], 'base64').toString('utf8') : '';
+        if (user) into.authTokenUser = user;
+        break;
+      }
       default: into.ignored.push(opt);
     }
   }

@@ -10,8 +10,9 @@ import {
   type DataCipher, type DataKeys,
 } from './ciphers.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
+import { AuthGate, type AuthRequest } from './auth-gate.js';
 import { ControlError } from './errors.js';
-import { KeyState, type TlsCredentials } from './key-state.js';
+import { KeyState, type TlsCredentials, type UserPass } from './key-state.js';
 import { IvProto, parsePeerInfo } from './keymethod2.js';
 import { ControlMessage, clientPeerInfo, optionsString } from './messages.js';
 import { Opcode, nextKeyId } from './opcodes.js';
@@ -61,6 +62,16 @@ export interface SessionEvents {
   onPushReply?(options: PushOptions): void;
   /** Server: options to push to this client (ifconfig, routes, peer-id...). */
   pushOptions?(): PushOptions;
+  /**
+   * Server with auth-user-pass-verify: checks the client's username and password, at the first
+   * key and at every renegotiation (as OpenVPN). Rejects (AuthRefused, or any error) to refuse:
+   * the client gets AUTH_FAILED. The key is not used before this resolves.
+   */
+  authenticate?(request: AuthRequest): Promise<void>;
+  /** Client: the username and password (or token) to put in key-method 2; undefined: none. */
+  userPass?(): UserPass | undefined;
+  /** Client: the server pushed `auth-token` (and maybe `auth-token-user`), at first or on renegotiation. */
+  onAuthToken?(token: string, user: string | undefined): void;
   /** The session ended; no packet will be sent after this. */
   onEnd(reason: SessionEndReason): void;
   log?(level: 'info' | 'debug' | 'warn', message: string): void;
@@ -124,6 +135,10 @@ export class ControlSession {
   private pushTimer: Timer | undefined;
   private pushParts: PushOptions | undefined;
   private swapTimer: Timer | undefined;
+  /** Server with an authenticate hook: the username/password checks in progress. */
+  private readonly auth: AuthGate<KeyState> | undefined;
+  /** Server: the client is refused; AUTH_FAILED went out and the session ends shortly. */
+  private refused = false;
   /** Data-path operations run one after another, in the order the protocol produced them. */
   private ops: Promise<void> = Promise.resolve();
 
@@ -133,6 +148,14 @@ export class ControlSession {
     this.ciphers = opts.ciphers ?? DEFAULT_DATA_CIPHERS;
     this.localSessionId = opts.resumed?.localSessionId ?? randomBytes(8);
     this.remoteSessionId = opts.resumed?.remoteSessionId;
+    const authenticate = opts.events.authenticate;
+    if (opts.role === 'server' && authenticate) {
+      this.auth = new AuthGate<KeyState>({
+        authenticate,
+        passed: (ks, pushRequested) => this.guard(() => this.onAuthenticated(ks, pushRequested)),
+        failed: (ks, error, reason) => this.guard(() => this.refuse(ks, error, reason)),
+      });
+    }
   }
 
   /** Starts the first key state (client: sends HARD_RESET_CLIENT_V2). */
@@ -152,6 +175,7 @@ export class ControlSession {
       localOptions: optionsString(this.role, cipher),
       localPeerInfo: this.role === 'client' || this.opts.p2p
         ? clientPeerInfo({ ciphers: this.ciphers, keyExport: this.opts.keyExport !== false, p2p: this.opts.p2p }) : '',
+      ...(this.role === 'client' && this.opts.events.userPass ? { userPass: this.opts.events.userPass } : {}),
       events: {
         onKeyMethodDone: (s) => this.guard(() => this.onKeyMethodDone(s)),
         onControlMessage: (s, m) => this.guard(() => this.onControlMessage(s, m)),
@@ -223,21 +247,65 @@ export class ControlSession {
       this.activate(ks);
       return;
     }
-    if (this.role === 'server' && ks.keyId === 0 && !this.current) {
-      const info = parsePeerInfo(ks.peerKm2!.peerInfo);
-      this.cipher = negotiateCipher(this.ciphers, info);
-      const proto = Number(info.get('IV_PROTO') ?? 0);
-      this.useEkm = (proto & IvProto.TLS_KEY_EXPORT) !== 0;
-      this.peerSupportsExit = (proto & IvProto.CC_EXIT_NOTIFY) !== 0;
-      this.log('info', `${this.describe()}: client ${info.get('IV_VER') ?? '?'} cipher ${this.cipher}, ` +
-        `keys from ${this.useEkm ? 'TLS exporter' : 'OpenVPN PRF'}`);
-      return; // keys are installed when the PUSH_REPLY goes out
+    if (this.role === 'server') {
+      const km = ks.peerKm2!;
+      const info = parsePeerInfo(km.peerInfo);
+      const request: AuthRequest = { username: km.username, password: String(km.password), keyId: ks.keyId, initial: !this.current, peerInfo: info };
+      km.password = ''; // the key state keeps no copy
+      if (!this.current) {
+        try {
+          this.cipher = negotiateCipher(this.ciphers, info);
+        } catch (err) {
+          // OpenVPN fails the client's authentication over this and tells it why.
+          if (err instanceof ControlError && err.code === 'negotiation') {
+            this.refuse(ks, err, 'Data channel cipher negotiation failed (no shared cipher)');
+            return;
+          }
+          throw err;
+        }
+        const proto = Number(info.get('IV_PROTO') ?? 0);
+        this.useEkm = (proto & IvProto.TLS_KEY_EXPORT) !== 0;
+        this.peerSupportsExit = (proto & IvProto.CC_EXIT_NOTIFY) !== 0;
+        this.log('info', `${this.describe()}: client ${info.get('IV_VER') ?? '?'} cipher ${this.cipher}, ` +
+          `keys from ${this.useEkm ? 'TLS exporter' : 'OpenVPN PRF'}`);
+      }
+      if (this.auth) {
+        this.auth.check(ks, request);
+        return;
+      }
+      if (!this.current) return; // keys are installed when the PUSH_REPLY goes out
+      this.activate(ks);
+      return;
     }
     if (this.role === 'client' && !this.current) {
       this.sendPushRequest(ks);
       return;
     }
     this.activate(ks);
+  }
+
+  private onAuthenticated(ks: KeyState, pushRequested: boolean): void {
+    if (this.phase === 'ended' || this.refused || ks !== this.pending) return;
+    if (this.current) this.activate(ks); // a renegotiation: the new key once the client is authenticated again
+    else if (pushRequested) this.answerPushRequest(ks);
+  }
+
+  /**
+   * Server: tells the client AUTH_FAILED (with OpenVPN's reason text, if any) and ends the
+   * session a moment later with `error`, so that the message and its retransmissions go out.
+   */
+  private refuse(ks: KeyState, error: ControlError, clientReason?: string): void {
+    if (this.refused) return;
+    this.refused = true;
+    this.auth?.close();
+    this.renegTimer?.cancel();
+    try {
+      ks.sendControlMessage(clientReason ? `${ControlMessage.AUTH_FAILED},${clientReason}` : ControlMessage.AUTH_FAILED);
+    } catch {
+      // the key state failed meanwhile: the session ends without the message
+    }
+    this.handshakeTimer?.cancel();
+    this.handshakeTimer = this.clock.setTimer(AUTH_FAILED_LINGER_MS, () => this.end({ kind: 'error', error }));
   }
 
   /** NCP_P2P: cipher from the TLS server's preference, EKM keys, exporter-derived peer id. */
@@ -270,6 +338,8 @@ export class ControlSession {
   private onControlMessage(ks: KeyState, message: string): void {
     const word = message.split(',', 1)[0]!;
     if (word === PUSH_REQUEST && this.role === 'server') {
+      if (this.refused) return;
+      if (this.auth?.holdPushRequest(ks)) return;
       this.answerPushRequest(ks);
     } else if (word === PUSH_REPLY && this.role === 'client') {
       this.onPushReplyPart(ks, message);
@@ -288,11 +358,7 @@ export class ControlSession {
       base = this.opts.events.pushOptions?.() ?? emptyPushOptions();
     } catch (err) {
       // Refused after authentication (disabled, no record, no address): tell the client why not.
-      // The session ends a moment later so that the message (and its retransmissions) can go out.
-      ks.sendControlMessage(ControlMessage.AUTH_FAILED);
-      const error = new ControlError('push', `${this.describe()}: client refused: ${(err as Error).message}`, { cause: err });
-      this.handshakeTimer?.cancel();
-      this.handshakeTimer = this.clock.setTimer(AUTH_FAILED_LINGER_MS, () => this.end({ kind: 'error', error }));
+      this.refuse(ks, new ControlError('push', `${this.describe()}: client refused: ${(err as Error).message}`, { cause: err }));
       return;
     }
     const flags = ['cc-exit'];
@@ -311,7 +377,18 @@ export class ControlSession {
   }
 
   private onPushReplyPart(ks: KeyState, message: string): void {
-    if (this.current) return; // a repeated reply after we are up
+    if (this.current) {
+      // After we are up: a repeated reply, or a server's new auth-token at renegotiation.
+      let again: PushOptions;
+      try {
+        again = parsePushReply(message).options;
+      } catch (err) {
+        this.log('debug', `${this.describe()}: ignoring a later PUSH_REPLY: ${(err as Error).message}`);
+        return;
+      }
+      this.takeAuthToken(again);
+      return;
+    }
     const { options, more } = parsePushReply(message, this.pushParts ?? emptyPushOptions());
     this.pushParts = more ? options : undefined;
     if (more) return;
@@ -323,10 +400,19 @@ export class ControlSession {
     this.cipher = cipher;
     this.useEkm = options.protocolFlags.includes('tls-ekm') || options.keyDerivation === 'tls-ekm';
     this.peerSupportsExit = options.protocolFlags.includes('cc-exit');
+    this.takeAuthToken(options);
     this.pushed = options;
     this.log('info', `${this.describe()}: PUSH_REPLY cipher ${cipher}, keys from ${this.useEkm ? 'TLS exporter' : 'OpenVPN PRF'}`);
     this.opts.events.onPushReply?.(options);
     this.activate(ks);
+  }
+
+  /** Hands a pushed auth-token to the client and keeps no copy in the pushed options. */
+  private takeAuthToken(options: PushOptions): void {
+    const { authToken, authTokenUser } = options;
+    delete options.authToken;
+    delete options.authTokenUser;
+    if (authToken) this.opts.events.onAuthToken?.(authToken, authTokenUser);
   }
 
   /** Derives ks's data key, hands it out and makes ks current (old current becomes lame duck). */
@@ -433,6 +519,7 @@ export class ControlSession {
   private end(reason: SessionEndReason): void {
     if (this.phase === 'ended') return;
     this.phase = 'ended';
+    this.auth?.close();
     for (const t of [this.handshakeTimer, this.renegTimer, this.retireTimer, this.pushTimer, this.swapTimer]) t?.cancel();
     for (const ks of this.keyStates()) ks.close();
     this.opts.events.onEnd(reason);

@@ -19,6 +19,7 @@ import { isIP } from 'node:net';
 import { unmapAddress } from '../util/sockaddr.js';
 import { applyPullFilter, classifyIgnoredPush } from './pushed.js';
 import { tlsCredentials } from './credentials.js';
+import { UserPassStore } from './user-pass.js';
 import type { EventBus } from './events.js';
 import { FullTunnel, splitPushed, type TunnelFacts } from './full-tunnel.js';
 import { deviceKeyOps } from './key-ops.js';
@@ -61,6 +62,8 @@ export class ClientTunnel {
   private connected = false;
   private connectTimer: NodeJS.Timeout | undefined;
   private giveUp!: (err: Error) => void;
+  /** auth-user-pass: the credentials (and a pushed auth-token). */
+  private readonly userPass: UserPassStore | undefined;
   /** Resolves when the client gives up (AUTH_FAILED without auth-retry, connect-retry-max): the daemon exits. */
   readonly finished = new Promise<Error>((resolve) => { this.giveUp = resolve; });
   private readonly full: FullTunnel;
@@ -73,6 +76,7 @@ export class ClientTunnel {
   ) {
     this.full = new FullTunnel(cfg, log);
     this.cursor = new RemoteCursor(cfg);
+    this.userPass = cfg.authUserPass ? new UserPassStore(cfg.authUserPass) : undefined;
   }
 
   /** The up script (a failure ends the daemon, as OpenVPN's fatal error), then `addRoutes`, then redirect-gateway/DNS/route-up. */
@@ -90,6 +94,7 @@ export class ClientTunnel {
 
   /** Runs on `device` (a P2P device the daemon created, see devices.ts). */
   async start(device: Device): Promise<void> {
+    await this.userPass?.load();
     this.device = device;
     this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));
     this.events.emit({ type: 'tunnel-up', reason: `client device ${this.device.name} (${this.datapath.kind} data path)` });
@@ -143,6 +148,13 @@ export class ClientTunnel {
           (keyId) => this.events.emit({ type: 'rekey', peerId: this.peerId, name: this.peerName, keyId, cipher: session.cipher }),
           () => this.emitPeerUp(session)),
         onPushReply: (o) => { this.peerId = o.peerId ?? 0; },
+        ...(this.userPass ? {
+          userPass: () => this.userPass!.next(),
+          onAuthToken: (token: string, user: string | undefined) => {
+            if (!this.userPass!.hasToken) this.log.log('info', 'the server pushed an auth-token: renegotiations send it instead of the password');
+            this.userPass!.setToken(token, user);
+          },
+        } : {}),
         onEnd: (reason) => void this.onSessionEnd(session, reason),
         log: (l, m) => this.log.log(l, m),
       },
@@ -301,7 +313,15 @@ export class ClientTunnel {
     clearTimeout(this.connectTimer);
     if (this.stopping) return;
     const where = this.remote ? endpointText(this.remote) : 'the server';
-    if (reason.kind === 'exit' && reason.message.startsWith('AUTH_FAILED')) {
+    if (reason.kind === 'exit' && reason.message.startsWith('AUTH_FAILED') && this.userPass?.clearToken()) {
+      // As OpenVPN: the token may have expired (or the server restarted); the password next, at once.
+      this.log.log('warn', `${where} refused our auth-token (${reason.message}); reconnecting with the password`);
+      this.reconnectNow = true;
+      this.cursor.again(); // the same address again (OpenVPN: no_advance)
+    } else if (reason.kind === 'error' && reason.error.code === 'auth') {
+      this.giveUp(new Error(reason.error.message));
+      return;
+    } else if (reason.kind === 'exit' && reason.message.startsWith('AUTH_FAILED')) {
       const text = `${where} refused us: ${reason.message}`;
       if ((this.cfg.authRetry ?? 'none') === 'none') {
         this.giveUp(new Error(`${text}; exiting (auth-retry none; \`auth-retry nointeract\` retries)`));
@@ -380,6 +400,7 @@ export class ClientTunnel {
     clearTimeout(this.connectTimer);
     await this.session?.close(true);
     await this.full.tearDown('sigterm');
+    this.userPass?.clear();
     this.unsubscribe?.();
     await this.socket?.close().catch(() => undefined);
     if (this.full.downPre) await this.full.down('sigterm');

@@ -14,6 +14,7 @@ export function tlsCredentials(cfg: KovpnConfig): TlsCredentials {
   const name = cfg.verifyX509Name;
   return {
     context,
+    ...(cfg.mode === 'server' && cfg.authVerify ? { clientCert: cfg.authVerify.verifyClientCert } : {}),
     verifyPeer(cert: X509Certificate): void {
       if (eku) checkRemoteCertTls(cert, eku);
       if (name) checkX509Name(cert, name.name, name.type);

@@ -7,12 +7,14 @@
 import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '../datapath/types.js';
 import { ControlServer } from '../control/server.js';
 import { ControlError } from '../control/errors.js';
+import type { AuthRequest } from '../control/auth-gate.js';
 import { ControlSession, type SessionEndReason } from '../control/session.js';
 import { emptyPushOptions, parsePushReply, type PushOptions } from '../control/push.js';
 import { commonName } from '../control/verify.js';
 import { loadClientRecord, type ClientRecord } from '../config/ccd.js';
 import type { KovpnConfig } from '../config/types.js';
 import { tlsCredentials } from './credentials.js';
+import { verifyUserPass } from './user-pass-verify.js';
 import type { EventBus } from './events.js';
 import { deviceKeyOps } from './key-ops.js';
 import type { DaemonLog } from './log.js';
@@ -127,6 +129,7 @@ export class ServerTunnel {
           this.events.emit({ type: 'peer-up', peerId, name: client.name, remote: `${endpointText(from)}`, vpnIpv4: client.address, cipher: session.cipher });
         }),
         pushOptions: () => this.pushFor(session, client),
+        ...(this.cfg.authVerify?.verify ? { authenticate: (req: AuthRequest) => this.authenticate(session, client, req) } : {}),
         onEnd: (reason) => {
           detach();
           void this.onSessionEnd(session, reason);
@@ -137,6 +140,20 @@ export class ServerTunnel {
     client.session = session;
     this.clients.set(session, client);
     return session;
+  }
+
+  /** auth-user-pass-verify for one key-method-2 message of the client; username-as-common-name names it. */
+  private async authenticate(session: ControlSession, client: Client, req: AuthRequest): Promise<void> {
+    const a = this.cfg.authVerify!;
+    const ks = req.initial ? session.pending : session.pending ?? session.current;
+    const cert = ks?.peerCertificate();
+    const username = await verifyUserPass(a, req, {
+      from: client.from, commonName: cert ? commonName(cert) : undefined, dev: this.cfg.dev, verb: this.cfg.verb,
+      config: this.cfg.file, timeoutMs: this.cfg.handWindow * 1000,
+    });
+    if (a.usernameAsCommonName) client.name = username;
+    this.log.log('info', `${client.from.address}:${client.from.port}: username/password authentication succeeded for username '${username}'` +
+      `${a.usernameAsCommonName ? ' (common name set)' : ''}${req.initial ? '' : ` (renegotiation, key id ${req.keyId})`}`);
   }
 
   /**
@@ -165,7 +182,7 @@ export class ServerTunnel {
       if (admitted >= max) throw new Error(`${admitted} clients connected, max-clients ${max}`);
     }
     const cert = session.current?.peerCertificate() ?? session.pending?.peerCertificate();
-    client.name = cert ? commonName(cert) : undefined;
+    if (!this.cfg.authVerify?.usernameAsCommonName) client.name = cert ? commonName(cert) : undefined;
     if (this.cfg.clientConfigDir) {
       const name = client.name ?? '';
       client.record = loadClientRecord(this.cfg.clientConfigDir, name);
@@ -201,7 +218,7 @@ export class ServerTunnel {
       const out = c.address ? line : this.halfOpenLog.pass(Date.now(), line);
       // a refused certificate or no shared cipher is for the operator to act on: error level
       const code = reason.error instanceof ControlError ? reason.error.code : undefined;
-      if (out) this.log.log(code === 'peer-verify' || code === 'negotiation' ? 'error' : 'warn', out);
+      if (out) this.log.log(code === 'peer-verify' || code === 'negotiation' || code === 'auth' ? 'error' : 'warn', out);
     }
     this.events.emit({ type: 'peer-down', peerId: c.peerId, name: c.name, remote: `${endpointText(c.from)}`, reason: why });
   }

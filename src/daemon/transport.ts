@@ -101,6 +101,10 @@ export class RemoteCursor {
     const i = this.addrIndex++;
     return { remote: this.current, endpoint: this.addrs[i]!, last: this.addrIndex >= this.addrs.length, index: i + 1, count: this.addrs.length };
   }
+  /** The next call of next() gives the address it gave last again (OpenVPN's no_advance). */
+  again(): void {
+    if (this.addrIndex > 0) this.addrIndex--;
+  }
 }
 
 /** getaddrinfo's addresses for `host`, in its order, of one family or both; duplicates removed. */

@@ -3,7 +3,7 @@
 # run inside the qemu guest in one boot:
 #   tests/qemu/run.sh --timeout 1500 -- tests/interop-vm/run.sh [PART...]
 # PART is a letter with a part-<letter>.sh here (any case; default: all, in the order
-# A B C D F E G I J: E swaps in the module's test build and back); each part is its own
+# A B C D F E G H I J: E swaps in the module's test build and back); each part is its own
 # file, sourced here; the helpers they share are in lib.sh.
 # Namespaces dv-s (server side) and dv-c (client side), reusing tests/interop/lib/tunnel-lib.sh
 # (PKI, namespaces, log waits). Node starts cost 4-10 s each in the guest: one daemon per part,
@@ -26,6 +26,9 @@
 #      a pushed comp-lzo no refused on the kernel path, comp-lzo no under auto on userspace.
 #   I. IPv6 transport: a dual-stack kovpn server (proto udp, no local) with a stock client over
 #      IPv6 and one over IPv4 (v4-mapped on the socket) at once: pings, the kernel's remotes.
+#   H. username/password on the kernel path: a stock client with auth-user-pass -> kovpn server
+#      with auth-user-pass-verify via-file: pings, the script's environment, a bad password gets
+#      AUTH_FAILED and one error line.
 #   E. early rekey on KEY_SWAP_NTF, with the module's test build whose keys start at packet id
 #      2^32-2: the kernel retires an exhausted key and notifies, the daemon rekeys at once and
 #      traffic flows on the new key.
@@ -35,7 +38,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 PARTS=()
-for p in "${@:-A B C D F E G I J}"; do
+for p in "${@:-A B C D F E G H I J}"; do
 	for q in $p; do
 		l=$(echo "$q" | tr a-z A-Z)
 		if [[ $l == [A-Z] && -f tests/interop-vm/part-$(echo "$l" | tr A-Z a-z).sh ]]; then
