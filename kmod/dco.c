@@ -671,7 +671,6 @@ static int ovpn_dco_get_peer_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[OVPN_DCO_A_GET_PEER_MAX + 1];
 	struct ovpn_peer *peer;
-	struct sk_buff *msg;
 	int ret;
 
 	ret = ovpn_dco_parse(info, OVPN_DCO_A_GET_PEER, tb, OVPN_DCO_A_GET_PEER_MAX,
@@ -683,61 +682,21 @@ static int ovpn_dco_get_peer_doit(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(peer))
 		return PTR_ERR(peer);
 
-	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg) {
-		ret = -ENOMEM;
-		goto put_peer;
-	}
-	ret = ovpn_dco_send_peer(msg, info->snd_portid, info->snd_seq, peer, 0);
-	if (ret) {
-		nlmsg_free(msg);
-		goto put_peer;
-	}
-	ret = genlmsg_reply(msg, info);
-put_peer:
-	ovpn_peer_put(peer);
-	return ret;
+	return ovpn_nl_reply_peer(info, peer, ovpn_dco_send_peer);
 }
 
 static int ovpn_dco_get_peer_dumpit(struct sk_buff *skb,
 				    struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	long skip = cb->args[0], idx = 0;
 	struct ovpn_priv *ovpn;
-	struct ovpn_peer *peer;
-	int bkt;
 
 	ovpn = ovpn_dco_get_dev(sock_net(cb->skb->sk), ovpn_genl_dumpit_attrs(info),
 				cb->extack);
 	if (IS_ERR(ovpn))
 		return PTR_ERR(ovpn);
 
-	rcu_read_lock();
-	if (ovpn->mode == OVPN_MODE_P2P) {
-		peer = rcu_dereference(ovpn->peer);
-		if (peer && skip == 0 &&
-		    !ovpn_dco_send_peer(skb, NETLINK_CB(cb->skb).portid,
-					cb->nlh->nlmsg_seq, peer, NLM_F_MULTI))
-			idx++;
-	} else {
-		hash_for_each_rcu(ovpn->peers->by_id, bkt, peer, hash_entry_id) {
-			if (idx < skip) {
-				idx++;
-				continue;
-			}
-			if (ovpn_dco_send_peer(skb, NETLINK_CB(cb->skb).portid,
-					       cb->nlh->nlmsg_seq, peer,
-					       NLM_F_MULTI))
-				break;
-			idx++;
-		}
-	}
-	rcu_read_unlock();
-	dev_put(ovpn->dev);
-
-	cb->args[0] = idx;
-	return skb->len;
+	return ovpn_nl_dump_peers(skb, cb, ovpn, ovpn_dco_send_peer);
 }
 
 static const struct genl_ops ovpn_dco_ops[] = {

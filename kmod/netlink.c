@@ -764,23 +764,26 @@ err:
 	return -EMSGSIZE;
 }
 
-static int ovpn_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
+/**
+ * ovpn_nl_reply_peer - answer a GET_PEER request with one peer, either family
+ * @info: the request
+ * @peer: the peer, whose reference is dropped here
+ * @send: the family's peer message writer
+ *
+ * Return: 0 or a negative error code.
+ */
+int ovpn_nl_reply_peer(struct genl_info *info, struct ovpn_peer *peer,
+		       ovpn_nl_send_peer_t send)
 {
-	struct nlattr *attrs[OVPN_A_PEER_MAX + 1];
-	struct ovpn_peer *peer;
 	struct sk_buff *msg;
 	int ret;
-
-	peer = ovpn_nl_peer_of(info, attrs, OVPN_PEER_GET_ATTRS, true);
-	if (IS_ERR(peer))
-		return PTR_ERR(peer);
 
 	msg = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg) {
 		ret = -ENOMEM;
 		goto put_peer;
 	}
-	ret = ovpn_nl_send_peer(msg, info->snd_portid, info->snd_seq, peer, 0);
+	ret = send(msg, info->snd_portid, info->snd_seq, peer, 0);
 	if (ret) {
 		nlmsg_free(msg);
 		goto put_peer;
@@ -791,26 +794,28 @@ put_peer:
 	return ret;
 }
 
-static int ovpn_nl_peer_get_dumpit(struct sk_buff *skb,
-				   struct netlink_callback *cb)
+/**
+ * ovpn_nl_dump_peers - one round of a GET_PEER dump, either family
+ * @skb: the dump's message
+ * @cb: the dump's state (args[0]: peers already sent)
+ * @ovpn: the device, whose reference is dropped here
+ * @send: the family's peer message writer
+ *
+ * Return: the message's length (0 ends the dump).
+ */
+int ovpn_nl_dump_peers(struct sk_buff *skb, struct netlink_callback *cb,
+		       struct ovpn_priv *ovpn, ovpn_nl_send_peer_t send)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
 	long skip = cb->args[0], idx = 0;
-	struct ovpn_priv *ovpn;
 	struct ovpn_peer *peer;
 	int bkt;
-
-	ovpn = ovpn_nl_get_dev(sock_net(cb->skb->sk), ovpn_genl_dumpit_attrs(info),
-			       cb->extack);
-	if (IS_ERR(ovpn))
-		return PTR_ERR(ovpn);
 
 	rcu_read_lock();
 	if (ovpn->mode == OVPN_MODE_P2P) {
 		peer = rcu_dereference(ovpn->peer);
 		if (peer && skip == 0 &&
-		    !ovpn_nl_send_peer(skb, NETLINK_CB(cb->skb).portid,
-				       cb->nlh->nlmsg_seq, peer, NLM_F_MULTI))
+		    !send(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  peer, NLM_F_MULTI))
 			idx++;
 	} else {
 		hash_for_each_rcu(ovpn->peers->by_id, bkt, peer, hash_entry_id) {
@@ -818,9 +823,8 @@ static int ovpn_nl_peer_get_dumpit(struct sk_buff *skb,
 				idx++;
 				continue;
 			}
-			if (ovpn_nl_send_peer(skb, NETLINK_CB(cb->skb).portid,
-					      cb->nlh->nlmsg_seq, peer,
-					      NLM_F_MULTI))
+			if (send(skb, NETLINK_CB(cb->skb).portid,
+				 cb->nlh->nlmsg_seq, peer, NLM_F_MULTI))
 				break;
 			idx++;
 		}
@@ -830,6 +834,32 @@ static int ovpn_nl_peer_get_dumpit(struct sk_buff *skb,
 
 	cb->args[0] = idx;
 	return skb->len;
+}
+
+static int ovpn_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *attrs[OVPN_A_PEER_MAX + 1];
+	struct ovpn_peer *peer;
+
+	peer = ovpn_nl_peer_of(info, attrs, OVPN_PEER_GET_ATTRS, true);
+	if (IS_ERR(peer))
+		return PTR_ERR(peer);
+
+	return ovpn_nl_reply_peer(info, peer, ovpn_nl_send_peer);
+}
+
+static int ovpn_nl_peer_get_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct ovpn_priv *ovpn;
+
+	ovpn = ovpn_nl_get_dev(sock_net(cb->skb->sk), ovpn_genl_dumpit_attrs(info),
+			       cb->extack);
+	if (IS_ERR(ovpn))
+		return PTR_ERR(ovpn);
+
+	return ovpn_nl_dump_peers(skb, cb, ovpn, ovpn_nl_send_peer);
 }
 
 static int ovpn_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info)

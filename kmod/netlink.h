@@ -8,12 +8,15 @@
 #include <linux/socket.h>
 #include <uapi/linux/ovpn.h>
 
+struct genl_info;
 struct in_addr;
 struct in6_addr;
+struct netlink_callback;
 struct netlink_ext_ack;
 struct nlattr;
 struct ovpn_peer;
 struct ovpn_priv;
+struct sk_buff;
 struct sock;
 struct socket;
 union ovpn_sockaddr;
@@ -42,5 +45,13 @@ int ovpn_nl_peer_set_remote(struct ovpn_peer *peer,
 			    const struct in_addr *local4,
 			    const struct in6_addr *local6);
 int ovpn_nl_peer_commit(struct ovpn_peer *peer, struct netlink_ext_ack *extack);
+
+/* writes one peer's message of a family (a GET_PEER reply or a dump entry) */
+typedef int (*ovpn_nl_send_peer_t)(struct sk_buff *skb, u32 portid, u32 seq,
+				   struct ovpn_peer *peer, int flags);
+int ovpn_nl_reply_peer(struct genl_info *info, struct ovpn_peer *peer,
+		       ovpn_nl_send_peer_t send);
+int ovpn_nl_dump_peers(struct sk_buff *skb, struct netlink_callback *cb,
+		       struct ovpn_priv *ovpn, ovpn_nl_send_peer_t send);
 
 #endif /* _NET_OVPN_NETLINK_H_ */
