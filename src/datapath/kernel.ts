@@ -11,7 +11,7 @@ import { Rtnl } from '../link/rtnl.js';
 import { ENUM } from '../ovpn/constants.js';
 import { OvpnClient } from '../ovpn/client.js';
 import type { PeerAttrs } from '../ovpn/codec.js';
-import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN, unmapSockaddr } from '../util/sockaddr.js';
+import { decodeSockaddr, encodeSockaddr, endpointText, SOCKADDR_LEN, unmapSockaddr } from '../util/sockaddr.js';
 import { setSocketMark } from '../util/sockopt.js';
 import { isDataV2 } from '../wire/constants.js';
 import type {
@@ -27,6 +27,8 @@ import type {
   KeySlot,
   PeerConfig,
   PeerInfo,
+  TcpListener,
+  TcpTransport,
   TransportSocket,
 } from './types.js';
 
@@ -36,6 +38,7 @@ const CONTROL_MTU = 16 * 1024;
 
 /** A UDP socket whose fd the kernel uses for the peers it is given to. */
 export class KernelUdpSocket implements TransportSocket {
+  readonly kind = 'udp' as const;
   readonly local: Endpoint;
   private readonly poller: Poller;
   private handler: ((packet: Buffer, from: Endpoint) => void) | undefined;
@@ -265,6 +268,15 @@ export class KernelDatapath implements Datapath {
 
   async openUdpSocket(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TransportSocket> {
     return KernelUdpSocket.open(local);
+  }
+
+  // TCP transport (issue #11): being built; until then both fail with one line.
+  async tcpConnect(remote: Endpoint): Promise<TcpTransport> {
+    throw new Error(`TCP transport to ${endpointText(remote)} is not implemented yet on the ${this.kind} data path`);
+  }
+
+  async tcpListen(local: { address: string; port: number }): Promise<TcpListener> {
+    throw new Error(`TCP transport on ${endpointText(local)} is not implemented yet on the ${this.kind} data path`);
   }
 
   /** Every notification of group "peers", from a socket of its own. */

@@ -34,11 +34,46 @@ export interface Endpoint {
  * `onControlPacket`, on both paths.
  */
 export interface TransportSocket {
+  readonly kind: 'udp';
   readonly local: Endpoint;
   onControlPacket(handler: (packet: Buffer, from: Endpoint) => void): void;
   send(packet: Buffer, to: Endpoint): void;
   close(): Promise<void>;
 }
+
+/** Why a TCP transport ended: the remote closed (FIN), reset it (RST), a socket error, or
+ *  this side closed it (close(), the peer deleted, the device deleted). */
+export type TcpCloseReason = 'eof' | 'reset' | 'error' | 'local';
+
+/**
+ * A connected (ESTABLISHED) TCP socket that carries exactly one peer: mainline's PEER_NEW
+ * with the fd of a TCP socket. On the wire every packet is preceded by its length (2 bytes,
+ * big endian); both paths frame and deframe, so `send` takes and `onControlPacket` gives
+ * whole packets without the length. Before a peer uses the transport every packet is
+ * delivered; once a peer does, DATA_V2 stays in the data path and everything else (the
+ * control channel) is still delivered, in stream order. FIN, RST, an error or close():
+ * the peer on it is deleted with reason 'transport-disconnect' and `onClose` runs once.
+ * `send` queues at most a bounded amount; beyond it the packet is dropped and counted.
+ */
+export interface TcpTransport {
+  readonly kind: 'tcp';
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  onControlPacket(handler: (packet: Buffer) => void): void;
+  onClose(handler: (reason: TcpCloseReason, detail?: string) => void): void;
+  send(packet: Buffer): void;
+  close(): Promise<void>;
+}
+
+/** A listening TCP socket: every accepted connection is a TcpTransport of its own. */
+export interface TcpListener {
+  readonly local: Endpoint;
+  onAccept(handler: (conn: TcpTransport) => void): void;
+  close(): Promise<void>;
+}
+
+/** What a peer's packets travel on: a UDP socket (many peers) or a TCP connection (one). */
+export type PeerTransport = TransportSocket | TcpTransport;
 
 /** What a peer is, as configured (PeerConfig) and as reported back (PeerInfo). */
 export interface PeerFields {
@@ -56,8 +91,8 @@ export interface PeerFields {
 }
 
 export interface PeerConfig extends PeerFields {
-  /** Required on PEER_NEW. */
-  socket?: TransportSocket;
+  /** Required on PEER_NEW. A TCP transport carries only this peer and sets its remote. */
+  socket?: PeerTransport;
   /**
    * OpenVPN compression framing without compression (`comp-lzo no`, `compress stub|stub-v2`):
    * the userspace path adds and strips the header and drops compressed packets; the kernel
@@ -164,6 +199,11 @@ export interface Datapath {
    *  `mark` (non-zero): SO_MARK on the socket, so its packets carry that firewall mark.
    *  `v6only` false (IPv6 address only): a dual-stack socket that also serves IPv4 peers. */
   openUdpSocket(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TransportSocket>;
+  /** Connect a TCP socket to `remote` (kernel: the fd is handed over on newPeer). Rejects
+   *  with a typed error naming the address when the connection is refused or times out. */
+  tcpConnect(remote: Endpoint, opts?: { local?: { address: string; port?: number }; mark?: number; timeoutMs?: number }): Promise<TcpTransport>;
+  /** Listen for TCP connections on `local` (`v6only` false on an IPv6 address: dual-stack). */
+  tcpListen(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TcpListener>;
   /** Notifications of group "peers" for every device of this path. */
   subscribe(handler: (event: DeviceEvent) => void): Promise<() => void>;
   close(): Promise<void>;

@@ -7,7 +7,8 @@
  * Only the client side: the engine's modules (engine, server, device, the AEADs) stay out
  * of this module's imports, so that command-line tools start fast (index.ts has them all).
  */
-import type { Datapath, Device, DeviceEvent, DeviceMode, TransportSocket } from '../types.js';
+import type { Datapath, Device, DeviceEvent, DeviceMode, Endpoint, TcpListener, TcpTransport, TransportSocket } from '../types.js';
+import { endpointText } from '../../util/sockaddr.js';
 import { EngineClient } from './client.js';
 import { DatapathError } from './errors.js';
 import { engineSocketPath } from './paths.js';
@@ -98,6 +99,15 @@ export class UserspaceDatapath implements Datapath {
     if (local.v6only === false) args.v6only = false;
     const r = await c.request('openUdp', args);
     return new RemoteUdpSocket(c, r.sock, r.local);
+  }
+
+  // TCP transport (issue #11): being built; until then both fail with one line.
+  async tcpConnect(remote: Endpoint): Promise<TcpTransport> {
+    throw new DatapathError('EOPNOTSUPP', `TCP transport to ${endpointText(remote)} is not implemented yet on the ${this.kind} data path`);
+  }
+
+  async tcpListen(local: { address: string; port: number }): Promise<TcpListener> {
+    throw new DatapathError('EOPNOTSUPP', `TCP transport on ${endpointText(local)} is not implemented yet on the ${this.kind} data path`);
   }
 
   async subscribe(handler: (event: DeviceEvent) => void): Promise<() => void> {

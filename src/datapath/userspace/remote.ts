@@ -5,6 +5,7 @@ import { einval } from './errors.js';
 import { keyConfigToWire, peerInfoFromWire, type WirePeerSpec } from './protocol.js';
 
 export class RemoteUdpSocket implements TransportSocket {
+  readonly kind = 'udp' as const;
   private closed = false;
 
   constructor(
