@@ -24,8 +24,9 @@ export interface Poller {
    *  is the socket's error, read and cleared with SO_ERROR (e.g. ECONNREFUSED after a
    *  TCP connect, ENOBUFS when a netlink socket overran); EBADF for a closed fd.
    *  A started poller keeps itself alive; calling start again replaces the callback.
-   *  `mode` 'writable' polls for writability instead (e.g. a TCP connect completing). */
-  start(onReadable: (err?: Error) => void, mode?: 'readable' | 'writable'): void;
+   *  `mode` 'writable' polls for writability instead (e.g. a TCP connect completing); 'both'
+   *  for either (the callback does not say which: try both). */
+  start(onReadable: (err?: Error) => void, mode?: 'readable' | 'writable' | 'both'): void;
   stop(): void;
   /** Stops and releases the uv handle (the fd itself is not closed). Idempotent.
    *  Close the poller before closing its fd. */

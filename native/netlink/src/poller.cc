@@ -58,8 +58,9 @@ class Poller : public Napi::ObjectWrap<Poller> {
     if (info.Length() > 1 && !info[1].IsUndefined()) {
       std::string mode = StringArg(info, 1, "Poller.start", "mode");
       if (mode == "writable") events = UV_WRITABLE;
+      else if (mode == "both") events = UV_READABLE | UV_WRITABLE;
       else if (mode != "readable")
-        ThrowType(env, "Poller.start(): argument 'mode' must be 'readable' or 'writable', got '" + mode + "'");
+        ThrowType(env, "Poller.start(): argument 'mode' must be 'readable', 'writable' or 'both', got '" + mode + "'");
     }
     int rc = uv_poll_start(&handle_->poll, events, OnPoll);
     if (rc < 0) ThrowErrno(env, -rc, "uv_poll_start(fd " + std::to_string(fd_) + ")");

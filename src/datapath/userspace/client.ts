@@ -1,6 +1,6 @@
 /** A connection to an engine's control socket: requests with ids, pushed events and control packets. */
 import { connect, type Socket } from 'node:net';
-import type { DeviceEvent, Endpoint } from '../types.js';
+import type { DeviceEvent, Endpoint, TcpCloseReason } from '../types.js';
 import { DatapathError } from './errors.js';
 import type { OpName, Ops, Push, Response } from './protocol.js';
 
@@ -16,6 +16,8 @@ export class EngineClient {
   private buffered = '';
   private readonly eventHandlers = new Set<(e: DeviceEvent) => void>();
   private readonly controlHandlers = new Map<number, (packet: Buffer, from: Endpoint) => void>();
+  private readonly acceptHandlers = new Map<number, (a: { sock: number; local: Endpoint; remote: Endpoint }) => void>();
+  private readonly tcpClosedHandlers = new Map<number, (reason: TcpCloseReason, detail?: string) => void>();
   private closedError: Error | undefined;
 
   private constructor(
@@ -29,6 +31,7 @@ export class EngineClient {
       this.closedError ??= new DatapathError('EIO', `userspace engine at ${path} closed the connection`);
       for (const p of this.pending.values()) p.reject(this.closedError);
       this.pending.clear();
+      this.endAllTcp();
     });
   }
 
@@ -65,6 +68,23 @@ export class EngineClient {
 
   dropControl(sock: number): void {
     this.controlHandlers.delete(sock);
+    this.tcpClosedHandlers.delete(sock);
+  }
+
+  onAccept(listener: number, handler: ((a: { sock: number; local: Endpoint; remote: Endpoint }) => void) | undefined): void {
+    if (handler) this.acceptHandlers.set(listener, handler);
+    else this.acceptHandlers.delete(listener);
+  }
+
+  onTcpClosed(sock: number, handler: (reason: TcpCloseReason, detail?: string) => void): void {
+    this.tcpClosedHandlers.set(sock, handler);
+  }
+
+  /** Every TCP connection of this client ends with it: their close handlers run ('local'). */
+  private endAllTcp(): void {
+    const hs = [...this.tcpClosedHandlers.values()];
+    this.tcpClosedHandlers.clear();
+    for (const h of hs) h('local', 'engine connection closed');
   }
 
   private onData(chunk: string): void {
@@ -80,6 +100,19 @@ export class EngineClient {
   private onMessage(msg: Response | Push): void {
     if ('event' in msg) {
       for (const h of this.eventHandlers) h(msg.event);
+      return;
+    }
+    if ('accept' in msg) {
+      const a = msg.accept;
+      this.acceptHandlers.get(a.listener)?.(a);
+      return;
+    }
+    if ('tcpClosed' in msg) {
+      const t = msg.tcpClosed;
+      const h = this.tcpClosedHandlers.get(t.sock);
+      this.tcpClosedHandlers.delete(t.sock);
+      this.controlHandlers.delete(t.sock);
+      h?.(t.reason, t.detail);
       return;
     }
     if ('control' in msg) {

@@ -8,11 +8,11 @@
  * of this module's imports, so that command-line tools start fast (index.ts has them all).
  */
 import type { Datapath, Device, DeviceEvent, DeviceMode, Endpoint, TcpListener, TcpTransport, TransportSocket } from '../types.js';
-import { endpointText } from '../../util/sockaddr.js';
 import { EngineClient } from './client.js';
 import { DatapathError } from './errors.js';
 import { engineSocketPath } from './paths.js';
 import { RemoteDevice, RemoteUdpSocket } from './remote.js';
+import { RemoteTcp, RemoteTcpListener } from './remote-tcp.js';
 import { spawnEngine } from './spawn.js';
 
 export interface UserspaceDatapathOptions {
@@ -101,13 +101,23 @@ export class UserspaceDatapath implements Datapath {
     return new RemoteUdpSocket(c, r.sock, r.local);
   }
 
-  // TCP transport (issue #11): being built; until then both fail with one line.
-  async tcpConnect(remote: Endpoint): Promise<TcpTransport> {
-    throw new DatapathError('EOPNOTSUPP', `TCP transport to ${endpointText(remote)} is not implemented yet on the ${this.kind} data path`);
+  /** TCP transport (issue #11): the engine owns the connection, as it owns UDP sockets. */
+  async tcpConnect(remote: Endpoint, opts: { local?: { address: string; port?: number }; mark?: number; timeoutMs?: number } = {}): Promise<TcpTransport> {
+    const c = await this.connection(true);
+    const args: { remote: Endpoint; mark?: number; timeoutMs?: number } = { remote };
+    if (opts.mark) args.mark = opts.mark;
+    if (opts.timeoutMs !== undefined) args.timeoutMs = opts.timeoutMs;
+    const r = await c.request('tcpConnect', args);
+    return new RemoteTcp(c, r.sock, r.local, r.remote);
   }
 
-  async tcpListen(local: { address: string; port: number }): Promise<TcpListener> {
-    throw new DatapathError('EOPNOTSUPP', `TCP transport on ${endpointText(local)} is not implemented yet on the ${this.kind} data path`);
+  async tcpListen(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TcpListener> {
+    const c = await this.connection(true);
+    const args: { address: string; port: number; mark?: number; v6only?: boolean } = { address: local.address, port: local.port };
+    if (local.mark) args.mark = local.mark;
+    if (local.v6only === false) args.v6only = false;
+    const r = await c.request('tcpListen', args);
+    return new RemoteTcpListener(c, r.listener, r.local);
   }
 
   async subscribe(handler: (event: DeviceEvent) => void): Promise<() => void> {

@@ -10,7 +10,7 @@ import { checkId, checkKeyConfig, checkPeerSpec, NO_PEER, type PeerSpec } from '
 import { DatapathError, einval } from './errors.js';
 import { DeviceIo } from './io.js';
 import { Peer } from './peer.js';
-import type { EngineSocket } from './socket.js';
+import type { EngineTransport } from './transport.js';
 
 export type { PeerSpec } from './check.js';
 export type { DeviceHost } from './io.js';
@@ -41,7 +41,7 @@ export class EngineDevice extends DeviceIo {
     return p;
   }
 
-  newPeer(spec: PeerSpec, socket: EngineSocket | undefined, nowMs: number): void {
+  newPeer(spec: PeerSpec, socket: EngineTransport | undefined, nowMs: number): void {
     const id = checkId(spec.id, 'PEER.ID');
     if (spec.txId !== undefined) checkId(spec.txId, 'PEER.TX_ID');
     if (!socket) throw einval('PEER.SOCKET: missing PEER SOCKET');
@@ -54,6 +54,11 @@ export class EngineDevice extends DeviceIo {
         throw einval('a multi-peer device needs VPN_IPV4 or VPN_IPV6 for each peer');
       }
       if (this.peers.has(id)) throw new DatapathError('EEXIST', 'PEER.ID: peer ID already exists on this device');
+    }
+    if (socket.kind === 'tcp') {
+      // one peer per connection, and its remote is the connection's (as the module does)
+      if (socket.peers.size > 0 && !socket.peers.has(id)) throw new DatapathError('EBUSY', 'PEER.SOCKET: the TCP connection already carries a peer');
+      spec = { ...spec, remote: socket.remote };
     }
     const peer = new Peer(id, socket, nowMs);
     this.applySpec(peer, spec, true);
@@ -178,7 +183,7 @@ export class EngineDevice extends DeviceIo {
   }
 
   /** Deletes the peers of a socket its owner closed. */
-  socketClosed(socket: EngineSocket): void {
+  socketClosed(socket: EngineTransport): void {
     for (const id of [...socket.peers]) {
       if (this.peers.get(id)?.socket === socket) this.delPeer(id, 'transport-disconnect');
     }

@@ -12,6 +12,10 @@ import { RouteWatch } from '../../link/route-watch.js';
 import { EngineDevice, type DeviceHost } from './device.js';
 import { DatapathError, einval, fromSystemError } from './errors.js';
 import { EngineSocket } from './socket.js';
+import { EngineTcp } from './tcp.js';
+import { connectTcp, EngineTcpListener } from './tcp-listen.js';
+import type { EngineTransport } from './transport.js';
+import { decodeSockaddr } from '../../util/sockaddr.js';
 
 /** Kernel interface names: 1..15 bytes, no '/', ':' or whitespace, not '.' or '..'. */
 const IFNAME = /^[^\s/:]{1,15}$/;
@@ -57,7 +61,8 @@ function ifindexOf(name: string): number {
 
 export class Engine {
   readonly devices = new Map<string, EngineDevice>();
-  readonly sockets = new Map<number, EngineSocket>();
+  readonly sockets = new Map<number, EngineTransport>();
+  readonly listeners_ = new Map<number, EngineTcpListener>();
   private readonly listeners = new Set<EventListener>();
   private nextSocketId = 1;
   private readonly timer: NodeJS.Timeout;
@@ -146,7 +151,45 @@ export class Engine {
     return sock;
   }
 
-  socket(id: number): EngineSocket {
+  /** Connects a TCP transport (issue #11); rejects with a typed error naming the address. */
+  async tcpConnect(remote: Endpoint, local: { address: string; port?: number } | undefined, mark: number, timeoutMs: number): Promise<EngineTcp> {
+    const fd = await connectTcp(this.addon, remote, local, mark, timeoutMs);
+    return this.adoptTcp(fd);
+  }
+
+  /** Listens for TCP transports; `onAccept` gets each accepted connection (already registered). */
+  tcpListen(local: Endpoint, mark: number, v6only: boolean, onAccept: (conn: EngineTcp) => void): EngineTcpListener {
+    const l = EngineTcpListener.open(this.addon, this.nextSocketId++, local, mark, v6only, (fd) => {
+      let conn: EngineTcp;
+      try {
+        conn = this.adoptTcp(fd);
+      } catch {
+        return; // reset before we looked at it
+      }
+      onAccept(conn);
+    });
+    this.listeners_.set(l.id, l);
+    return l;
+  }
+
+  closeListener(id: number): void {
+    this.listeners_.get(id)?.close();
+    this.listeners_.delete(id);
+  }
+
+  private adoptTcp(fd: number): EngineTcp {
+    let conn: EngineTcp;
+    try {
+      conn = new EngineTcp(this.addon, this.nextSocketId++, fd, decodeSockaddr(this.addon.sockName(fd)));
+    } catch (err) {
+      this.addon.close(fd);
+      throw fromSystemError(err, 'TCP connection');
+    }
+    this.sockets.set(conn.id, conn);
+    return conn;
+  }
+
+  socket(id: number): EngineTransport {
     const s = this.sockets.get(id);
     if (!s) throw einval(`PEER.SOCKET: no open socket ${id} in the userspace engine`);
     return s;
@@ -185,6 +228,7 @@ export class Engine {
     clearInterval(this.timer);
     for (const name of [...this.devices.keys()]) this.deleteDevice(name);
     for (const id of [...this.sockets.keys()]) this.closeSocket(id);
+    for (const id of [...this.listeners_.keys()]) this.closeListener(id);
     this.routeWatch?.close();
     this.routeWatch = undefined;
     this.rtnlSocket?.close();

@@ -17,6 +17,8 @@ export type ErrnoName =
   | 'EADDRNOTAVAIL'
   | 'EAFNOSUPPORT'
   | 'EPERM'
+  | 'ECONNREFUSED'
+  | 'ETIMEDOUT'
   | 'EIO';
 
 export class DatapathError extends Error {
@@ -38,7 +40,7 @@ export const einval = (msg: string): DatapathError => new DatapathError('EINVAL'
 export function fromSystemError(err: unknown, what: string): DatapathError {
   if (err instanceof DatapathError) return err;
   const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-  const known: ErrnoName[] = ['EADDRINUSE', 'EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPERM', 'EBUSY', 'EEXIST', 'EINVAL', 'ENODEV'];
+  const known: ErrnoName[] = ['EADDRINUSE', 'EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPERM', 'EBUSY', 'EEXIST', 'EINVAL', 'ENODEV', 'ECONNREFUSED', 'ETIMEDOUT'];
   const name = (known as string[]).includes(code) ? (code as ErrnoName) : 'EIO';
   return new DatapathError(name, `${what}: ${(err as Error).message ?? String(err)}`);
 }

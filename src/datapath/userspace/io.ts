@@ -6,7 +6,7 @@
  *   TX: TUN read batch -> peer (P2P: the peer; MP: VPN destination address, else the next
  *       hop of its route) -> encrypt with the primary key into the socket's send batch ->
  *       sendmmsg
- *   RX: recvmmsg (EngineSocket) -> peer by id -> key by key id -> decrypt + replay check
+ *   RX: recvmmsg (EngineSocket) or a TCP stream (EngineTcp) -> peer by id -> key by key id -> decrypt + replay check
  *       into the TUN write batch -> float / keepalive / counters -> TUN write batch, TCP
  *       segments of one flow coalesced into one GSO packet (coalesce.ts) when the TUN
  *       device has a virtio_net_hdr
@@ -22,7 +22,7 @@ import { BATCH, PacketBatch } from './batch.js';
 import { TcpCoalescer, VNET_HDR_LEN } from './coalesce.js';
 import { NextHops, type DeviceRoutes } from './next-hop.js';
 import type { Peer } from './peer.js';
-import type { EngineSocket } from './socket.js';
+import type { EngineTransport } from './transport.js';
 import { VpnIndex } from './vpn-index.js';
 
 /** What a device needs from the engine that serves it. */
@@ -77,7 +77,7 @@ export abstract class DeviceIo {
   protected closed = false;
   private readonly tunIn = new PacketBatch();
   private readonly tunOut = new PacketBatch();
-  private readonly dirty: EngineSocket[] = [];
+  private readonly dirty: EngineTransport[] = [];
   private readonly poller: Poller;
   /** Receive drops not yet reported on the TUN device's rx_dropped. */
   private rxDropsToReport = 0;
@@ -215,7 +215,7 @@ export abstract class DeviceIo {
   // ------------------------------------------------------------------ RX
 
   /** One DATA_V2 packet buf[off, off+len) from `sock`; the sender's address is at addrs[addrOff..]. */
-  receive(buf: Buffer, off: number, len: number, addrs: Buffer, addrOff: number, sock: EngineSocket, now: number): void {
+  receive(buf: Buffer, off: number, len: number, addrs: Buffer, addrOff: number, sock: EngineTransport, now: number): void {
     // shorter than header and tag: malformed, as the module counts it
     if (len < PAYLOAD_OFFSET) {
       this.drops.malformed++;

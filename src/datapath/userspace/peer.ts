@@ -2,7 +2,7 @@
 import type { CipherAlg, Endpoint, KeyInfo, KeySlot, PeerInfo } from '../types.js';
 import { DataKey } from '../../wire/index.js';
 import { SOCKADDR_LEN, encodeSockaddr } from '../../util/sockaddr.js';
-import type { EngineSocket } from './socket.js';
+import type { EngineTransport } from './transport.js';
 import type { CompFraming } from '../../wire/comp-framing.js';
 
 export interface KeyState {
@@ -46,7 +46,7 @@ export class Peer {
 
   constructor(
     readonly id: number,
-    readonly socket: EngineSocket,
+    readonly socket: EngineTransport,
     nowMs: number,
   ) {
     this.txId = id;

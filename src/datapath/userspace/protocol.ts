@@ -4,10 +4,12 @@
  *   response  {"id": n, "ok": true, "result": ...} | {"id": n, "ok": false, "error": {"code", "message"}}
  *   push      {"event": DeviceEvent} (after "subscribe")
  *             {"control": {"sock": n, "from": Endpoint, "data": base64}} (sockets of this connection)
+ *             {"accept": {...}} (a TCP connection accepted on a listener of this connection)
+ *             {"tcpClosed": {"sock", "reason", "detail"}} (a TCP connection ended by the other side)
  * Only control operations and control-channel packets cross it, never data packets.
  * Bigints (counters) travel as decimal strings, key material as hex.
  */
-import type { CipherAlg, DeviceEvent, DropCounters, Endpoint, KeyConfig, KeyInfo, KeySlot, PeerInfo, PeerConfig } from '../types.js';
+import type { TcpCloseReason, CipherAlg, DeviceEvent, DropCounters, Endpoint, KeyConfig, KeyInfo, KeySlot, PeerInfo, PeerConfig } from '../types.js';
 import type { ErrnoName } from './errors.js';
 import type { DeviceDesc } from './engine.js';
 
@@ -50,6 +52,12 @@ export interface Ops {
   openUdp: { args: { address: string; port: number; mark?: number; v6only?: boolean }; result: { sock: number; local: Endpoint } };
   closeUdp: { args: { sock: number }; result: null };
   sendUdp: { args: { sock: number; to: Endpoint; data: string }; result: null };
+  /** TCP transport (issue #11): the connection belongs to this control connection, as a UDP socket. */
+  tcpConnect: { args: { remote: Endpoint; mark?: number; timeoutMs?: number }; result: { sock: number; local: Endpoint; remote: Endpoint } };
+  tcpListen: { args: { address: string; port: number; mark?: number; v6only?: boolean }; result: { listener: number; local: Endpoint } };
+  closeTcpListener: { args: { listener: number }; result: null };
+  sendTcp: { args: { sock: number; data: string }; result: null };
+  closeTcp: { args: { sock: number }; result: null };
   newPeer: { args: { dev: string; peer: WirePeerSpec }; result: null };
   setPeer: { args: { dev: string; peer: WirePeerSpec }; result: null };
   getPeer: { args: { dev: string; id: number }; result: WirePeerInfo };
@@ -76,7 +84,9 @@ export type Response =
 
 export type Push =
   | { event: DeviceEvent }
-  | { control: { sock: number; from: Endpoint; data: string } };
+  | { control: { sock: number; from: Endpoint; data: string } }
+  | { accept: { listener: number; sock: number; local: Endpoint; remote: Endpoint } }
+  | { tcpClosed: { sock: number; reason: TcpCloseReason; detail?: string } };
 
 export function peerInfoToWire(p: PeerInfo): WirePeerInfo {
   const out = { ...p } as unknown as Record<string, unknown>;

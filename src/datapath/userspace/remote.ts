@@ -2,6 +2,7 @@
 import type { Device, DeviceMode, DropCounters, Endpoint, KeyConfig, KeyInfo, KeySlot, PeerConfig, PeerInfo, TransportSocket } from '../types.js';
 import type { EngineClient } from './client.js';
 import { einval } from './errors.js';
+import { RemoteTcp } from './remote-tcp.js';
 import { keyConfigToWire, peerInfoFromWire, type WirePeerSpec } from './protocol.js';
 
 export class RemoteUdpSocket implements TransportSocket {
@@ -44,8 +45,8 @@ export class RemoteDevice implements Device {
     const { socket, ...rest } = peer;
     const out: WirePeerSpec = rest;
     if (socket !== undefined) {
-      if (!(socket instanceof RemoteUdpSocket) || socket.client !== this.client) {
-        throw einval('PEER.SOCKET: not a socket of this userspace data path (open it with its openUdpSocket)');
+      if (!(socket instanceof RemoteUdpSocket || socket instanceof RemoteTcp) || socket.client !== this.client) {
+        throw einval('PEER.SOCKET: not a socket of this userspace data path (open it with its openUdpSocket, tcpConnect or tcpListen)');
       }
       if (isNew) out.socket = socket.sock;
     }

@@ -6,9 +6,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'node:net';
-import type { DeviceMode, Endpoint, KeySlot } from '../types.js';
+import type { DeviceMode, Endpoint, KeySlot, TcpCloseReason } from '../types.js';
 import { DatapathError, einval } from './errors.js';
 import type { Engine } from './engine.js';
+import type { EngineTcp } from './tcp.js';
 import {
   keyConfigFromWire,
   peerInfoToWire,
@@ -52,10 +53,12 @@ function slot(v: unknown): KeySlot {
 
 class Connection {
   readonly sockets = new Set<number>();
+  readonly listeners = new Set<number>();
   /** Control packets dropped because this client did not read fast enough. */
   controlDropped = 0;
   private unsubscribe: (() => void) | undefined;
   private buffered = '';
+  private closed = false;
 
   constructor(
     private readonly server: ControlServer,
@@ -164,6 +167,43 @@ class Connection {
         s.onControl = (packet, from) => this.pushControl(s.id, packet, from);
         return { sock: s.id, local: s.local };
       }
+      case 'tcpConnect': {
+        const mark = a.mark === undefined ? 0 : int(a.mark, 'mark');
+        const timeoutMs = a.timeoutMs === undefined ? 120_000 : int(a.timeoutMs, 'timeoutMs');
+        const c = await e.tcpConnect(endpoint(a.remote, 'remote'), undefined, mark, timeoutMs);
+        if (this.closed) {
+          e.closeSocket(c.id);
+          throw new DatapathError('EIO', 'control connection closed during the TCP connect');
+        }
+        this.adoptTcp(c);
+        return { sock: c.id, local: c.local, remote: c.remote };
+      }
+      case 'tcpListen': {
+        const mark = a.mark === undefined ? 0 : int(a.mark, 'mark');
+        if (a.v6only !== undefined && typeof a.v6only !== 'boolean') throw einval('v6only: expected a boolean');
+        const l = e.tcpListen({ address: str(a.address, 'address'), port: int(a.port, 'port') }, mark, a.v6only !== false, (c) => {
+          if (this.closed) {
+            e.closeSocket(c.id);
+            return;
+          }
+          this.adoptTcp(c);
+          this.send({ accept: { listener: l.id, sock: c.id, local: c.local, remote: c.remote } });
+        });
+        this.listeners.add(l.id);
+        return { listener: l.id, local: l.local };
+      }
+      case 'closeTcpListener': {
+        const id = int(a.listener, 'listener');
+        if (this.listeners.delete(id)) e.closeListener(id);
+        return null;
+      }
+      case 'sendTcp': {
+        const s = this.ownedSocket(int(a.sock, 'sock'))!;
+        if (s.kind !== 'tcp') throw einval(`sock: socket ${s.id} is not a TCP connection`);
+        s.sendRaw(Buffer.from(str(a.data, 'data'), 'base64'));
+        return null;
+      }
+      case 'closeTcp':
       case 'closeUdp': {
         const id = int(a.sock, 'sock');
         if (this.sockets.delete(id)) e.closeSocket(id);
@@ -171,6 +211,7 @@ class Connection {
       }
       case 'sendUdp': {
         const s = this.ownedSocket(int(a.sock, 'sock'))!;
+        if (s.kind !== 'udp') throw einval(`sock: socket ${s.id} is not a UDP socket`);
         s.sendRaw(Buffer.from(str(a.data, 'data'), 'base64'), endpoint(a.to, 'to'));
         return null;
       }
@@ -220,8 +261,24 @@ class Connection {
     }
   }
 
+  /** A TCP connection now owned by this control connection: its end is reported and it goes. */
+  private adoptTcp(c: EngineTcp): void {
+    this.sockets.add(c.id);
+    c.onControl = (packet, from) => this.pushControl(c.id, packet, from);
+    c.onEnd = (reason, detail) => {
+      this.sockets.delete(c.id);
+      this.engine.closeSocket(c.id);
+      const m: { sock: number; reason: TcpCloseReason; detail?: string } = { sock: c.id, reason };
+      if (detail !== undefined) m.detail = detail;
+      this.send({ tcpClosed: m });
+    };
+  }
+
   private onClose(): void {
+    this.closed = true;
     this.unsubscribe?.();
+    for (const id of this.listeners) this.engine.closeListener(id);
+    this.listeners.clear();
     for (const id of this.sockets) this.engine.closeSocket(id);
     this.sockets.clear();
     this.server.connectionClosed(this);

@@ -33,6 +33,7 @@ const GSO_MAX_SEGS = 64;
 const OFFLOAD = process.env.KOVPN_UDP_OFFLOAD !== '0';
 
 export class EngineSocket {
+  readonly kind = 'udp' as const;
   readonly local: Endpoint;
   /** Device whose peers use this socket (a socket serves one device, as in the kernel). */
   device: EngineDevice | undefined;

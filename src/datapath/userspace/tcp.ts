@@ -1,0 +1,244 @@
+/**
+ * A TCP transport connection served by the engine (issue #11): one connected socket that
+ * carries one peer. The stream is a sequence of frames, each a packet preceded by its
+ * length (2 bytes, big endian), as OpenVPN frames packets over TCP. Received DATA_V2
+ * frames go to the device's data path exactly like UDP datagrams (EngineDevice.receive with
+ * the connection's remote as the sender); every other frame goes to the owner (onControl).
+ *
+ * Sending: the data path writes encrypted packets into `tx` (reserve/commit, as on a UDP
+ * socket) with room for the length in front; `flush` writes them to the stream. What the
+ * kernel does not take at once waits in a queue of at most MAX_QUEUE bytes, written when
+ * the socket becomes writable; a packet that does not fit is dropped and counted
+ * (`txDropped`), so a peer that stops reading costs bounded memory and stalls no one.
+ *
+ * Bad input: a zero-length frame is counted (`rxBadFrames`) and skipped; anything else is
+ * framing-valid and handled by the data path (drops by reason) or the owner's control
+ * channel. End of stream (also in the middle of a frame), a reset or an error ends the
+ * connection: `onEnd` runs once with the reason (the engine then deletes the peer).
+ */
+import type { NativeAddon, Poller } from '../../native.js';
+import type { Endpoint, TcpCloseReason } from '../types.js';
+import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN } from '../../util/sockaddr.js';
+import { OP_DATA_V2, opcodeOf } from '../../wire/index.js';
+import { BATCH, PacketBatch } from './batch.js';
+import type { EngineDevice } from './device.js';
+import type { Peer } from './peer.js';
+
+/** Bytes queued for the stream beyond which packets are dropped. */
+export const MAX_QUEUE = 1 << 20;
+/** Largest framed packet. */
+export const MAX_FRAME = 0xffff;
+/** Read rounds per readable event (bounds the time one connection holds the loop). */
+const RX_ROUNDS = 8;
+
+export type TcpEndHandler = (reason: TcpCloseReason, detail?: string) => void;
+
+export class EngineTcp {
+  readonly kind = 'tcp' as const;
+  /** Never: a listener's IPv6 sockets are v6only (check.ts asks UDP and TCP alike). */
+  readonly dualStack = false;
+  readonly remote: Endpoint;
+  /** The remote as a sockaddr record: the "sender" of every received DATA_V2 packet. */
+  readonly remoteRec: Buffer;
+  device: EngineDevice | undefined;
+  readonly peers = new Set<number>();
+  onControl: ((packet: Buffer, from: Endpoint) => void) | undefined;
+  onEnd: TcpEndHandler | undefined;
+  readonly tx = new PacketBatch();
+  dirty = false;
+  closed = false;
+  /** Packets dropped because the send queue was full (or too large to frame). */
+  txDropped = 0;
+  /** Zero-length frames received. */
+  rxBadFrames = 0;
+  private readonly rxBuf = Buffer.allocUnsafeSlow(2 * (MAX_FRAME + 2));
+  private rxLen = 0;
+  private readonly queue: Buffer[] = [];
+  private queued = 0;
+  private writing = false;
+  private txSlot = 0;
+  /** One poller for the fd (libuv allows one per fd): readable, or both while a queue waits. */
+  private readonly poller: Poller;
+
+  constructor(
+    private readonly addon: NativeAddon,
+    readonly id: number,
+    readonly fd: number,
+    readonly local: Endpoint,
+  ) {
+    this.remoteRec = Buffer.from(addon.peerName(fd));
+    this.remote = decodeSockaddr(this.remoteRec);
+    if (this.remoteRec.length < SOCKADDR_LEN) throw new Error('TCP peer address record is short');
+    this.poller = new addon.Poller(fd);
+    this.poller.start(this.onReadable);
+  }
+
+  private readonly onReadable = (): void => {
+    for (let round = 0; round < RX_ROUNDS && !this.closed; round++) {
+      let n: number;
+      try {
+        n = this.addon.streamRead(this.fd, this.rxBuf.subarray(this.rxLen));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        this.end(code === 'ECONNRESET' ? 'reset' : 'error', code ?? (err as Error).message);
+        return;
+      }
+      if (n < 0) break;
+      if (n === 0) {
+        this.end('eof', this.rxLen > 0 ? `stream ended inside a frame (${this.rxLen} bytes pending)` : undefined);
+        return;
+      }
+      this.rxLen += n;
+      this.deframe();
+    }
+  };
+
+  /** Delivers every complete frame in rxBuf and keeps the partial rest at its start. */
+  private deframe(): void {
+    const b = this.rxBuf;
+    let off = 0;
+    const now = performance.now();
+    const dev = this.device;
+    while (!this.closed && this.rxLen - off >= 2) {
+      const len = b.readUInt16BE(off);
+      if (this.rxLen - off - 2 < len) break;
+      const p = off + 2;
+      off = p + len;
+      if (len === 0) {
+        this.rxBadFrames++;
+      } else if (dev !== undefined && opcodeOf(b[p]!) === OP_DATA_V2) {
+        dev.receive(b, p, len, this.remoteRec, 0, this, now);
+      } else if (this.onControl) {
+        this.onControl(Buffer.from(b.subarray(p, p + len)), this.remote);
+      }
+    }
+    if (dev !== undefined) dev.flushTun();
+    if (off > 0) {
+      b.copy(b, 0, off, this.rxLen);
+      this.rxLen -= off;
+    }
+  }
+
+  /** Where the next packet goes in tx.bufs[txSlotIndex]: after its 2-byte length. */
+  reserve(_dest: Peer, _n: number): number {
+    if (this.tx.count === BATCH) this.flush();
+    this.txSlot = this.tx.count;
+    return 2;
+  }
+
+  get txSlotIndex(): number {
+    return this.txSlot;
+  }
+
+  commit(_dest: Peer, n: number): void {
+    const k = this.txSlot;
+    if (n > MAX_FRAME) {
+      this.txDropped++;
+      return;
+    }
+    this.tx.bufs[k]!.writeUInt16BE(n, 0);
+    this.tx.lens[k] = n + 2;
+    this.tx.count = k + 1;
+  }
+
+  /** Writes the batch to the stream (what does not go at once is queued, bounded). */
+  flush(): void {
+    const tx = this.tx;
+    const count = tx.count;
+    tx.count = 0;
+    this.dirty = false;
+    for (let i = 0; i < count && !this.closed; i++) this.write(tx.bufs[i]!, tx.lens[i]!, false);
+  }
+
+  /** Sends one packet outside the data path (control channel), framed. */
+  sendRaw(packet: Buffer): void {
+    if (packet.length > MAX_FRAME || packet.length === 0) {
+      this.txDropped++;
+      return;
+    }
+    const f = Buffer.allocUnsafe(packet.length + 2);
+    f.writeUInt16BE(packet.length, 0);
+    packet.copy(f, 2);
+    this.write(f, f.length, true);
+  }
+
+  /** One frame buf[0..len): written now if nothing waits, else queued (owned: no copy). */
+  private write(buf: Buffer, len: number, owned: boolean): void {
+    if (this.closed) return;
+    let done = 0;
+    if (this.queue.length === 0) {
+      try {
+        const n = this.addon.streamWrite(this.fd, buf, len);
+        if (n > 0) done = n;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        this.end(code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : 'error', code ?? (err as Error).message);
+        return;
+      }
+      if (done === len) return;
+    }
+    // a frame is queued whole or not at all (a partly written one must be completed)
+    if (done === 0 && this.queued + len > MAX_QUEUE) {
+      this.txDropped++;
+      return;
+    }
+    const rest = owned && done === 0 && len === buf.length ? buf : Buffer.from(buf.subarray(done, len));
+    this.queue.push(rest);
+    this.queued += rest.length;
+    if (!this.writing) {
+      this.writing = true;
+      this.poller.start(this.onEither, 'both');
+    }
+  }
+
+  private readonly onWritable = (): void => {
+    while (this.queue.length > 0 && !this.closed) {
+      const head = this.queue[0]!;
+      let n: number;
+      try {
+        n = this.addon.streamWrite(this.fd, head, head.length);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        this.end(code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : 'error', code ?? (err as Error).message);
+        return;
+      }
+      if (n < 0) return;
+      this.queued -= n;
+      if (n === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(n);
+    }
+    if (this.writing && !this.closed) {
+      this.writing = false;
+      this.poller.start(this.onReadable);
+    }
+  };
+
+  private readonly onEither = (): void => {
+    this.onWritable();
+    this.onReadable();
+  };
+
+  /** The connection ended on its own: reported once; the engine deletes the peer and closes it. */
+  private end(reason: TcpCloseReason, detail?: string): void {
+    if (this.closed) return;
+    const h = this.onEnd;
+    this.onEnd = undefined;
+    if (h) h(reason, detail);
+    else this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onEnd = undefined;
+    this.poller.close();
+    this.queue.length = 0;
+    this.queued = 0;
+    this.addon.close(this.fd);
+  }
+}
+
+/** Encodes an endpoint as the record tcpConnect/tcpListen take. */
+export function tcpSockaddr(ep: Endpoint): Buffer {
+  return encodeSockaddr(ep);
+}
