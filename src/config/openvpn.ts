@@ -496,7 +496,7 @@ export function parseOpenVpnConfig(text: string, file: string, opts: LoadOptions
   else Object.assign(cfg, { ca, cert, key, credentialLines });
   if (mode === 'p2p') cfg.p2p = { tlsRole: tlsRole!, ifconfig: ifconfig! };
   if (transport.local) cfg.local = transport.local.address;
-  if (transportCfg.family !== 'any' || transportCfg.ipv6Only) cfg.transport = transportCfg;
+  if (transportCfg.family !== 'any' || transportCfg.ipv6Only || transportCfg.tcp) cfg.transport = transportCfg;
   if (crl) cfg.crl = crl;
   if (ping.line !== undefined) {
     if (keepalive) {

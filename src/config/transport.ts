@@ -8,7 +8,10 @@
  *    `::` dual-stack unless `bind ipv6only` (OpenVPN sets IPV6_V6ONLY only then).
  *  - `remote host [port] [udp|udp4|udp6]`: the suffix sets that remote's family.
  *  - `local <address>`: the bind address (either family); its family decides the socket's.
- * TCP stays refused. A remote literal of the other family than the one forced is an error
+ *  - `proto tcp|tcp4|tcp6` (-client / -server): TCP (issue #11); plain `tcp` is tcp-client for
+ *    a client and tcp-server for a server (`server`, `mode server`), as OpenVPN's options.c
+ *    maps it. A per-remote protocol suffix stays UDP only.
+ * A remote literal of the other family than the one forced is an error
  * here (OpenVPN fails to resolve it at run time), naming the remote's line.
  */
 import { isIP } from 'node:net';
@@ -34,6 +37,8 @@ export interface TransportDirectives {
   ipv6Only?: boolean;
   local?: { address: string; line: number };
   remotes: Remote[];
+  /** `proto tcp*`: which side; 'auto' for plain tcp/tcp4/tcp6 (decided by the mode). */
+  tcp?: 'client' | 'server' | 'auto';
   /** Line of each remote (same index). */
   remoteLines: number[];
 }
@@ -42,10 +47,18 @@ export function newTransportDirectives(): TransportDirectives {
   return { remotes: [], remoteLines: [] };
 }
 
-function protoFamily(d: Directive, value: string, what: string): 4 | 6 | undefined {
-  if (value in PROTOS) return PROTOS[value];
-  if (TCP.test(value)) throw new TransportProblem(d.line, `${d.name}: ${what}'${value}' is not supported yet; use proto udp, udp4 or udp6 (TCP transport comes later)`);
-  throw new TransportProblem(d.line, `${d.name}: ${what}'${value}' is not udp, udp4 or udp6`);
+function protoFamily(d: Directive, value: string, what: string, t?: TransportDirectives): 4 | 6 | undefined {
+  if (value in PROTOS) {
+    if (t) t.tcp = undefined;
+    return PROTOS[value];
+  }
+  if (TCP.test(value)) {
+    if (!t) throw new TransportProblem(d.line, `${d.name}: ${what}'${value}': a per-remote protocol is UDP only; put 'proto ${value}' on its own line`);
+    t.tcp = value.endsWith('-client') ? 'client' : value.endsWith('-server') ? 'server' : 'auto';
+    const f = value.charAt(3);
+    return f === '4' ? 4 : f === '6' ? 6 : undefined;
+  }
+  throw new TransportProblem(d.line, `${d.name}: ${what}'${value}' is not udp, udp4, udp6, tcp, tcp4, tcp6, tcp-client or tcp-server`);
 }
 
 /**
@@ -61,7 +74,7 @@ export function parseTransportDirective(d: Directive, t: TransportDirectives, po
   switch (d.name) {
     case 'proto':
       count(1, 1);
-      t.family = protoFamily(d, d.args[0]!, '');
+      t.family = protoFamily(d, d.args[0]!, '', t);
       t.protoLine = d.line;
       return true;
     case 'remote': {
@@ -128,6 +141,12 @@ export function resolveTransport(t: TransportDirectives, mode: 'client' | 'serve
     }
   }
   if (t.ipv6Only) out.ipv6Only = true;
+  if (t.tcp) {
+    const side = t.tcp === 'auto' ? (mode === 'server' ? 'server' : 'client') : t.tcp;
+    if (mode === 'p2p') throw new TransportProblem(t.protoLine ?? 0, `proto: TCP in peer-to-peer mode is not supported yet (use a client and a server)`);
+    if (side !== mode) throw new TransportProblem(t.protoLine ?? 0, `proto: tcp-${side} in a ${mode} configuration (a client connects: tcp-client; a server listens: tcp-server)`);
+    out.tcp = side;
+  }
   return out;
 }
 

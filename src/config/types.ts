@@ -21,6 +21,8 @@ export interface TransportConfig {
   family: 4 | 6 | 'any';
   /** `bind ipv6only`: an IPv6 server socket with IPV6_V6ONLY on (no IPv4 clients). */
   ipv6Only?: boolean;
+  /** `proto tcp*` (issue #11): the client connects, the server listens; absent: UDP. */
+  tcp?: 'client' | 'server';
 }
 
 export interface Located<T> {

@@ -13,7 +13,7 @@ export const CLIENT_IV_PROTO = IvProto.DATA_V2 | IvProto.REQUEST_PUSH | IvProto.
  */
 export function optionsString(role: 'client' | 'server', cipher: DataCipher, proto: 'udp' | 'tcp' = 'udp'): string {
   const bits = cipher === 'AES-128-GCM' ? 128 : cipher === 'AES-192-GCM' ? 192 : 256;
-  return ['V4', 'dev-type tun', 'link-mtu 1549', 'tun-mtu 1500', `proto ${proto === 'udp' ? 'UDPv4' : 'TCPv4_CLIENT'}`,
+  return ['V4', 'dev-type tun', 'link-mtu 1549', 'tun-mtu 1500', `proto ${proto === 'udp' ? 'UDPv4' : role === 'client' ? 'TCPv4_CLIENT' : 'TCPv4_SERVER'}`,
     `cipher ${cipher}`, 'auth [null-digest]', `keysize ${bits}`, 'key-method 2', `tls-${role}`].join(',');
 }
 

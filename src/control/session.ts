@@ -97,6 +97,8 @@ export interface SessionOptions {
   p2p?: boolean;
   /** Bytes control-channel wrapping adds to each packet; control payloads shrink by as much. */
   wireOverhead?: number;
+  /** The transport, for the options string (`proto TCPv4_CLIENT` / `TCPv4_SERVER` over TCP). */
+  proto?: 'udp' | 'tcp';
   /** Server, after a verified cookie: our session id and the client's, sequences at 1. */
   resumed?: { localSessionId: Buffer; remoteSessionId: Buffer };
   events: SessionEvents;
@@ -172,7 +174,7 @@ export class ControlSession {
       ...(this.opts.wireOverhead ? { wireOverhead: this.opts.wireOverhead } : {}),
       localSessionId: this.localSessionId, remoteSessionId: this.remoteSessionId,
       clock: this.clock, transmit: (p) => this.opts.events.transmit(p), tls: this.opts.tls,
-      localOptions: optionsString(this.role, cipher),
+      localOptions: optionsString(this.role, cipher, this.opts.proto ?? 'udp'),
       localPeerInfo: this.role === 'client' || this.opts.p2p
         ? clientPeerInfo({ ciphers: this.ciphers, keyExport: this.opts.keyExport !== false, p2p: this.opts.p2p }) : '',
       ...(this.role === 'client' && this.opts.events.userPass ? { userPass: this.opts.events.userPass } : {}),

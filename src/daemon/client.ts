@@ -5,7 +5,7 @@
  * rekeys rotate keys in place; if the session ends other than by our stop, the peer is
  * removed and the client reconnects after a pause.
  */
-import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '../datapath/types.js';
+import type { Datapath, Device, DeviceEvent, Endpoint, PeerTransport } from '../datapath/types.js';
 import { decodeControlPacket } from '../control/packet.js';
 import { ControlSession, type SessionEndReason } from '../control/session.js';
 import { emptyPushOptions, type PushOptions } from '../control/push.js';
@@ -36,7 +36,7 @@ export const CONNECT_TIMEOUT_S = 120;
 
 export class ClientTunnel {
   private device: Device | undefined;
-  private socket: TransportSocket | undefined;
+  private socket: PeerTransport | undefined;
   private session: ControlSession | undefined;
   private remote: Endpoint | undefined;
   /** Remotes and the addresses their names resolve to, tried in turn. */
@@ -112,7 +112,18 @@ export class ClientTunnel {
       this.lastAddress = target.last;
       // the socket has the family of the address it talks to (a new one when that changes)
       const family = isIP(target.endpoint.address) === 6 ? 6 : 4;
-      if (this.socket && socketFamily(this.socket) !== family) {
+      if (this.cfg.transport?.tcp === 'client') {
+        // TCP: a new connection for every attempt (the old one, if any, goes with its peer)
+        const old = this.socket;
+        this.socket = undefined;
+        await old?.close().catch(() => undefined);
+        const timeoutMs = (this.cfg.connectTimeout ?? CONNECT_TIMEOUT_S) * 1000;
+        const conn = await this.datapath.tcpConnect(target.endpoint, { timeoutMs });
+        const to = target.endpoint;
+        this.socket = conn;
+        conn.onControlPacket((buf) => this.onControlPacket(buf, to));
+        conn.onClose((reason, detail) => this.onTcpClosed(conn, reason, detail));
+      } else if (this.socket && (this.socket.kind === 'tcp' || socketFamily(this.socket) !== family)) {
         const old = this.socket;
         this.socket = undefined;
         await old.close().catch(() => undefined);
@@ -142,8 +153,9 @@ export class ClientTunnel {
       tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
       handshakeWindowMs: this.cfg.handWindow * 1000,
       ...(wrapper ? { wireOverhead: wrapper.overhead } : {}),
+      ...(socket.kind === 'tcp' ? { proto: 'tcp' as const } : {}),
       events: {
-        transmit: (p) => socket.send(wrapper ? wrapper.wrap(p) : p, remote),
+        transmit: (p) => (socket.kind === 'tcp' ? socket.send(wrapper ? wrapper.wrap(p) : p) : socket.send(wrapper ? wrapper.wrap(p) : p, remote)),
         ...deviceKeyOps(device, () => this.peerId, async () => (p2p ? this.setUpP2p(session) : this.setUp(session, session.pushed!)),
           (keyId) => this.events.emit({ type: 'rekey', peerId: this.peerId, name: this.peerName, keyId, cipher: session.cipher }),
           () => this.emitPeerUp(session)),
@@ -211,6 +223,13 @@ export class ClientTunnel {
     } catch (err) {
       this.log.log('debug', `from ${endpointText(from)}: ${(err as Error).message}`);
     }
+  }
+
+  /** The TCP connection to the server ended (FIN, RST, error): the session ends and we reconnect. */
+  private onTcpClosed(conn: PeerTransport, reason: string, detail?: string): void {
+    if (this.socket !== conn || this.stopping) return;
+    this.log.log('warn', `TCP connection to ${endpointText(conn.kind === 'tcp' ? conn.remote : this.remote!)} ended (${reason}${detail ? `: ${detail}` : ''})`);
+    if (this.session) void this.session.close(false);
   }
 
   /** First key: address, routes, peer. */

@@ -113,8 +113,8 @@ test('kovpn pre-shared-key mode: inline hex or base64 key, identity, no certific
 });
 
 test('errors name the file, the line and the problem', () => {
-  assert.is(configError('client\nremote a\nproto tcp\n').message,
-    "/etc/kovpn/test.conf:3: proto: 'tcp' is not supported yet; use proto udp, udp4 or udp6 (TCP transport comes later)");
+  assert.is(configError('client\nremote a\nproto sctp\n').message,
+    "/etc/kovpn/test.conf:3: proto: 'sctp' is not udp, udp4, udp6, tcp, tcp4, tcp6, tcp-client or tcp-server");
   assert.is(configError('client\ntls-auth ta.key 1\n').message,
     '/etc/kovpn/test.conf:2: tls-auth: cannot read /etc/kovpn/ta.key: ENOENT: no such file');
   assert.match(configError('client\nremote a\nca missing.crt\n').message, /test.conf:3: ca: cannot read \/etc\/kovpn\/missing.crt/);

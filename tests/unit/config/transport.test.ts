@@ -56,10 +56,19 @@ test('a literal of a family the protocol excludes: one line naming the remote li
   assert.equal(parse('client\nproto udp6\nremote 10.0.0.1 1194 udp4\n').remotes, [{ host: '10.0.0.1', port: 1194, family: 4 }]);
 });
 
-test('TCP and unknown protocols are refused at their line', () => {
-  assert.match(message('client\nproto tcp6\nremote a\n'), /t.conf:2: proto: 'tcp6' is not supported yet; use proto udp, udp4 or udp6/);
-  assert.match(message('client\nremote a 1194 tcp-client\n'), /t.conf:2: remote: protocol 'tcp-client' is not supported yet/);
-  assert.match(message('client\nproto sctp\nremote a\n'), /t.conf:2: proto: 'sctp' is not udp, udp4 or udp6/);
+test('proto tcp: the side follows the mode (tcp = tcp-client for a client, tcp-server for a server), tcp4/tcp6 force the family', () => {
+  assert.equal(parse('client\nproto tcp\nremote a\n').transport, { family: 'any', tcp: 'client' });
+  assert.equal(parse('client\nproto tcp6-client\nremote a\n').transport, { family: 6, tcp: 'client' });
+  assert.equal(parse('client\nproto tcp4\nremote a\n').transport, { family: 4, tcp: 'client' });
+  assert.equal(parse('server 10.8.0.0 255.255.255.0\nproto tcp\n').transport, { family: 'any', tcp: 'server' });
+  assert.equal(parse('server 10.8.0.0 255.255.255.0\nproto tcp4-server\n').transport, { family: 4, tcp: 'server' });
+  assert.is(parse('client\nproto tcp\nproto udp\nremote a\n').transport, undefined);
+  assert.match(message('server 10.8.0.0 255.255.255.0\nproto tcp-client\n'), /t.conf:2: proto: tcp-client in a server configuration/);
+});
+
+test('per-remote TCP and unknown protocols are refused at their line', () => {
+  assert.match(message('client\nremote a 1194 tcp-client\n'), /t.conf:2: remote: protocol 'tcp-client': a per-remote protocol is UDP only/);
+  assert.match(message('client\nproto sctp\nremote a\n'), /t.conf:2: proto: 'sctp' is not udp, udp4, udp6, tcp/);
   assert.match(message('client\nremote a 1194 udp 4\n'), /t.conf:2: remote: expects 1 to 3 arguments, got 4/);
   assert.match(message('server 10.8.0.0 255.255.255.0\nbind ipv4only\n'), /t.conf:2: bind: 'ipv4only' is not ipv6only/);
 });

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# TCP transport (issue #11), userspace path: a kovpn client against a stock OpenVPN 2.6
+# server in TCP mode (proto tcp-server), AES-256-GCM; pings both ways; the server is killed
+# (the TCP connection drops) and started again: the client reconnects by itself and traffic
+# flows again. Namespaces dm-t*.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/results.sh
+NS_S=dm-ts NS_C=dm-tc NET=10.77.13
+. tests/interop/lib/tunnel-lib.sh
+setup_netns || { fail "tcp: namespaces" "could not create"; exit 1; }
+setup_pki || { fail "tcp: PKI" "openssl failed"; exit 1; }
+
+server() { # log
+	ip netns exec $NS_S openvpn --disable-dco --verb 3 --mode server --tls-server --dev dmts0 --dev-type tun --proto tcp4-server \
+		--port 1194 --server 10.214.13.0 255.255.255.0 --topology subnet --keepalive 2 10 --data-ciphers AES-256-GCM \
+		--ca "$WORK/ca.crt" --cert "$WORK/server.crt" --key "$WORK/server.key" --dh none >"$WORK/$1" 2>&1 &
+	PIDS+=($!)
+}
+printf 'client\nproto tcp-client\ndev dmtc0\nremote %s 1194\nconnect-retry 1 2\nremote-cert-tls server\ndata-ciphers AES-256-GCM\nca %s\ncert %s\nkey %s\n' \
+	"$NET.1" "$WORK/ca.crt" "$WORK/client.crt" "$WORK/client.key" >"$WORK/client.conf"
+
+server s1.log; S1=$!
+wait_log "$WORK/s1.log" 'Initialization Sequence Completed' 20
+ip netns exec $NS_C bin/kovpn up "$WORK/client.conf" --datapath userspace --log-level info >"$WORK/kc.log" 2>&1 & PIDS+=($!); KC=$!
+if ! wait_log "$WORK/kc.log" '"type":"peer-up"' 30; then
+	fail "tcp: kovpn client connects to an OpenVPN TCP server" "$(tail -3 "$WORK/kc.log" | tr "\n" " ")"
+	[ -n "${DM_DEBUG:-}" ] && cat "$WORK/kc.log" "$WORK/s1.log"; exit 0
+fi
+pass "tcp: kovpn client connects to an OpenVPN TCP server"
+check "tcp: client -> server ping through the tunnel" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 5 10.214.13.1
+check "tcp: server -> client ping through the tunnel" ip netns exec $NS_S ping -q -c 3 -i 0.3 -W 5 10.214.13.2
+check "tcp: 3000-byte pings (inner fragments) over TCP" ip netns exec $NS_C ping -q -c 2 -s 3000 -W 5 10.214.13.1
+grep -q 'AES-256-GCM' "$WORK/kc.log" && pass "tcp: AES-256-GCM negotiated" || fail "tcp: cipher" "no AES-256-GCM in the client log"
+
+kill -KILL $S1
+wait_log "$WORK/kc.log" '"type":"peer-down"' 15 && pass "tcp: the dropped connection ends the session (peer-down)" ||
+	fail "tcp: dropped connection" "no peer-down: $(tail -2 "$WORK/kc.log" | tr '\n' ' ')"
+server s2.log; S2=$!
+for ((i = 0; i < 400; i++)); do [ "$(grep -c '"type":"peer-up"' "$WORK/kc.log")" -ge 2 ] && break; sleep 0.1; done
+if [ "$(grep -c '"type":"peer-up"' "$WORK/kc.log")" -ge 2 ]; then
+	pass "tcp: the client reconnects by itself when the server is back"
+	check "tcp: traffic flows again after the reconnect" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 5 10.214.13.1
+else
+	fail "tcp: reconnection" "$(tail -3 "$WORK/kc.log" | tr '\n' ' ')"
+fi
+stop_pid $KC
+stop_pid $S2
+[ -n "${DM_DEBUG:-}" ] && tail -n 30 "$WORK"/kc.log
+exit 0
