@@ -4,7 +4,7 @@
  * device gets the peer (VPN address, keepalive) and the key. A client's failure, expiry or
  * exit removes only that client's peer and frees its address.
  */
-import type { Datapath, Device, DeviceEvent, Endpoint, TransportSocket } from '../datapath/types.js';
+import type { Datapath, Device, DeviceEvent, Endpoint } from '../datapath/types.js';
 import { ControlServer } from '../control/server.js';
 import { ControlError } from '../control/errors.js';
 import type { AuthRequest } from '../control/auth-gate.js';
@@ -27,7 +27,8 @@ import { serverWrapping, wrapName } from '../control/wrap/index.js';
 import { TlsCryptV2ServerWrapper, type ControlWrapper } from '../control/wrap/wrapper.js';
 import { describeMetadata } from '../control/wrap/tls-crypt-v2.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
-import { endpointText, openServerSocket } from './transport.js';
+import { endpointText } from './transport.js';
+import { openServerTransport, type ServerTransport } from './tcp-server.js';
 
 interface Client {
   session: ControlSession;
@@ -50,7 +51,7 @@ interface Client {
 
 export class ServerTunnel {
   private device: Device | undefined;
-  private socket: TransportSocket | undefined;
+  private socket: ServerTransport | undefined;
   private control: ControlServer | undefined;
   private readonly clients = new Map<ControlSession, Client>();
   private readonly pool: AddressPool;
@@ -78,7 +79,7 @@ export class ServerTunnel {
     await configureAddress(dev.name, this.pool.serverAddress, this.pool.netmask);
     await this.v6.start(dev.name);
     this.unsubscribe = await this.datapath.subscribe((e) => this.onDeviceEvent(e));
-    const socket = await openServerSocket(this.cfg, this.datapath);
+    const socket = await openServerTransport(this.cfg, this.datapath);
     this.socket = socket;
     this.control = new ControlServer({
       maxSessions: this.cfg.maxClients,
@@ -88,8 +89,12 @@ export class ServerTunnel {
       log: (l, m) => this.log.log(l, m),
     });
     socket.onControlPacket((buf, from) => this.control!.receive(buf, from));
+    socket.onDisconnect((from) => {
+      // TCP: the client's connection ended: so does its session (its peer went with it)
+      for (const [session, c] of this.clients) if (c.from.address === from.address && c.from.port === from.port) void session.close(false);
+    });
     this.log.log('info', `server ${dev.name} ${this.pool.serverAddress}/${this.pool.netmask} listening on ${endpointText(socket.local)}${socket.local.address === '::' && this.cfg.transport?.ipv6Only !== true ? ' (IPv4 and IPv6)' : ''}`);
-    this.events.emit({ type: 'tunnel-up', reason: `server device ${dev.name} on udp ${endpointText(socket.local)} (${this.datapath.kind} data path)` });
+    this.events.emit({ type: 'tunnel-up', reason: `server device ${dev.name} on ${socket.kind} ${endpointText(socket.local)} (${this.datapath.kind} data path)` });
   }
 
   private createSession(from: Endpoint, resumed: { localSessionId: Buffer; remoteSessionId: Buffer }, detach: () => void,
@@ -107,12 +112,13 @@ export class ServerTunnel {
       role: 'server', resumed, tls: tlsCredentials(this.cfg), ciphers: this.cfg.dataCiphers, renegSeconds: this.cfg.renegSec,
       handshakeWindowMs: this.cfg.handWindow * 1000,
       ...(wrapper ? { wireOverhead: wrapper.overhead } : {}),
+      ...(this.socket!.kind === 'tcp' ? { proto: 'tcp' as const } : {}),
       events: {
         transmit: (p) => this.socket!.send(wrapper ? wrapper.wrap(p) : p, from),
         ...deviceKeyOps(device, () => peerId, async () => {
           // OpenVPN servers double the keepalive timeout for themselves.
           await device.newPeer({
-            id: peerId, socket: this.socket!, remote: from, vpnIpv4: client.address!,
+            id: peerId, socket: this.peerSocket(from), remote: from, vpnIpv4: client.address!,
             ...(client.ipv6 ? { vpnIpv6: client.ipv6.address } : {}),
             keepaliveInterval: keepalive?.interval ?? 0, keepaliveTimeout: keepalive ? keepalive.timeout * 2 : 0,
             ...(this.cfg.compression ? { compFraming: this.cfg.compression.framing } : {}),
@@ -140,6 +146,13 @@ export class ServerTunnel {
     client.session = session;
     this.clients.set(session, client);
     return session;
+  }
+
+  /** The transport of the client at `from` (TCP: its connection; it may be gone by now). */
+  private peerSocket(from: Endpoint) {
+    const s = this.socket!.peerSocket(from);
+    if (!s) throw new Error(`${endpointText(from)}: the client's TCP connection is gone`);
+    return s;
   }
 
   /** auth-user-pass-verify for one key-method-2 message of the client; username-as-common-name names it. */

@@ -20,7 +20,6 @@ export { endpointText } from '../util/sockaddr.js';
 
 /** The server's listening socket: `local`, else dual-stack `::` (`0.0.0.0` for udp4). */
 export async function openServerSocket(cfg: KovpnConfig, dp: Datapath): Promise<TransportSocket> {
-  if (cfg.transport?.tcp) throw new Error(`${cfg.file}: proto tcp-server: the kovpn server does not serve TCP yet (issue #11: the client and the userspace data path do); use proto udp`);
   const family = cfg.transport?.family ?? 'any';
   const v6only = cfg.transport?.ipv6Only === true;
   if (cfg.local) {
