@@ -11,6 +11,9 @@
 #
 #   bench/datapath.sh OUTDIR PATH...
 # PATH: veth wireguard openvpn-aes openvpn-chacha kovpn-kernel-aes kovpn-kernel-chacha
+#       openvpn-dco-kovpn (OpenVPN 2.6 with DCO on kovpn's ovpn.ko, AES-256-GCM)
+#       openvpn-dco-debian (the same on Debian's ovpn-dco-v2.ko: that module loaded instead,
+#       so it runs in a pass of its own, see bench/vm.sh)
 #       kovpn-user-aes kovpn-user-chacha
 #       kovpn-user-aes-nooffload (engines without UDP GSO/GRO and TUN TCP coalescing)
 #       base-user-aes base-user-chacha (the userspace path of KOVPN_BASE, another built
@@ -39,6 +42,7 @@ tag_of() { # short namespace tag per path
 	kovpn-kernel-aes) echo ka ;; kovpn-kernel-chacha) echo kc ;;
 	kovpn-user-aes) echo ua ;; kovpn-user-chacha) echo uc ;; kovpn-user-aes-nooffload) echo un ;;
 	base-user-aes) echo ba ;; base-user-chacha) echo bc ;;
+	openvpn-dco-kovpn) echo dk ;; openvpn-dco-debian) echo dd ;;
 	*) return 1 ;;
 	esac
 }
@@ -60,6 +64,12 @@ setup_path() { # path tag i
 	wireguard) setup_wireguard "$2" "$3" ;;
 	openvpn-aes) setup_openvpn "$2" "$3" AES-256-GCM ;;
 	openvpn-chacha) setup_openvpn "$2" "$3" CHACHA20-POLY1305 ;;
+	openvpn-dco-kovpn)
+		grep -q '^ovpn ' /proc/modules || { echo "ovpn module not loaded"; return 1; }
+		setup_openvpn "$2" "$3" AES-256-GCM dco ;;
+	openvpn-dco-debian)
+		grep -q '^ovpn_dco_v2 ' /proc/modules || { echo "Debian's ovpn-dco-v2 module not loaded"; return 1; }
+		setup_openvpn "$2" "$3" AES-256-GCM dco ;;
 	kovpn-kernel-aes) setup_kovpn "$2" "$3" kernel aes "$REPO" ;;
 	kovpn-kernel-chacha) setup_kovpn "$2" "$3" kernel chachapoly "$REPO" ;;
 	kovpn-user-aes) setup_kovpn "$2" "$3" userspace aes "$REPO" ;;
@@ -118,7 +128,8 @@ meta() {
 }
 
 mkdir -p "$OUTDIR"
-meta
+# BENCH_APPEND=1: a later pass into the same OUTDIR (bench/vm.sh's module swap) keeps the first meta
+[[ ${BENCH_APPEND:-0} == 1 && -f $OUTDIR/meta.txt ]] || meta
 declare -A TARGET
 i=0
 for path in "${PATHS[@]}"; do

@@ -56,11 +56,15 @@ openvpn_up() { # log pidfile
 }
 
 # Stock OpenVPN 2.6, userspace data path (--disable-dco), TLS p2p mode, one data cipher.
-setup_openvpn() { # tag i cipher
-	local t=$1 i=$2 cipher=$3 d=$WORK/pki side
+# dco: "dco" for the data channel in the kernel (an ovpn-dco device on whichever module holds
+# the family ovpn-dco-v2: kovpn's ovpn.ko or Debian's ovpn-dco-v2.ko), else userspace (--disable-dco).
+setup_openvpn() { # tag i cipher [dco]
+	local t=$1 i=$2 cipher=$3 dco=${4:-} d=$WORK/pki side
 	command -v openvpn >/dev/null || { echo "openvpn not installed"; return 1; }
 	make_pki || { echo "openssl failed to make the test CA"; return 1; }
-	local common=(--dev tun-qb --dev-type tun --proto udp --disable-dco --data-ciphers "$cipher"
+	local offload=(--disable-dco)
+	[[ $dco == dco ]] && offload=()
+	local common=(--dev tun-qb --dev-type tun --proto udp "${offload[@]}" --data-ciphers "$cipher"
 		--ca "$d/ca.crt" --verb 3 --daemon --ping 10 --ping-restart 120 --mute-replay-warnings)
 	ip netns exec "$(ns_b "$t")" openvpn "${common[@]}" --tls-server --dh none --cert "$d/server.crt" \
 		--key "$d/server.key" --local "10.231.$i.2" --lport 1194 --ifconfig "10.232.$i.2" "10.232.$i.1" \
@@ -76,6 +80,12 @@ setup_openvpn() { # tag i cipher
 		}
 	done
 	grep -q "Data Channel: cipher '$cipher'" "$WORK/ovpn-$t-a.log" || { echo "openvpn did not negotiate $cipher"; return 1; }
+	if [[ $dco == dco ]]; then
+		for side in a b; do
+			grep -q 'DCO device tun-qb opened' "$WORK/ovpn-$t-$side.log" ||
+				{ echo "openvpn ($side) not on DCO: $(grep -m1 -iE 'dco' "$WORK/ovpn-$t-$side.log")"; return 1; }
+		done
+	fi
 }
 
 # kovpn driven by ovpn-cli with a pre-shared key: datapath kernel|userspace, cipher aes|chachapoly,

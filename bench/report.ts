@@ -50,6 +50,8 @@ const PATH_LABELS: Record<string, string> = {
   'kovpn-user-chacha': 'kovpn userspace ChaCha20-Poly1305',
   'openvpn-aes': 'OpenVPN 2.6 userspace AES-256-GCM',
   'openvpn-chacha': 'OpenVPN 2.6 userspace ChaCha20-Poly1305',
+  'openvpn-dco-kovpn': "OpenVPN 2.6 DCO on kovpn's ovpn.ko AES-256-GCM",
+  'openvpn-dco-debian': "OpenVPN 2.6 DCO on Debian's ovpn-dco AES-256-GCM",
   'kovpn-user-aes-nooffload': 'kovpn userspace AES-256-GCM, no GSO/GRO',
   'base-user-aes': 'KOVPN_BASE userspace AES-256-GCM',
   'base-user-chacha': 'KOVPN_BASE userspace ChaCha20-Poly1305',

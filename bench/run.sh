@@ -56,6 +56,9 @@ if ((do_vm)); then
 		vm_args+=(--no-module)
 		echo "kmod/ovpn.ko was missing when this run started: the VM booted without the module (kovpn kernel rows and control plane n/a)." >> "$notes"
 	fi
+	# Debian's ovpn-dco-v2.ko for the openvpn-dco-debian row (bench/vm.sh)
+	tests/kmod/build-ovpn-dco.sh >/dev/null ||
+		echo "tests/kmod/build-ovpn-dco.sh failed: the openvpn-dco-debian row is n/a." >> "$notes"
 	echo "bench: VM data plane and control plane (one boot)" >&2
 	# The benchmark's own verdict lines must not land in anyone's test results.
 	env -u KOVPN_RESULTS tests/qemu/run.sh --timeout "${BENCH_VM_TIMEOUT:-3600}" --mem 3072 \

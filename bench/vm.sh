@@ -12,10 +12,41 @@ mkdir -p "$RAW"
 # shellcheck source=/dev/null
 [[ -f $RAW/bench.env ]] && source "$RAW/bench.env"
 [[ -n ${!BENCH_*} ]] && export ${!BENCH_*}
-paths=(veth wireguard kovpn-kernel-aes kovpn-kernel-chacha kovpn-user-aes openvpn-aes openvpn-chacha)
+paths=(veth wireguard kovpn-kernel-aes kovpn-kernel-chacha kovpn-user-aes openvpn-aes openvpn-chacha
+	openvpn-dco-kovpn)
 [[ -n ${BENCH_VM_PATHS:-} ]] && read -ra paths <<< "$BENCH_VM_PATHS"
 # BENCH_VM_PATHS=- runs the control plane only.
 [[ ${paths[*]} == - ]] || "$BDIR/datapath.sh" "$RAW/vm" "${paths[@]}"
+
+# OpenVPN with DCO on Debian's ovpn-dco-v2.ko (built by tests/kmod/build-ovpn-dco.sh, which
+# bench/run.sh calls): it registers the same genl family and link kind as ovpn.ko, so it is
+# measured in a pass of its own (into the same folder) with ovpn.ko swapped out, then back in.
+# BENCH_VM_DCO_PATHS=- skips it.
+dco_paths=(openvpn-dco-debian)
+[[ -n ${BENCH_VM_DCO_PATHS:-} ]] && read -ra dco_paths <<< "$BENCH_VM_DCO_PATHS"
+if [[ ${dco_paths[*]} != - ]]; then
+	dco_ko=$REPO/.build/ovpn-dco/$(uname -r)/ovpn-dco-v2.ko
+	had_ovpn=0
+	grep -q '^ovpn ' /proc/modules && had_ovpn=1
+	why=
+	if [[ ! -f $dco_ko ]]; then
+		why="no $dco_ko (tests/kmod/build-ovpn-dco.sh)"
+	elif ((had_ovpn)) && ! rmmod ovpn; then
+		why="ovpn.ko could not be unloaded"
+	elif ! { modprobe -a udp_tunnel ip6_udp_tunnel && insmod "$dco_ko"; }; then
+		why="insmod $dco_ko failed"
+	fi
+	if [[ -z $why ]]; then
+		BENCH_APPEND=1 "$BDIR/datapath.sh" "$RAW/vm" "${dco_paths[@]}"
+		rmmod ovpn_dco_v2 || echo "bench: rmmod ovpn_dco_v2 failed" >&2
+	else
+		echo "bench: ${dco_paths[*]}: n/a: $why" >&2
+		for p in "${dco_paths[@]}"; do mkdir -p "$RAW/vm/$p" && echo "n/a: $why" >"$RAW/vm/$p/status"; done
+	fi
+	if ((had_ovpn)) && ! grep -q '^ovpn ' /proc/modules; then
+		insmod "${KOVPN_KMOD:-$REPO/kmod/ovpn.ko}" || echo "bench: ovpn.ko could not be loaded again" >&2
+	fi
+fi
 
 # Why the control plane was not measured; an earlier complete result in the same folder
 # (bench/run.sh --raw) is kept rather than replaced by a reason.

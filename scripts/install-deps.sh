@@ -9,7 +9,7 @@ pkgs=(build-essential python3 make g++ iproute2 iputils-ping kmod jq)
 case $what in
 host) pkgs+=(iperf3 openvpn tcpdump openssl nftables openresolv) ;;
 vm|all|bench) pkgs+=(iperf3 openvpn tcpdump openssl nftables openresolv qemu-system-x86 linux-image-amd64
-	linux-headers-amd64 busybox-static cpio file sparse wireguard-tools) ;;
+	linux-headers-amd64 busybox-static cpio file sparse wireguard-tools dkms openvpn-dco-dkms) ;;
 debug) pkgs+=(qemu-system-x86 busybox-static cpio file linux-source-6.1 flex bison bc libelf-dev
 	libssl-dev) ;;
 *) echo "install-deps: unknown set '$what' (host, vm, bench, debug or all)" >&2; exit 2 ;;
@@ -28,6 +28,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# Debian's ovpn-dco-v2.ko for the guest's kernel (tests/kmod/dco-openvpn.sh ovpn-dco, the bench's
+# openvpn-dco-debian row); also takes the DKMS-installed copy out of /lib/modules (see the script).
+case $what in vm|all|bench) tests/kmod/build-ovpn-dco.sh >/dev/null ;; esac
 
 # npm ci only when the lock file changed since the last install.
 stamp=node_modules/.kovpn-lock-stamp

@@ -45,4 +45,8 @@ rm -f "$log"
 if ! KERNEL_SRC="$ksrc" tests/kmod/build-test-module.sh; then
 	fail "kmod: test build (packet ids near exhaustion)" "see the build output above"
 fi
+# Debian's ovpn-dco-v2.ko (package openvpn-dco-dkms) for tests/kmod/dco-openvpn.sh ovpn-dco
+if ! tests/kmod/build-ovpn-dco.sh "$krel" >/dev/null; then
+	fail "kmod: Debian's ovpn-dco-v2.ko builds (tests/kmod/build-ovpn-dco.sh)" "see the build output above"
+fi
 run_program "vm suite" tests/qemu/run.sh --timeout 4200 "$@" -- tests/vm-suite.sh

@@ -48,5 +48,8 @@ else
 fi
 run_program "netns[mixed]: kernel <-> userspace" tests/netns/mixed-test.sh
 # stock openvpn 2.6 with DCO on the module's ovpn-dco-v2 front end (reloads the module twice)
-run_program "dco[kernel]: stock openvpn 2.6 on ovpn-dco" tests/kmod/dco-openvpn.sh
+run_program "dco[kovpn]: stock openvpn 2.6 on ovpn-dco" tests/kmod/dco-openvpn.sh kovpn
+# the same scenarios on Debian's ovpn-dco-v2.ko (built by tests/run-vm.sh): ovpn.ko is swapped
+# out for it and back in
+run_program "dco[ovpn-dco]: stock openvpn 2.6 on Debian's ovpn-dco" tests/kmod/dco-openvpn.sh ovpn-dco
 run_program "interop[kernel]: kovpn daemon vs stock openvpn (kernel data path)" tests/interop-vm/run.sh

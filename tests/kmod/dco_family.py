@@ -26,7 +26,7 @@ from ovpnnl import (MODE_MP, MODE_P2P, Genl, InNetns, NetlinkError, link_add_ovp
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HEADER = os.path.join(REPO, "kmod", "include", "uapi", "linux", "ovpn_dco_v2.h")
 RESULTS = os.environ.get("KOVPN_RESULTS", "/dev/null")
-T = "dco[kernel]: ovpn-dco-v2 family:"
+T = "dco[kovpn]: ovpn-dco-v2 family:"
 failed = 0
 
 
