@@ -26,6 +26,7 @@
 #include "netlink.h"
 #include "peer.h"
 #include "skb.h"
+#include "tcp.h"
 #include "udp.h"
 
 /* plaintext of a keepalive ping: consumed, never delivered */
@@ -99,7 +100,9 @@ void ovpn_decrypt_post(void *data, int ret)
 	/* authentic and fresh: count it, the peer is alive and may have moved */
 	ovpn_peer_stat_add(&peer->stats.link.rx, skb->len);
 	WRITE_ONCE(peer->last_recv, jiffies);
-	ovpn_peer_endpoints_update(peer, skb);
+	/* a TCP peer is its connection: it cannot float */
+	if (!peer->sock->tcp)
+		ovpn_peer_endpoints_update(peer, skb);
 
 	__skb_pull(skb, OVPN_DATA_V2_HLEN);
 
@@ -233,7 +236,10 @@ void ovpn_encrypt_post(void *data, int ret)
 	ovpn_peer_stat_add(&peer->stats.link.tx, skb->len);
 	WRITE_ONCE(peer->last_sent, jiffies);
 	skb->ip_summed = CHECKSUM_NONE;
-	ovpn_udp_send_skb(peer, peer->sock->sk, skb);
+	if (peer->sock->tcp)
+		ovpn_tcp_send_skb(peer, peer->sock->sk, skb);
+	else
+		ovpn_udp_send_skb(peer, peer->sock->sk, skb);
 	goto out;
 
 drop:

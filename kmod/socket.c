@@ -9,6 +9,7 @@
 
 #include "main.h"
 #include "socket.h"
+#include "tcp.h"
 #include "udp.h"
 
 static void ovpn_socket_free_rcu(struct rcu_head *head)
@@ -34,9 +35,14 @@ static void ovpn_socket_release_work(struct work_struct *work)
 	cur = rcu_dereference_sk_user_data(sk);
 	rcu_read_unlock();
 	/* the socket lock keeps sk_user_data stable: only attach/detach write it */
-	if (cur == osock)
-		ovpn_udp_socket_detach(osock);
+	if (cur == osock) {
+		if (osock->tcp)
+			ovpn_tcp_socket_detach(osock);
+		else
+			ovpn_udp_socket_detach(osock);
+	}
 	release_sock(sk);
+	ovpn_tcp_socket_release(osock);
 
 	/* the receive path may still be looking at osock */
 	call_rcu(&osock->rcu, ovpn_socket_free_rcu);
@@ -62,6 +68,42 @@ void ovpn_socket_put(struct ovpn_socket *osock)
 	kref_put(&osock->refcount, ovpn_socket_release_kref);
 }
 
+/* a TCP socket serves exactly one peer */
+static __maybe_unused struct ovpn_socket *ovpn_socket_new_tcp(struct socket *sock,
+					       struct ovpn_priv *ovpn,
+					       struct netlink_ext_ack *extack)
+{
+	struct sock *sk = sock->sk;
+	struct ovpn_socket *osock;
+	int ret;
+
+	osock = kzalloc(sizeof(*osock), GFP_KERNEL);
+	if (!osock)
+		return ERR_PTR(-ENOMEM);
+	osock->ovpn = ovpn;
+	osock->sk = sk;
+	kref_init(&osock->refcount);
+	INIT_WORK(&osock->release_work, ovpn_socket_release_work);
+
+	lock_sock(sk);
+	if (rcu_access_pointer(sk->sk_user_data)) {
+		NL_SET_ERR_MSG_MOD(extack, "SOCKET is already used by a kernel tunnel or another peer");
+		ret = -EBUSY;
+	} else {
+		ret = ovpn_tcp_socket_attach(osock, extack);
+	}
+	if (ret) {
+		release_sock(sk);
+		ovpn_tcp_socket_release(osock);
+		kfree(osock);
+		return ERR_PTR(ret);
+	}
+	sock_hold(sk);
+	dev_hold(ovpn->dev);
+	release_sock(sk);
+	return osock;
+}
+
 /**
  * ovpn_socket_new - attach a userspace socket to a device, or share it
  * @sock: the socket (the caller holds the file while this runs)
@@ -85,8 +127,12 @@ struct ovpn_socket *ovpn_socket_new(struct socket *sock, struct ovpn_priv *ovpn,
 		return ERR_PTR(-EAFNOSUPPORT);
 	}
 	if (sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM) {
+#ifdef OVPN_TCP_WIP
+		return ovpn_socket_new_tcp(sock, ovpn, extack);
+#else
 		NL_SET_ERR_MSG_MOD(extack, "TCP transport is not supported yet: SOCKET must be UDP");
 		return ERR_PTR(-EOPNOTSUPP);
+#endif
 	}
 	if (sk->sk_protocol != IPPROTO_UDP || sk->sk_type != SOCK_DGRAM) {
 		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP socket");

@@ -17,6 +17,7 @@
 #include <net/sock.h>
 
 struct ovpn_priv;
+struct ovpn_tcp;
 struct netlink_ext_ack;
 
 /**
@@ -26,6 +27,7 @@ struct netlink_ext_ack;
  * @refcount: one per peer using the socket
  * @release_work: detaches the socket in process context
  * @rcu: deferred free after detach
+ * @tcp: TCP state (tcp.c), NULL for UDP
  */
 struct ovpn_socket {
 	struct ovpn_priv *ovpn;
@@ -33,6 +35,7 @@ struct ovpn_socket {
 	struct kref refcount;
 	struct work_struct release_work;
 	struct rcu_head rcu;
+	struct ovpn_tcp *tcp;
 };
 
 struct ovpn_socket *ovpn_socket_new(struct socket *sock, struct ovpn_priv *ovpn,
