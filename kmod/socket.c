@@ -86,7 +86,7 @@ static __maybe_unused struct ovpn_socket *ovpn_socket_new_tcp(struct socket *soc
 	INIT_WORK(&osock->release_work, ovpn_socket_release_work);
 
 	lock_sock(sk);
-	if (rcu_access_pointer(sk->sk_user_data)) {
+	if (rcu_access_pointer(__sk_user_data(sk))) {
 		NL_SET_ERR_MSG_MOD(extack, "SOCKET is already used by a kernel tunnel or another peer");
 		ret = -EBUSY;
 	} else {

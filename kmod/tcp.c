@@ -330,7 +330,7 @@ static void ovpn_tcp_close(struct sock *sk, long timeout)
 
 	if (osock) {
 		lock_sock(sk);
-		if (rcu_access_pointer(sk->sk_user_data) == osock)
+		if (rcu_access_pointer(__sk_user_data(sk)) == osock)
 			ovpn_tcp_socket_detach(osock);
 		release_sock(sk);
 		ovpn_peers_free(osock->ovpn, osock,
