@@ -94,9 +94,7 @@ export class UserspaceDatapath implements Datapath {
 
   async openUdpSocket(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TransportSocket> {
     const c = await this.connection(true);
-    const args: { address: string; port: number; mark?: number; v6only?: boolean } = { address: local.address, port: local.port };
-    if (local.mark) args.mark = local.mark;
-    if (local.v6only === false) args.v6only = false;
+    const args = bindArgs(local);
     const r = await c.request('openUdp', args);
     return new RemoteUdpSocket(c, r.sock, r.local);
   }
@@ -113,9 +111,7 @@ export class UserspaceDatapath implements Datapath {
 
   async tcpListen(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TcpListener> {
     const c = await this.connection(true);
-    const args: { address: string; port: number; mark?: number; v6only?: boolean } = { address: local.address, port: local.port };
-    if (local.mark) args.mark = local.mark;
-    if (local.v6only === false) args.v6only = false;
+    const args = bindArgs(local);
     const r = await c.request('tcpListen', args);
     return new RemoteTcpListener(c, r.listener, r.local);
   }
@@ -138,4 +134,14 @@ export class UserspaceDatapath implements Datapath {
       // never connected: nothing to close
     }
   }
+}
+
+type BindRequest = { address: string; port: number; mark?: number; v6only?: boolean };
+
+/** The engine request for a local bind (openUdp, tcpListen): only the options that are set. */
+function bindArgs(local: BindRequest): BindRequest {
+  const args: BindRequest = { address: local.address, port: local.port };
+  if (local.mark) args.mark = local.mark;
+  if (local.v6only === false) args.v6only = false;
+  return args;
 }
