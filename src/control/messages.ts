@@ -32,6 +32,9 @@ export function clientPeerInfo(o: ClientPeerInfoOptions): string {
   return formatPeerInfo([
     ['IV_VER', '2.6.0'],
     ['IV_PLAT', 'linux'],
+    // As stock OpenVPN (push_peer_info): the data path's replay window accepts ids out of
+    // order, so strictly sequential packet ids over TCP are not required.
+    ['IV_TCPNL', '1'],
     ['IV_NCP', '2'],
     ['IV_CIPHERS', o.ciphers.join(':')],
     ['IV_PROTO', String(proto)],
