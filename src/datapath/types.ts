@@ -147,9 +147,9 @@ export type DeviceEvent =
 
 /**
  * Why a device dropped packets (docs/drop-counters.md). Both paths: noPeer, noKey, decrypt,
- * replay, malformed, exhausted. The userspace engine only: tunFull, compressed (compression
+ * replay, malformed, exhausted, send. The userspace engine only: tunFull, compressed (compression
  * framing, which the module does not have). The kernel module
- * only: source, rxQueue, send, internal.
+ * only: source, rxQueue, internal.
  */
 export type DropReason =
   | 'noPeer'

@@ -49,7 +49,7 @@ for cipher in AES-256-GCM CHACHA20-POLY1305; do
 			else
 				fail "tunnel $cipher: kovpn status --json" "$st"
 			fi
-			if grep -Eq '"drops":\{"noPeer":[0-9]+,"noKey":[0-9]+,"decrypt":[0-9]+,"replay":[0-9]+,"malformed":[0-9]+,"exhausted":[0-9]+,"tunFull":[0-9]+,"compressed":[0-9]+\}' <<<"$st"; then
+			if grep -Eq '"drops":\{"noPeer":[0-9]+,"noKey":[0-9]+,"decrypt":[0-9]+,"replay":[0-9]+,"malformed":[0-9]+,"exhausted":[0-9]+,"tunFull":[0-9]+,"compressed":[0-9]+,"send":[0-9]+\}' <<<"$st"; then
 				pass "tunnel $cipher: kovpn status --json shows the engine's drop counters by reason"
 			else
 				fail "tunnel $cipher: kovpn status --json drop counters" "$(grep -o '"drops":[^}]*}' <<<"$st" || echo none)"
@@ -118,7 +118,7 @@ for cipher in AES-256-GCM CHACHA20-POLY1305; do
 			st=$(ip netns exec $NS_S bin/kovpn status --dev dmks0 2>&1)
 			grep -q "peer 0 'dm-client' 10.77.3.2:.* vpn 10.214.4.2 $cipher key 0" <<<"$st" &&
 				pass "tunnel $cipher: kovpn status shows the client" || fail "tunnel $cipher: kovpn status" "$st"
-			grep -Eq '^  drops: noPeer [0-9]+, noKey [0-9]+, decrypt [0-9]+, replay [0-9]+, malformed [0-9]+, exhausted [0-9]+, tunFull [0-9]+, compressed [0-9]+$' <<<"$st" &&
+			grep -Eq '^  drops: noPeer [0-9]+, noKey [0-9]+, decrypt [0-9]+, replay [0-9]+, malformed [0-9]+, exhausted [0-9]+, tunFull [0-9]+, compressed [0-9]+, send [0-9]+$' <<<"$st" &&
 				pass "tunnel $cipher: kovpn status shows the drop counters" || fail "tunnel $cipher: kovpn status drop counters" "$st"
 			stop_pid $OVC
 			if wait_log "$R/events.log" '"type":"peer-down".*peer sent EXIT' 10; then

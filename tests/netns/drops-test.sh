@@ -61,7 +61,7 @@ import json, sys
 sent, got = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 path, pings, rx, tx = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 reasons = {"kernel": ["noPeer", "noKey", "decrypt", "replay", "malformed", "exhausted", "source", "rxQueue", "send", "internal"],
-           "userspace": ["noPeer", "noKey", "decrypt", "replay", "malformed", "exhausted", "tunFull", "compressed"]}.get(path)
+           "userspace": ["noPeer", "noKey", "decrypt", "replay", "malformed", "exhausted", "tunFull", "compressed", "send"]}.get(path)
 want = {r: 0 for r in reasons or got}
 for r in ("noPeer", "noKey", "decrypt", "replay", "malformed"):
     want[r] = sent[r]

@@ -18,7 +18,7 @@ export type { DeviceRoutes } from './next-hop.js';
 
 export class EngineDevice extends DeviceIo {
   /** Packets dropped, by cause (exposed for diagnostics and tests). */
-  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0, compressed: 0 } satisfies DropCounters;
+  readonly drops = { noPeer: 0, noKey: 0, decrypt: 0, replay: 0, malformed: 0, exhausted: 0, tunFull: 0, compressed: 0, send: 0 } satisfies DropCounters;
 
   constructor(...args: ConstructorParameters<typeof DeviceIo>) {
     super(...args);

@@ -46,6 +46,8 @@ export interface DropCounters {
   tunFull: number;
   /** Authenticated packets that carried compressed data (compression framing: never decompressed). */
   compressed: number;
+  /** TCP: packets the connection's bounded send queue refused (or too large to frame). */
+  send: number;
 }
 
 /** TUN read rounds per readable event. */

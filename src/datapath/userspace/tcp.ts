@@ -106,6 +106,7 @@ export class EngineTcp {
       off = p + len;
       if (len === 0) {
         this.rxBadFrames++;
+        if (dev !== undefined) dev.drops.malformed++;
       } else if (dev !== undefined && opcodeOf(b[p]!) === OP_DATA_V2) {
         dev.receive(b, p, len, this.remoteRec, 0, this, now);
       } else if (this.onControl) {
@@ -133,12 +134,18 @@ export class EngineTcp {
   commit(_dest: Peer, n: number): void {
     const k = this.txSlot;
     if (n > MAX_FRAME) {
-      this.txDropped++;
+      this.dropTx();
       return;
     }
     this.tx.bufs[k]!.writeUInt16BE(n, 0);
     this.tx.lens[k] = n + 2;
     this.tx.count = k + 1;
+  }
+
+  /** Counts a packet that did not go out: on the connection and, once attached, as the device's `send` drop. */
+  private dropTx(): void {
+    this.txDropped++;
+    if (this.device !== undefined) this.device.drops.send++;
   }
 
   /** Writes the batch to the stream (what does not go at once is queued, bounded). */
@@ -153,7 +160,7 @@ export class EngineTcp {
   /** Sends one packet outside the data path (control channel), framed. */
   sendRaw(packet: Buffer): void {
     if (packet.length > MAX_FRAME || packet.length === 0) {
-      this.txDropped++;
+      this.dropTx();
       return;
     }
     const f = Buffer.allocUnsafe(packet.length + 2);
@@ -179,7 +186,7 @@ export class EngineTcp {
     }
     // a frame is queued whole or not at all (a partly written one must be completed)
     if (done === 0 && this.queued + len > MAX_QUEUE) {
-      this.txDropped++;
+      this.dropTx();
       return;
     }
     const rest = owned && done === 0 && len === buf.length ? buf : Buffer.from(buf.subarray(done, len));

@@ -203,4 +203,51 @@ test('userspace tcp: a peer that stops reading does not stall the engine (bounde
   }
 });
 
+test('userspace tcp: drops by reason on a peer whose connection stops reading (send) and sends zero-length frames (malformed)', async () => {
+  const port = 2005;
+  const listener = await lab.b.dp.tcpListen({ address: lab.b.underlay4, port });
+  const accepted = nextAccept(listener, 10_000);
+  // A raw client: waits for the server's first frame (sent once its peer is set up), answers
+  // with three zero-length frames, then never reads again for 30 s.
+  const script = `import socket,time\ns=socket.create_connection(('${lab.b.underlay4}',${port}),5)\n` +
+    `s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,4096)\ns.settimeout(20)\ngot=b''\n` +
+    `while len(got)<4:\n  got+=s.recv(4-len(got))\ns.sendall(b'\\x00\\x00'*3)\ntime.sleep(30)\n`;
+  const stuck = nsExec(lab.a.ns, ['python3', '-c', script], 45_000);
+  const cb = await accepted;
+  const dev = await lab.b.dp.createDevice('us-tcpd0', 'p2p');
+  try {
+    await dev.newPeer({ id: 1, socket: cb });
+    await dev.newKey(keyFor(1, 1, 'aes-gcm', 0, 'primary', 9));
+    await must('ip', ['-n', lab.b.ns, 'addr', 'add', '10.79.0.1/24', 'dev', 'us-tcpd0']);
+    const before = await dev.drops();
+    assert(before.send === 0 && before.malformed === 0, `drops before: ${JSON.stringify(before)}`);
+    cb.send(Buffer.from([0x38, 0x01])); // 4 bytes framed: the client's cue
+    let drops = before;
+    const deadline = Date.now() + 20_000;
+    while ((drops.malformed ?? 0) < 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      drops = await dev.drops();
+    }
+    assert(drops.malformed === 3, `malformed ${drops.malformed} after 3 zero-length frames, want 3`);
+    // 6 MB of tunnel packets towards a peer that reads nothing: the 1 MiB queue refuses the rest
+    const flood = 'import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nb=bytes(1200)\n' +
+      'for i in range(5000):\n  s.sendto(b,("10.79.0.2",9))\n';
+    const r = await nsExec(lab.b.ns, ['python3', '-c', flood], 60_000);
+    assert(r.code === 0, `flood: ${r.stderr.trim()}`);
+    const until = Date.now() + 20_000;
+    while ((drops.send ?? 0) === 0 && Date.now() < until) {
+      await new Promise((res) => setTimeout(res, 50));
+      drops = await dev.drops();
+    }
+    assert((drops.send ?? 0) > 0, `send drops ${drops.send} after 6 MB towards a peer that stopped reading`);
+    // (noKey may count IPv6 autoconfiguration packets sent before the key was installed)
+    assert(drops.decrypt === 0 && drops.replay === 0, `other reasons moved: ${JSON.stringify(drops)}`);
+  } finally {
+    await cb.close();
+    await listener.close();
+    await lab.b.dp.deleteDevice('us-tcpd0').catch(() => {});
+    await stuck;
+  }
+});
+
 start();
