@@ -111,9 +111,10 @@ export interface NativeAddon {
   setSockOptInt(fd: number, level: number, name: number, value: number): void;
 
   // --- TCP (a connected TCP socket can be handed to the kernel as PEER_SOCKET)
-  /** socket(SOCK_STREAM) and a non-blocking connect() to the record; returns the fd at
-   *  once. Poll it 'writable', then sockError() tells whether the connection succeeded. */
-  tcpConnect(sockaddr: Buffer): number;
+  /** socket(SOCK_STREAM), SO_MARK (mark != 0) and a bind to `local` (a record of the same
+   *  family) if given, then a non-blocking connect() to the record; returns the fd at once.
+   *  Poll it 'writable', then sockError() tells whether the connection succeeded. */
+  tcpConnect(sockaddr: Buffer, local?: Buffer | null, mark?: number): number;
   /** socket(SOCK_STREAM), SO_REUSEADDR (IPV6_V6ONLY on AF_INET6), bind, listen(backlog). */
   tcpListen(sockaddr: Buffer, backlog: number): number;
   /** accept4(); null when no connection is pending. */

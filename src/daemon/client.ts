@@ -28,7 +28,7 @@ import { addRoute, configureAddress, configurePointToPoint } from './netconf.js'
 import { applyClientIpv6 } from './client-ipv6.js';
 import { ScriptError } from './scripts.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
-import { RemoteCursor, endpointText, openClientSocket, socketFamily } from './transport.js';
+import { RemoteCursor, clientTcpLocal, endpointText, openClientSocket, socketFamily } from './transport.js';
 
 export const RECONNECT_DELAY_MS = 5_000;
 /** OpenVPN's server-poll-timeout default: how long to wait for a server's first answer. */
@@ -118,7 +118,8 @@ export class ClientTunnel {
         this.socket = undefined;
         await old?.close().catch(() => undefined);
         const timeoutMs = (this.cfg.connectTimeout ?? CONNECT_TIMEOUT_S) * 1000;
-        const conn = await this.datapath.tcpConnect(target.endpoint, { timeoutMs });
+        const local = clientTcpLocal(this.cfg, target.endpoint);
+        const conn = await this.datapath.tcpConnect(target.endpoint, { timeoutMs, ...(local ? { local } : {}) });
         const to = target.endpoint;
         this.socket = conn;
         conn.onControlPacket((buf) => this.onControlPacket(buf, to));

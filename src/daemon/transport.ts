@@ -44,6 +44,16 @@ export function openClientSocket(cfg: KovpnConfig, dp: Datapath, to: Endpoint): 
   return dp.openUdpSocket({ address: cfg.local ?? (six ? '::' : '0.0.0.0'), port, ...(six ? { v6only: true } : {}) });
 }
 
+/**
+ * Where a TCP client's connection starts from: `local` and, with `bind`/`lport`, the port, as
+ * for the UDP client; undefined (the kernel picks by the route) when neither is given.
+ */
+export function clientTcpLocal(cfg: KovpnConfig, to: Endpoint): { address: string; port?: number } | undefined {
+  if (!cfg.local && !cfg.bind) return undefined;
+  const address = cfg.local ?? (isIP(to.address) === 6 ? '::' : '0.0.0.0');
+  return cfg.bind ? { address, port: cfg.port } : { address };
+}
+
 /** The address family of a socket's local address. */
 export function socketFamily(s: TransportSocket): 4 | 6 {
   return isIP(s.local.address) === 6 ? 6 : 4;

@@ -2,7 +2,8 @@
 # TCP transport (issue #11), userspace path: a kovpn client against a stock OpenVPN 2.6
 # server in TCP mode (proto tcp-server), AES-256-GCM; pings both ways; the server is killed
 # (the TCP connection drops) and started again: the client reconnects by itself and traffic
-# flows again. Namespaces dm-t*.
+# flows again. Then a client with `local`/`lport`/`bind` connects from that address and port.
+# Namespaces dm-t*.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
@@ -45,6 +46,19 @@ else
 	fail "tcp: reconnection" "$(tail -3 "$WORK/kc.log" | tr '\n' ' ')"
 fi
 stop_pid $KC
+
+# `local` with `lport` and `bind`: the connection starts from that address and port (bound
+# before the connect), as OpenVPN's TCP client does; the server names the source in its log.
+LPORT=$((41000 + $$ % 1000))
+sed "s/^remote .*/&\nlocal $NET.2\nlport $LPORT\nbind/" "$WORK/client.conf" >"$WORK/client-local.conf"
+ip netns exec $NS_C bin/kovpn up "$WORK/client-local.conf" --datapath userspace --log-level info >"$WORK/kl.log" 2>&1 & PIDS+=($!); KL=$!
+if wait_log "$WORK/kl.log" '"type":"peer-up"' 30 && grep -q "TCP connection established with \[AF_INET\]$NET.2:$LPORT" "$WORK/s2.log"; then
+	pass "tcp: a client with local/lport/bind connects from $NET.2:$LPORT"
+	check "tcp: traffic through the bound client's tunnel" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 5 10.214.13.1
+else
+	fail "tcp: client local/lport/bind" "$(grep 'TCP connection established' "$WORK/s2.log" | tail -1) / $(tail -2 "$WORK/kl.log" | tr '\n' ' ')"
+fi
+stop_pid $KL
 stop_pid $S2
 [ -n "${DM_DEBUG:-}" ] && tail -n 30 "$WORK"/kc.log
 exit 0

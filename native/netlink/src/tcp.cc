@@ -49,11 +49,32 @@ std::string FdText(const char* call, int fd) {
   return std::string(call) + "(fd " + std::to_string(fd) + ")";
 }
 
+// tcpConnect(remote, local?, mark?): SO_MARK and the bind to `local` happen before the
+// SYN goes out, so the whole connection carries the mark and the chosen source.
 Napi::Value TcpConnect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Buffer<uint8_t> record;
   sa_family_t family = RecordArg(info, "tcpConnect", record);
+  bool hasLocal = info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined();
+  uint32_t mark = info.Length() > 2 && !info[2].IsUndefined() ? U32Arg(info, 2, "tcpConnect", "mark") : 0;
+  Napi::Buffer<uint8_t> local;
+  if (hasLocal) {
+    local = BufferArg(info, 1, "tcpConnect", "local");
+    sa_family_t lf = 0;
+    if (local.Length() >= sizeof(lf)) std::memcpy(&lf, local.Data(), sizeof(lf));
+    if (local.Length() < kSockaddrLen || lf != family)
+      ThrowType(env, "tcpConnect(): argument 'local' must be a 28-byte record of the remote's family");
+  }
   UniqueFd fd = StreamSocket(env, family);
+  if (mark != 0 && setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+    ThrowErrno(env, errno, "setsockopt(SO_MARK)");
+  if (hasLocal) {
+    int on = 1;
+    if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
+      ThrowErrno(env, errno, "setsockopt(SO_REUSEADDR)");
+    if (bind(fd.get(), reinterpret_cast<const sockaddr*>(local.Data()), LengthOf(family)) < 0)
+      ThrowErrno(env, errno, "bind(TCP)");
+  }
   int rc;
   do {
     rc = connect(fd.get(), reinterpret_cast<const sockaddr*>(record.Data()), LengthOf(family));

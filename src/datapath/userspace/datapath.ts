@@ -102,7 +102,8 @@ export class UserspaceDatapath implements Datapath {
   /** TCP transport (issue #11): the engine owns the connection, as it owns UDP sockets. */
   async tcpConnect(remote: Endpoint, opts: { local?: { address: string; port?: number }; mark?: number; timeoutMs?: number } = {}): Promise<TcpTransport> {
     const c = await this.connection(true);
-    const args: { remote: Endpoint; mark?: number; timeoutMs?: number } = { remote };
+    const args: { remote: Endpoint; local?: { address: string; port?: number }; mark?: number; timeoutMs?: number } = { remote };
+    if (opts.local) args.local = opts.local.port ? { address: opts.local.address, port: opts.local.port } : { address: opts.local.address };
     if (opts.mark) args.mark = opts.mark;
     if (opts.timeoutMs !== undefined) args.timeoutMs = opts.timeoutMs;
     const r = await c.request('tcpConnect', args);

@@ -53,7 +53,7 @@ export interface Ops {
   closeUdp: { args: { sock: number }; result: null };
   sendUdp: { args: { sock: number; to: Endpoint; data: string }; result: null };
   /** TCP transport (issue #11): the connection belongs to this control connection, as a UDP socket. */
-  tcpConnect: { args: { remote: Endpoint; mark?: number; timeoutMs?: number }; result: { sock: number; local: Endpoint; remote: Endpoint } };
+  tcpConnect: { args: { remote: Endpoint; local?: { address: string; port?: number }; mark?: number; timeoutMs?: number }; result: { sock: number; local: Endpoint; remote: Endpoint } };
   tcpListen: { args: { address: string; port: number; mark?: number; v6only?: boolean }; result: { listener: number; local: Endpoint } };
   closeTcpListener: { args: { listener: number }; result: null };
   sendTcp: { args: { sock: number; data: string }; result: null };

@@ -170,7 +170,13 @@ class Connection {
       case 'tcpConnect': {
         const mark = a.mark === undefined ? 0 : int(a.mark, 'mark');
         const timeoutMs = a.timeoutMs === undefined ? 120_000 : int(a.timeoutMs, 'timeoutMs');
-        const c = await e.tcpConnect(endpoint(a.remote, 'remote'), undefined, mark, timeoutMs);
+        let local: { address: string; port?: number } | undefined;
+        if (a.local !== undefined) {
+          const o = obj(a.local, 'local');
+          local = { address: str(o.address, 'local.address') };
+          if (o.port !== undefined) local.port = int(o.port, 'local.port');
+        }
+        const c = await e.tcpConnect(endpoint(a.remote, 'remote'), local, mark, timeoutMs);
         if (this.closed) {
           e.closeSocket(c.id);
           throw new DatapathError('EIO', 'control connection closed during the TCP connect');

@@ -19,15 +19,15 @@ function errnoName(n: number): string {
 
 /**
  * Connects to `remote`; resolves with the connected fd. Rejects ECONNREFUSED / ETIMEDOUT /
- * EIO with a line naming the address. `local` (address only) is not bound: the addon's
- * connect has no bind (the kernel picks the source by the route).
+ * EIO with a line naming the address. `local`: the source address (and port, 0: any) bound
+ * before the connect; `mark`: SO_MARK, set before the SYN.
  */
-export function connectTcp(addon: NativeAddon, remote: Endpoint, _local: { address: string; port?: number } | undefined, mark: number, timeoutMs: number): Promise<number> {
-  const where = `TCP connect to ${endpointText(remote)}`;
+export function connectTcp(addon: NativeAddon, remote: Endpoint, local: { address: string; port?: number } | undefined, mark: number, timeoutMs: number): Promise<number> {
+  const where = `TCP connect to ${endpointText(remote)}${local ? ` from ${endpointText({ address: local.address, port: local.port ?? 0 })}` : ''}`;
   let fd: number;
   try {
-    fd = addon.tcpConnect(encodeSockaddr(remote));
-    if (mark) setSocketMark(addon, fd, mark);
+    const from = local === undefined ? null : encodeSockaddr({ address: local.address, port: local.port ?? 0 });
+    fd = addon.tcpConnect(encodeSockaddr(remote), from, mark);
   } catch (err) {
     return Promise.reject(fromSystemError(err, where));
   }
