@@ -6,11 +6,13 @@
  *    IPV6_V6ONLY off, so IPv4 clients arrive as v4-mapped addresses (dual-stack).
  *  - `proto udp4`: IPv4 only; `proto udp6`: IPv6 only for remotes, and a server still binds
  *    `::` dual-stack unless `bind ipv6only` (OpenVPN sets IPV6_V6ONLY only then).
- *  - `remote host [port] [udp|udp4|udp6]`: the suffix sets that remote's family.
+ *  - `remote host [port] [udp|udp4|udp6|tcp|tcp4|tcp6|tcp-client]`: the suffix sets that
+ *    remote's family and protocol (a client tries each remote with its own: UDP and TCP
+ *    remotes can be mixed, as in profiles that fall back to TCP 443).
  *  - `local <address>`: the bind address (either family); its family decides the socket's.
  *  - `proto tcp|tcp4|tcp6` (-client / -server): TCP (issue #11); plain `tcp` is tcp-client for
  *    a client and tcp-server for a server (`server`, `mode server`), as OpenVPN's options.c
- *    maps it. A per-remote protocol suffix stays UDP only.
+ *    maps it.
  * A remote literal of the other family than the one forced is an error
  * here (OpenVPN fails to resolve it at run time), naming the remote's line.
  */
@@ -47,14 +49,18 @@ export function newTransportDirectives(): TransportDirectives {
   return { remotes: [], remoteLines: [] };
 }
 
-function protoFamily(d: Directive, value: string, what: string, t?: TransportDirectives): 4 | 6 | undefined {
+function protoFamily(d: Directive, value: string, what: string, t?: TransportDirectives, r?: Remote): 4 | 6 | undefined {
   if (value in PROTOS) {
     if (t) t.tcp = undefined;
+    if (r) r.proto = 'udp';
     return PROTOS[value];
   }
   if (TCP.test(value)) {
-    if (!t) throw new TransportProblem(d.line, `${d.name}: ${what}'${value}': a per-remote protocol is UDP only; put 'proto ${value}' on its own line`);
-    t.tcp = value.endsWith('-client') ? 'client' : value.endsWith('-server') ? 'server' : 'auto';
+    if (r) {
+      if (value.endsWith('-server')) throw new TransportProblem(d.line, `${d.name}: ${what}'${value}': a remote is connected to (tcp, tcp4, tcp6 or tcp-client); a server listens with 'proto ${value}' on its own line`);
+      r.proto = 'tcp';
+    }
+    if (t) t.tcp = value.endsWith('-client') ? 'client' : value.endsWith('-server') ? 'server' : 'auto';
     const f = value.charAt(3);
     return f === '4' ? 4 : f === '6' ? 6 : undefined;
   }
@@ -81,7 +87,7 @@ export function parseTransportDirective(d: Directive, t: TransportDirectives, po
       count(1, 3);
       const r: Remote = { host: d.args[0]!, port: d.args[1] ? port(d.args[1]) : -1 };
       if (d.args[2] !== undefined) {
-        const f = protoFamily(d, d.args[2], 'protocol ');
+        const f = protoFamily(d, d.args[2], 'protocol ', undefined, r);
         if (f) r.family = f;
       }
       const lit = isIP(r.host);
@@ -141,6 +147,10 @@ export function resolveTransport(t: TransportDirectives, mode: 'client' | 'serve
     }
   }
   if (t.ipv6Only) out.ipv6Only = true;
+  if (mode === 'p2p') {
+    const i = t.remotes.findIndex((r) => r.proto === 'tcp');
+    if (i >= 0) throw new TransportProblem(t.remoteLines[i]!, 'remote: TCP in peer-to-peer mode is not supported yet (use a client and a server)');
+  }
   if (t.tcp) {
     const side = t.tcp === 'auto' ? (mode === 'server' ? 'server' : 'client') : t.tcp;
     if (mode === 'p2p') throw new TransportProblem(t.protoLine ?? 0, `proto: TCP in peer-to-peer mode is not supported yet (use a client and a server)`);

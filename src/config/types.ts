@@ -11,8 +11,10 @@ import type { AuthUserPassConfig, AuthVerifyConfig } from './auth-user-pass.js';
 export interface Remote {
   host: string;
   port: number;
-  /** `remote host port udp4|udp6`: only that family (else the protocol's). */
+  /** `remote host port udp4|udp6|tcp4|tcp6`: only that family (else the protocol's). */
   family?: 4 | 6;
+  /** `remote host port udp*|tcp*`: this remote's protocol (else `proto`'s); tcp: a TCP client. */
+  proto?: 'udp' | 'tcp';
 }
 
 /** Transport family rules (`proto udp|udp4|udp6`, `bind ipv6only`), see config/transport.ts. */

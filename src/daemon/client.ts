@@ -112,7 +112,9 @@ export class ClientTunnel {
       this.lastAddress = target.last;
       // the socket has the family of the address it talks to (a new one when that changes)
       const family = isIP(target.endpoint.address) === 6 ? 6 : 4;
-      if (this.cfg.transport?.tcp === 'client') {
+      // `remote host port tcp|udp` decides for that remote, else `proto`
+      const tcp = target.remote.proto !== undefined ? target.remote.proto === 'tcp' : this.cfg.transport?.tcp === 'client';
+      if (tcp) {
         // TCP: a new connection for every attempt (the old one, if any, goes with its peer)
         const old = this.socket;
         this.socket = undefined;

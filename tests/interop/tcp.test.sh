@@ -3,6 +3,7 @@
 # server in TCP mode (proto tcp-server), AES-256-GCM; pings both ways; the server is killed
 # (the TCP connection drops) and started again: the client reconnects by itself and traffic
 # flows again. Then a client with `local`/`lport`/`bind` connects from that address and port.
+# A profile mixing remotes (`remote ... udp` dead, then `remote ... tcp`) falls back to TCP.
 # Namespaces dm-t*.
 set -u
 cd "$(dirname "$0")/../.."
@@ -59,6 +60,21 @@ else
 	fail "tcp: client local/lport/bind" "$(grep 'TCP connection established' "$WORK/s2.log" | tail -1) / $(tail -2 "$WORK/kl.log" | tr '\n' ' ')"
 fi
 stop_pid $KL
+
+# A profile that falls back from UDP to TCP 443-style: `remote ... udp` (nothing answers) then
+# `remote ... tcp`; no global `proto`. The client gives up on the UDP remote after
+# connect-timeout and connects over TCP.
+printf 'client\ndev dmtc0\nremote %s 1195 udp\nremote %s 1194 tcp\nconnect-timeout 3\nconnect-retry 1 2\nremote-cert-tls server\ndata-ciphers AES-256-GCM\nca %s\ncert %s\nkey %s\n' \
+	"$NET.1" "$NET.1" "$WORK/ca.crt" "$WORK/client.crt" "$WORK/client.key" >"$WORK/client-mixed.conf"
+n0=$(grep -c 'TCP connection established' "$WORK/s2.log")
+ip netns exec $NS_C bin/kovpn up "$WORK/client-mixed.conf" --datapath userspace --log-level info >"$WORK/km.log" 2>&1 & PIDS+=($!); KM=$!
+if wait_log "$WORK/km.log" '"type":"peer-up"' 60 && [ "$(grep -c 'TCP connection established' "$WORK/s2.log")" -gt "$n0" ]; then
+	pass "tcp: per-remote protocols: a dead UDP remote, then the TCP remote connects"
+	check "tcp: traffic through the per-remote TCP tunnel" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 5 10.214.13.1
+else
+	fail "tcp: per-remote protocols (udp then tcp)" "$(tail -3 "$WORK/km.log" | tr '\n' ' ')"
+fi
+stop_pid $KM
 stop_pid $S2
 [ -n "${DM_DEBUG:-}" ] && tail -n 30 "$WORK"/kc.log
 exit 0

@@ -33,8 +33,8 @@ test('proto udp (default), udp4, udp6 and the family they force', () => {
 test('remote with IPv6 literals, names and a protocol suffix', () => {
   const c = parse('client\nremote fd99::1 1195\nremote vpn.example.org 1196 udp6\nremote 192.0.2.1 1197 udp4\nremote b 1198 udp\n');
   assert.equal(c.remotes, [
-    { host: 'fd99::1', port: 1195 }, { host: 'vpn.example.org', port: 1196, family: 6 }, { host: '192.0.2.1', port: 1197, family: 4 },
-    { host: 'b', port: 1198 },
+    { host: 'fd99::1', port: 1195 }, { host: 'vpn.example.org', port: 1196, proto: 'udp', family: 6 },
+    { host: '192.0.2.1', port: 1197, proto: 'udp', family: 4 }, { host: 'b', port: 1198, proto: 'udp' },
   ]);
 });
 
@@ -53,7 +53,7 @@ test('a literal of a family the protocol excludes: one line naming the remote li
   assert.match(message('server 10.8.0.0 255.255.255.0\nproto udp6\nlocal 10.0.0.1\n'), /t.conf:3: local: '10.0.0.1' is an IPv4 address but `proto udp6`/);
   assert.match(message('client\nlocal fd99::2\nremote 10.0.0.1\n'), /t.conf:2: local: 'fd99::2' is an IPv6 address, remote '10.0.0.1' \(line 3\) is IPv4/);
   // a suffix overrides the protocol, as in OpenVPN
-  assert.equal(parse('client\nproto udp6\nremote 10.0.0.1 1194 udp4\n').remotes, [{ host: '10.0.0.1', port: 1194, family: 4 }]);
+  assert.equal(parse('client\nproto udp6\nremote 10.0.0.1 1194 udp4\n').remotes, [{ host: '10.0.0.1', port: 1194, proto: 'udp', family: 4 }]);
 });
 
 test('proto tcp: the side follows the mode (tcp = tcp-client for a client, tcp-server for a server), tcp4/tcp6 force the family', () => {
@@ -66,8 +66,21 @@ test('proto tcp: the side follows the mode (tcp = tcp-client for a client, tcp-s
   assert.match(message('server 10.8.0.0 255.255.255.0\nproto tcp-client\n'), /t.conf:2: proto: tcp-client in a server configuration/);
 });
 
-test('per-remote TCP and unknown protocols are refused at their line', () => {
-  assert.match(message('client\nremote a 1194 tcp-client\n'), /t.conf:2: remote: protocol 'tcp-client': a per-remote protocol is UDP only/);
+test('per-remote protocols: TCP and UDP remotes mixed in one client', () => {
+  const cfg = parse('client\nremote a 1194 udp\nremote b 443 tcp\nremote c 443 tcp6-client\nremote d\n');
+  assert.equal(cfg.remotes, [
+    { host: 'a', port: 1194, proto: 'udp' },
+    { host: 'b', port: 443, proto: 'tcp' },
+    { host: 'c', port: 443, proto: 'tcp', family: 6 },
+    { host: 'd', port: 1194 },
+  ]);
+  // `proto tcp` with a UDP remote: that remote is UDP
+  assert.equal(parse('client\nproto tcp\nremote a 1194 udp4\n').remotes, [{ host: 'a', port: 1194, proto: 'udp', family: 4 }]);
+});
+
+test('per-remote tcp-server, p2p TCP remotes and unknown protocols are refused at their line', () => {
+  assert.match(message('client\nremote a 1194 tcp-server\n'), /t.conf:2: remote: protocol 'tcp-server': a remote is connected to/);
+  assert.match(message('remote 10.0.0.2 1194 tcp\ntls-client\nifconfig 10.9.0.1 10.9.0.2\n'), /t.conf:1: remote: TCP in peer-to-peer mode is not supported yet/);
   assert.match(message('client\nproto sctp\nremote a\n'), /t.conf:2: proto: 'sctp' is not udp, udp4, udp6, tcp/);
   assert.match(message('client\nremote a 1194 udp 4\n'), /t.conf:2: remote: expects 1 to 3 arguments, got 4/);
   assert.match(message('server 10.8.0.0 255.255.255.0\nbind ipv4only\n'), /t.conf:2: bind: 'ipv4only' is not ipv6only/);
