@@ -5,23 +5,23 @@
  * `onDataKey`/`onRetireKey`; the caller installs them into a Device.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  DEFAULT_DATA_CIPHERS, cipherSpec, dataKeysFromBlock, negotiateCipher, parseCipherList, parseCipherName,
-  type DataCipher, type DataKeys,
-} from './ciphers.js';
+import { DEFAULT_DATA_CIPHERS, cipherSpec, dataKeysFromBlock, type DataCipher } from './ciphers.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
 import { AuthGate, type AuthRequest } from './auth-gate.js';
 import { ControlError } from './errors.js';
-import { KeyState, type TlsCredentials, type UserPass } from './key-state.js';
-import { IvProto, parsePeerInfo } from './keymethod2.js';
+import { KeyState } from './key-state.js';
+import { parsePeerInfo } from './keymethod2.js';
 import { ControlMessage, clientPeerInfo, optionsString } from './messages.js';
+import { P2P_PEER_ID_LABEL, fromClientPeerInfo, fromP2pPeerInfo, fromPushReply, type DataChannelParams } from './negotiation.js';
 import { Opcode, nextKeyId } from './opcodes.js';
 import type { ControlPacket } from './packet.js';
 import { PUSH_REPLY, PUSH_REQUEST, buildPushReply, emptyPushOptions, parsePushReply, type PushOptions } from './push.js';
-import type { CipherAlg } from '../datapath/types.js';
+import type { SessionEndReason, SessionOptions, SessionPhase, SessionStats } from './session-types.js';
+
+export type { NewDataKey, SessionEndReason, SessionEvents, SessionOptions, SessionPhase, SessionStats } from './session-types.js';
+export { P2P_PEER_ID_LABEL } from './negotiation.js';
 
 export const HANDSHAKE_WINDOW_MS = 60_000;
-export const P2P_PEER_ID_LABEL = 'EXPORTER-OpenVPN-p2p-peerid';
 export const TRANSITION_WINDOW_MS = 60_000;
 export const PUSH_REQUEST_INTERVAL_MS = 5_000;
 /** How long close() waits for the peer to acknowledge EXIT. */
@@ -36,80 +36,6 @@ export const AUTH_FAILED_LINGER_MS = 1_000;
  * which is about one trip after we have it; earlier packets on the new key would be dropped.
  */
 export const SWAP_DELAY_MS = 1_000;
-
-export interface NewDataKey {
-  keyId: number;
-  cipher: DataCipher;
-  alg: CipherAlg;
-  keys: DataKeys;
-  /** The session's first key (install as primary) or a rekey (install as secondary, then swap). */
-  initial: boolean;
-}
-
-export type SessionEndReason =
-  | { kind: 'exit'; message: string }
-  | { kind: 'error'; error: ControlError }
-  | { kind: 'closed' };
-
-export interface SessionEvents {
-  transmit(packet: Buffer): void;
-  onDataKey(key: NewDataKey): void | Promise<void>;
-  /** Rekey: the key with this id (installed as secondary) becomes primary: swap the slots. */
-  onSwapKeys(keyId: number): void | Promise<void>;
-  /** The key with this id left the lame-duck slot (secondary): delete it from the data path. */
-  onRetireKey(keyId: number): void | Promise<void>;
-  /** Client: the server's pushed options, once complete and applied. */
-  onPushReply?(options: PushOptions): void;
-  /** Server: options to push to this client (ifconfig, routes, peer-id...). */
-  pushOptions?(): PushOptions;
-  /**
-   * Server with auth-user-pass-verify: checks the client's username and password, at the first
-   * key and at every renegotiation (as OpenVPN). Rejects (AuthRefused, or any error) to refuse:
-   * the client gets AUTH_FAILED. The key is not used before this resolves.
-   */
-  authenticate?(request: AuthRequest): Promise<void>;
-  /** Client: the username and password (or token) to put in key-method 2; undefined: none. */
-  userPass?(): UserPass | undefined;
-  /** Client: the server pushed `auth-token` (and maybe `auth-token-user`), at first or on renegotiation. */
-  onAuthToken?(token: string, user: string | undefined): void;
-  /** The session ended; no packet will be sent after this. */
-  onEnd(reason: SessionEndReason): void;
-  log?(level: 'info' | 'debug' | 'warn', message: string): void;
-}
-
-export interface SessionOptions {
-  role: 'client' | 'server';
-  tls: TlsCredentials;
-  /** Data ciphers in preference order. */
-  ciphers?: DataCipher[];
-  clock?: Clock;
-  handshakeWindowMs?: number;
-  transitionWindowMs?: number;
-  /** Rekey after this many seconds (0: never); OpenVPN's reneg-sec. */
-  renegSeconds?: number;
-  /** Client: announce TLS keying-material export (default true). */
-  keyExport?: boolean;
-  /**
-   * Peer-to-peer TLS mode (no push): both sides send peer info; the cipher is the first of
-   * the TLS server's data-ciphers the client also lists, keys come from the TLS exporter and
-   * the data-channel peer id from EXPORTER-OpenVPN-p2p-peerid.
-   */
-  p2p?: boolean;
-  /** Bytes control-channel wrapping adds to each packet; control payloads shrink by as much. */
-  wireOverhead?: number;
-  /** The transport, for the options string (`proto TCPv4_CLIENT` / `TCPv4_SERVER` over TCP). */
-  proto?: 'udp' | 'tcp';
-  /** Server, after a verified cookie: our session id and the client's, sequences at 1. */
-  resumed?: { localSessionId: Buffer; remoteSessionId: Buffer };
-  events: SessionEvents;
-}
-
-export type SessionPhase = 'handshake' | 'established' | 'ended';
-
-export interface SessionStats {
-  dropped: { foreignSession: number; badAck: number; unknownKey: number };
-  rekeys: number;
-}
 
 export class ControlSession {
   readonly role: 'client' | 'server';
@@ -256,7 +182,7 @@ export class ControlSession {
       km.password = ''; // the key state keeps no copy
       if (!this.current) {
         try {
-          this.cipher = negotiateCipher(this.ciphers, info);
+          this.agree(fromClientPeerInfo(this.ciphers, info));
         } catch (err) {
           // OpenVPN fails the client's authentication over this and tells it why.
           if (err instanceof ControlError && err.code === 'negotiation') {
@@ -265,9 +191,6 @@ export class ControlSession {
           }
           throw err;
         }
-        const proto = Number(info.get('IV_PROTO') ?? 0);
-        this.useEkm = (proto & IvProto.TLS_KEY_EXPORT) !== 0;
-        this.peerSupportsExit = (proto & IvProto.CC_EXIT_NOTIFY) !== 0;
         this.log('info', `${this.describe()}: client ${info.get('IV_VER') ?? '?'} cipher ${this.cipher}, ` +
           `keys from ${this.useEkm ? 'TLS exporter' : 'OpenVPN PRF'}`);
       }
@@ -313,22 +236,15 @@ export class ControlSession {
   /** NCP_P2P: cipher from the TLS server's preference, EKM keys, exporter-derived peer id. */
   private negotiateP2p(ks: KeyState): void {
     const info = parsePeerInfo(ks.peerKm2!.peerInfo);
-    const proto = Number(info.get('IV_PROTO') ?? 0);
-    if (!(proto & IvProto.NCP_P2P) || !(proto & IvProto.TLS_KEY_EXPORT) || this.opts.keyExport === false) {
-      throw new ControlError('negotiation', `${this.describe()}: peer (IV_PROTO=${proto}) lacks NCP_P2P or TLS key export, ` +
-        'which peer-to-peer mode needs (OpenVPN 2.6 or later)');
-    }
-    const theirs = parseCipherList(info.get('IV_CIPHERS') ?? '').known;
-    const [serverList, clientList] = this.role === 'server' ? [this.ciphers, theirs] : [theirs, this.ciphers];
-    const cipher = serverList.find((c) => clientList.includes(c));
-    if (!cipher) {
-      throw new ControlError('negotiation', `${this.describe()}: no common data cipher: ours ${this.ciphers.join(':')}, peer's ${theirs.join(':') || '(none)'}`);
-    }
-    this.cipher = cipher;
-    this.useEkm = true;
-    this.peerSupportsExit = (proto & IvProto.CC_EXIT_NOTIFY) !== 0;
+    this.agree(fromP2pPeerInfo(this.role, this.ciphers, info, this.opts.keyExport !== false, this.describe()));
     this.p2pPeerId = ks.export(3, P2P_PEER_ID_LABEL).readUIntBE(0, 3);
-    this.log('info', `${this.describe()}: p2p peer ${info.get('IV_VER') ?? '?'}, cipher ${cipher}, peer id ${this.p2pPeerId}`);
+    this.log('info', `${this.describe()}: p2p peer ${info.get('IV_VER') ?? '?'}, cipher ${this.cipher}, peer id ${this.p2pPeerId}`);
+  }
+
+  private agree(p: DataChannelParams): void {
+    this.cipher = p.cipher;
+    this.useEkm = p.useEkm;
+    this.peerSupportsExit = p.peerSupportsExit;
   }
 
   private sendPushRequest(ks: KeyState): void {
@@ -395,16 +311,10 @@ export class ControlSession {
     this.pushParts = more ? options : undefined;
     if (more) return;
     this.pushTimer?.cancel();
-    const cipher = parseCipherName(options.cipher ?? this.ciphers[0]!);
-    if (!cipher || !this.ciphers.includes(cipher)) {
-      throw new ControlError('negotiation', `server pushed cipher '${options.cipher ?? ''}', not in our data-ciphers ${this.ciphers.join(':')}`);
-    }
-    this.cipher = cipher;
-    this.useEkm = options.protocolFlags.includes('tls-ekm') || options.keyDerivation === 'tls-ekm';
-    this.peerSupportsExit = options.protocolFlags.includes('cc-exit');
+    this.agree(fromPushReply(this.ciphers, options));
     this.takeAuthToken(options);
     this.pushed = options;
-    this.log('info', `${this.describe()}: PUSH_REPLY cipher ${cipher}, keys from ${this.useEkm ? 'TLS exporter' : 'OpenVPN PRF'}`);
+    this.log('info', `${this.describe()}: PUSH_REPLY cipher ${this.cipher}, keys from ${this.useEkm ? 'TLS exporter' : 'OpenVPN PRF'}`);
     this.opts.events.onPushReply?.(options);
     this.activate(ks);
   }
