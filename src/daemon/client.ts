@@ -1,9 +1,10 @@
 /**
- * Client and peer-to-peer modes: one P2P device, one UDP socket, one session with the first
- * reachable remote. After PUSH_REPLY (client) or the key exchange (p2p: addresses from
- * `ifconfig`) the device gets its address and routes, the peer and its primary key;
- * rekeys rotate keys in place; if the session ends other than by our stop, the peer is
- * removed and the client reconnects after a pause.
+ * Client and peer-to-peer modes: one P2P device, one transport (a UDP socket, or a TCP
+ * connection per attempt: transport.ts), one session with the first reachable remote.
+ * After PUSH_REPLY (client) or the key exchange (p2p: addresses from `ifconfig`) the device
+ * gets its address and routes, the peer and its primary key; rekeys rotate keys in place;
+ * if the session ends other than by our stop, the peer is removed and the client
+ * reconnects after a pause.
  */
 import type { Datapath, Device, DeviceEvent, Endpoint, PeerTransport } from '../datapath/types.js';
 import { decodeControlPacket } from '../control/packet.js';
@@ -15,7 +16,6 @@ import { LogRateLimiter } from '../util/rate-limit.js';
 import { commonName } from '../control/verify.js';
 import type { KovpnConfig } from '../config/types.js';
 import { framingDirective } from '../config/compression.js';
-import { isIP } from 'node:net';
 import { unmapAddress } from '../util/sockaddr.js';
 import { applyPullFilter, classifyIgnoredPush } from './pushed.js';
 import { tlsCredentials } from './credentials.js';
@@ -28,11 +28,9 @@ import { addRoute, configureAddress, configurePointToPoint } from './netconf.js'
 import { applyClientIpv6 } from './client-ipv6.js';
 import { ScriptError } from './scripts.js';
 import type { PeerStatus, TunnelStatus } from './status.js';
-import { RemoteCursor, clientTcpLocal, endpointText, openClientSocket, socketFamily } from './transport.js';
+import { CONNECT_TIMEOUT_S, RemoteCursor, clientTransport, endpointText } from './transport.js';
 
 export const RECONNECT_DELAY_MS = 5_000;
-/** OpenVPN's server-poll-timeout default: how long to wait for a server's first answer. */
-export const CONNECT_TIMEOUT_S = 120;
 
 export class ClientTunnel {
   private device: Device | undefined;
@@ -110,32 +108,12 @@ export class ClientTunnel {
       target = await this.cursor.next();
       this.remote = target.endpoint;
       this.lastAddress = target.last;
-      // the socket has the family of the address it talks to (a new one when that changes)
-      const family = isIP(target.endpoint.address) === 6 ? 6 : 4;
-      // `remote host port tcp|udp` decides for that remote, else `proto`
-      const tcp = target.remote.proto !== undefined ? target.remote.proto === 'tcp' : this.cfg.transport?.tcp === 'client';
-      if (tcp) {
-        // TCP: a new connection for every attempt (the old one, if any, goes with its peer)
-        const old = this.socket;
-        this.socket = undefined;
-        await old?.close().catch(() => undefined);
-        const timeoutMs = (this.cfg.connectTimeout ?? CONNECT_TIMEOUT_S) * 1000;
-        const local = clientTcpLocal(this.cfg, target.endpoint);
-        const conn = await this.datapath.tcpConnect(target.endpoint, { timeoutMs, ...(local ? { local } : {}) });
-        const to = target.endpoint;
-        this.socket = conn;
-        conn.onControlPacket((buf) => this.onControlPacket(buf, to));
-        conn.onClose((reason, detail) => this.onTcpClosed(conn, reason, detail));
-      } else if (this.socket && (this.socket.kind === 'tcp' || socketFamily(this.socket) !== family)) {
-        const old = this.socket;
-        this.socket = undefined;
-        await old.close().catch(() => undefined);
-      }
-      if (!this.socket) {
-        this.socket = await openClientSocket(this.cfg, this.datapath, target.endpoint);
-        // One handler for the socket's life; it feeds whichever session is current.
-        this.socket.onControlPacket((buf, from) => this.onControlPacket(buf, from));
-      }
+      const current = this.socket;
+      this.socket = undefined;
+      this.socket = await clientTransport(this.cfg, this.datapath, target, current, {
+        onControlPacket: (buf, from) => this.onControlPacket(buf, from),
+        onTcpClosed: (conn, reason, detail) => this.onTcpClosed(conn, reason, detail),
+      });
     } catch (err) {
       const what = target ? `${target.remote.host}:${target.remote.port}` : 'the server';
       this.log.log('error', `cannot reach ${what}: ${(err as Error).message}`);

@@ -13,7 +13,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { remoteFamily } from '../config/transport.js';
 import type { KovpnConfig, Remote } from '../config/types.js';
-import type { Datapath, Endpoint, TransportSocket } from '../datapath/types.js';
+import type { Datapath, Endpoint, PeerTransport, TransportSocket } from '../datapath/types.js';
 import { unmapAddress } from '../util/sockaddr.js';
 
 export { endpointText } from '../util/sockaddr.js';
@@ -42,6 +42,41 @@ export function openClientSocket(cfg: KovpnConfig, dp: Datapath, to: Endpoint): 
   const six = isIP(to.address) === 6;
   const port = cfg.bind ? cfg.port : 0;
   return dp.openUdpSocket({ address: cfg.local ?? (six ? '::' : '0.0.0.0'), port, ...(six ? { v6only: true } : {}) });
+}
+
+/** OpenVPN's server-poll-timeout default: how long to wait for a server's first answer. */
+export const CONNECT_TIMEOUT_S = 120;
+
+/** Where a client's transport delivers what arrives on it. */
+export interface ClientTransportHandlers {
+  onControlPacket(buf: Buffer, from: Endpoint): void;
+  onTcpClosed(conn: PeerTransport, reason: string, detail?: string): void;
+}
+
+/**
+ * The client's transport for one attempt at `target`. TCP (the remote's own protocol, else
+ * `proto`): a new connection every attempt, the previous transport closed. UDP: `current`
+ * is kept while it is a UDP socket of the target's family (one handler for its life, feeding
+ * whichever session is current), else replaced.
+ */
+export async function clientTransport(cfg: KovpnConfig, dp: Datapath, target: Target, current: PeerTransport | undefined,
+  h: ClientTransportHandlers): Promise<PeerTransport> {
+  const tcp = target.remote.proto !== undefined ? target.remote.proto === 'tcp' : cfg.transport?.tcp === 'client';
+  const family = isIP(target.endpoint.address) === 6 ? 6 : 4;
+  if (current && !tcp && current.kind === 'udp' && socketFamily(current) === family) return current;
+  await current?.close().catch(() => undefined);
+  if (!tcp) {
+    const socket = await openClientSocket(cfg, dp, target.endpoint);
+    socket.onControlPacket((buf, from) => h.onControlPacket(buf, from));
+    return socket;
+  }
+  const timeoutMs = (cfg.connectTimeout ?? CONNECT_TIMEOUT_S) * 1000;
+  const local = clientTcpLocal(cfg, target.endpoint);
+  const conn = await dp.tcpConnect(target.endpoint, { timeoutMs, ...(local ? { local } : {}) });
+  const to = target.endpoint;
+  conn.onControlPacket((buf) => h.onControlPacket(buf, to));
+  conn.onClose((reason, detail) => h.onTcpClosed(conn, reason, detail));
+  return conn;
 }
 
 /**
