@@ -11,9 +11,10 @@ import { Rtnl } from '../link/rtnl.js';
 import { ENUM } from '../ovpn/constants.js';
 import { OvpnClient } from '../ovpn/client.js';
 import type { PeerAttrs } from '../ovpn/codec.js';
-import { decodeSockaddr, encodeSockaddr, endpointText, SOCKADDR_LEN, unmapSockaddr } from '../util/sockaddr.js';
+import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN, unmapSockaddr } from '../util/sockaddr.js';
 import { setSocketMark } from '../util/sockopt.js';
 import { isDataV2 } from '../wire/constants.js';
+import { KernelTcpConnection, KernelTcpListener } from './kernel-tcp.js';
 import type {
   Datapath,
   Device,
@@ -134,8 +135,8 @@ export class KernelUdpSocket implements TransportSocket {
 
 function socketFd(peer: PeerConfig, operation: string): number | undefined {
   if (peer.socket === undefined) return undefined;
-  if (!(peer.socket instanceof KernelUdpSocket)) {
-    throw new TypeError(`${operation} peer ${peer.id}: the socket must come from the kernel data path's openUdpSocket()`);
+  if (!(peer.socket instanceof KernelUdpSocket) && !(peer.socket instanceof KernelTcpConnection)) {
+    throw new TypeError(`${operation} peer ${peer.id}: the socket must come from the kernel data path's openUdpSocket(), tcpConnect() or tcpListen()`);
   }
   return peer.socket.fd;
 }
@@ -150,12 +151,17 @@ function toAttrs(peer: PeerConfig, operation: string): PeerAttrs {
     throw new TypeError(`${operation} peer ${peer.id}: compression framing '${peer.compFraming}' needs the userspace data path (the kernel has none)`);
   }
   const { socket: _socket, compFraming: _framing, ...rest } = peer;
+  // A TCP connection's remote is its peer address: the module takes it from the socket.
+  if (peer.socket instanceof KernelTcpConnection) delete rest.remote;
   const fd = socketFd(peer, operation);
   return fd === undefined ? rest : { ...rest, socketFd: fd };
 }
 
 /** One kernel ovpn netdev. */
 export class KernelDevice implements Device {
+  /** TCP connections handed to the module, by peer id (detached again when the peer is deleted here). */
+  private readonly tcpPeers = new Map<number, KernelTcpConnection>();
+
   constructor(
     private readonly ovpn: OvpnClient,
     readonly name: string,
@@ -163,8 +169,20 @@ export class KernelDevice implements Device {
     readonly mode: DeviceMode,
   ) {}
 
-  newPeer(peer: PeerConfig): Promise<void> {
-    return this.ovpn.newPeer(this.ifindex, toAttrs(peer, 'PEER_NEW'));
+  async newPeer(peer: PeerConfig): Promise<void> {
+    const attrs = toAttrs(peer, 'PEER_NEW');
+    const conn = peer.socket instanceof KernelTcpConnection ? peer.socket : undefined;
+    if (!conn) return this.ovpn.newPeer(this.ifindex, attrs);
+    // the module's parser must start on a frame boundary (kernel-tcp.ts)
+    await conn.prepareAttach();
+    try {
+      await this.ovpn.newPeer(this.ifindex, attrs);
+    } catch (err) {
+      conn.detach();
+      throw err;
+    }
+    conn.attached();
+    this.tcpPeers.set(peer.id, conn);
   }
 
   setPeer(peer: PeerConfig): Promise<void> {
@@ -179,8 +197,11 @@ export class KernelDevice implements Device {
     return this.ovpn.dumpPeers(this.ifindex);
   }
 
-  delPeer(id: number): Promise<void> {
-    return this.ovpn.delPeer(this.ifindex, id);
+  async delPeer(id: number): Promise<void> {
+    await this.ovpn.delPeer(this.ifindex, id);
+    const conn = this.tcpPeers.get(id);
+    this.tcpPeers.delete(id);
+    conn?.detach(); // the module gave the socket back: a plain stream again
   }
 
   newKey(key: KeyConfig): Promise<void> {
@@ -270,13 +291,13 @@ export class KernelDatapath implements Datapath {
     return KernelUdpSocket.open(local);
   }
 
-  // TCP transport (issue #11): being built; until then both fail with one line.
-  async tcpConnect(remote: Endpoint): Promise<TcpTransport> {
-    throw new Error(`TCP transport to ${endpointText(remote)} is not implemented yet on the ${this.kind} data path`);
+  /** A connected TCP socket for PEER_NEW (kernel-tcp.ts); the module refuses TCP unless built with it. */
+  async tcpConnect(remote: Endpoint, opts: { local?: { address: string; port?: number }; mark?: number; timeoutMs?: number } = {}): Promise<TcpTransport> {
+    return KernelTcpConnection.connect(native(), remote, opts);
   }
 
-  async tcpListen(local: { address: string; port: number }): Promise<TcpListener> {
-    throw new Error(`TCP transport on ${endpointText(local)} is not implemented yet on the ${this.kind} data path`);
+  async tcpListen(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TcpListener> {
+    return KernelTcpListener.open(native(), local);
   }
 
   /** Every notification of group "peers", from a socket of its own. */
