@@ -5,9 +5,10 @@
 # The module (default kovpn): kovpn's ovpn.ko (the one the harness loaded), or ovpn-dco, Debian's
 # out-of-tree ovpn-dco-v2.ko (package openvpn-dco-dkms, built for the guest's kernel by
 # tests/kmod/build-ovpn-dco.sh, or $KOVPN_DCO_KO): ovpn.ko is unloaded, ovpn-dco-v2.ko loaded for
-# parts 1-3 and unloaded after them, ovpn.ko loaded again. Result lines name the module:
-# "dco[kovpn]: ..." / "dco[ovpn-dco]: ...". Parts 1-3 are the same for both modules and read the
-# kernel's peers through the family ovpn-dco-v2 (tests/kmod/dco_peers.py); part 0 is kovpn's only.
+# parts 1-4 and unloaded after them, ovpn.ko loaded again. Result lines name the module:
+# "dco[kovpn]: ..." / "dco[ovpn-dco]: ...". Parts 1-4 are the same for both modules and read the
+# kernel's peers through the family ovpn-dco-v2 (tests/kmod/dco_peers.py), but for the data path
+# of part 4's kovpn client (kernel on kovpn's run, userspace on ovpn-dco's); part 0 is kovpn's only.
 # 0. the family against bad input (tests/kmod/dco_family.py); dco_v2=0 turns the front end off;
 #    with another module holding the family name ovpn.ko still loads and serves ovpn.
 # 1. openvpn server (mode server, topology subnet, proto udp6 without local: a dual-stack IPv6
