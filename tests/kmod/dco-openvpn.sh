@@ -5,9 +5,10 @@
 # The module (default kovpn): kovpn's ovpn.ko (the one the harness loaded), or ovpn-dco, Debian's
 # out-of-tree ovpn-dco-v2.ko (package openvpn-dco-dkms, built for the guest's kernel by
 # tests/kmod/build-ovpn-dco.sh, or $KOVPN_DCO_KO): ovpn.ko is unloaded, ovpn-dco-v2.ko loaded for
-# parts 1-3 and unloaded after them, ovpn.ko loaded again. Result lines name the module:
-# "dco[kovpn]: ..." / "dco[ovpn-dco]: ...". Parts 1-3 are the same for both modules and read the
-# kernel's peers through the family ovpn-dco-v2 (tests/kmod/dco_peers.py); part 0 is kovpn's only.
+# parts 1-4 and unloaded after them, ovpn.ko loaded again. Result lines name the module:
+# "dco[kovpn]: ..." / "dco[ovpn-dco]: ...". Parts 1-4 are the same for both modules and read the
+# kernel's peers through the family ovpn-dco-v2 (tests/kmod/dco_peers.py), but for the data path
+# of part 4's kovpn client (kernel on kovpn's run, userspace on ovpn-dco's); part 0 is kovpn's only.
 # 0. the family against bad input (tests/kmod/dco_family.py); dco_v2=0 turns the front end off;
 #    with another module holding the family name ovpn.ko still loads and serves ovpn.
 # 1. openvpn server (mode server, topology subnet, proto udp6 without local: a dual-stack IPv6
@@ -21,10 +22,19 @@
 #    the DEL_PEER notification (reason EXPIRED) reaches the openvpn server, which logs it.
 # 3. peer-to-peer TLS mode, both ends openvpn on P2P ovpn-dco devices: pings both ways, and
 #    across a renegotiation (reneg-sec 8: a new key installed, swapped in, the old one deleted).
+# 4. one openvpn server (MP, client-to-client, status file) with three clients at once, each in
+#    a namespace of its own: a stock client with DCO, a stock client with --disable-dco and the
+#    kovpn daemon (kovpn run: its own kernel data path, a P2P device of kind ovpn on ovpn.ko;
+#    ovpn-dco run: the userspace path, see there). Pings client -> server, server -> client and
+#    between every two clients; the server's kernel holds the three peers with the VPN addresses
+#    the status file shows; the status file's bytes equal the kernel's LINK bytes plus the
+#    control channel's (the exact rule: tests/kmod/dco_status.py); the clients' exits remove the
+#    three peers.
+# DCO_PARTS="1 4" runs only those parts (default: all; part 0 on kovpn only).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/results.sh
-NS_S=dd-s NS_C=dd-c NET=10.79.1
+NS_S=dd-s NS_C=dd-c NET=10.79.1 NS_EXTRA="dd-c2 dd-c3"
 # the kernel's peers and counters through the family ovpn-dco-v2 (both modules answer it)
 KPEERS=tests/kmod/dco_peers.py
 # ovpn-dco's GET_PEER dump lists no peer on a P2P device (the openvpn client's, part 3's): for
@@ -40,6 +50,8 @@ KMOD=${KOVPN_KMOD:-kmod/ovpn.ko}
 # Waits for start-ups and handshakes, in seconds, generous for the emulated guest.
 W=${DCO_WAIT:-90}
 START=$(date +%s)
+PARTS=" ${DCO_PARTS:-0 1 2 3 4} "
+want() { [[ $PARTS == *" $1 "* ]]; }
 
 case $MOD in
 kovpn)
@@ -67,7 +79,7 @@ ovpn-dco)
 *) echo "dco-openvpn.sh: module kovpn or ovpn-dco, not '$MOD'" >&2; exit 2 ;;
 esac
 
-if [ $MOD = kovpn ]; then
+if [ $MOD = kovpn ] && want 0; then
 # --- 0. the family itself; the module parameter -------------------------------------------
 python3 tests/kmod/dco_family.py || true
 if rmmod ovpn && insmod "$KMOD" dco_v2=0 && [ "$(cat /sys/module/ovpn/parameters/dco_v2)" = N ]; then
@@ -105,7 +117,7 @@ insmod "$KMOD" && [ "$(cat /sys/module/ovpn/parameters/dco_v2)" = Y ] &&
 fi
 
 setup_netns || { fail "$T namespaces" "could not create $NS_S/$NS_C"; exit 1; }
-setup_pki || { fail "$T PKI" "openssl failed"; exit 1; }
+setup_pki c2 c3 || { fail "$T PKI" "openssl failed"; exit 1; }
 
 # dco_used log name: openvpn's log says the data channel is offloaded (tun.c: "DCO device %s opened")
 dco_used() {
@@ -145,21 +157,21 @@ openvpn_client() {
 	PIDS+=($OC)
 }
 
-client_conf() { # file dev cipher
+client_conf() { # file dev cipher [remote-host [port [cert-name]]]
 	cat >"$1" <<CONF
 client
 dev $2
 dev-type tun
 proto udp
-remote $NET.1 1194
+remote ${4:-$NET.1} ${5:-1194}
 nobind
 remote-cert-tls server
 data-ciphers $3
 explicit-exit-notify 1
 verb 3
 ca $WORK/ca.crt
-cert $WORK/client.crt
-key $WORK/client.key
+cert $WORK/${6:-client}.crt
+key $WORK/${6:-client}.key
 CONF
 }
 
@@ -205,6 +217,7 @@ start_server() {
 # clients arrive v4-mapped and are handed to the kernel as sockaddr_in. (Plain proto udp
 # picks the family by getaddrinfo: AF_INET here, the namespaces having no IPv6 address.)
 # ping 1 / ping-restart 6 (also pushed): the kernel's keepalive, short for part 2.
+if want 1; then
 if start_server "$WORK/os.log" --status "$WORK/status" 1 --status-version 2; then
 	dco_used "$WORK/os.log" ddos0 "server"
 	dco_kind $NS_S ddos0 "server"
@@ -259,12 +272,14 @@ if start_server "$WORK/os.log" --status "$WORK/status" 1 --status-version 2; the
 else
 	fail "$T openvpn server starts" "$(tail -5 "$WORK/os.log" | tr '\n' ' ' | cut -c1-400)"
 fi
+fi
 
 # --- 2. CHACHA20-POLY1305, client killed: keepalive expiry notified by the kernel -------------
 # A server without --status: openvpn polls GET_PEER for the status file on the socket it also
 # reads notifications from, and its reply loop skips a DEL_PEER that arrives meanwhile
 # (dco_linux.c ovpn_nl_msg_send; the same with ovpn-dco), which would make this part flaky.
 # reneg-sec 8: a renegotiation under traffic in server mode before the kill
+if want 2; then
 if start_server "$WORK/os2.log" --reneg-sec 8; then
 	client_conf "$WORK/c2.conf" ddkc1 CHACHA20-POLY1305
 	openvpn_client "$WORK/oc2.log" "$WORK/c2.conf"
@@ -308,8 +323,10 @@ if start_server "$WORK/os2.log" --reneg-sec 8; then
 else
 	fail "$T 2: openvpn server starts" "$(tail -5 "$WORK/os2.log" | tr '\n' ' ' | cut -c1-400)"
 fi
+fi
 
 # --- 3. peer-to-peer TLS mode, both ends on P2P ovpn-dco devices ----------------------------
+if want 3; then
 p2p() { # ns dev role local-vpn remote-vpn remote-host log [options...]
 	ip netns exec "$1" openvpn --verb 3 --dev "$2" --dev-type tun --proto udp4 --port 1195 --remote "$6" 1195 \
 		--"$3" --ifconfig "$4" "$5" --ping 1 --ping-restart 10 --data-ciphers AES-256-GCM "${@:8}" \
@@ -343,6 +360,143 @@ fi
 stop_wait $PC 20
 stop_wait $PS 20
 no_ovpn_device $NS_S ddps0 "3"
+fi
+
+# --- 4. three clients at once: stock DCO, stock --disable-dco, the kovpn daemon ---------------
+# Each client in a namespace of its own (routes to the VPN subnet would clash in one), joined
+# to the server's by a veth: dd-c (10.79.1.2), dd-c2 (10.79.2.2), dd-c3 (10.79.3.2). proto udp4,
+# port 1196. No keepalive (no ping, none pushed) and no IPv6 on the tunnel devices: once the
+# pings end nothing moves the kernel's counters, so the status comparison is an equality, not
+# just bracketed. client-to-client: the
+# server's kernel hands a packet from one client to the stack, which forwards it back out of
+# the ovpn-dco device to the other client's peer (IP forwarding on in the server's namespace;
+# redirects off, the in and out device being the same).
+# The kovpn daemon: on kovpn's run its kernel data path (a P2P device of kind ovpn on ovpn.ko,
+# the module the server's ovpn-dco device lives in too); on the ovpn-dco run the userspace
+# path (TUN): ovpn.ko is out while Debian's module is in (only one may hold the ovpn-dco
+# names, and the run is about Debian's module), and what the server's kernel sees of that
+# client is the same DATA_V2 either way.
+if want 4; then
+read -r NS_C2 NS_C3 <<<"$NS_EXTRA"
+P4=1196
+if ! { ns_add "$NS_C2" "$NS_C3" && ns_veth $NS_S s1 10.79.2.1/24 "$NS_C2" c0 10.79.2.2/24 &&
+	ns_veth $NS_S s2 10.79.3.1/24 "$NS_C3" c0 10.79.3.2/24; }; then
+	fail "$T 4: namespaces" "could not create $NS_C2/$NS_C3"
+else
+ip netns exec $NS_S sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
+# no IPv6 on the tunnel devices to come: their router solicitations (48 bytes, 72 on the link,
+# at 0, 4 and 8 s after a device comes up) would move the kernel's counters after the pings
+for n in $NS_S $NS_C "$NS_C2" "$NS_C3"; do ip netns exec "$n" sysctl -qw net.ipv6.conf.default.disable_ipv6=1; done
+# every UDP packet of the server's port, for the control channel's share of the status bytes
+# (-Z root: tcpdump would write the capture as user tcpdump otherwise, into a root-only dir)
+ip netns exec $NS_S tcpdump -i any -n -U -Z root -w "$WORK/p4.pcap" udp port $P4 >"$WORK/tcpdump4.log" 2>&1 &
+TD=$!
+PIDS+=($TD)
+wait_log "$WORK/tcpdump4.log" 'listening on' 30 || fail "$T 4: tcpdump captures the server's port" "$(head -2 "$WORK/tcpdump4.log")"
+ip netns exec $NS_S openvpn --verb 3 --mode server --tls-server --dev ddms0 --dev-type tun --proto udp4 \
+	--port $P4 --server 10.217.4.0 255.255.255.0 --topology subnet --client-to-client \
+	--data-ciphers AES-256-GCM:CHACHA20-POLY1305 --status "$WORK/status4" 1 --status-version 2 \
+	--ca "$WORK/ca.crt" --cert "$WORK/server.crt" --key "$WORK/server.key" --dh none >"$WORK/os4.log" 2>&1 &
+OS=$!
+PIDS+=($OS)
+if wait_log "$WORK/os4.log" 'Initialization Sequence Completed' $W; then
+	dco_used "$WORK/os4.log" ddms0 "4 server"
+	dco_kind $NS_S ddms0 "4 server"
+	# the kovpn daemon first (node is slow to start in the guest), then both stock clients
+	kdp=kernel
+	[ $MOD = ovpn-dco ] && kdp=userspace
+	printf '%s\n' client "dev ddkv4" "proto udp" "remote 10.79.3.1 $P4" nobind "remote-cert-tls server" \
+		"data-ciphers AES-256-GCM" "ca $WORK/ca.crt" "cert $WORK/c3.crt" "key $WORK/c3.key" >"$WORK/c4k.conf"
+	ip netns exec "$NS_C3" bin/kovpn up "$WORK/c4k.conf" --datapath $kdp --log-level info >"$WORK/kc4.log" 2>&1 &
+	KC=$!
+	PIDS+=($KC)
+	client_conf "$WORK/c4d.conf" ddkc4 AES-256-GCM $NET.1 $P4 client
+	openvpn_client "$WORK/oc4d.log" "$WORK/c4d.conf"
+	OCD=$OC
+	client_conf "$WORK/c4u.conf" ddtc4 CHACHA20-POLY1305 10.79.2.1 $P4 c2
+	echo disable-dco >>"$WORK/c4u.conf"
+	ip netns exec "$NS_C2" openvpn --config "$WORK/c4u.conf" >"$WORK/oc4u.log" 2>&1 &
+	OCU=$!
+	PIDS+=($OCU)
+	up=0
+	wait_log "$WORK/oc4d.log" 'Initialization Sequence Completed' $W &&
+		{ pass "$T 4: stock client with DCO connects"; up=$((up + 1)); } ||
+		fail "$T 4: stock client with DCO connects" "$(tail -3 "$WORK/oc4d.log" | tr '\n' ' ' | cut -c1-300)"
+	wait_log "$WORK/oc4u.log" 'Initialization Sequence Completed' $W &&
+		{ pass "$T 4: stock client with --disable-dco connects (CHACHA20-POLY1305)"; up=$((up + 1)); } ||
+		fail "$T 4: stock client with --disable-dco connects" "$(tail -3 "$WORK/oc4u.log" | tr '\n' ' ' | cut -c1-300)"
+	wait_log "$WORK/kc4.log" '"type":"peer-up"' $W &&
+		{ pass "$T 4: kovpn daemon connects ($kdp data path)"; up=$((up + 1)); } ||
+		fail "$T 4: kovpn daemon connects" "$(tail -3 "$WORK/kc4.log" | tr '\n' ' ' | cut -c1-300)"
+	dco_used "$WORK/oc4d.log" ddkc4 "4 DCO client"
+	dco_kind $NS_C ddkc4 "4 DCO client"
+	if ! grep -q 'DCO device' "$WORK/oc4u.log" && ip -n "$NS_C2" -d link show ddtc4 2>/dev/null | grep -qw tun; then
+		pass "$T 4: the --disable-dco client runs on TUN (no 'DCO device' line, ddtc4 of kind tun)"
+	else
+		fail "$T 4: --disable-dco client on TUN" "$(grep -m1 'DCO device' "$WORK/oc4u.log") $(ip -n "$NS_C2" -d link show ddtc4 2>&1 | tr '\n' ' ' | cut -c1-200)"
+	fi
+	if [ $kdp = kernel ]; then is_kernel_device "$NS_C3" ddkv4 "4 kovpn client"
+	elif ip -n "$NS_C3" -d link show ddkv4 2>/dev/null | grep -qw tun; then pass "$T 4: the kovpn client runs on TUN (userspace path)"
+	else fail "$T 4: kovpn client on TUN" "$(ip -n "$NS_C3" -d link show ddkv4 2>&1 | tr '\n' ' ' | cut -c1-200)"; fi
+	addr4() { ip -n "$1" -4 -o addr show dev "$2" 2>/dev/null | sed -n 's/.* inet \([0-9.]*\).*/\1/p'; }
+	ad=$(addr4 $NS_C ddkc4) au=$(addr4 "$NS_C2" ddtc4) ak=$(addr4 "$NS_C3" ddkv4)
+	echo "[$(date +%T.%3N)] tunnel addresses: DCO client ${ad:-?}, --disable-dco client ${au:-?}, kovpn client ${ak:-?}"
+	wait_peers $NS_S ddms0 3 $W && pass "$T 4: the server's kernel holds three peers (GET_PEER dump)" ||
+		fail "$T 4: three kernel peers on the server" "$(ip netns exec $NS_S python3 $KPEERS ddms0 2>&1 | cut -c1-300)"
+	if [ $up = 3 ] && [ -n "$ad" ] && [ -n "$au" ] && [ -n "$ak" ]; then
+		declare -A CNS=([$NS_C]="DCO client" [$NS_C2]="--disable-dco client" [$NS_C3]="kovpn client")
+		declare -A CIP=([$NS_C]=$ad [$NS_C2]=$au [$NS_C3]=$ak)
+		for n in $NS_C "$NS_C2" "$NS_C3"; do
+			pings "4: ${CNS[$n]} pings the server" "$n" 10.217.4.1 3
+			pings "4: server pings the ${CNS[$n]} (${CIP[$n]})" $NS_S "${CIP[$n]}" 3
+			for m in $NS_C "$NS_C2" "$NS_C3"; do
+				[ "$n" = "$m" ] || pings "4: ${CNS[$n]} pings the ${CNS[$m]} (${CIP[$m]}, client-to-client)" "$n" "${CIP[$m]}" 3
+			done
+			# bigger packets, so that the data channel's bytes dwarf the control channel's
+			ip netns exec "$n" ping -q -c 10 -i 0.2 -s 1200 -W 3 10.217.4.1 >/dev/null 2>&1
+		done
+		# (b) status file vs kernel: Bytes Received - CTL_RX equals the kernel's LINK_RX_BYTES at the
+		# status write, bracketed by a GET_PEER dump before (K1) and after it (K2), where CTL_RX
+		# is the UDP payload of the client's non-DATA_V2 packets from its second packet on (the
+		# capture); Bytes Sent the same with LINK_TX_BYTES and the server's packets. Exactly why:
+		# tests/kmod/dco_status.py (OpenVPN 2.6's multi.c, dco_linux.c, mudp.c).
+		ip netns exec $NS_S python3 tests/kmod/dco_status.py ddms0 "$WORK/status4" "$WORK/p4.pcap" $P4 >"$WORK/status4.cmp" 2>&1
+		echo "status4 vs kernel (cn peer vpn-ip real-ip s_rx ctl_rx k1_rx k2_rx s_tx ctl_tx k1_tx k2_tx kernel-ip):"
+		cat "$WORK/status4.cmp"
+		rows=$(grep -c '^dm-' "$WORK/status4.cmp")
+		[ "$rows" = 3 ] && pass "$T 4: the status file lists the three clients" ||
+			fail "$T 4: three CLIENT_LIST rows" "$rows: $(head -3 "$WORK/status4.cmp" | tr '\n' ' ' | cut -c1-300)"
+		while read -r cn pid vip rip srx crx k1r k2r stx ctx k1t k2t kip; do
+			[[ $cn == dm-* ]] || continue
+			[ "$kip" = "$vip" ] && pass "$T 4: $cn: the kernel's peer $pid has the VPN address the status file shows ($vip)" ||
+				fail "$T 4: $cn: kernel peer $pid" "kernel IPV4 '$kip', status file '$vip'"
+			if [ $((srx - crx)) -ge "$k1r" ] && [ $((srx - crx)) -le "$k2r" ] && [ $((stx - ctx)) -ge "$k1t" ] &&
+				[ $((stx - ctx)) -le "$k2t" ] && [ "$k1r" -ge 10000 ] && [ "$k1t" -ge 10000 ]; then
+				how="="
+				[ "$k1r" = "$k2r" ] && [ "$k1t" = "$k2t" ] || how="within"
+				pass "$T 4: $cn: status bytes = kernel LINK bytes + control channel (received $srx = $k1r + $crx, sent $stx = $k1t + $ctx; kernel $how)"
+			else
+				fail "$T 4: $cn: status bytes = kernel LINK bytes + control channel" "received $srx - ctl $crx = $((srx - crx)) vs kernel LINK_RX_BYTES [$k1r, $k2r]; sent $stx - ctl $ctx = $((stx - ctx)) vs LINK_TX_BYTES [$k1t, $k2t] (each >= 10000 wanted)"
+			fi
+		done <"$WORK/status4.cmp"
+	fi
+	# the exits: SIGTERM (never SIGKILL, see part 2), each client's exit notification removes
+	# its peer from the server's kernel
+	stop_wait $OCD 20 || fail "$T 4: DCO client stops on SIGTERM" "still running after 20 s"
+	stop_wait $OCU 20 || fail "$T 4: --disable-dco client stops on SIGTERM" "still running after 20 s"
+	stop_wait $KC 30 || fail "$T 4: kovpn client stops on SIGTERM" "still running after 30 s"
+	wait_peers $NS_S ddms0 0 30 && pass "$T 4: the three clients' exits remove their peers from the server's kernel" ||
+		fail "$T 4: peers removed after the exits" "$(kpeers $NS_S ddms0) peers left"
+	no_errors "$WORK/kc4.log" "4 kovpn client"
+	no_ovpn_device $NS_C ddkc4 "4 DCO client"
+else
+	fail "$T 4: openvpn server starts" "$(tail -5 "$WORK/os4.log" | tr '\n' ' ' | cut -c1-400)"
+fi
+stop_wait $OS 20 || fail "$T 4: server stops on SIGTERM" "still running after 20 s"
+no_ovpn_device $NS_S ddms0 "4 server"
+stop_wait $TD 10
+fi
+fi
 
 if [ $MOD = ovpn-dco ]; then
 	# the module back out, ovpn.ko back in for the harness (which unloads it at the end)
@@ -352,7 +506,7 @@ if [ $MOD = ovpn-dco ]; then
 	[ $HAD_OVPN = 1 ] && { insmod "$KMOD" || fail "$T ovpn.ko loaded again" "insmod $KMOD failed"; }
 fi
 echo "dco-openvpn[$MOD]: $(($(date +%s) - START)) s"
-case $KOVPN_RESULTS in /dev/null) ;; *) d="$(dirname "$KOVPN_RESULTS")/dco-openvpn-$MOD"; mkdir -p "$d" && cp "$WORK"/*.log "$WORK"/status "$d"/ 2>/dev/null ;; esac
+case $KOVPN_RESULTS in /dev/null) ;; *) d="$(dirname "$KOVPN_RESULTS")/dco-openvpn-$MOD"; mkdir -p "$d" && cp "$WORK"/*.log "$WORK"/status* "$d"/ 2>/dev/null ;; esac
 if [ "${KOVPN_FAILED:-0}" != 0 ] || [ -n "${DCO_DEBUG:-}" ]; then
 	for f in "$WORK"/*.log; do echo "=== $f"; tail -n "${DCO_TAIL:-25}" "$f"; done
 fi

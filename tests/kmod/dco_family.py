@@ -122,28 +122,125 @@ def udp_sock(family=socket.AF_INET6, v6only=False):
     return s
 
 
-def unprivileged(ifindex):
-    """A NEW_PEER from uid 65534 without capabilities: the errno, reported by a child."""
+def unprivileged(requests):
+    """Each request [(cmd, attrs, dump)] sent from uid 65534 without capabilities: the errnos,
+    reported by a child."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
-        code = 255
+        codes = []
         try:
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
             d = Dco()
-            code = d.req("DEL_PEER", u32(A("IFINDEX"), ifindex),
-                         nest(A("DEL_PEER"), u32(A("DEL_PEER_PEER_ID"), 1)))[0]
+            for cmd, attrs, dump in requests:
+                codes.append(d.req(cmd, *attrs, dump=dump)[0])
         finally:
-            os.write(w, str(code).encode())
+            os.write(w, " ".join(str(c) for c in codes).encode())
             os._exit(0)
     os.close(w)
-    out = os.read(r, 32)
+    out = os.read(r, 256)
     os.close(r)
     os.waitpid(pid, 0)
-    return int(out or b"255")
+    return [int(c) for c in out.split()]
+
+
+def u64(t, v):
+    return nla(t, struct.pack("=Q", v))
+
+
+def per_command(d, mp):
+    """Missing, oversized and wrong-typed attributes for every command of the family, on the MP
+    device (peer 2 exists; the bad requests name no other, so a wrongful acceptance shows as
+    ENOENT, never as a change)."""
+    ifx = u32(A("IFINDEX"), mp)
+    # the PEER_ID attribute and the nest of each command
+    cmds = {"NEW_PEER": "NEW_PEER_PEER_ID", "SET_PEER": "SET_PEER_PEER_ID",
+            "DEL_PEER": "DEL_PEER_PEER_ID", "NEW_KEY": "NEW_KEY_PEER_ID",
+            "SWAP_KEYS": "SWAP_KEYS_PEER_ID", "DEL_KEY": "DEL_KEY_PEER_ID",
+            "GET_PEER": "GET_PEER_PEER_ID"}
+    for cmd, pid in cmds.items():
+        if cmd != "NEW_PEER":  # NEW_PEER's own cases are above
+            expect(f"{cmd} without IFINDEX", d.req(cmd, nest(A(cmd), u32(A(pid), 2))),
+                   errno.EINVAL, "IFINDEX")
+            expect(f"{cmd} without its nest", d.req(cmd, ifx), errno.EINVAL, "nested attribute")
+        expect(f"{cmd} with IFINDEX as a u8 (wrong type)",
+               d.req(cmd, u8(A("IFINDEX"), mp), nest(A(cmd), u32(A(pid), 77))), POLICY)
+        expect(f"{cmd} with its nest as a u32 (wrong type)", d.req(cmd, ifx, u32(A(cmd), 77)),
+               POLICY)
+        expect(f"{cmd} with PEER_ID as a u64 (oversized)",
+               d.req(cmd, ifx, nest(A(cmd), u64(A(pid), 77))), POLICY)
+        expect(f"{cmd} with an unknown attribute in its nest",
+               d.req(cmd, ifx, nest(A(cmd), u32(A(pid), 77), u32(30, 1))), POLICY)
+        if cmd not in ("NEW_PEER", "NEW_KEY"):
+            # DEL_KEY's KEY_SLOT is checked first: it is given, so PEER_ID is what is missing
+            slot = [u8(A("DEL_KEY_KEY_SLOT"), 0)] if cmd == "DEL_KEY" else []
+            expect(f"{cmd} without PEER_ID", d.req(cmd, ifx, nest(A(cmd), *slot)), errno.EINVAL, "PEER_ID")
+            expect(f"{cmd} with PEER_ID as a u8 (wrong type)",
+                   d.req(cmd, ifx, nest(A(cmd), u8(A(pid), 2))), POLICY)
+    # the other attributes, one command at a time
+    sp = lambda *a: d.req("SET_PEER", ifx, nest(A("SET_PEER"), u32(A("SET_PEER_PEER_ID"), 77), *a))  # noqa: E731
+    expect("SET_PEER with KEEPALIVE_INTERVAL as a u8 (wrong type)",
+           sp(u8(A("SET_PEER_KEEPALIVE_INTERVAL"), 1), u32(A("SET_PEER_KEEPALIVE_TIMEOUT"), 5)), POLICY)
+    expect("SET_PEER with KEEPALIVE_TIMEOUT as a u64 (oversized)",
+           sp(u32(A("SET_PEER_KEEPALIVE_INTERVAL"), 1), u64(A("SET_PEER_KEEPALIVE_TIMEOUT"), 5)), POLICY)
+    expect("SET_PEER with KEEPALIVE_TIMEOUT only", sp(u32(A("SET_PEER_KEEPALIVE_TIMEOUT"), 5)),
+           errno.EINVAL, "go together")
+    dp = lambda *a: d.req("DEL_PEER", ifx, nest(A("DEL_PEER"), u32(A("DEL_PEER_PEER_ID"), 77), *a))  # noqa: E731
+    expect("DEL_PEER with REASON as a u32 (wrong type)", dp(u32(A("DEL_PEER_REASON"), 1)), POLICY)
+    expect("DEL_PEER with REASON 9 (no such reason)", dp(u8(A("DEL_PEER_REASON"), 9)), POLICY)
+    expect("DEL_PEER of an unknown peer", dp(), errno.ENOENT, "no peer")
+    expect("SWAP_KEYS of an unknown peer", d.req("SWAP_KEYS", ifx, nest(
+        A("SWAP_KEYS"), u32(A("SWAP_KEYS_PEER_ID"), 77))), errno.ENOENT, "no peer")
+    dk = lambda *a: d.req("DEL_KEY", ifx, nest(A("DEL_KEY"), u32(A("DEL_KEY_PEER_ID"), 77), *a))  # noqa: E731
+    expect("DEL_KEY with KEY_SLOT as a u32 (wrong type)", dk(u32(A("DEL_KEY_KEY_SLOT"), 0)), POLICY)
+    expect("DEL_KEY with KEY_SLOT 2", dk(u8(A("DEL_KEY_KEY_SLOT"), 2)), POLICY)
+    expect("DEL_KEY of an unknown peer", dk(u8(A("DEL_KEY_KEY_SLOT"), 0)), errno.ENOENT, "no peer")
+    expect("GET_PEER of an unknown peer", d.req("GET_PEER", ifx, nest(
+        A("GET_PEER"), u32(A("GET_PEER_PEER_ID"), 77))), errno.ENOENT, "no peer")
+    expect("GET_PEER dump without IFINDEX", d.req("GET_PEER", dump=True), errno.EINVAL, "IFINDEX")
+    expect("GET_PEER dump with IFINDEX as a u64 (oversized)",
+           d.req("GET_PEER", u64(A("IFINDEX"), mp), dump=True), POLICY)
+    s = udp_sock()
+    np = lambda *a: d.req("NEW_PEER", ifx, nest(A("NEW_PEER"), u32(A("NEW_PEER_PEER_ID"), 9), u32(  # noqa: E731
+        A("NEW_PEER_SOCKET"), s.fileno()), nla(A("NEW_PEER_SOCKADDR_REMOTE"), sockaddr_in("10.9.0.9", 1194)), *a))
+    expect("NEW_PEER with IPV4 of 16 bytes (oversized)", np(nla(A("NEW_PEER_IPV4"), b"\1" * 16)), POLICY)
+    expect("NEW_PEER with IPV6 of 4 bytes (wrong width)", np(nla(A("NEW_PEER_IPV6"), b"\1" * 4)), POLICY)
+    expect("NEW_PEER with SOCKET as a u8 (wrong type)", d.req("NEW_PEER", ifx, nest(
+        A("NEW_PEER"), u32(A("NEW_PEER_PEER_ID"), 9), u8(A("NEW_PEER_SOCKET"), 3),
+        nla(A("NEW_PEER_SOCKADDR_REMOTE"), sockaddr_in("10.9.0.9", 1194)),
+        nla(A("NEW_PEER_IPV4"), socket.inet_pton(socket.AF_INET, "10.8.0.9")))), POLICY)
+    expect("NEW_PEER with LOCAL_IP of 20 bytes (oversized)",
+           np(nla(A("NEW_PEER_IPV4"), socket.inet_pton(socket.AF_INET, "10.8.0.9")),
+              nla(A("NEW_PEER_LOCAL_IP"), b"\1" * 20)), POLICY)
+    s.close()
+    nk = lambda *a: d.req("NEW_KEY", ifx, nest(A("NEW_KEY"), u32(A("NEW_KEY_PEER_ID"), 2), *a))  # noqa: E731
+    kdir = lambda t, *a: nest(t, *a)  # noqa: E731
+    good = [u8(A("NEW_KEY_KEY_SLOT"), 0), u8(A("NEW_KEY_KEY_ID"), 0),
+            nla(A("NEW_KEY_CIPHER_ALG"), struct.pack("=H", AES_GCM))]
+    kfull = lambda t: kdir(t, nla(A("KEY_DIR_CIPHER_KEY"), b"k" * 32), nla(A("KEY_DIR_NONCE_TAIL"), b"t" * 8))  # noqa: E731
+    kd = kfull(A("NEW_KEY_DECRYPT_KEY"))
+    expect("NEW_KEY without PEER_ID", d.req("NEW_KEY", ifx, nest(A("NEW_KEY"), *good, kfull(
+        A("NEW_KEY_ENCRYPT_KEY")), kd)), errno.EINVAL, "PEER_ID")
+    expect("NEW_KEY with KEY_SLOT as a u32 (wrong type)", nk(u32(A("NEW_KEY_KEY_SLOT"), 0), *good[1:]), POLICY)
+    expect("NEW_KEY with ENCRYPT_KEY as a u32 (wrong type)", nk(*good, u32(A("NEW_KEY_ENCRYPT_KEY"), 0), kd), POLICY)
+    expect("NEW_KEY with a key nest without CIPHER_KEY", nk(*good, kdir(
+        A("NEW_KEY_ENCRYPT_KEY"), nla(A("KEY_DIR_NONCE_TAIL"), b"t" * 8)), kd), errno.EINVAL)
+    expect("NEW_KEY with a 12-byte nonce tail (oversized)", nk(*good, kdir(
+        A("NEW_KEY_ENCRYPT_KEY"), nla(A("KEY_DIR_CIPHER_KEY"), b"k" * 32), nla(A("KEY_DIR_NONCE_TAIL"), b"t" * 12)), kd),
+        POLICY)
+    expect("NEW_KEY for an unknown peer", d.new_key(mp, 77), errno.ENOENT)
+
+    # GENL_ADMIN_PERM on every op, the dump included
+    reqs = [(cmd, [ifx, nest(A(cmd), u32(A(pid), 2))], False) for cmd, pid in cmds.items()]
+    reqs.append(("GET_PEER", [ifx], True))
+    codes = unprivileged(reqs)
+    names = [c for c, _, dump in reqs[:-1]] + ["GET_PEER dump"]
+    for n, c in zip(names, codes + [255] * (len(names) - len(codes))):
+        report(c == errno.EPERM, f"{n} from an unprivileged caller (uid 65534, no capabilities) -> EPERM",
+               f"got {errno.errorcode.get(c, c)}")
 
 
 def absent(why):
@@ -274,9 +371,7 @@ def main():
     expect("DEL_KEY without KEY_SLOT", d.req("DEL_KEY", u32(A("IFINDEX"), mp), nest(
         A("DEL_KEY"), u32(A("DEL_KEY_PEER_ID"), 1))), errno.EINVAL, "KEY_SLOT")
 
-    code = unprivileged(mp)
-    report(code == errno.EPERM, "unprivileged caller (uid 65534, no capabilities) -> EPERM",
-           f"got {errno.errorcode.get(code, code)}")
+    per_command(d, mp)
 
     # the notification: DEL_PEER{IFINDEX, DEL_PEER{REASON u8, PEER_ID u32}} on "peers"
     # (a socket of its own: a requester's socket skips what is not its answer)

@@ -4,8 +4,8 @@ dump with IFINDEX only, the request OpenVPN 2.6's server sends for its status fi
 tests/kmod/dco-openvpn.sh reads the kernel's state the same way from kovpn's ovpn.ko and from
 the out-of-tree ovpn-dco-v2.ko:
 
-  dco_peers.py DEV [ID...]   one JSON list: [{"id": n, "VPN_RX_PACKETS": n, ...}] (counters as
-                             present); with IDs, a dump that lists no peer is followed by one
+  dco_peers.py DEV [ID...]   one JSON list: [{"id": n, "VPN_RX_PACKETS": n, ..., "IPV4": "a.b.c.d",
+                             "REMOTE": "a.b.c.d:port"}] (as present); with IDs, a dump that lists no peer is followed by one
                              GET_PEER per ID (those the kernel has)
 
 Why the IDs: the out-of-tree ovpn-dco-v2.ko dumps only the peers of a multipoint device (its
@@ -34,6 +34,13 @@ def peer_dict(p):
     for c in COUNTERS:
         if A("PEER_" + c) in p:
             d[c] = uint(p[A("PEER_" + c)])
+    if len(p.get(A("PEER_IPV4"), b"")) == 4:
+        d["IPV4"] = socket.inet_ntop(socket.AF_INET, p[A("PEER_IPV4")])
+    ra = p.get(A("PEER_SOCKADDR_REMOTE"), b"")
+    if len(ra) >= 8 and struct.unpack("=H", ra[:2])[0] == socket.AF_INET:
+        d["REMOTE"] = "%s:%d" % (socket.inet_ntop(socket.AF_INET, ra[4:8]), struct.unpack(">H", ra[2:4])[0])
+    elif len(ra) >= 24 and struct.unpack("=H", ra[:2])[0] == socket.AF_INET6:
+        d["REMOTE"] = "[%s]:%d" % (socket.inet_ntop(socket.AF_INET6, ra[8:24]), struct.unpack(">H", ra[2:4])[0])
     return d
 
 
@@ -44,6 +51,12 @@ def get_one(g, ifindex, peer_id):
     if err or not replies:
         return None
     return peer_dict(parse_attrs(parse_attrs(replies[0][4:]).get(A("GET_PEER"), b"")))
+
+
+def dump(g, ifindex):
+    """(errno, extack message, [peer_dict of each peer]) of a GET_PEER dump (IFINDEX only)"""
+    err, msg, replies = g.raw(CMD("GET_PEER"), u32(A("IFINDEX"), ifindex), dump=True, timeout=5)
+    return err, msg, [peer_dict(parse_attrs(parse_attrs(r[4:]).get(A("GET_PEER"), b""))) for r in replies]
 
 
 def main(dev, ids):
@@ -58,14 +71,13 @@ def main(dev, ids):
         print(f"dco_peers: no genl family {FAMILY}: {e}", file=sys.stderr)
         return 4
     try:
-        err, msg, replies = g.raw(CMD("GET_PEER"), u32(A("IFINDEX"), ifindex), dump=True, timeout=5)
+        err, msg, out = dump(g, ifindex)
     except socket.timeout:
         print(f"dco_peers: GET_PEER dump on {dev}: no answer within 5 s", file=sys.stderr)
         return 4
     if err:
         print(f"dco_peers: GET_PEER dump on {dev}: errno {err} {msg or ''}".rstrip(), file=sys.stderr)
         return 4
-    out = [peer_dict(parse_attrs(parse_attrs(r[4:]).get(A("GET_PEER"), b""))) for r in replies]
     if not out:
         try:
             out = [d for d in (get_one(g, ifindex, i) for i in ids) if d is not None]

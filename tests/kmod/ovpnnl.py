@@ -322,7 +322,10 @@ class Netlink:
                     if rtype == NLMSG_DONE:
                         # a dump that failed part-way carries its errno here
                         err = -struct.unpack_from("=i", payload)[0] if len(payload) >= 4 else 0
-                        return err, "", {}, replies, request
+                        msg = ""
+                        if err and rflags & NLM_F_ACK_TLVS:  # its extack TLVs follow the errno
+                            msg = parse_attrs(payload[4:]).get(NLMSGERR_ATTR_MSG, b"").rstrip(b"\0").decode()
+                        return err, msg, {}, replies, request
                     replies.append(payload)
         finally:
             self.sock.settimeout(None)
