@@ -114,8 +114,9 @@ export interface NativeAddon {
   /** socket(SOCK_STREAM) and a non-blocking connect() to the record; returns the fd at
    *  once. Poll it 'writable', then sockError() tells whether the connection succeeded. */
   tcpConnect(sockaddr: Buffer): number;
-  /** socket(SOCK_STREAM), SO_REUSEADDR (IPV6_V6ONLY on AF_INET6), bind, listen(backlog). */
-  tcpListen(sockaddr: Buffer, backlog: number): number;
+  /** socket(SOCK_STREAM), SO_REUSEADDR, bind, listen(backlog). IPV6_V6ONLY is set on
+   *  AF_INET6 unless `v6only` is false (dual-stack: IPv4 clients as ::ffff:a.b.c.d). */
+  tcpListen(sockaddr: Buffer, backlog: number, v6only?: boolean): number;
   /** accept4(); null when no connection is pending. */
   tcpAccept(fd: number): { fd: number; peer: Buffer } | null;
   /** getsockopt(SO_ERROR): 0, or the pending errno (e.g. ECONNREFUSED after a connect). */

@@ -2,8 +2,9 @@
  * Host tests of the userspace data path's TCP transport (issue #11): two namespaces, an
  * engine in each; b listens, a connects; a P2P tunnel over the connection with real pings,
  * control packets both ways (framed), the end of a connection (peer deleted with reason
- * transport-disconnect, onClose), and bad input from a raw socket (the engine survives and
- * still serves a real connection). Run as root:
+ * transport-disconnect, onClose), bad input from a raw socket (the engine survives and
+ * still serves a real connection), a dual-stack listener with an IPv4 and an IPv6 client.
+ * Run as root:
  *   node dist/tests/host/userspace/tcp.test.js
  */
 import { hostSuite } from '../../lib/host-suite.js';
@@ -200,6 +201,57 @@ test('userspace tcp: a peer that stops reading does not stall the engine (bounde
     await cb.close();
     await listener.close();
     await stuck;
+  }
+});
+
+test('userspace tcp: dual-stack listener (v6only false): an IPv4 and an IPv6 client, each its own peer, pings', async () => {
+  const port = 2005;
+  // the default on an IPv6 address is IPv6 only: an IPv4 client is refused
+  const only6 = await lab.b.dp.tcpListen({ address: '::', port });
+  let refused: Error | undefined;
+  try {
+    await (await lab.a.dp.tcpConnect({ address: lab.b.underlay4, port }, { timeoutMs: 5000 })).close();
+  } catch (e) {
+    refused = e as Error;
+  }
+  await only6.close();
+  assert(refused !== undefined && /ECONNREFUSED/.test(refused.message), `IPv4 connect to a v6only listener: ${refused?.message ?? 'accepted'}`);
+
+  const listener = await lab.b.dp.tcpListen({ address: '::', port, v6only: false });
+  assert(listener.local.address === '::', `listener bound to ${listener.local.address}`);
+  const conns: TcpTransport[] = [];
+  const devB = await lab.b.dp.createDevice('us-tcpds', 'mp');
+  const devs = [await lab.a.dp.createDevice('us-tcpd4', 'p2p'), await lab.a.dp.createDevice('us-tcpd6', 'p2p')];
+  try {
+    for (const [i, to] of [lab.b.underlay4, lab.b.underlay6].entries()) {
+      const accepted = nextAccept(listener, 10_000);
+      const ca = await lab.a.dp.tcpConnect({ address: to, port }, { timeoutMs: 10_000 });
+      const cb = await accepted;
+      conns.push(ca, cb);
+      const from = i === 0 ? lab.a.underlay4 : lab.a.underlay6;
+      // an IPv4 client of the dual-stack listener is IPv4 (not ::ffff:a.b.c.d), as on UDP
+      assert(cb.remote.address === from && cb.remote.port === ca.local.port, `accepted remote ${JSON.stringify(cb.remote)}, want ${from}:${ca.local.port}`);
+      assert(cb.local.address === to, `accepted local ${cb.local.address}, want ${to}`);
+      await devs[i]!.newPeer({ id: 10 + i, socket: ca });
+      await devB.newPeer({ id: 10 + i, socket: cb, vpnIpv4: `10.79.${i}.2` });
+      await devs[i]!.newKey(keyFor(0, 10 + i, 'aes-gcm', 0, 'primary', 9));
+      await devB.newKey(keyFor(1, 10 + i, 'aes-gcm', 0, 'primary', 9));
+      const peer = await devB.getPeer(10 + i);
+      assert(peer.remote?.address === from, `server peer ${10 + i} remote ${JSON.stringify(peer.remote)}`);
+      await must('ip', ['-n', lab.a.ns, 'addr', 'add', `10.79.${i}.2/24`, 'dev', devs[i]!.name]);
+      await must('ip', ['-n', lab.b.ns, 'addr', 'add', `10.79.${i}.1/24`, 'dev', 'us-tcpds']);
+    }
+    for (const i of [0, 1]) {
+      const got = await ping(lab.a.ns, `10.79.${i}.1`, { count: 3 });
+      assert(got === 3, `client over IPv${i === 0 ? 4 : 6} -> server: ${got}/3 replies`);
+      const back = await ping(lab.b.ns, `10.79.${i}.2`, { count: 3 });
+      assert(back === 3, `server -> client over IPv${i === 0 ? 4 : 6}: ${back}/3 replies`);
+    }
+  } finally {
+    for (const c of conns) await c.close();
+    await listener.close();
+    await lab.b.dp.deleteDevice('us-tcpds').catch(() => {});
+    for (const d of devs) await lab.a.dp.deleteDevice(d.name).catch(() => {});
   }
 });
 
