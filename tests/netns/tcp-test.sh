@@ -10,8 +10,9 @@
 #              holder, with nothing left to hold, ends by itself
 #     round 2: ChaCha20-Poly1305 over IPv6 (`listen ... ipv6`; connect without key_file,
 #              new_key chachapoly on both sides)
-#   MP server (namespace s, device MP) and 3 clients (own namespaces, veth 10.231.i.1/.2):
-#     listen ASYMM with peers 1 and 3 on tx ids 11 and 13, peer 2 symmetric; clients connect
+#   MP server (namespace s, device MP) and 3 clients (own namespaces, veth 10.231.i.1/.2 and
+#   fd02:231:i::1/::2): `listen ... ASYMM peers ipv6` (dual-stack: clients 1 and 2 over
+#     IPv4, client 3 over IPv6) with peers 1 and 3 on tx ids 11 and 13, peer 2 symmetric; clients connect
 #     in file order (the n-th connection is the n-th line); pings both ways; get_peer shows
 #     the ids and each peer's connection; a 4th connection is refused (the listening socket
 #     closed once the file was done); client 3 closes its socket: its server peer is deleted
@@ -35,6 +36,7 @@ ns_of() { echo "cl-tcp-c$1-$$"; }
 if_of() { echo "cltcpc$1"; }
 vpn_of() { echo "10.232.0.$(($1 + 1))"; }
 sid_txid() { case $1 in 1 | 3) echo $((10 + $1)) ;; *) echo none ;; esac; }   # server's tx id of peer N
+saddr_of() { [ "$1" = 3 ] && echo "fd02:231:3::1" || echo "10.231.$1.1"; }   # client 3 over IPv6
 cid_of() { case $1 in 1 | 3) echo $((10 + $1)) ;; *) echo "$1" ;; esac; }      # the client's id of its peer
 ctx_of() { case $1 in 1 | 3) echo "$1" ;; *) echo none ;; esac; }              # the client's tx id
 name() { echo "netns[$PATH_LABEL]: tcp: $*"; }
@@ -49,10 +51,11 @@ ovpn() {
 }
 err_of() { grep -v '^ovpn-cli: data path: ' "$1" 2>/dev/null | tail -1; }
 # ovpn_bg VAR NS ARGS...: an ovpn-cli call in the background (listen: returns once every
-# peer connected); its pid in VAR, its log $W/VAR(.err). Wait for it with `wait`.
+# peer connected); its pid in VAR, its log $W/VAR(.err). Wait for it with `wait`. Its time
+# limit covers the clients' calls (one after another, each a node start): 4 x T_READY.
 ovpn_bg() {
 	local var=$1 ns=$2; shift 2
-	timeout "$T_READY" ip netns exec "$ns" env KOVPN_DATAPATH="$(ns_datapath "$ns")" "$OVPN_CLI" "$@" \
+	timeout "$((4 * T_READY))" ip netns exec "$ns" env KOVPN_DATAPATH="$(ns_datapath "$ns")" "$OVPN_CLI" "$@" \
 		>"$W/$var" 2>"$W/$var.err" &
 	printf -v "$var" '%s' $!
 }
@@ -191,8 +194,8 @@ fi
 # --- MP: 3 clients, ASYMM ----------------------------------------------------------------
 CLIENTS=(1 2 3)
 MP_CHECKS=(
-	"mp listen ASYMM: returns once the 3 clients connected"
-	"mp: server reaches client 1" "mp: server reaches client 2" "mp: server reaches client 3"
+	"mp listen ASYMM ipv6 (dual-stack): returns once the 3 clients (2 over IPv4, 1 over IPv6) connected"
+	"mp: server reaches client 1 (ipv4 transport)" "mp: server reaches client 2 (ipv4 transport)" "mp: server reaches client 3 (ipv6 transport)"
 	"mp: client 1 reaches the server" "mp: client 2 reaches the server" "mp: client 3 reaches the server"
 	"mp: get_peer shows the file's ids (ASYMM tx ids) and one connection per peer"
 	"mp: a connection beyond the peers file is refused"
@@ -207,7 +210,8 @@ mp_setup() {
 	add_ns $S || return 1
 	for i in "${CLIENTS[@]}"; do
 		ns=$(ns_of "$i")
-		add_ns "$ns" && veth $S "cltcps$i" "10.231.$i.1/24" - "$ns" "cltcpv$i" "10.231.$i.2/24" - || return 1
+		add_ns "$ns" && veth $S "cltcps$i" "10.231.$i.1/24" "fd02:231:$i::1/64" "$ns" "cltcpv$i" "10.231.$i.2/24" "fd02:231:$i::2/64" ||
+			return 1
 	done
 	track_iface $S tcps0
 	ovpn $S new_iface tcps0 MP || { WHY="new_iface tcps0: $(err_of "$OUT.err")"; return 1; }
@@ -226,13 +230,13 @@ mp_setup() {
 	start_holder MCAST_S "$W/mcast-s" $S listen_mcast --json
 	wait_ready "$MCAST_S" "$W/mcast-s" || { WHY="listen_mcast: $(last_line "$W/mcast-s.err")"; return 1; }
 
-	ovpn_bg MPLISTEN $S listen --pid-file "$W/mp-listen.pid" tcps0 1194 ASYMM "$W/mp-peers"
+	ovpn_bg MPLISTEN $S listen --pid-file "$W/mp-listen.pid" tcps0 1194 ASYMM "$W/mp-peers" ipv6
 	for i in "${CLIENTS[@]}"; do
 		ns=$(ns_of "$i")
 		local k
 		for ((k = 0; k < T_READY * 10; k++)); do
 			ovpn "$ns" connect --pid-file "$W/mp-client$i.pid" "$(if_of "$i")" "$(cid_of "$i")" "$(ctx_of "$i")" \
-				"10.231.$i.1" 1194 "$keyA" && break
+				"$(saddr_of "$i")" 1194 "$keyA" && break
 			grep -q ECONNREFUSED "$OUT.err" || { WHY="connect client $i: $(err_of "$OUT.err")"; return 1; }
 			sleep 0.2
 		done
@@ -255,8 +259,8 @@ else
 	for i in "${CLIENTS[@]}"; do ping_ok "$(name "${MP_CHECKS[$i]}")" $S "${PINGS[@]}" "$(vpn_of "$i")"; done
 	for i in "${CLIENTS[@]}"; do ping_ok "$(name "${MP_CHECKS[$((3 + i))]}")" "$(ns_of "$i")" "${PINGS[@]}" "$(vpn_of 0)"; done
 	# peer N: tx id 10+N for 1 and 3 (ASYMM), none/its own id for 2; its connection from 10.231.N.2 to port 1194
-	want='[.[] | {id, tx: (.txId // .id), r: .remote.address, lp: .local.port}] | sort_by(.id) ==
-		[{id: 1, tx: 11, r: "10.231.1.2", lp: 1194}, {id: 2, tx: 2, r: "10.231.2.2", lp: 1194}, {id: 3, tx: 13, r: "10.231.3.2", lp: 1194}]'
+	want='[.[] | {id, tx: (.txId // .id), r: (.remote.address | sub("^::ffff:"; "")), lp: .local.port}] | sort_by(.id) ==
+		[{id: 1, tx: 11, r: "10.231.1.2", lp: 1194}, {id: 2, tx: 2, r: "10.231.2.2", lp: 1194}, {id: 3, tx: 13, r: "fd02:231:3::2", lp: 1194}]'
 	if ovpn $S get_peer tcps0 --json && jq -e "$want" "$OUT" >/dev/null; then
 		pass "$(name "${MP_CHECKS[7]}")"
 	else

@@ -12,7 +12,8 @@ import type { PeerConfig, TcpListener, TcpTransport } from '../../../datapath/ty
 
 /**
  * listen [--foreground] [--pid-file F] <iface> <lport> <SYMM|ASYMM> <peers_file> [ipv6]
- * The selftests' TCP server: listens on port lport (0.0.0.0; with `ipv6` on ::, IPv6 only)
+ * The selftests' TCP server: listens on port lport (0.0.0.0; with `ipv6` on :: dual-stack,
+ * IPv4 clients too, as the selftests' client opens its IPv6 sockets with IPV6_V6ONLY off)
  * and accepts one connection per line of the TCP peers file (`peer_id tx_id vpnaddr`): the
  * n-th connection accepted becomes the peer of the n-th line, on its own socket (ASYMM: the
  * line's tx_id is put on transmitted packets; SYMM: peer_id both ways). Once every peer is
@@ -27,7 +28,7 @@ export class ListenCommand extends OvpnCommand {
   static override usage = Command.Usage({
     description: 'accept a TCP connection per line of a peers file, each its own peer, and hold them (detached) until SIGTERM/SIGINT',
     details:
-      'Returns once every peer of the file has connected (the n-th connection is the peer of the n-th line); a background ovpn-cli process holds the connections. Peers file lines: peer_id tx_id vpnaddr. [ipv6]: listen on :: (IPv6) instead of 0.0.0.0.',
+      'Returns once every peer of the file has connected (the n-th connection is the peer of the n-th line); a background ovpn-cli process holds the connections. Peers file lines: peer_id tx_id vpnaddr. [ipv6]: listen on :: (IPv6 and IPv4, dual-stack) instead of 0.0.0.0.',
     examples: [
       ['Peers of peers.txt over TCP on port 1, then their keys', 'ovpn-cli listen tun0 1 SYMM peers.txt && ovpn-cli new_key tun0 1 1 0 aes 0 data64.key'],
       ['Over IPv6, tx ids of the file', 'ovpn-cli listen tun0 1194 ASYMM peers.txt ipv6'],
@@ -64,7 +65,7 @@ export class ListenCommand extends OvpnCommand {
       if (dev.mode === 'p2p' && entries.length > 1) {
         throw new ArgumentError(`${name} is a P2P device (one peer); peers file ${this.peersFile} has ${entries.length}`);
       }
-      listener = await dp.tcpListen({ address: anyAddress(family), port: lport, ...(family === 6 ? { v6only: true } : {}) });
+      listener = await dp.tcpListen({ address: anyAddress(family), port: lport, ...(family === 6 ? { v6only: false } : {}) });
       this.info(`listening on tcp ${formatEndpoint(listener.local)} for ${entries.length} peers`);
 
       // Accepted connections in order; `next` hands out the next one (or the signal).
