@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { OvpnCommand } from '../command.js';
+import { CliError } from '../../common/errors.js';
 import { parseIfname, parseIpAddress, parsePeerId, parsePort, parseTxId } from '../../common/parse.js';
 import { formatEndpoint } from '../../common/output.js';
 import { waitForTermination } from '../../common/signals.js';
@@ -54,12 +55,16 @@ export class ConnectCommand extends OvpnCommand {
     try {
       const dp = await this.datapath();
       const dev = await dp.openDevice(name);
-      let conn: TcpTransport;
-      try {
-        conn = await dp.tcpConnect(remote, { timeoutMs: CONNECT_TIMEOUT_MS });
-      } catch (err) {
-        throw connectError(err, remote);
-      }
+      // a signal during the handshake ends the wait (the connection, if it still comes, goes
+      // with the data path when the command ends)
+      const attempt = dp.tcpConnect(remote, { timeoutMs: CONNECT_TIMEOUT_MS }).then(
+        (c) => ({ c }),
+        (err: unknown) => ({ err }),
+      );
+      const first = await Promise.race([attempt, terminated.signal]);
+      if (typeof first === 'string') throw new CliError(`${first} while connecting to ${formatEndpoint(remote)}`);
+      if ('err' in first) throw connectError(first.err, remote);
+      const conn: TcpTransport = first.c;
       const ended = new Promise<{ reason: TcpCloseReason; detail: string | undefined }>((resolve) =>
         conn.onClose((reason, detail) => resolve({ reason, detail })),
       );
