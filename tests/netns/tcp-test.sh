@@ -13,7 +13,8 @@
 #   MP server (namespace s, device MP) and 3 clients (own namespaces, veth 10.231.i.1/.2 and
 #   fd02:231:i::1/::2): `listen ... ASYMM peers ipv6` (dual-stack: clients 1 and 2 over
 #     IPv4, client 3 over IPv6) with peers 1 and 3 on tx ids 11 and 13, peer 2 symmetric; clients connect
-#     in file order (the n-th connection is the n-th line); pings both ways; get_peer shows
+#     in file order (the n-th connection is the n-th line), after a probe that connects and
+#     closes at once (its line stays free); pings both ways; get_peer shows
 #     the ids and each peer's connection; a 4th connection is refused (the listening socket
 #     closed once the file was done); client 3 closes its socket: its server peer is deleted
 #     (PEER_DEL_NTF transport-disconnect, get_peer fails), clients 1 and 2 still reach it.
@@ -198,10 +199,11 @@ MP_CHECKS=(
 	"mp: server reaches client 1 (ipv4 transport)" "mp: server reaches client 2 (ipv4 transport)" "mp: server reaches client 3 (ipv6 transport)"
 	"mp: client 1 reaches the server" "mp: client 2 reaches the server" "mp: client 3 reaches the server"
 	"mp: get_peer shows the file's ids (ASYMM tx ids) and one connection per peer"
+	"mp: a connection that ends before every peer connected (a probe) frees its line"
 	"mp: a connection beyond the peers file is refused"
 	"mp: client 3 closes its socket: PEER_DEL_NTF transport-disconnect"
 	"mp: client 3's peer is gone from get_peer"
-	"mp: clients 1 and 2 still reach the server"
+	"mp: client 1 still reaches the server" "mp: client 2 still reaches the server"
 )
 
 mp_setup() {
@@ -231,9 +233,18 @@ mp_setup() {
 	wait_ready "$MCAST_S" "$W/mcast-s" || { WHY="listen_mcast: $(last_line "$W/mcast-s.err")"; return 1; }
 
 	ovpn_bg MPLISTEN $S listen --pid-file "$W/mp-listen.pid" tcps0 1194 ASYMM "$W/mp-peers" ipv6
+	# a probe first: connects (once the server listens) and closes at once; line 1 must stay free
+	PROBE_WHY="the probe never connected"
+	local k
+	for ((k = 0; k < T_READY * 10; k++)); do
+		ip netns exec "$(ns_of 1)" bash -c 'exec 3<>/dev/tcp/10.231.1.1/1194' 2>/dev/null && { PROBE_WHY=; break; }
+		sleep 0.1
+	done
+	if [ -z "$PROBE_WHY" ] && ! wait_for_line "$W/MPLISTEN.err" 'line 1 \(peer 1\) is free again' "$T_EVENT"; then
+		PROBE_WHY="listen did not free line 1: $(err_of "$W/MPLISTEN.err")"
+	fi
 	for i in "${CLIENTS[@]}"; do
 		ns=$(ns_of "$i")
-		local k
 		for ((k = 0; k < T_READY * 10; k++)); do
 			ovpn "$ns" connect --pid-file "$W/mp-client$i.pid" "$(if_of "$i")" "$(cid_of "$i")" "$(ctx_of "$i")" \
 				"$(saddr_of "$i")" 1194 "$keyA" && break
@@ -266,26 +277,27 @@ else
 	else
 		fail "$(name "${MP_CHECKS[7]}")" "get_peer: $(jq -c '[.[] | {id, txId, remote, local}]' "$OUT" 2>/dev/null | cut -c1-400) $(err_of "$OUT.err")"
 	fi
+	if [ -z "$PROBE_WHY" ]; then pass "$(name "${MP_CHECKS[8]}")"; else fail "$(name "${MP_CHECKS[8]}")" "$PROBE_WHY"; fi
 	# connect from client 1's namespace once more (another device: the first one is in use)
 	track_iface "$(ns_of 1)" cltcpx
 	ovpn "$(ns_of 1)" new_iface cltcpx P2P
 	ovpn "$(ns_of 1)" connect --foreground cltcpx 9 none 10.231.1.1 1194; rc=$?
-	one_line_error $rc "$(name "${MP_CHECKS[8]}")" 'connect: TCP connection to 10\.231\.1\.1:1194 refused'
+	one_line_error $rc "$(name "${MP_CHECKS[9]}")" 'connect: TCP connection to 10\.231\.1\.1:1194 refused'
 
 	stop_detached "$CHOLD_3" || echo "tcp-test: the client 3 holder $CHOLD_3 did not end on SIGTERM"
 	if wait_event "$W/mcast-s" "$(del_event 3 transport-disconnect)"; then
-		pass "$(name "${MP_CHECKS[9]}")"
+		pass "$(name "${MP_CHECKS[10]}")"
 	else
-		fail "$(name "${MP_CHECKS[9]}")" "no PEER_DEL_NTF for peer 3 (transport-disconnect) in $T_EVENT s: $(tr '\n' ' ' <"$W/mcast-s" | cut -c1-300)"
+		fail "$(name "${MP_CHECKS[10]}")" "no PEER_DEL_NTF for peer 3 (transport-disconnect) in $T_EVENT s: $(tr '\n' ' ' <"$W/mcast-s" | cut -c1-300)"
 	fi
 	ovpn $S get_peer tcps0 3; rc=$?
 	if [ "$rc" != 0 ] && ovpn $S get_peer tcps0 --json && jq -e '[.[].id] | sort == [1, 2]' "$OUT" >/dev/null; then
-		pass "$(name "${MP_CHECKS[10]}")"
+		pass "$(name "${MP_CHECKS[11]}")"
 	else
-		fail "$(name "${MP_CHECKS[10]}")" "get_peer tcps0 3 status $rc; peers now: $(jq -c '[.[].id]' "$OUT" 2>/dev/null)"
+		fail "$(name "${MP_CHECKS[11]}")" "get_peer tcps0 3 status $rc; peers now: $(jq -c '[.[].id]' "$OUT" 2>/dev/null)"
 	fi
-	ping_ok "$(name "${MP_CHECKS[11]}") (1)" "$(ns_of 1)" "${PINGS[@]}" "$(vpn_of 0)"
-	ping_ok "$(name "${MP_CHECKS[11]}") (2)" "$(ns_of 2)" "${PINGS[@]}" "$(vpn_of 0)"
+	ping_ok "$(name "${MP_CHECKS[12]}")" "$(ns_of 1)" "${PINGS[@]}" "$(vpn_of 0)"
+	ping_ok "$(name "${MP_CHECKS[13]}")" "$(ns_of 2)" "${PINGS[@]}" "$(vpn_of 0)"
 fi
 
 # --- errors ------------------------------------------------------------------------------

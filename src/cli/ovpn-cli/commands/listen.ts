@@ -1,11 +1,11 @@
 import { Command, Option } from 'clipanion';
 import { OvpnCommand } from '../command.js';
-import { ArgumentError } from '../../common/errors.js';
+import { ArgumentError, CliError } from '../../common/errors.js';
 import { parseIdScheme, parseIfname, parsePort } from '../../common/parse.js';
 import { formatEndpoint } from '../../common/output.js';
-import { type TerminationSignal, waitForTermination } from '../../common/signals.js';
+import { waitForTermination } from '../../common/signals.js';
 import { reportReady, writePidFile } from '../detach.js';
-import { readTcpPeersFile } from '../peers-file.js';
+import { type TcpPeersFileEntry, readTcpPeersFile } from '../peers-file.js';
 import { tcpCloseText } from '../tcp.js';
 import { anyAddress } from '../socket.js';
 import type { PeerConfig, TcpListener, TcpTransport } from '../../../datapath/types.js';
@@ -16,7 +16,8 @@ import type { PeerConfig, TcpListener, TcpTransport } from '../../../datapath/ty
  * IPv4 clients too, as the selftests' client opens its IPv6 sockets with IPV6_V6ONLY off)
  * and accepts one connection per line of the TCP peers file (`peer_id tx_id vpnaddr`): the
  * n-th connection accepted becomes the peer of the n-th line, on its own socket (ASYMM: the
- * line's tx_id is put on transmitted packets; SYMM: peer_id both ways). Once every peer is
+ * line's tx_id is put on transmitted packets; SYMM: peer_id both ways); a connection that
+ * ends before every line has one gives its line to the next connection. Once every peer is
  * in, the listening socket is closed, a "ready" line goes to stderr and the connections are
  * held until SIGTERM/SIGINT (closing them deletes the peers, reason transport-disconnect) or
  * until every one of them has ended. Detaches unless --foreground: the command returns once
@@ -70,44 +71,67 @@ export class ListenCommand extends OvpnCommand {
 
       // Accepted connections in order; `next` hands out the next one (or the signal).
       const queue: TcpTransport[] = [];
+      const gone = new Set<TcpTransport>(); // accepted connections that have ended
       let wake: (() => void) | undefined;
       listener.onAccept((c) => {
+        c.onClose(() => gone.add(c));
         queue.push(c);
         wake?.();
       });
-      const next = async (): Promise<TcpTransport | TerminationSignal> => {
+      const next = async (): Promise<TcpTransport> => {
         while (queue.length === 0) {
           const arrived = new Promise<void>((resolve) => (wake = resolve));
           const r = await Promise.race([arrived, terminated.signal]);
           wake = undefined;
-          if (typeof r === 'string') return r;
+          if (typeof r === 'string') throw new CliError(`${r} before every peer connected (${conns.length} of ${entries.length})`);
         }
         return queue.shift()!;
       };
 
+      // Lines still without a live connection, in file order. A connection that ends before
+      // every line has one (a port probe, a client that gave up) frees its line again.
+      const pending = [...entries];
+      let setupDone = false;
       let open = 0;
       let allEnded: () => void = () => {};
       const ended = new Promise<void>((resolve) => (allEnded = resolve));
-      for (const e of entries) {
-        const c = await next();
-        if (typeof c === 'string') {
-          this.info(`${c} before every peer connected (${conns.length} of ${entries.length}): closing`);
-          return;
-        }
-        conns.push(c);
-        const peer: PeerConfig = { id: e.peerId, socket: c };
+      const freed = (c: TcpTransport, e: TcpPeersFileEntry): void => {
+        this.info(`a connection from ${formatEndpoint(c.remote)} ended before every peer connected: line ${e.line} (peer ${e.peerId}) is free again`);
+        pending.unshift(e);
+      };
+      while (pending.length > 0) {
+        const e = pending.shift()!;
+        const peer: PeerConfig = { id: e.peerId };
         if (scheme === 'asymm' && e.txId !== undefined) peer.txId = e.txId;
         // a P2P device routes everything to its one peer: no VPN address (the device refuses one)
         if (dev.mode === 'mp' && e.vpn.family === 4) peer.vpnIpv4 = e.vpn.address;
         if (dev.mode === 'mp' && e.vpn.family === 6) peer.vpnIpv6 = e.vpn.address;
-        await dev.newPeer(peer);
+        const c = await next();
+        conns.push(c);
+        if (!gone.has(c)) {
+          try {
+            await dev.newPeer({ ...peer, socket: c });
+          } catch (err) {
+            if (!gone.has(c)) throw err;
+          }
+        }
+        if (gone.has(c)) {
+          freed(c, e);
+          continue;
+        }
         open++;
         c.onClose((reason, detail) => {
+          open--;
+          if (!setupDone) {
+            if (reason !== 'local') freed(c, e); // 'local': this command is failing and closes all
+            return;
+          }
           if (reason !== 'local') this.info(`the connection of peer ${e.peerId} was ${tcpCloseText(reason, detail)}`);
-          if (--open === 0) allEnded();
+          if (open === 0) allEnded();
         });
         this.info(`peer ${e.peerId} (line ${e.line}): tcp ${formatEndpoint(c.remote)} -> ${formatEndpoint(c.local)}`);
       }
+      setupDone = true;
       // every line has its peer: later connections are refused
       await listener.close();
       listener = undefined;
