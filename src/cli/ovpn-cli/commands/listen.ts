@@ -69,6 +69,7 @@ export class ListenCommand extends OvpnCommand {
       listener = await dp.tcpListen({ address: anyAddress(family), port: lport, ...(family === 6 ? { v6only: false } : {}) });
       this.info(`listening on tcp ${formatEndpoint(listener.local)} for ${entries.length} peers`);
 
+      let open = 0; // lines with a live connection
       // Accepted connections in order; `next` hands out the next one (or the signal).
       const queue: TcpTransport[] = [];
       const gone = new Set<TcpTransport>(); // accepted connections that have ended
@@ -83,7 +84,7 @@ export class ListenCommand extends OvpnCommand {
           const arrived = new Promise<void>((resolve) => (wake = resolve));
           const r = await Promise.race([arrived, terminated.signal]);
           wake = undefined;
-          if (typeof r === 'string') throw new CliError(`${r} before every peer connected (${conns.length} of ${entries.length})`);
+          if (typeof r === 'string') throw new CliError(`${r} before every peer connected (${open} of ${entries.length})`);
         }
         return queue.shift()!;
       };
@@ -92,7 +93,6 @@ export class ListenCommand extends OvpnCommand {
       // every line has one (a port probe, a client that gave up) frees its line again.
       const pending = [...entries];
       let setupDone = false;
-      let open = 0;
       let allEnded: () => void = () => {};
       const ended = new Promise<void>((resolve) => (allEnded = resolve));
       const freed = (c: TcpTransport, e: TcpPeersFileEntry): void => {
