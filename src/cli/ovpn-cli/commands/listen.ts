@@ -90,23 +90,26 @@ export class ListenCommand extends OvpnCommand {
       };
 
       // Lines still without a live connection, in file order. A connection that ends before
-      // every line has one (a port probe, a client that gave up) frees its line again.
+      // every line has one (a port probe, a client that gave up) frees its line again: the
+      // next connection gets the first free line.
       const pending = [...entries];
       let setupDone = false;
       let allEnded: () => void = () => {};
       const ended = new Promise<void>((resolve) => (allEnded = resolve));
       const freed = (c: TcpTransport, e: TcpPeersFileEntry): void => {
         this.info(`a connection from ${formatEndpoint(c.remote)} ended before every peer connected: line ${e.line} (peer ${e.peerId}) is free again`);
-        pending.unshift(e);
+        const at = pending.findIndex((p) => p.line > e.line);
+        pending.splice(at < 0 ? pending.length : at, 0, e);
       };
       while (pending.length > 0) {
+        // the first free line once a connection is there (a line freed meanwhile comes first)
+        const c = await next();
         const e = pending.shift()!;
         const peer: PeerConfig = { id: e.peerId };
         if (scheme === 'asymm' && e.txId !== undefined) peer.txId = e.txId;
         // a P2P device routes everything to its one peer: no VPN address (the device refuses one)
         if (dev.mode === 'mp' && e.vpn.family === 4) peer.vpnIpv4 = e.vpn.address;
         if (dev.mode === 'mp' && e.vpn.family === 6) peer.vpnIpv6 = e.vpn.address;
-        const c = await next();
         conns.push(c);
         if (!gone.has(c)) {
           try {
