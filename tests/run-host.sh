@@ -16,7 +16,7 @@ for t in dist/tests/host/*/*.test.js; do
 done
 
 export KOVPN_DATAPATH=userspace
-for t in tests/netns/netns-test.sh tests/netns/multi-peer-test.sh tests/netns/detach-mark-test.sh tests/netns/drops-test.sh tests/netns/selftest-sequence.sh tests/netns/inject-test.sh; do
+for t in tests/netns/netns-test.sh tests/netns/multi-peer-test.sh tests/netns/detach-mark-test.sh tests/netns/drops-test.sh tests/netns/selftest-sequence.sh tests/netns/inject-test.sh tests/netns/tcp-test.sh; do
 	[ -x "$t" ] || { fail "host: $t" "missing or not executable"; continue; }
 	run_program "netns[userspace]: $t" "$t"
 done

@@ -4,10 +4,9 @@
  * client's address either way: over TCP that is the connection's remote (unique per
  * connection), so packets to an address go to that connection and the client's peer uses it.
  */
-import { isIP } from 'node:net';
 import type { KovpnConfig } from '../config/types.js';
 import type { Datapath, Endpoint, PeerTransport, TcpListener, TcpTransport, TransportSocket } from '../datapath/types.js';
-import { endpointText, openServerSocket } from './transport.js';
+import { bindServer, endpointText, openServerSocket } from './transport.js';
 
 export interface ServerTransport {
   readonly kind: 'udp' | 'tcp';
@@ -82,11 +81,11 @@ class TcpServerTransport implements ServerTransport {
 }
 
 /**
- * UDP: openServerSocket's rules. TCP: listens on `local`, else `0.0.0.0` (`::` for tcp6;
- * the userspace path has no dual-stack TCP listener yet, so plain `tcp` listens on IPv4).
+ * UDP socket or TCP listener, by the same rules (transport.ts bindServer): `local`, else `::`
+ * dual-stack (IPv4 clients too, as OpenVPN 2.6's `proto tcp-server` binds), `0.0.0.0` for
+ * tcp4, `::` IPv6 only with `bind ipv6only`.
  */
 export async function openServerTransport(cfg: KovpnConfig, dp: Datapath): Promise<ServerTransport> {
   if (!cfg.transport?.tcp) return new UdpServerTransport(await openServerSocket(cfg, dp));
-  const address = cfg.local ?? (cfg.transport.family === 6 ? '::' : '0.0.0.0');
-  return new TcpServerTransport(await dp.tcpListen({ address, port: cfg.port, ...(isIP(address) === 6 ? { v6only: true } : {}) }));
+  return new TcpServerTransport(await bindServer(cfg, (at) => dp.tcpListen(at)));
 }

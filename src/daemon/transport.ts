@@ -2,7 +2,8 @@
  * The daemon's transport addresses, by OpenVPN 2.6's rules (config/transport.ts):
  *  - a server binds `local` if given, else `::` with IPV6_V6ONLY off (dual-stack: IPv4
  *    clients arrive as v4-mapped addresses, which the data paths turn into IPv4 peers), or
- *    `0.0.0.0` for `proto udp4` (and where the kernel has no IPv6 at all);
+ *    `0.0.0.0` for `proto udp4`/`tcp4` (and where the kernel has no IPv6 at all); UDP
+ *    socket and TCP listener alike;
  *  - a client resolves each remote (getaddrinfo order, both families unless one is forced)
  *    and tries its addresses one after the other, then the next remote; its socket has the
  *    family of the address it talks to.
@@ -18,23 +19,39 @@ import { unmapAddress } from '../util/sockaddr.js';
 
 export { endpointText } from '../util/sockaddr.js';
 
-/** The server's listening socket: `local`, else dual-stack `::` (`0.0.0.0` for udp4). */
-export async function openServerSocket(cfg: KovpnConfig, dp: Datapath): Promise<TransportSocket> {
+/** Where a server binds: an address, its port, and IPV6_V6ONLY for an IPv6 one. */
+export interface ServerBind {
+  address: string;
+  port: number;
+  v6only?: boolean;
+}
+
+/**
+ * Binds a server's socket with `open` (UDP socket or TCP listener alike): `local`, else
+ * dual-stack `::` (`bind ipv6only`: IPv6 only), `0.0.0.0` for udp4/tcp4 and, for plain
+ * udp/tcp, where the kernel has no IPv6 at all.
+ */
+export async function bindServer<T>(cfg: KovpnConfig, open: (at: ServerBind) => Promise<T>): Promise<T> {
   const family = cfg.transport?.family ?? 'any';
   const v6only = cfg.transport?.ipv6Only === true;
   if (cfg.local) {
-    return dp.openUdpSocket({ address: cfg.local, port: cfg.port, ...(isIP(cfg.local) === 6 ? { v6only } : {}) });
+    return open({ address: cfg.local, port: cfg.port, ...(isIP(cfg.local) === 6 ? { v6only } : {}) });
   }
-  if (family === 4) return dp.openUdpSocket({ address: '0.0.0.0', port: cfg.port });
+  if (family === 4) return open({ address: '0.0.0.0', port: cfg.port });
   try {
-    return await dp.openUdpSocket({ address: '::', port: cfg.port, v6only });
+    return await open({ address: '::', port: cfg.port, v6only });
   } catch (err) {
     // a kernel without IPv6 (ipv6.disable=1): IPv4 only, as OpenVPN's bind falls back
     if (family === 'any' && (err as NodeJS.ErrnoException).code === 'EAFNOSUPPORT') {
-      return dp.openUdpSocket({ address: '0.0.0.0', port: cfg.port });
+      return open({ address: '0.0.0.0', port: cfg.port });
     }
     throw err;
   }
+}
+
+/** The server's UDP socket (bindServer's rules). */
+export function openServerSocket(cfg: KovpnConfig, dp: Datapath): Promise<TransportSocket> {
+  return bindServer(cfg, (at) => dp.openUdpSocket(at));
 }
 
 /** The client's socket for talking to `to`: `local` (or any address) of that family. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# TCP transport (issue #11), userspace path: a kovpn server with `proto tcp-server`, two
-# stock OpenVPN 2.6 clients over TCP (each on its own connection, own peer and session),
+# TCP transport (issue #11), userspace path: a kovpn server with `proto tcp-server` and no
+# `local` (dual-stack `::`, as OpenVPN 2.6 binds), two stock OpenVPN 2.6 clients over TCP, one
+# over IPv4 and one over IPv6 (each on its own connection, own peer and session),
 # AES-256-GCM, pings both ways; bad input from a raw socket (zero-length frames, garbage, a
 # 65535-byte frame, a partial frame then close): the server survives and a real client still
 # connects. Namespaces dm-u*.
@@ -11,7 +12,7 @@ NS_S=dm-us NS_C=dm-uc1 NET=10.77.14
 . tests/interop/lib/tunnel-lib.sh
 NS_C2=$(ns_name dm-uc2)
 setup_netns || { fail "tcp-server: namespaces" "could not create"; exit 1; }
-ns_add "$NS_C2" && ns_veth "$NS_S" s1 10.77.15.1/24 "$NS_C2" c0 10.77.15.2/24 ||
+ns_add "$NS_C2" && ns_veth "$NS_S" s1 10.77.15.1/24 "$NS_C2" c0 10.77.15.2/24 fd02:77:15::1/64 fd02:77:15::2/64 ||
 	{ fail "tcp-server: namespaces" "could not create $NS_C2"; exit 1; }
 setup_pki client2 || { fail "tcp-server: PKI" "openssl failed"; exit 1; }
 
@@ -30,9 +31,16 @@ CONF
 ip netns exec $NS_S bin/kovpn up "$WORK/server.conf" --datapath userspace --log-level info >"$WORK/ks.log" 2>&1 & PIDS+=($!); KS=$!
 wait_log "$WORK/ks.log" '"type":"tunnel-up"' 20 || { fail "tcp-server: kovpn server starts" "$(tail -3 "$WORK/ks.log" | tr '\n' ' ')"; exit 0; }
 grep -q 'on tcp ' "$WORK/ks.log" && pass "tcp-server: the kovpn server listens on TCP" || fail "tcp-server: listen" "$(grep tunnel-up "$WORK/ks.log")"
+# one dual-stack listening socket on [::]:1194 (IPV6_V6ONLY off: ss shows it as *:1194)
+ss_out=$(ip netns exec $NS_S ss -Hltn 'sport = :1194')
+if grep -qE '^LISTEN .* \*:1194 ' <<<"$ss_out" && [ "$(wc -l <<<"$ss_out")" = 1 ]; then
+	pass "tcp-server: without local it listens dual-stack on [::]:1194 (one socket)"
+else
+	fail "tcp-server: dual-stack listen" "ss: $(tr '\n' ' ' <<<"$ss_out")"
+fi
 
-client() { # ns remote cert log
-	ip netns exec "$1" openvpn --disable-dco --verb 3 --client --dev dmuc0 --dev-type tun --proto tcp-client --remote "$2" 1194 \
+client() { # ns remote cert log [proto]
+	ip netns exec "$1" openvpn --disable-dco --verb 3 --client --dev dmuc0 --dev-type tun --proto "${5:-tcp-client}" --remote "$2" 1194 \
 		--remote-cert-tls server --data-ciphers AES-256-GCM --ca "$WORK/ca.crt" --cert "$WORK/$3.crt" --key "$WORK/$3.key" \
 		--connect-retry-max 3 >"$WORK/$4" 2>&1 &
 	PIDS+=($!)
@@ -60,9 +68,9 @@ raw "b'\\x00\\x00'*100" && raw "bytes(range(256))*64" && raw "b'\\xff\\xff'+b'\\
 	fail "tcp-server: bad input" "raw client failed"
 kill -0 $KS 2>/dev/null && pass "tcp-server: the server survives bad input" || fail "tcp-server: bad input" "the server exited: $(tail -3 "$WORK/ks.log" | tr '\n' ' ')"
 
-client $NS_C2 10.77.15.1 client2 c2.log; C2=$!
+client $NS_C2 fd02:77:15::1 client2 c2.log tcp6-client; C2=$!
 if wait_log "$WORK/c2.log" 'Initialization Sequence Completed' 30; then
-	pass "tcp-server: a second client connects after the bad input (two clients at once)"
+	pass "tcp-server: a second client connects over IPv6 after the bad input (an IPv4 and an IPv6 client at once)"
 	check "tcp-server: client 2 pings the server" ip netns exec $NS_C2 ping -q -c 3 -i 0.3 -W 5 10.214.14.1
 	c2ip=$(grep -o 'net_addr_v4_add: 10\.214\.14\.[0-9]*' "$WORK/c2.log" | grep -o '10\.214\.14\.[0-9]*$')
 	c1ip=$(grep -o 'net_addr_v4_add: 10\.214\.14\.[0-9]*' "$WORK/c1.log" | grep -o '10\.214\.14\.[0-9]*$')

@@ -34,11 +34,13 @@ socklen_t LengthOf(sa_family_t family) {
   return family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
 }
 
-UniqueFd StreamSocket(Napi::Env env, sa_family_t family) {
+// A non-blocking TCP socket; AF_INET6 with IPV6_V6ONLY unless `v6only` is false (a
+// dual-stack listener: IPv4 clients appear as ::ffff:a.b.c.d).
+UniqueFd StreamSocket(Napi::Env env, sa_family_t family, bool v6only = true) {
   UniqueFd fd(socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
   if (!fd.valid()) ThrowErrno(env, errno, family == AF_INET ? "socket(AF_INET, SOCK_STREAM)" : "socket(AF_INET6, SOCK_STREAM)");
   if (family == AF_INET6) {
-    int on = 1;
+    int on = v6only ? 1 : 0;
     if (setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
       ThrowErrno(env, errno, "setsockopt(IPV6_V6ONLY)");
   }
@@ -88,7 +90,9 @@ Napi::Value TcpListen(const Napi::CallbackInfo& info) {
   Napi::Buffer<uint8_t> record;
   sa_family_t family = RecordArg(info, "tcpListen", record);
   uint32_t backlog = U32Arg(info, 1, "tcpListen", "backlog");
-  UniqueFd fd = StreamSocket(env, family);
+  // Optional third argument: false listens dual-stack on an AF_INET6 address.
+  bool v6only = !(info.Length() > 2 && info[2].IsBoolean() && !info[2].As<Napi::Boolean>().Value());
+  UniqueFd fd = StreamSocket(env, family, v6only);
   int on = 1;
   if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
     ThrowErrno(env, errno, "setsockopt(SO_REUSEADDR)");

@@ -1,7 +1,8 @@
 /**
  * Detaching socket holders, as the selftests' client does: its new_peer/new_multi_peer
- * set up the socket and peers, then daemon() (the parent exits 0) and pause() until a
- * signal ends them; scripts go on once the command returned and kill the holders at cleanup.
+ * (UDP) and connect/listen (TCP) set up the sockets and peers, then daemon() (the parent
+ * exits 0) and pause() until a signal ends them; scripts go on once the command returned
+ * and kill the holders at cleanup.
  *
  * Node cannot fork, so the command re-executes itself once, detached (new session, stdin
  * and stdout on /dev/null, stderr kept like daemon(nochdir=1, noclose=1)), with a pipe
@@ -20,7 +21,7 @@ import { PROG } from './usage.js';
 export const READY_FD_ENV = 'KOVPN_OVPN_CLI_READY_FD';
 
 /** Commands that detach unless given --foreground. */
-export const DETACHING_COMMANDS: ReadonlySet<string> = new Set(['new_peer', 'new_multi_peer']);
+export const DETACHING_COMMANDS: ReadonlySet<string> = new Set(['new_peer', 'new_multi_peer', 'connect', 'listen']);
 
 export const FOREGROUND_OPTION = '--foreground';
 

@@ -147,7 +147,7 @@ export async function main(argv: readonly string[], io: MainIo = process): Promi
 
 /**
  * Entry point of the bin/ script: runs main() and exits with its status. A socket holder
- * (new_peer, new_multi_peer without --foreground) is re-executed detached first and this
+ * (new_peer, new_multi_peer, connect, listen without --foreground) is re-executed detached first and this
  * process only waits for it to report its setup (detach.ts); the detached child runs main().
  */
 export function runMain(): Promise<never> {

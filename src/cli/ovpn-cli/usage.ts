@@ -73,11 +73,12 @@ export function usageText(defs: readonly Definition[]): string {
     'The data path is the kernel ovpn driver when available (auto), else the userspace',
     'engine; --datapath or $KOVPN_DATAPATH forces one.',
     '',
-    `Commands that open a socket (new_peer, new_multi_peer; options ${HOLDER_OPTIONS.map((o) => `[${o}${o === '--pid-file' ? ' <file>' : ''}]`).join(' ')})`,
-    "detach like the selftests' client: they exit 0 once the socket and peers are set up",
-    'and a background process named ovpn-cli holds the socket until SIGTERM or SIGINT',
-    '(killall ovpn-cli); --foreground holds it in the foreground instead, --pid-file writes',
-    'the holder\'s pid. listen_mcast runs in the foreground. "<command> --help" for more.',
+    'Commands that open sockets (new_peer, new_multi_peer, connect, listen; options',
+    `${HOLDER_OPTIONS.map((o) => `[${o}${o === '--pid-file' ? ' <file>' : ''}]`).join(' ')}) detach like the selftests' client: they exit 0 once`,
+    'the sockets and peers are set up and a background process named ovpn-cli holds the',
+    'sockets until SIGTERM or SIGINT (killall ovpn-cli); --foreground holds them in the',
+    "foreground instead, --pid-file writes the holder's pid. listen_mcast runs in the",
+    'foreground. "<command> --help" for more.',
   );
   return lines.join('\n');
 }

@@ -80,14 +80,12 @@ export class EngineTcpListener {
     this.poller.start(this.onReadable);
   }
 
-  /** `v6only` false (dual-stack) is not available: the addon's listen sets IPV6_V6ONLY. */
+  /** `v6only` false on an IPv6 address: a dual-stack listener (IPv4 clients too; their
+   *  connections' addresses are unmapped to IPv4 by EngineTcp). */
   static open(addon: NativeAddon, id: number, local: Endpoint, mark: number, v6only: boolean, onConnection: (fd: number) => void): EngineTcpListener {
-    if (!v6only && local.address.includes(':')) {
-      throw new DatapathError('EOPNOTSUPP', `TCP listen on ${endpointText(local)}: dual-stack (v6only off) is not supported on the userspace path`);
-    }
     let fd: number;
     try {
-      fd = addon.tcpListen(encodeSockaddr(local), BACKLOG);
+      fd = addon.tcpListen(encodeSockaddr(local), BACKLOG, v6only);
     } catch (err) {
       throw fromSystemError(err, `cannot listen on TCP ${endpointText(local)}`);
     }

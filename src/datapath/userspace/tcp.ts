@@ -18,7 +18,7 @@
  */
 import type { NativeAddon, Poller } from '../../native.js';
 import type { Endpoint, TcpCloseReason } from '../types.js';
-import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN } from '../../util/sockaddr.js';
+import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN, unmapAddress, unmapSockaddr } from '../../util/sockaddr.js';
 import { OP_DATA_V2, opcodeOf } from '../../wire/index.js';
 import { BATCH, PacketBatch } from './batch.js';
 import type { EngineDevice } from './device.js';
@@ -35,9 +35,11 @@ export type TcpEndHandler = (reason: TcpCloseReason, detail?: string) => void;
 
 export class EngineTcp {
   readonly kind = 'tcp' as const;
-  /** Never: a listener's IPv6 sockets are v6only (check.ts asks UDP and TCP alike). */
+  /** Never needed: a connection from an IPv4 client to a dual-stack listener is unmapped
+   *  (remote and local as IPv4), so its peer's remote has the family of `local` (check.ts). */
   readonly dualStack = false;
   readonly remote: Endpoint;
+  readonly local: Endpoint;
   /** The remote as a sockaddr record: the "sender" of every received DATA_V2 packet. */
   readonly remoteRec: Buffer;
   device: EngineDevice | undefined;
@@ -64,11 +66,14 @@ export class EngineTcp {
     private readonly addon: NativeAddon,
     readonly id: number,
     readonly fd: number,
-    readonly local: Endpoint,
+    local: Endpoint,
   ) {
     this.remoteRec = Buffer.from(addon.peerName(fd));
-    this.remote = decodeSockaddr(this.remoteRec);
     if (this.remoteRec.length < SOCKADDR_LEN) throw new Error('TCP peer address record is short');
+    // an IPv4 client of a dual-stack listener: an AF_INET record, as on a dual-stack UDP socket
+    unmapSockaddr(this.remoteRec);
+    this.remote = decodeSockaddr(this.remoteRec);
+    this.local = { ...local, address: unmapAddress(local.address) };
     this.poller = new addon.Poller(fd);
     this.poller.start(this.onReadable);
   }

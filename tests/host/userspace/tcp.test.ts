@@ -2,8 +2,9 @@
  * Host tests of the userspace data path's TCP transport (issue #11): two namespaces, an
  * engine in each; b listens, a connects; a P2P tunnel over the connection with real pings,
  * control packets both ways (framed), the end of a connection (peer deleted with reason
- * transport-disconnect, onClose), and bad input from a raw socket (the engine survives and
- * still serves a real connection). Run as root:
+ * transport-disconnect, onClose), bad input from a raw socket (the engine survives and
+ * still serves a real connection), a dual-stack listener with an IPv4 and an IPv6 client.
+ * Run as root:
  *   node dist/tests/host/userspace/tcp.test.js
  */
 import { hostSuite } from '../../lib/host-suite.js';
@@ -203,8 +204,59 @@ test('userspace tcp: a peer that stops reading does not stall the engine (bounde
   }
 });
 
-test('userspace tcp: drops by reason on a peer whose connection stops reading (send) and sends zero-length frames (malformed)', async () => {
+test('userspace tcp: dual-stack listener (v6only false): an IPv4 and an IPv6 client, each its own peer, pings', async () => {
   const port = 2005;
+  // the default on an IPv6 address is IPv6 only: an IPv4 client is refused
+  const only6 = await lab.b.dp.tcpListen({ address: '::', port });
+  let refused: Error | undefined;
+  try {
+    await (await lab.a.dp.tcpConnect({ address: lab.b.underlay4, port }, { timeoutMs: 5000 })).close();
+  } catch (e) {
+    refused = e as Error;
+  }
+  await only6.close();
+  assert(refused !== undefined && /ECONNREFUSED/.test(refused.message), `IPv4 connect to a v6only listener: ${refused?.message ?? 'accepted'}`);
+
+  const listener = await lab.b.dp.tcpListen({ address: '::', port, v6only: false });
+  assert(listener.local.address === '::', `listener bound to ${listener.local.address}`);
+  const conns: TcpTransport[] = [];
+  const devB = await lab.b.dp.createDevice('us-tcpds', 'mp');
+  const devs = [await lab.a.dp.createDevice('us-tcpd4', 'p2p'), await lab.a.dp.createDevice('us-tcpd6', 'p2p')];
+  try {
+    for (const [i, to] of [lab.b.underlay4, lab.b.underlay6].entries()) {
+      const accepted = nextAccept(listener, 10_000);
+      const ca = await lab.a.dp.tcpConnect({ address: to, port }, { timeoutMs: 10_000 });
+      const cb = await accepted;
+      conns.push(ca, cb);
+      const from = i === 0 ? lab.a.underlay4 : lab.a.underlay6;
+      // an IPv4 client of the dual-stack listener is IPv4 (not ::ffff:a.b.c.d), as on UDP
+      assert(cb.remote.address === from && cb.remote.port === ca.local.port, `accepted remote ${JSON.stringify(cb.remote)}, want ${from}:${ca.local.port}`);
+      assert(cb.local.address === to, `accepted local ${cb.local.address}, want ${to}`);
+      await devs[i]!.newPeer({ id: 10 + i, socket: ca });
+      await devB.newPeer({ id: 10 + i, socket: cb, vpnIpv4: `10.79.${i}.2` });
+      await devs[i]!.newKey(keyFor(0, 10 + i, 'aes-gcm', 0, 'primary', 9));
+      await devB.newKey(keyFor(1, 10 + i, 'aes-gcm', 0, 'primary', 9));
+      const peer = await devB.getPeer(10 + i);
+      assert(peer.remote?.address === from, `server peer ${10 + i} remote ${JSON.stringify(peer.remote)}`);
+      await must('ip', ['-n', lab.a.ns, 'addr', 'add', `10.79.${i}.2/24`, 'dev', devs[i]!.name]);
+      await must('ip', ['-n', lab.b.ns, 'addr', 'add', `10.79.${i}.1/24`, 'dev', 'us-tcpds']);
+    }
+    for (const i of [0, 1]) {
+      const got = await ping(lab.a.ns, `10.79.${i}.1`, { count: 3 });
+      assert(got === 3, `client over IPv${i === 0 ? 4 : 6} -> server: ${got}/3 replies`);
+      const back = await ping(lab.b.ns, `10.79.${i}.2`, { count: 3 });
+      assert(back === 3, `server -> client over IPv${i === 0 ? 4 : 6}: ${back}/3 replies`);
+    }
+  } finally {
+    for (const c of conns) await c.close();
+    await listener.close();
+    await lab.b.dp.deleteDevice('us-tcpds').catch(() => {});
+    for (const d of devs) await lab.a.dp.deleteDevice(d.name).catch(() => {});
+  }
+});
+
+test('userspace tcp: drops by reason on a peer whose connection stops reading (send) and sends zero-length frames (malformed)', async () => {
+  const port = 2006;
   const listener = await lab.b.dp.tcpListen({ address: lab.b.underlay4, port });
   const accepted = nextAccept(listener, 10_000);
   // A raw client: waits for the server's first frame (sent once its peer is set up), answers
@@ -218,7 +270,7 @@ test('userspace tcp: drops by reason on a peer whose connection stops reading (s
   try {
     await dev.newPeer({ id: 1, socket: cb });
     await dev.newKey(keyFor(1, 1, 'aes-gcm', 0, 'primary', 9));
-    await must('ip', ['-n', lab.b.ns, 'addr', 'add', '10.79.0.1/24', 'dev', 'us-tcpd0']);
+    await must('ip', ['-n', lab.b.ns, 'addr', 'add', '10.81.0.1/24', 'dev', 'us-tcpd0']);
     const before = await dev.drops();
     assert(before.send === 0 && before.malformed === 0, `drops before: ${JSON.stringify(before)}`);
     cb.send(Buffer.from([0x38, 0x01])); // 4 bytes framed: the client's cue
@@ -231,7 +283,7 @@ test('userspace tcp: drops by reason on a peer whose connection stops reading (s
     assert(drops.malformed === 3, `malformed ${drops.malformed} after 3 zero-length frames, want 3`);
     // 6 MB of tunnel packets towards a peer that reads nothing: the 1 MiB queue refuses the rest
     const flood = 'import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nb=bytes(1200)\n' +
-      'for i in range(5000):\n  s.sendto(b,("10.79.0.2",9))\n';
+      'for i in range(5000):\n  s.sendto(b,("10.81.0.2",9))\n';
     const r = await nsExec(lab.b.ns, ['python3', '-c', flood], 60_000);
     assert(r.code === 0, `flood: ${r.stderr.trim()}`);
     const until = Date.now() + 20_000;

@@ -109,12 +109,19 @@ test('every command has a usage from its definition, with examples', async () =>
   }
 });
 
-test('TCP commands fail clearly instead of silently', async () => {
-  for (const word of ['connect', 'listen']) {
-    const r = await run(word, 'tun0', '1', 'none', '10.0.0.1', '1');
-    assert.is(r.status, 1);
-    assertOneLine(r.err, `ovpn-cli: ${word}: TCP transport is not implemented yet; use new_peer or new_multi_peer (UDP)`);
-  }
+test('TCP commands check their arguments before touching anything', async () => {
+  let r = await run('connect', '--foreground', 'tun0', '1', 'none', '10.0.0.1', '0');
+  assert.is(r.status, 2);
+  assertOneLine(r.err, 'ovpn-cli: connect: invalid remote port "0": expected 1..65535');
+  r = await run('connect', '--foreground', 'tun0', '1', 'x', '10.0.0.1', '1');
+  assert.is(r.status, 2);
+  assertOneLine(r.err, 'ovpn-cli: connect: invalid tx id "x": expected 0..16777215 or "none"');
+  r = await run('listen', '--foreground', 'tun0', '1', 'SYMM', '/nonexistent/peers', 'ip6');
+  assert.is(r.status, 2);
+  assertOneLine(r.err, 'ovpn-cli: listen: invalid [ipv6] "ip6": expected "ipv6" or nothing');
+  r = await run('listen', '--foreground', 'tun0', '1', 'SYMM', '/nonexistent/peers');
+  assert.is(r.status, 1);
+  assertOneLine(r.err, 'ovpn-cli: listen: peers file /nonexistent/peers cannot be read (ENOENT)');
 });
 
 test('bad --datapath value is a usage error', async () => {
