@@ -15,6 +15,8 @@
 #       openvpn-dco-debian (the same on Debian's ovpn-dco-v2.ko: that module loaded instead,
 #       so it runs in a pass of its own, see bench/vm.sh)
 #       kovpn-user-aes kovpn-user-chacha
+#       openvpn-tcp-aes kovpn-kernel-tcp-aes kovpn-user-tcp-aes (the TCP transport: OpenVPN
+#       tcp-server/tcp-client; kovpn through ovpn-cli listen/connect)
 #       kovpn-user-aes-nooffload (engines without UDP GSO/GRO and TUN TCP coalescing)
 #       base-user-aes base-user-chacha (the userspace path of KOVPN_BASE, another built
 #       checkout, e.g. an older commit: before/after numbers from one run)
@@ -43,6 +45,7 @@ tag_of() { # short namespace tag per path
 	kovpn-user-aes) echo ua ;; kovpn-user-chacha) echo uc ;; kovpn-user-aes-nooffload) echo un ;;
 	base-user-aes) echo ba ;; base-user-chacha) echo bc ;;
 	openvpn-dco-kovpn) echo dk ;; openvpn-dco-debian) echo dd ;;
+	openvpn-tcp-aes) echo ot ;; kovpn-kernel-tcp-aes) echo kt ;; kovpn-user-tcp-aes) echo ut ;;
 	*) return 1 ;;
 	esac
 }
@@ -70,7 +73,10 @@ setup_path() { # path tag i
 	openvpn-dco-debian)
 		grep -q '^ovpn_dco_v2 ' /proc/modules || { echo "Debian's ovpn-dco-v2 module not loaded"; return 1; }
 		setup_openvpn "$2" "$3" AES-256-GCM dco ;;
+	openvpn-tcp-aes) setup_openvpn "$2" "$3" AES-256-GCM - tcp ;;
 	kovpn-kernel-aes) setup_kovpn "$2" "$3" kernel aes "$REPO" ;;
+	kovpn-kernel-tcp-aes) setup_kovpn "$2" "$3" kernel aes "$REPO" tcp ;;
+	kovpn-user-tcp-aes) setup_kovpn "$2" "$3" userspace aes "$REPO" tcp ;;
 	kovpn-kernel-chacha) setup_kovpn "$2" "$3" kernel chachapoly "$REPO" ;;
 	kovpn-user-aes) setup_kovpn "$2" "$3" userspace aes "$REPO" ;;
 	kovpn-user-chacha) setup_kovpn "$2" "$3" userspace chachapoly "$REPO" ;;

@@ -58,18 +58,21 @@ openvpn_up() { # log pidfile
 # Stock OpenVPN 2.6, userspace data path (--disable-dco), TLS p2p mode, one data cipher.
 # dco: "dco" for the data channel in the kernel (an ovpn-dco device on whichever module holds
 # the family ovpn-dco-v2: kovpn's ovpn.ko or Debian's ovpn-dco-v2.ko), else userspace (--disable-dco).
-setup_openvpn() { # tag i cipher [dco]
-	local t=$1 i=$2 cipher=$3 dco=${4:-} d=$WORK/pki side
+setup_openvpn() { # tag i cipher [dco|-] [udp|tcp]
+	local t=$1 i=$2 cipher=$3 dco=${4:-} proto=${5:-udp} d=$WORK/pki side
 	command -v openvpn >/dev/null || { echo "openvpn not installed"; return 1; }
 	make_pki || { echo "openssl failed to make the test CA"; return 1; }
 	local offload=(--disable-dco)
 	[[ $dco == dco ]] && offload=()
-	local common=(--dev tun-qb --dev-type tun --proto udp "${offload[@]}" --data-ciphers "$cipher"
+	# over TCP: the server side listens (tcp-server), the client side connects (tcp-client)
+	local sproto=udp cproto=udp
+	[[ $proto == tcp ]] && sproto=tcp-server cproto=tcp-client
+	local common=(--dev tun-qb --dev-type tun "${offload[@]}" --data-ciphers "$cipher"
 		--ca "$d/ca.crt" --verb 3 --daemon --ping 10 --ping-restart 120 --mute-replay-warnings)
-	ip netns exec "$(ns_b "$t")" openvpn "${common[@]}" --tls-server --dh none --cert "$d/server.crt" \
+	ip netns exec "$(ns_b "$t")" openvpn "${common[@]}" --proto $sproto --tls-server --dh none --cert "$d/server.crt" \
 		--key "$d/server.key" --local "10.231.$i.2" --lport 1194 --ifconfig "10.232.$i.2" "10.232.$i.1" \
 		--writepid "$WORK/ovpn-$t-b.pid" --log "$WORK/ovpn-$t-b.log" || return 1
-	ip netns exec "$(ns_a "$t")" openvpn "${common[@]}" --tls-client --remote-cert-tls server \
+	ip netns exec "$(ns_a "$t")" openvpn "${common[@]}" --proto $cproto --tls-client --remote-cert-tls server \
 		--cert "$d/client.crt" --key "$d/client.key" --remote "10.231.$i.2" 1194 --nobind \
 		--ifconfig "10.232.$i.1" "10.232.$i.2" --writepid "$WORK/ovpn-$t-a.pid" --log "$WORK/ovpn-$t-a.log" || return 1
 	for side in a b; do
@@ -91,8 +94,8 @@ setup_openvpn() { # tag i cipher [dco]
 # kovpn driven by ovpn-cli with a pre-shared key: datapath kernel|userspace, cipher aes|chachapoly,
 # repo: the checkout whose tools run (KOVPN_BASE measures an older build side by side).
 # BENCH_PROFILE_DIR: userspace engines run under `node --cpu-prof`, profiles written there.
-setup_kovpn() { # tag i datapath cipher repo
-	local t=$1 i=$2 datapath=$3 cipher=$4 repo=$5 key=$WORK/key-$1 side ns raddr dir cli=$5/bin/ovpn-cli
+setup_kovpn() { # tag i datapath cipher repo [udp|tcp]
+	local t=$1 i=$2 datapath=$3 cipher=$4 repo=$5 proto=${6:-udp} key=$WORK/key-$1 side ns raddr dir cli=$5/bin/ovpn-cli
 	[[ -x $cli ]] || { echo "$cli missing"; return 1; }
 	[[ -f $repo/dist/src/cli/ovpn-cli/main.js ]] || { echo "TypeScript not built in $repo (make ts)"; return 1; }
 	if [[ $datapath == kernel ]] && ! grep -q '^ovpn ' /proc/modules 2>/dev/null; then
@@ -116,15 +119,30 @@ setup_kovpn() { # tag i datapath cipher repo
 			{ echo "new_iface: $(tail -n1 "$WORK/iface-$t-$side.log")"; return 1; }
 		echo "$datapath $cli" >"$WORK/kovpn-$t"
 	done
-	for side in a b; do
-		ns=$(ns_name "qb-$t-$side")
-		if [[ $side == a ]]; then raddr=10.231.$i.2; else raddr=10.231.$i.1; fi
-		ip netns exec "$ns" "$cli" new_peer --foreground tun-qb 1 none 1194 "$raddr" 1194 >"$WORK/peer-$t-$side.log" 2>&1 &
-		echo $! >"$WORK/peer-$t-$side.pid"
-		wait_for 180 grep -q ready "$WORK/peer-$t-$side.log"
-		kill -0 "$(<"$WORK/peer-$t-$side.pid")" 2>/dev/null && grep -q ready "$WORK/peer-$t-$side.log" ||
-			{ echo "new_peer: $(tail -n1 "$WORK/peer-$t-$side.log")"; return 1; }
-	done
+	if [[ $proto == tcp ]]; then
+		# the selftests' way: b listens for the one peer of its TCP peers file, a connects
+		echo "1 1 10.232.$i.1" >"$WORK/tcp-peers-$t"
+		ip netns exec "$(ns_b "$t")" "$cli" listen --foreground tun-qb 1194 SYMM "$WORK/tcp-peers-$t" >"$WORK/peer-$t-b.log" 2>&1 &
+		echo $! >"$WORK/peer-$t-b.pid"
+		wait_for 180 sh -c "ip netns exec $(ns_b "$t") ss -Htln 'sport = :1194' | grep -q ."
+		ip netns exec "$(ns_a "$t")" "$cli" connect --foreground tun-qb 1 none 10.231.$i.2 1194 >"$WORK/peer-$t-a.log" 2>&1 &
+		echo $! >"$WORK/peer-$t-a.pid"
+		for side in a b; do
+			wait_for 180 grep -q ready "$WORK/peer-$t-$side.log"
+			kill -0 "$(<"$WORK/peer-$t-$side.pid")" 2>/dev/null && grep -q ready "$WORK/peer-$t-$side.log" ||
+				{ echo "TCP peer ($side): $(tail -n1 "$WORK/peer-$t-$side.log")"; return 1; }
+		done
+	else
+		for side in a b; do
+			ns=$(ns_name "qb-$t-$side")
+			if [[ $side == a ]]; then raddr=10.231.$i.2; else raddr=10.231.$i.1; fi
+			ip netns exec "$ns" "$cli" new_peer --foreground tun-qb 1 none 1194 "$raddr" 1194 >"$WORK/peer-$t-$side.log" 2>&1 &
+			echo $! >"$WORK/peer-$t-$side.pid"
+			wait_for 180 grep -q ready "$WORK/peer-$t-$side.log"
+			kill -0 "$(<"$WORK/peer-$t-$side.pid")" 2>/dev/null && grep -q ready "$WORK/peer-$t-$side.log" ||
+				{ echo "new_peer: $(tail -n1 "$WORK/peer-$t-$side.log")"; return 1; }
+		done
+	fi
 	for side in a b; do
 		dir=0; [[ $side == b ]] && dir=1
 		ip netns exec "$(ns_name "qb-$t-$side")" "$cli" new_key tun-qb 1 1 0 "$cipher" $dir "$key" >"$WORK/key-$t-$side.log" 2>&1 ||

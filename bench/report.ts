@@ -53,6 +53,9 @@ const PATH_LABELS: Record<string, string> = {
   'openvpn-dco-kovpn': "OpenVPN 2.6 DCO on kovpn's ovpn.ko AES-256-GCM",
   'openvpn-dco-debian': "OpenVPN 2.6 DCO on Debian's ovpn-dco AES-256-GCM",
   'kovpn-user-aes-nooffload': 'kovpn userspace AES-256-GCM, no GSO/GRO',
+  'kovpn-kernel-tcp-aes': 'kovpn kernel over TCP AES-256-GCM',
+  'kovpn-user-tcp-aes': 'kovpn userspace over TCP AES-256-GCM',
+  'openvpn-tcp-aes': 'OpenVPN 2.6 userspace over TCP AES-256-GCM',
   'base-user-aes': 'KOVPN_BASE userspace AES-256-GCM',
   'base-user-chacha': 'KOVPN_BASE userspace ChaCha20-Poly1305',
 };

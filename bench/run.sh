@@ -35,7 +35,7 @@ touch "$notes"
 t0=$(date +%s)
 
 if ((do_host)); then
-	host_paths=(veth kovpn-user-aes kovpn-user-chacha openvpn-aes openvpn-chacha)
+	host_paths=(veth kovpn-user-aes kovpn-user-chacha openvpn-aes openvpn-chacha kovpn-user-tcp-aes openvpn-tcp-aes)
 	[[ -n ${BENCH_HOST_PATHS:-} ]] && read -ra host_paths <<< "$BENCH_HOST_PATHS"
 	echo "bench: host data plane: ${host_paths[*]}" >&2
 	bench/datapath.sh "$RAW/host" "${host_paths[@]}"

@@ -13,7 +13,7 @@ mkdir -p "$RAW"
 [[ -f $RAW/bench.env ]] && source "$RAW/bench.env"
 [[ -n ${!BENCH_*} ]] && export ${!BENCH_*}
 paths=(veth wireguard kovpn-kernel-aes kovpn-kernel-chacha kovpn-user-aes openvpn-aes openvpn-chacha
-	openvpn-dco-kovpn)
+	openvpn-dco-kovpn kovpn-kernel-tcp-aes openvpn-tcp-aes)
 [[ -n ${BENCH_VM_PATHS:-} ]] && read -ra paths <<< "$BENCH_VM_PATHS"
 # BENCH_VM_PATHS=- runs the control plane only.
 [[ ${paths[*]} == - ]] || "$BDIR/datapath.sh" "$RAW/vm" "${paths[@]}"

@@ -14,7 +14,8 @@
 # 1. openvpn server (mode server, topology subnet, proto udp6 without local: a dual-stack IPv6
 #    socket with IPv4 clients) and an openvpn client, AES-256-GCM: both log that DCO is used,
 #    both devices are of kind ovpn-dco, pings both ways, the kernel's counters saw them, the
-#    server's status file shows the kernel's byte counts (GET_PEER dump), the client's stop
+#    server's status file shows the kernel's byte counts (GET_PEER dump), iperf3 TCP through the
+#    tunnel (the kernel's counters at least iperf3's bytes), the client's stop
 #    (SIGTERM, exit notification) removes the peer on the server.
 # 2. (a new server, reneg-sec 8) a CHACHA20-POLY1305 client: pings across a renegotiation,
 #    then killed with SIGKILL (ovpn-dco: its packets blackholed, see there): the kernel's
@@ -253,6 +254,18 @@ if start_server "$WORK/os.log" --status "$WORK/status" 1 --status-version 2; the
 		[ "${srx:-0}" -ge "$klink" ] 2>/dev/null && [ "$klink" -ge 30000 ] &&
 			pass "$T 1: openvpn's status file counts the kernel's bytes (status $srx >= kernel LINK_RX_BYTES $klink)" ||
 			fail "$T 1: status file bytes" "status '${srx:-}' kernel LINK_RX_BYTES $klink: $(grep -m1 '^CLIENT_LIST' "$WORK/status")"
+		# iperf3 through the offloaded tunnel: 3 s of TCP client -> server; the server's kernel
+		# peer counts at least the bytes iperf3 says arrived (VPN_RX_BYTES: inner packets)
+		vrx0=$(kcount $NS_S ddos0 VPN_RX_BYTES)
+		ip netns exec $NS_S iperf3 -s -1 -B 10.217.1.1 -p 5201 >"$WORK/iperf-s.out" 2>&1 & IPS=$!
+		for ((i = 0; i < 50; i++)); do ip netns exec $NS_S ss -Htln 'sport = :5201' | grep -q . && break; sleep 0.2; done
+		ibytes=$(ip netns exec $NS_C timeout 60 iperf3 -c 10.217.1.1 -p 5201 -t 3 -J 2>"$WORK/iperf-c.err" |
+			python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bytes"]))' 2>/dev/null || echo 0)
+		wait $IPS 2>/dev/null
+		vrx=$(( $(kcount $NS_S ddos0 VPN_RX_BYTES) - vrx0 ))
+		[ "$ibytes" -gt 100000 ] && [ "$vrx" -ge "$ibytes" ] &&
+			pass "$T 1: iperf3 TCP through the offloaded tunnel ($ibytes bytes received; the server's kernel peer counted $vrx)" ||
+			fail "$T 1: iperf3" "received '$ibytes' bytes, kernel VPN_RX_BYTES grew by $vrx: $(tail -2 "$WORK/iperf-c.err" | tr '\n' ' ')"
 		if stop_wait $OC 20; then pass "$T 1: openvpn client stops on SIGTERM"; else fail "$T 1: client stops" "still running after 20 s"; fi
 		# the exit notification: "Delayed exit in 5 seconds", then the instance goes
 		if wait_log "$WORK/os.log" 'SIGTERM\[soft,delayed-exit\] received, client-instance exiting' 30; then

@@ -28,6 +28,8 @@ import type { Peer } from './peer.js';
 export const MAX_QUEUE = 1 << 20;
 /** Largest framed packet. */
 export const MAX_FRAME = 0xffff;
+/** Bytes of frames gathered into one send() (a TSO-sized chunk). */
+const COALESCE = 64 * 1024;
 /** Read rounds per readable event (bounds the time one connection holds the loop). */
 const RX_ROUNDS = 8;
 
@@ -54,6 +56,8 @@ export class EngineTcp {
   /** Zero-length frames received. */
   rxBadFrames = 0;
   private readonly rxBuf = Buffer.allocUnsafeSlow(2 * (MAX_FRAME + 2));
+  /** The frames of one flush, gathered for one send(). */
+  private readonly coalesce = Buffer.allocUnsafeSlow(COALESCE);
   private rxLen = 0;
   private readonly queue: Buffer[] = [];
   private queued = 0;
@@ -153,13 +157,34 @@ export class EngineTcp {
     if (this.device !== undefined) this.device.drops.send++;
   }
 
-  /** Writes the batch to the stream (what does not go at once is queued, bounded). */
+  /**
+   * Writes the batch to the stream (what does not go at once is queued, bounded): frames are
+   * gathered into one buffer of up to COALESCE bytes per send(), not one send() each.
+   */
   flush(): void {
     const tx = this.tx;
     const count = tx.count;
     tx.count = 0;
     this.dirty = false;
-    for (let i = 0; i < count && !this.closed; i++) this.write(tx.bufs[i]!, tx.lens[i]!, false);
+    const out = this.coalesce;
+    let used = 0;
+    let frames = 0;
+    for (let i = 0; i < count && !this.closed; i++) {
+      const len = tx.lens[i]!;
+      if (used + len > out.length) {
+        if (used > 0) this.write(out, used, false, frames);
+        used = 0;
+        frames = 0;
+      }
+      if (len > out.length) {
+        this.write(tx.bufs[i]!, len, false);
+        continue;
+      }
+      tx.bufs[i]!.copy(out, used, 0, len);
+      used += len;
+      frames++;
+    }
+    if (used > 0 && !this.closed) this.write(out, used, false, frames);
   }
 
   /** Sends one packet outside the data path (control channel), framed. */
@@ -174,8 +199,8 @@ export class EngineTcp {
     this.write(f, f.length, true);
   }
 
-  /** One frame buf[0..len): written now if nothing waits, else queued (owned: no copy). */
-  private write(buf: Buffer, len: number, owned: boolean): void {
+  /** `frames` whole frames in buf[0..len): written now if nothing waits, else queued (owned: no copy). */
+  private write(buf: Buffer, len: number, owned: boolean, frames = 1): void {
     if (this.closed) return;
     let done = 0;
     if (this.queue.length === 0) {
@@ -189,9 +214,9 @@ export class EngineTcp {
       }
       if (done === len) return;
     }
-    // a frame is queued whole or not at all (a partly written one must be completed)
+    // frames are queued whole or not at all (a partly written one must be completed)
     if (done === 0 && this.queued + len > MAX_QUEUE) {
-      this.dropTx();
+      for (let f = 0; f < frames; f++) this.dropTx();
       return;
     }
     const rest = owned && done === 0 && len === buf.length ? buf : Buffer.from(buf.subarray(done, len));
