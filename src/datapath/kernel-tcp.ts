@@ -40,8 +40,8 @@ export class KernelTcpConnection implements TcpTransport {
   /** prepareAttach(): stop at the next frame boundary, hold packets to send. */
   private pausing = false;
   private closed = false;
-  /** The frame being read: header bytes, then the packet. */
-  private readonly rx = Buffer.allocUnsafeSlow(MAX_FRAME);
+  /** Bytes read and not yet delivered: at most the frame being read (before the hand-over). */
+  private readonly rx = Buffer.allocUnsafeSlow(2 * MAX_FRAME);
   private rxLen = 0;
   /** Frames (whole, framed) waiting to be written; the head may be partly written. */
   private readonly queue: Buffer[] = [];
@@ -159,12 +159,15 @@ export class KernelTcpConnection implements TcpTransport {
         this.polling = undefined;
         return;
       }
-      // Attached: one framed packet per call, the whole of it. Before: exactly what the
-      // current frame still lacks (header first), never a byte of the next frame.
-      const want = this.attached_ ? MAX_FRAME : this.rxLen < 2 ? 2 - this.rxLen : 2 + this.rx.readUInt16BE(0) - this.rxLen;
+      // Attached: whatever is there (the module hands one whole framed packet per call).
+      // Before: exactly what the current frame still lacks (header first), never a byte of
+      // the next frame. Both are deframed alike, so a stream the module gave back on its own
+      // (a peer it deleted) still reads right.
+      const want = this.attached_ ? this.rx.length - this.rxLen
+        : this.rxLen < 2 ? 2 - this.rxLen : 2 + this.rx.readUInt16BE(0) - this.rxLen;
       let n: number;
       try {
-        n = this.addon.streamRead(this.fd, this.rx.subarray(this.attached_ ? 0 : this.rxLen, (this.attached_ ? 0 : this.rxLen) + want));
+        n = this.addon.streamRead(this.fd, this.rx.subarray(this.rxLen, this.rxLen + want));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         this.end(code === 'ECONNRESET' ? 'reset' : 'error', code ?? (e as Error).message);
@@ -175,17 +178,24 @@ export class KernelTcpConnection implements TcpTransport {
         this.end('eof', this.rxLen > 0 ? `stream ended inside a frame (${this.rxLen} bytes pending)` : undefined);
         return;
       }
-      if (this.attached_) {
-        if (n >= 2 && this.rx.readUInt16BE(0) === n - 2 && n > 2) this.controlHandler?.(Buffer.from(this.rx.subarray(2, n)));
-        continue;
-      }
       this.rxLen += n;
-      if (this.rxLen >= 2 && this.rxLen === 2 + this.rx.readUInt16BE(0)) {
-        const len = this.rxLen - 2;
-        this.rxLen = 0;
-        if (len > 0) this.controlHandler?.(Buffer.from(this.rx.subarray(2, 2 + len)));
-        this.boundaryReached();
-      }
+      this.deframe();
+    }
+  }
+
+  /** Delivers every whole frame at the start of rx (zero-length ones skipped), keeps the rest. */
+  private deframe(): void {
+    let off = 0;
+    while (this.rxLen - off >= 2 && this.rxLen - off >= 2 + this.rx.readUInt16BE(off)) {
+      const len = this.rx.readUInt16BE(off);
+      if (len > 0) this.controlHandler?.(Buffer.from(this.rx.subarray(off + 2, off + 2 + len)));
+      off += 2 + len;
+      if (this.closed) return;
+    }
+    if (off > 0) {
+      this.rx.copy(this.rx, 0, off, this.rxLen);
+      this.rxLen -= off;
+      this.boundaryReached();
     }
   }
 
