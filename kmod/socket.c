@@ -21,26 +21,54 @@ static void ovpn_socket_free_rcu(struct rcu_head *head)
 	kfree(osock);
 }
 
+/* detach @osock unless it was already (caller holds the socket lock) */
+static void ovpn_socket_detach_locked(struct ovpn_socket *osock)
+{
+	struct sock *sk = osock->sk;
+	struct ovpn_socket *cur;
+
+	/* the socket lock keeps sk_user_data stable: only attach/detach write it */
+	cur = rcu_dereference_protected(__sk_user_data(sk),
+					lockdep_sock_is_held(sk));
+	if (cur != osock)
+		return;
+	if (osock->tcp)
+		ovpn_tcp_socket_detach(osock);
+	else
+		ovpn_udp_socket_detach(osock);
+}
+
+/**
+ * ovpn_socket_detach_tcp - give a TCP socket back to userspace now
+ * @osock: the socket of a peer just deleted (the caller holds the peer)
+ *
+ * A TCP socket serves one peer: once that peer is deleted on userspace's
+ * request, userspace may use the socket as soon as the request returns, not
+ * when the last packet in flight lets go of the peer.  Process context.
+ */
+void ovpn_socket_detach_tcp(struct ovpn_socket *osock)
+{
+	struct sock *sk = osock->sk;
+
+	might_sleep();
+	if (!osock->tcp)
+		return;
+	lock_sock(sk);
+	ovpn_socket_detach_locked(osock);
+	release_sock(sk);
+}
+
 /* detaching needs the socket lock, hence process context */
 static void ovpn_socket_release_work(struct work_struct *work)
 {
-	struct ovpn_socket *osock, *cur;
+	struct ovpn_socket *osock;
 	struct sock *sk;
 
 	osock = container_of(work, struct ovpn_socket, release_work);
 	sk = osock->sk;
 
 	lock_sock(sk);
-	rcu_read_lock();
-	cur = rcu_dereference_sk_user_data(sk);
-	rcu_read_unlock();
-	/* the socket lock keeps sk_user_data stable: only attach/detach write it */
-	if (cur == osock) {
-		if (osock->tcp)
-			ovpn_tcp_socket_detach(osock);
-		else
-			ovpn_udp_socket_detach(osock);
-	}
+	ovpn_socket_detach_locked(osock);
 	release_sock(sk);
 	ovpn_tcp_socket_release(osock);
 
@@ -110,7 +138,8 @@ static __maybe_unused struct ovpn_socket *ovpn_socket_new_tcp(struct socket *soc
  * @ovpn: the device
  * @extack: where to say why the socket cannot be used
  *
- * A socket serves one device; peers of that device share it.
+ * A UDP socket serves one device; peers of that device share it.  A TCP
+ * socket (connected) serves exactly one peer.
  *
  * Return: the attached socket with a reference for the caller, or ERR_PTR.
  */
