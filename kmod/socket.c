@@ -97,7 +97,7 @@ void ovpn_socket_put(struct ovpn_socket *osock)
 }
 
 /* a TCP socket serves exactly one peer */
-static __maybe_unused struct ovpn_socket *ovpn_socket_new_tcp(struct socket *sock,
+static struct ovpn_socket *ovpn_socket_new_tcp(struct socket *sock,
 					       struct ovpn_priv *ovpn,
 					       struct netlink_ext_ack *extack)
 {
@@ -152,19 +152,13 @@ struct ovpn_socket *ovpn_socket_new(struct socket *sock, struct ovpn_priv *ovpn,
 	int ret;
 
 	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6) {
-		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP socket");
+		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP or TCP socket");
 		return ERR_PTR(-EAFNOSUPPORT);
 	}
-	if (sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM) {
-#ifdef OVPN_TCP_WIP
+	if (sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM)
 		return ovpn_socket_new_tcp(sock, ovpn, extack);
-#else
-		NL_SET_ERR_MSG_MOD(extack, "TCP transport is not supported yet: SOCKET must be UDP");
-		return ERR_PTR(-EOPNOTSUPP);
-#endif
-	}
 	if (sk->sk_protocol != IPPROTO_UDP || sk->sk_type != SOCK_DGRAM) {
-		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP socket");
+		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP or TCP socket");
 		return ERR_PTR(-EPROTONOSUPPORT);
 	}
 

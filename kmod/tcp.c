@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kovpn: TCP transport (issue #11, work in progress)
+ * kovpn: TCP transport (issue #11)
  *
  * Receive: a strparser cuts the stream into packets framed by a 2-byte
  * big-endian length.  DATA_V2 goes to the data path (io.c); anything else
