@@ -55,3 +55,6 @@ run_program "dco[kovpn]: stock openvpn 2.6 on ovpn-dco" tests/kmod/dco-openvpn.s
 # out for it and back in
 run_program "dco[ovpn-dco]: stock openvpn 2.6 on Debian's ovpn-dco" tests/kmod/dco-openvpn.sh ovpn-dco
 run_program "interop[kernel]: kovpn daemon vs stock openvpn (kernel data path)" tests/interop-vm/run.sh
+# the TCP transport on the kernel path: the userspace path's two TCP interop runs, unchanged
+run_program "interop[kernel]: kovpn TCP client vs stock openvpn tcp-server" env KOVPN_TCP_DATAPATH=kernel tests/interop/tcp.test.sh
+run_program "interop[kernel]: kovpn TCP server vs stock openvpn clients" env KOVPN_TCP_DATAPATH=kernel tests/interop/tcp-server.test.sh

@@ -11,9 +11,10 @@ import { Rtnl } from '../link/rtnl.js';
 import { ENUM } from '../ovpn/constants.js';
 import { OvpnClient } from '../ovpn/client.js';
 import type { PeerAttrs } from '../ovpn/codec.js';
-import { decodeSockaddr, encodeSockaddr, endpointText, SOCKADDR_LEN, unmapSockaddr } from '../util/sockaddr.js';
+import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN, unmapSockaddr } from '../util/sockaddr.js';
 import { setSocketMark } from '../util/sockopt.js';
 import { isDataV2 } from '../wire/constants.js';
+import { KernelTcpListener, KernelTcpTransport } from './kernel-tcp.js';
 import type {
   Datapath,
   Device,
@@ -134,8 +135,8 @@ export class KernelUdpSocket implements TransportSocket {
 
 function socketFd(peer: PeerConfig, operation: string): number | undefined {
   if (peer.socket === undefined) return undefined;
-  if (!(peer.socket instanceof KernelUdpSocket)) {
-    throw new TypeError(`${operation} peer ${peer.id}: the socket must come from the kernel data path's openUdpSocket()`);
+  if (!(peer.socket instanceof KernelUdpSocket) && !(peer.socket instanceof KernelTcpTransport)) {
+    throw new TypeError(`${operation} peer ${peer.id}: the socket must come from the kernel data path's openUdpSocket(), tcpConnect() or tcpListen()`);
   }
   return peer.socket.fd;
 }
@@ -270,13 +271,16 @@ export class KernelDatapath implements Datapath {
     return KernelUdpSocket.open(local);
   }
 
-  // TCP transport (issue #11): being built; until then both fail with one line.
-  async tcpConnect(remote: Endpoint): Promise<TcpTransport> {
-    throw new Error(`TCP transport to ${endpointText(remote)} is not implemented yet on the ${this.kind} data path`);
+  /** A connected TCP socket for one peer (kernel-tcp.ts); `local` is not bound (the route picks it). */
+  async tcpConnect(remote: Endpoint, opts: { local?: { address: string; port?: number }; mark?: number; timeoutMs?: number } = {}): Promise<TcpTransport> {
+    const o: { mark?: number; timeoutMs?: number } = {};
+    if (opts.mark) o.mark = opts.mark;
+    if (opts.timeoutMs !== undefined) o.timeoutMs = opts.timeoutMs;
+    return KernelTcpTransport.connect(remote, o);
   }
 
-  async tcpListen(local: { address: string; port: number }): Promise<TcpListener> {
-    throw new Error(`TCP transport on ${endpointText(local)} is not implemented yet on the ${this.kind} data path`);
+  async tcpListen(local: { address: string; port: number; mark?: number; v6only?: boolean }): Promise<TcpListener> {
+    return KernelTcpListener.open(local);
   }
 
   /** Every notification of group "peers", from a socket of its own. */
