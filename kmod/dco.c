@@ -463,6 +463,8 @@ static int ovpn_dco_del_peer_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = ovpn_peer_del(peer, OVPN_DEL_PEER_REASON_USERSPACE);
 	if (ret)
 		NL_SET_ERR_MSG_MOD(info->extack, "peer is already being deleted");
+	else
+		ovpn_socket_detach_tcp(peer->sock);
 	ovpn_peer_put(peer);
 	return ret;
 }

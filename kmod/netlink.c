@@ -566,8 +566,8 @@ static int ovpn_nl_peer_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = ovpn_nl_peer_precheck(ovpn, info, attrs, true, sock->sk);
 	if (ret)
 		goto put_sock;
-	if (ovpn_strict_mainline && !attrs[OVPN_A_PEER_REMOTE_IPV4] &&
-	    !attrs[OVPN_A_PEER_REMOTE_IPV6]) {
+	if (ovpn_strict_mainline && sock->sk->sk_protocol == IPPROTO_UDP &&
+	    !attrs[OVPN_A_PEER_REMOTE_IPV4] && !attrs[OVPN_A_PEER_REMOTE_IPV6]) {
 		/* kovpn otherwise takes it from a connected socket or the first packet */
 		NL_SET_ERR_MSG_MOD(info->extack,
 				   "missing remote IP address for UDP socket");
@@ -874,6 +874,8 @@ static int ovpn_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = ovpn_peer_del(peer, OVPN_DEL_PEER_REASON_USERSPACE);
 	if (ret)
 		NL_SET_ERR_MSG_MOD(info->extack, "peer is already being deleted");
+	else
+		ovpn_socket_detach_tcp(peer->sock);
 	ovpn_peer_put(peer);
 	return ret;
 }

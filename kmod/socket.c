@@ -21,26 +21,54 @@ static void ovpn_socket_free_rcu(struct rcu_head *head)
 	kfree(osock);
 }
 
+/* detach @osock unless it was already (caller holds the socket lock) */
+static void ovpn_socket_detach_locked(struct ovpn_socket *osock)
+{
+	struct sock *sk = osock->sk;
+	struct ovpn_socket *cur;
+
+	/* the socket lock keeps sk_user_data stable: only attach/detach write it */
+	cur = rcu_dereference_protected(__sk_user_data(sk),
+					lockdep_sock_is_held(sk));
+	if (cur != osock)
+		return;
+	if (osock->tcp)
+		ovpn_tcp_socket_detach(osock);
+	else
+		ovpn_udp_socket_detach(osock);
+}
+
+/**
+ * ovpn_socket_detach_tcp - give a TCP socket back to userspace now
+ * @osock: the socket of a peer just deleted (the caller holds the peer)
+ *
+ * A TCP socket serves one peer: once that peer is deleted on userspace's
+ * request, userspace may use the socket as soon as the request returns, not
+ * when the last packet in flight lets go of the peer.  Process context.
+ */
+void ovpn_socket_detach_tcp(struct ovpn_socket *osock)
+{
+	struct sock *sk = osock->sk;
+
+	might_sleep();
+	if (!osock->tcp)
+		return;
+	lock_sock(sk);
+	ovpn_socket_detach_locked(osock);
+	release_sock(sk);
+}
+
 /* detaching needs the socket lock, hence process context */
 static void ovpn_socket_release_work(struct work_struct *work)
 {
-	struct ovpn_socket *osock, *cur;
+	struct ovpn_socket *osock;
 	struct sock *sk;
 
 	osock = container_of(work, struct ovpn_socket, release_work);
 	sk = osock->sk;
 
 	lock_sock(sk);
-	rcu_read_lock();
-	cur = rcu_dereference_sk_user_data(sk);
-	rcu_read_unlock();
-	/* the socket lock keeps sk_user_data stable: only attach/detach write it */
-	if (cur == osock) {
-		if (osock->tcp)
-			ovpn_tcp_socket_detach(osock);
-		else
-			ovpn_udp_socket_detach(osock);
-	}
+	ovpn_socket_detach_locked(osock);
 	release_sock(sk);
 	ovpn_tcp_socket_release(osock);
 
@@ -69,7 +97,7 @@ void ovpn_socket_put(struct ovpn_socket *osock)
 }
 
 /* a TCP socket serves exactly one peer */
-static __maybe_unused struct ovpn_socket *ovpn_socket_new_tcp(struct socket *sock,
+static struct ovpn_socket *ovpn_socket_new_tcp(struct socket *sock,
 					       struct ovpn_priv *ovpn,
 					       struct netlink_ext_ack *extack)
 {
@@ -110,7 +138,8 @@ static __maybe_unused struct ovpn_socket *ovpn_socket_new_tcp(struct socket *soc
  * @ovpn: the device
  * @extack: where to say why the socket cannot be used
  *
- * A socket serves one device; peers of that device share it.
+ * A UDP socket serves one device; peers of that device share it.  A TCP
+ * socket (connected) serves exactly one peer.
  *
  * Return: the attached socket with a reference for the caller, or ERR_PTR.
  */
@@ -123,19 +152,13 @@ struct ovpn_socket *ovpn_socket_new(struct socket *sock, struct ovpn_priv *ovpn,
 	int ret;
 
 	if (sk->sk_family != AF_INET && sk->sk_family != AF_INET6) {
-		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP socket");
+		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP or TCP socket");
 		return ERR_PTR(-EAFNOSUPPORT);
 	}
-	if (sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM) {
-#ifdef OVPN_TCP_WIP
+	if (sk->sk_protocol == IPPROTO_TCP && sk->sk_type == SOCK_STREAM)
 		return ovpn_socket_new_tcp(sock, ovpn, extack);
-#else
-		NL_SET_ERR_MSG_MOD(extack, "TCP transport is not supported yet: SOCKET must be UDP");
-		return ERR_PTR(-EOPNOTSUPP);
-#endif
-	}
 	if (sk->sk_protocol != IPPROTO_UDP || sk->sk_type != SOCK_DGRAM) {
-		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP socket");
+		NL_SET_ERR_MSG_MOD(extack, "SOCKET must be an IPv4 or IPv6 UDP or TCP socket");
 		return ERR_PTR(-EPROTONOSUPPORT);
 	}
 

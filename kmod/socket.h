@@ -5,8 +5,8 @@
  * The socket belongs to userspace: the module keeps a reference on the
  * struct sock only (never on the file), so when userspace closes it the
  * transport tells us (UDP: encap_destroy) and the peers on it are deleted
- * with reason TRANSPORT_DISCONNECT.  Transport specific code (udp.c, and a
- * future tcp.c) plugs in through the functions below.
+ * with reason TRANSPORT_DISCONNECT.  Transport specific code (udp.c, tcp.c)
+ * plugs in through the functions below.
  */
 #ifndef _NET_OVPN_SOCKET_H_
 #define _NET_OVPN_SOCKET_H_
@@ -41,5 +41,6 @@ struct ovpn_socket {
 struct ovpn_socket *ovpn_socket_new(struct socket *sock, struct ovpn_priv *ovpn,
 				    struct netlink_ext_ack *extack);
 void ovpn_socket_put(struct ovpn_socket *osock);
+void ovpn_socket_detach_tcp(struct ovpn_socket *osock);
 
 #endif /* _NET_OVPN_SOCKET_H_ */

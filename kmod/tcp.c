@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kovpn: TCP transport (issue #11, work in progress)
+ * kovpn: TCP transport (issue #11)
  *
  * Receive: a strparser cuts the stream into packets framed by a 2-byte
  * big-endian length.  DATA_V2 goes to the data path (io.c); anything else
@@ -10,8 +10,10 @@
  * queue drained by a work item with non-blocking sends, so a peer that
  * stops reading fills its own queue (drops counted) and blocks nobody.
  * The socket's callbacks, proto and ops are saved on attach and put back
- * on detach.
+ * on detach: userspace then reads and writes it as a plain TCP socket again
+ * (bytes the parser had taken but not delivered are gone, as in mainline).
  */
+#include <linux/poll.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <linux/workqueue.h>
@@ -29,6 +31,8 @@
 #define OVPN_TCP_TX_QUEUE_LEN	256
 /* control packets waiting for userspace per socket */
 #define OVPN_TCP_USER_QUEUE_LEN	256
+/* the largest write userspace may make: one framed packet */
+#define OVPN_TCP_MAX_SEND	(2 + 65535)
 
 /**
  * struct ovpn_tcp - TCP state of an attached socket
@@ -41,6 +45,9 @@
  * @sk_write_space: saved callback
  * @sk_state_change: saved callback
  * @prot: the socket's own proto, put back on detach
+ * @ops: the socket's own proto_ops, put back on detach
+ * @detached: given back to userspace (under the socket lock): send nothing more
+ * @osock: the socket wrapper this state belongs to
  */
 struct ovpn_tcp {
 	struct strparser strp;
@@ -52,11 +59,16 @@ struct ovpn_tcp {
 	void (*sk_write_space)(struct sock *sk);
 	void (*sk_state_change)(struct sock *sk);
 	struct proto *prot;
+	const struct proto_ops *ops;
+	bool detached;
+	struct ovpn_socket *osock;
 };
 
-/* copies of the TCP protos with our recvmsg/sendmsg/close, by family */
+/* copies of the TCP protos and ops with our recvmsg/sendmsg/close/poll, by family */
 static struct proto ovpn_tcp_prot[2];
+static struct proto_ops ovpn_tcp_ops[2];
 static const struct proto *ovpn_tcp_prot_base[2];
+static const struct proto_ops *ovpn_tcp_ops_base[2];
 static DEFINE_MUTEX(ovpn_tcp_prot_lock);
 
 static int ovpn_tcp_parse(struct strparser *strp, struct sk_buff *skb)
@@ -74,7 +86,8 @@ static int ovpn_tcp_parse(struct strparser *strp, struct sk_buff *skb)
 	return ntohs(blen) + 2;
 }
 
-static void ovpn_tcp_rcv(struct strparser *strp, struct sk_buff *skb)
+/* one framed packet; BHs off, RCU read side */
+static void __ovpn_tcp_rcv(struct strparser *strp, struct sk_buff *skb)
 {
 	struct sock *sk = strp->sk;
 	struct strp_msg *rxm = strp_msg(skb);
@@ -128,6 +141,19 @@ static void ovpn_tcp_rcv(struct strparser *strp, struct sk_buff *skb)
 
 drop:
 	kfree_skb(skb);
+}
+
+/*
+ * Called from the socket's data_ready (softirq) or from the strparser's work
+ * (process context, socket lock held): the data path wants BHs off either way.
+ */
+static void ovpn_tcp_rcv(struct strparser *strp, struct sk_buff *skb)
+{
+	local_bh_disable();
+	rcu_read_lock();
+	__ovpn_tcp_rcv(strp, skb);
+	rcu_read_unlock();
+	local_bh_enable();
 }
 
 /* the stream cannot be parsed any more: the peer goes */
@@ -185,16 +211,31 @@ static void ovpn_tcp_state_change(struct sock *sk)
 	rcu_read_unlock();
 }
 
+/* a sent data packet counts on the device, as the UDP tunnel's xmit does */
+static void ovpn_tcp_tx_stats(struct sk_buff *skb)
+{
+	if (!skb->dev)
+		return;
+	local_bh_disable();
+	dev_sw_netstats_tx_add(skb->dev, 1, skb->len);
+	local_bh_enable();
+}
+
 static void ovpn_tcp_tx_work(struct work_struct *work)
 {
 	struct ovpn_tcp *tcp = container_of(work, struct ovpn_tcp, tx_work);
-	struct sock *sk = tcp->strp.sk;
+	struct ovpn_socket *osock = tcp->osock;
+	struct sock *sk = osock->sk;
 	struct sk_buff *skb;
-	int ret;
+	int ret = 0;
 
 	lock_sock(sk);
-	/* closed by userspace (orphaned) or no longer connected: nothing to send on */
-	if (!sk->sk_socket || sk->sk_state != TCP_ESTABLISHED) {
+	/*
+	 * given back, closed by userspace (orphaned) or no longer connected:
+	 * nothing to send on
+	 */
+	if (tcp->detached || !sk->sk_socket ||
+	    sk->sk_state != TCP_ESTABLISHED) {
 		skb_queue_purge(&tcp->tx_queue);
 		tcp->tx_offset = 0;
 		goto out;
@@ -209,10 +250,19 @@ static void ovpn_tcp_tx_work(struct work_struct *work)
 			continue;
 		tcp->tx_offset = 0;
 		skb_unlink(skb, &tcp->tx_queue);
+		ovpn_tcp_tx_stats(skb);
 		consume_skb(skb);
 	}
 out:
 	release_sock(sk);
+
+	/* a half-sent frame cannot be taken back: the stream is lost */
+	if (ret < 0 && ret != -EAGAIN) {
+		net_dbg_ratelimited("%s: TCP send error %d, deleting its peers\n",
+				    netdev_name(osock->ovpn->dev), ret);
+		ovpn_peers_free(osock->ovpn, osock,
+				OVPN_DEL_PEER_REASON_TRANSPORT_ERROR);
+	}
 }
 
 /* Return: 0, or -ENOBUFS with @skb freed when the queue is full */
@@ -244,11 +294,26 @@ void ovpn_tcp_send_skb(struct ovpn_peer *peer, struct sock *sk,
 		return;
 	}
 	*(__be16 *)__skb_push(skb, 2) = htons(len);
+	/* marks a data packet: counted on the device once sent */
+	skb->dev = peer->ovpn->dev;
 	if (ovpn_tcp_queue(peer->sock->tcp, skb))
 		ovpn_tx_drop(peer->ovpn->dev, OVPN_DROP_SEND);
 }
 
-/* userspace reads control packets, one per call, framed */
+/* the attached socket with a reference, or NULL */
+static struct ovpn_socket *ovpn_tcp_sock_get(struct sock *sk)
+{
+	struct ovpn_socket *osock;
+
+	rcu_read_lock();
+	osock = rcu_dereference_sk_user_data(sk);
+	if (osock && !kref_get_unless_zero(&osock->refcount))
+		osock = NULL;
+	rcu_read_unlock();
+	return osock;
+}
+
+/* userspace reads control packets, one per call, with their length prefix */
 static int ovpn_tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			    int flags, int *addr_len)
 {
@@ -257,54 +322,51 @@ static int ovpn_tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	int err = 0, off = 0;
 	size_t copied;
 
-	rcu_read_lock();
-	osock = rcu_dereference_sk_user_data(sk);
-	if (!osock || !kref_get_unless_zero(&osock->refcount)) {
-		rcu_read_unlock();
+	osock = ovpn_tcp_sock_get(sk);
+	if (!osock)
 		return -ENOTCONN;
-	}
-	rcu_read_unlock();
 
 	skb = __skb_recv_datagram(sk, &osock->tcp->user_queue, flags, &off,
 				  &err);
-	if (!skb)
+	if (!skb) {
+		/* nothing queued and the remote is done: end of stream */
+		if (err == -EAGAIN && (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
+			err = 0;
 		goto out;
-	copied = min_t(size_t, len, skb->len);
-	err = skb_copy_datagram_msg(skb, 0, msg, copied);
-	if (!err) {
-		err = copied;
-		if (copied < skb->len)
-			msg->msg_flags |= MSG_TRUNC;
 	}
+	copied = min_t(size_t, len, skb->len);
+	if (copied < skb->len)
+		msg->msg_flags |= MSG_TRUNC;
+	err = skb_copy_datagram_msg(skb, 0, msg, copied);
+	if (!err)
+		err = (flags & MSG_TRUNC) ? skb->len : copied;
 	kfree_skb(skb);
 out:
 	ovpn_socket_put(osock);
 	return err;
 }
 
-/* userspace sends framed control packets in order with the data packets */
+/* userspace sends framed control packets, in order with the data packets */
 static int ovpn_tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct ovpn_socket *osock;
 	struct sk_buff *skb;
 	int err;
 
-	if (len < 3 || len > 65537)
-		return -EINVAL;
-	rcu_read_lock();
-	osock = rcu_dereference_sk_user_data(sk);
-	if (!osock || !kref_get_unless_zero(&osock->refcount)) {
-		rcu_read_unlock();
+	if (!len)
+		return 0;
+	if (len > OVPN_TCP_MAX_SEND)
+		return -EMSGSIZE;
+	osock = ovpn_tcp_sock_get(sk);
+	if (!osock)
 		return -ENOTCONN;
-	}
-	rcu_read_unlock();
 
 	skb = alloc_skb(len, GFP_KERNEL);
 	err = -ENOMEM;
 	if (!skb)
 		goto out;
 	err = -EFAULT;
-	if (copy_from_iter(skb_put(skb, len), len, &msg->msg_iter) != len) {
+	if (!copy_from_iter_full(skb_put(skb, len), len, &msg->msg_iter)) {
 		kfree_skb(skb);
 		goto out;
 	}
@@ -316,23 +378,24 @@ out:
 	return err;
 }
 
-/* userspace closes the socket: detach, delete the peers, then close */
+/* userspace closes the socket: give it back, delete its peers, then close */
 static void ovpn_tcp_close(struct sock *sk, long timeout)
 {
 	struct ovpn_socket *osock;
-	struct proto *prot = NULL;
+	struct proto *prot;
+	bool held = false;
 
-	rcu_read_lock();
-	osock = rcu_dereference_sk_user_data(sk);
-	if (osock && !kref_get_unless_zero(&osock->refcount))
-		osock = NULL;
-	rcu_read_unlock();
-
+	/* only attach and detach write sk_user_data, both under the socket lock */
+	lock_sock(sk);
+	osock = rcu_dereference_protected(__sk_user_data(sk),
+					  lockdep_sock_is_held(sk));
 	if (osock) {
-		lock_sock(sk);
-		if (rcu_access_pointer(__sk_user_data(sk)) == osock)
-			ovpn_tcp_socket_detach(osock);
-		release_sock(sk);
+		held = kref_get_unless_zero(&osock->refcount);
+		ovpn_tcp_socket_detach(osock);
+	}
+	release_sock(sk);
+
+	if (held) {
 		ovpn_peers_free(osock->ovpn, osock,
 				OVPN_DEL_PEER_REASON_TRANSPORT_DISCONNECT);
 		ovpn_socket_put(osock);
@@ -343,8 +406,31 @@ static void ovpn_tcp_close(struct sock *sk, long timeout)
 	prot->close(sk, timeout);
 }
 
-static struct proto *ovpn_tcp_prot_get(struct sock *sk)
+/* connect(AF_UNSPEC) would reuse the socket under the peer: not while attached */
+static int ovpn_tcp_disconnect(struct sock *sk, int flags)
 {
+	return -EBUSY;
+}
+
+/* readable when a control packet waits, not when bytes are in the stream */
+static __poll_t ovpn_tcp_poll(struct file *file, struct socket *sock,
+			      poll_table *wait)
+{
+	__poll_t mask = datagram_poll(file, sock, wait);
+	struct ovpn_socket *osock;
+
+	rcu_read_lock();
+	osock = rcu_dereference_sk_user_data(sock->sk);
+	if (osock && !skb_queue_empty_lockless(&osock->tcp->user_queue))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	rcu_read_unlock();
+	return mask;
+}
+
+static struct proto *ovpn_tcp_prot_get(struct sock *sk,
+				       const struct proto_ops **ops)
+{
+	const struct proto_ops *sock_ops = sk->sk_socket->ops;
 	int i = sk->sk_family == AF_INET6;
 
 	mutex_lock(&ovpn_tcp_prot_lock);
@@ -353,11 +439,19 @@ static struct proto *ovpn_tcp_prot_get(struct sock *sk)
 		ovpn_tcp_prot[i].recvmsg = ovpn_tcp_recvmsg;
 		ovpn_tcp_prot[i].sendmsg = ovpn_tcp_sendmsg;
 		ovpn_tcp_prot[i].close = ovpn_tcp_close;
+		ovpn_tcp_prot[i].disconnect = ovpn_tcp_disconnect;
+		ovpn_tcp_ops[i] = *sock_ops;
+		ovpn_tcp_ops[i].poll = ovpn_tcp_poll;
 		ovpn_tcp_prot_base[i] = sk->sk_prot;
+		ovpn_tcp_ops_base[i] = sock_ops;
 	}
 	mutex_unlock(&ovpn_tcp_prot_lock);
 	/* a socket with another proto (sockmap, TLS ...) is not ours to take */
-	return ovpn_tcp_prot_base[i] == sk->sk_prot ? &ovpn_tcp_prot[i] : NULL;
+	if (ovpn_tcp_prot_base[i] != sk->sk_prot ||
+	    ovpn_tcp_ops_base[i] != sock_ops)
+		return NULL;
+	*ops = &ovpn_tcp_ops[i];
+	return &ovpn_tcp_prot[i];
 }
 
 static const struct strp_callbacks ovpn_tcp_strp_cb = {
@@ -377,15 +471,18 @@ int ovpn_tcp_socket_attach(struct ovpn_socket *osock,
 			   struct netlink_ext_ack *extack)
 {
 	struct sock *sk = osock->sk;
+	const struct proto_ops *ops;
 	struct ovpn_tcp *tcp;
 	struct proto *prot;
 	int ret;
+
+	sock_owned_by_me(sk);
 
 	if (sk->sk_state != TCP_ESTABLISHED) {
 		NL_SET_ERR_MSG_MOD(extack, "TCP SOCKET must be connected (ESTABLISHED)");
 		return -ENOTCONN;
 	}
-	prot = ovpn_tcp_prot_get(sk);
+	prot = ovpn_tcp_prot_get(sk, &ops);
 	if (!prot) {
 		NL_SET_ERR_MSG_MOD(extack, "TCP SOCKET is used by another kernel layer");
 		return -EBUSY;
@@ -401,6 +498,7 @@ int ovpn_tcp_socket_attach(struct ovpn_socket *osock,
 	skb_queue_head_init(&tcp->user_queue);
 	skb_queue_head_init(&tcp->tx_queue);
 	INIT_WORK(&tcp->tx_work, ovpn_tcp_tx_work);
+	tcp->osock = osock;
 	osock->tcp = tcp;
 
 	write_lock_bh(&sk->sk_callback_lock);
@@ -408,8 +506,10 @@ int ovpn_tcp_socket_attach(struct ovpn_socket *osock,
 	tcp->sk_write_space = sk->sk_write_space;
 	tcp->sk_state_change = sk->sk_state_change;
 	tcp->prot = sk->sk_prot;
+	tcp->ops = sk->sk_socket->ops;
 	rcu_assign_sk_user_data(sk, osock);
 	WRITE_ONCE(sk->sk_prot, prot);
+	WRITE_ONCE(sk->sk_socket->ops, ops);
 	sk->sk_data_ready = ovpn_tcp_data_ready;
 	sk->sk_write_space = ovpn_tcp_write_space;
 	sk->sk_state_change = ovpn_tcp_state_change;
@@ -423,20 +523,34 @@ int ovpn_tcp_socket_attach(struct ovpn_socket *osock,
 /**
  * ovpn_tcp_socket_detach - give a TCP socket back to userspace
  * @osock: the socket wrapper (caller holds the socket lock)
+ *
+ * Nothing more is sent or parsed on the socket; what userspace has not read
+ * of the control queue is dropped, as in mainline.
  */
 void ovpn_tcp_socket_detach(struct ovpn_socket *osock)
 {
 	struct ovpn_tcp *tcp = osock->tcp;
 	struct sock *sk = osock->sk;
 
+	sock_owned_by_me(sk);
+
+	strp_stop(&tcp->strp);
 	write_lock_bh(&sk->sk_callback_lock);
 	sk->sk_data_ready = tcp->sk_data_ready;
 	sk->sk_write_space = tcp->sk_write_space;
 	sk->sk_state_change = tcp->sk_state_change;
 	WRITE_ONCE(sk->sk_prot, tcp->prot);
+	/* an orphaned socket (closed by userspace) has no ops to restore */
+	if (sk->sk_socket)
+		WRITE_ONCE(sk->sk_socket->ops, tcp->ops);
 	rcu_assign_sk_user_data(sk, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
-	strp_stop(&tcp->strp);
+	tcp->detached = true;
+	skb_queue_purge(&tcp->user_queue);
+
+	/* readers waiting on the control queue look at the stream again */
+	if (sk->sk_socket)
+		sk->sk_data_ready(sk);
 }
 
 /**
@@ -447,6 +561,7 @@ void ovpn_tcp_socket_release(struct ovpn_socket *osock)
 {
 	struct ovpn_tcp *tcp = osock->tcp;
 
+	might_sleep();
 	if (!tcp)
 		return;
 	/* callbacks that saw the socket attached are done after this */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * kovpn: TCP transport (work in progress: only with make OVPN_TCP_WIP=1, see tcp.c)
+ * kovpn: TCP transport (see tcp.c)
  */
 #ifndef _NET_OVPN_TCP_H_
 #define _NET_OVPN_TCP_H_

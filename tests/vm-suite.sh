@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The in-guest suite, run by tests/run-vm.sh through tests/qemu/run.sh with kmod/ovpn.ko
-# loaded: kernel-level smoke tests (python genl driver: cheap to start in the guest), the
+# loaded: kernel-level smoke tests and the module's TCP transport (python genl driver: cheap
+# to start in the guest), the
 # TypeScript kernel data path against the module, the netns suites over the kernel path,
 # the mixed run (one side kernel, the other userspace) proving wire compatibility, and the
 # kovpn daemon against stock OpenVPN 2.6 on the kernel path, and stock OpenVPN 2.6 with DCO
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 . tests/lib/run-program.sh
 
 run_program "vm: kernel smoke tests" python3 tests/kmod/smoke.py
+run_program "vm: kernel TCP transport" python3 tests/kmod/tcp.py
 # Short in make check (fuzz budget, teardown count); make check-stress runs them long.
 run_program "vm: genl fuzzer" python3 tests/kmod/fuzz.py --time "${KOVPN_FUZZ_TIME:-30}"
 run_program "vm: lifecycle torture" python3 tests/kmod/torture.py --count "${KOVPN_TORTURE_COUNT:-3}"
@@ -53,3 +55,6 @@ run_program "dco[kovpn]: stock openvpn 2.6 on ovpn-dco" tests/kmod/dco-openvpn.s
 # out for it and back in
 run_program "dco[ovpn-dco]: stock openvpn 2.6 on Debian's ovpn-dco" tests/kmod/dco-openvpn.sh ovpn-dco
 run_program "interop[kernel]: kovpn daemon vs stock openvpn (kernel data path)" tests/interop-vm/run.sh
+# the TCP transport on the kernel path: the userspace path's two TCP interop runs, unchanged
+run_program "interop[kernel]: kovpn TCP client vs stock openvpn tcp-server" env KOVPN_TCP_DATAPATH=kernel tests/interop/tcp.test.sh
+run_program "interop[kernel]: kovpn TCP server vs stock openvpn clients" env KOVPN_TCP_DATAPATH=kernel tests/interop/tcp-server.test.sh

@@ -15,7 +15,9 @@
 import type { NativeAddon, Poller } from '../native.js';
 import { decodeSockaddr, encodeSockaddr, endpointText, unmapAddress } from '../util/sockaddr.js';
 import { setSocketMark } from '../util/sockopt.js';
+import { isDataV2 } from '../wire/constants.js';
 import { connectTcp } from './userspace/tcp-listen.js';
+import { fromSystemError } from './userspace/errors.js';
 import type { Endpoint, TcpCloseReason, TcpListener, TcpTransport } from './types.js';
 
 /** The largest frame: 2-byte length and 65,535 bytes of packet. */
@@ -25,6 +27,10 @@ const MAX_QUEUE = 1 << 20;
 /** How long attach() waits for a half-read or half-written frame to complete. */
 const BOUNDARY_WAIT_MS = 10_000;
 const BACKLOG = 128;
+/** Control packets kept until a handler is set (the first ones of a fresh connection). */
+const EARLY_MAX = 64;
+
+type CloseHandler = (reason: TcpCloseReason, detail?: string) => void;
 
 export class KernelTcpConnection implements TcpTransport {
   readonly kind = 'tcp' as const;
@@ -34,7 +40,9 @@ export class KernelTcpConnection implements TcpTransport {
   txDropped = 0;
   private readonly poller: Poller;
   private controlHandler: ((packet: Buffer) => void) | undefined;
-  private closeHandler: ((reason: TcpCloseReason, detail?: string) => void) | undefined;
+  private readonly early: Buffer[] = [];
+  private readonly closeHandlers: CloseHandler[] = [];
+  private ended: { reason: TcpCloseReason; detail: string | undefined } | undefined;
   /** The module reads the stream (between attached() and detach()). */
   private attached_ = false;
   /** prepareAttach(): stop at the next frame boundary, hold packets to send. */
@@ -72,16 +80,20 @@ export class KernelTcpConnection implements TcpTransport {
       return new KernelTcpConnection(addon, fd);
     } catch (err) {
       addon.close(fd);
-      throw err;
+      throw fromSystemError(err, `TCP connection to ${endpointText(remote)}`);
     }
   }
 
+  /** Control packets (every frame that is not DATA_V2), without their length. */
   onControlPacket(handler: (packet: Buffer) => void): void {
     this.controlHandler = handler;
+    for (const p of this.early.splice(0)) handler(p);
   }
 
-  onClose(handler: (reason: TcpCloseReason, detail?: string) => void): void {
-    this.closeHandler = handler;
+  /** Runs once when the connection ends (at once if it already has). */
+  onClose(handler: CloseHandler): void {
+    if (this.ended) handler(this.ended.reason, this.ended.detail);
+    else this.closeHandlers.push(handler);
   }
 
   /** At a frame boundary both ways: nothing half read, nothing waiting to be written. */
@@ -188,7 +200,8 @@ export class KernelTcpConnection implements TcpTransport {
     let off = 0;
     while (this.rxLen - off >= 2 && this.rxLen - off >= 2 + this.rx.readUInt16BE(off)) {
       const len = this.rx.readUInt16BE(off);
-      if (len > 0) this.controlHandler?.(Buffer.from(this.rx.subarray(off + 2, off + 2 + len)));
+      // DATA_V2 read before the module has the socket is the module's business
+      if (len > 0 && !isDataV2(this.rx, off + 2, len)) this.deliver(Buffer.from(this.rx.subarray(off + 2, off + 2 + len)));
       off += 2 + len;
       if (this.closed) return;
     }
@@ -199,9 +212,17 @@ export class KernelTcpConnection implements TcpTransport {
     }
   }
 
-  /** Sends one packet, framed; dropped (counted) when it cannot be framed or the queue is full. */
+  private deliver(packet: Buffer): void {
+    if (this.controlHandler) this.controlHandler(packet);
+    else if (this.early.length < EARLY_MAX) this.early.push(packet);
+  }
+
+  /**
+   * Sends one packet, framed; dropped (counted) when it cannot be framed or the queue is
+   * full, as a UDP datagram would be; nothing once the connection has ended.
+   */
   send(packet: Buffer): void {
-    if (this.closed) throw new Error(`send on TCP connection ${this.describe()}: closed`);
+    if (this.closed) return;
     if (packet.length === 0 || packet.length > 0xffff || this.queued + packet.length + 2 > MAX_QUEUE) {
       this.txDropped++;
       return;
@@ -262,14 +283,11 @@ export class KernelTcpConnection implements TcpTransport {
     for (const w of waiters) w();
   }
 
+  /** Closes the fd (the module then deletes a peer on it) and reports the reason once. */
   private end(reason: TcpCloseReason, detail?: string): void {
     if (this.closed) return;
-    this.shut();
-    this.closeHandler?.(reason, detail);
-  }
-
-  private shut(): void {
     this.closed = true;
+    this.ended = { reason, detail };
     this.poller.close();
     this.addon.close(this.fd);
     this.queue.length = 0;
@@ -278,12 +296,12 @@ export class KernelTcpConnection implements TcpTransport {
     const waiters = this.boundaryWaiters;
     this.boundaryWaiters = [];
     for (const w of waiters) w();
+    for (const h of this.closeHandlers.splice(0)) h(reason, detail);
   }
 
   /** Closes the socket: the module deletes a peer on it (TRANSPORT_DISCONNECT). */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.shut();
+    this.end('local');
   }
 
   private describe(): string {
@@ -296,6 +314,7 @@ export class KernelTcpListener implements TcpListener {
   readonly local: Endpoint;
   private readonly poller: Poller;
   private handler: ((conn: TcpTransport) => void) | undefined;
+  private readonly early: KernelTcpConnection[] = [];
   private closed = false;
 
   private constructor(
@@ -312,19 +331,21 @@ export class KernelTcpListener implements TcpListener {
     try {
       fd = addon.tcpListen(encodeSockaddr(local), BACKLOG, local.v6only !== false);
     } catch (err) {
-      throw new Error(`cannot listen on TCP ${endpointText(local)}: ${(err as Error).message}`, { cause: err });
+      throw fromSystemError(err, `cannot listen on TCP ${endpointText(local)}`);
     }
     try {
       if (local.mark) setSocketMark(addon, fd, local.mark);
       return new KernelTcpListener(addon, fd);
     } catch (err) {
       addon.close(fd);
-      throw err;
+      throw fromSystemError(err, `TCP listener on ${endpointText(local)}`);
     }
   }
 
+  /** Each accepted connection; those accepted before a handler was set are handed to it now. */
   onAccept(handler: (conn: TcpTransport) => void): void {
     this.handler = handler;
+    for (const c of this.early.splice(0)) handler(c);
   }
 
   private accept(): void {
@@ -344,6 +365,7 @@ export class KernelTcpListener implements TcpListener {
         continue;
       }
       if (this.handler) this.handler(conn);
+      else if (this.early.length < EARLY_MAX) this.early.push(conn);
       else void conn.close();
     }
   }
@@ -353,5 +375,6 @@ export class KernelTcpListener implements TcpListener {
     this.closed = true;
     this.poller.close();
     this.addon.close(this.fd);
+    for (const c of this.early.splice(0)) await c.close();
   }
 }

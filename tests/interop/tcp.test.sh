@@ -7,11 +7,14 @@
 # Namespaces dm-t*.
 set -u
 cd "$(dirname "$0")/../.."
+# KOVPN_TCP_DATAPATH=kernel: the same run on the kernel path (the module's TCP transport)
+DATAPATH=${KOVPN_TCP_DATAPATH:-userspace}
+T=tcp; [ "$DATAPATH" = userspace ] || T="tcp[$DATAPATH]"
 . tests/lib/results.sh
 NS_S=dm-ts NS_C=dm-tc NET=10.77.13
 . tests/interop/lib/tunnel-lib.sh
-setup_netns || { fail "tcp: namespaces" "could not create"; exit 1; }
-setup_pki || { fail "tcp: PKI" "openssl failed"; exit 1; }
+setup_netns || { fail "$T: namespaces" "could not create"; exit 1; }
+setup_pki || { fail "$T: PKI" "openssl failed"; exit 1; }
 
 server() { # log
 	ip netns exec $NS_S openvpn --disable-dco --verb 3 --mode server --tls-server --dev dmts0 --dev-type tun --proto tcp4-server \
@@ -24,27 +27,27 @@ printf 'client\nproto tcp-client\ndev dmtc0\nremote %s 1194\nconnect-retry 1 2\n
 
 server s1.log; S1=$!
 wait_log "$WORK/s1.log" 'Initialization Sequence Completed' 20
-ip netns exec $NS_C bin/kovpn up "$WORK/client.conf" --datapath userspace --log-level info >"$WORK/kc.log" 2>&1 & PIDS+=($!); KC=$!
+ip netns exec $NS_C bin/kovpn up "$WORK/client.conf" --datapath "$DATAPATH" --log-level info >"$WORK/kc.log" 2>&1 & PIDS+=($!); KC=$!
 if ! wait_log "$WORK/kc.log" '"type":"peer-up"' 30; then
-	fail "tcp: kovpn client connects to an OpenVPN TCP server" "$(tail -3 "$WORK/kc.log" | tr "\n" " ")"
+	fail "$T: kovpn client connects to an OpenVPN TCP server" "$(tail -3 "$WORK/kc.log" | tr "\n" " ")"
 	[ -n "${DM_DEBUG:-}" ] && cat "$WORK/kc.log" "$WORK/s1.log"; exit 0
 fi
-pass "tcp: kovpn client connects to an OpenVPN TCP server"
-check "tcp: client -> server ping through the tunnel" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 5 10.214.13.1
-check "tcp: server -> client ping through the tunnel" ip netns exec $NS_S ping -q -c 3 -i 0.3 -W 5 10.214.13.2
-check "tcp: 3000-byte pings (inner fragments) over TCP" ip netns exec $NS_C ping -q -c 2 -s 3000 -W 5 10.214.13.1
-grep -q 'AES-256-GCM' "$WORK/kc.log" && pass "tcp: AES-256-GCM negotiated" || fail "tcp: cipher" "no AES-256-GCM in the client log"
+pass "$T: kovpn client connects to an OpenVPN TCP server"
+check "$T: client -> server ping through the tunnel" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 5 10.214.13.1
+check "$T: server -> client ping through the tunnel" ip netns exec $NS_S ping -q -c 3 -i 0.3 -W 5 10.214.13.2
+check "$T: 3000-byte pings (inner fragments) over TCP" ip netns exec $NS_C ping -q -c 2 -s 3000 -W 5 10.214.13.1
+grep -q 'AES-256-GCM' "$WORK/kc.log" && pass "$T: AES-256-GCM negotiated" || fail "$T: cipher" "no AES-256-GCM in the client log"
 
 kill -KILL $S1
-wait_log "$WORK/kc.log" '"type":"peer-down"' 15 && pass "tcp: the dropped connection ends the session (peer-down)" ||
-	fail "tcp: dropped connection" "no peer-down: $(tail -2 "$WORK/kc.log" | tr '\n' ' ')"
+wait_log "$WORK/kc.log" '"type":"peer-down"' 15 && pass "$T: the dropped connection ends the session (peer-down)" ||
+	fail "$T: dropped connection" "no peer-down: $(tail -2 "$WORK/kc.log" | tr '\n' ' ')"
 server s2.log; S2=$!
 for ((i = 0; i < 400; i++)); do [ "$(grep -c '"type":"peer-up"' "$WORK/kc.log")" -ge 2 ] && break; sleep 0.1; done
 if [ "$(grep -c '"type":"peer-up"' "$WORK/kc.log")" -ge 2 ]; then
-	pass "tcp: the client reconnects by itself when the server is back"
-	check "tcp: traffic flows again after the reconnect" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 5 10.214.13.1
+	pass "$T: the client reconnects by itself when the server is back"
+	check "$T: traffic flows again after the reconnect" ip netns exec $NS_C ping -q -c 3 -i 0.3 -W 5 10.214.13.1
 else
-	fail "tcp: reconnection" "$(tail -3 "$WORK/kc.log" | tr '\n' ' ')"
+	fail "$T: reconnection" "$(tail -3 "$WORK/kc.log" | tr '\n' ' ')"
 fi
 stop_pid $KC
 
@@ -52,12 +55,12 @@ stop_pid $KC
 # before the connect), as OpenVPN's TCP client does; the server names the source in its log.
 LPORT=$((41000 + $$ % 1000))
 sed "s/^remote .*/&\nlocal $NET.2\nlport $LPORT\nbind/" "$WORK/client.conf" >"$WORK/client-local.conf"
-ip netns exec $NS_C bin/kovpn up "$WORK/client-local.conf" --datapath userspace --log-level info >"$WORK/kl.log" 2>&1 & PIDS+=($!); KL=$!
+ip netns exec $NS_C bin/kovpn up "$WORK/client-local.conf" --datapath "$DATAPATH" --log-level info >"$WORK/kl.log" 2>&1 & PIDS+=($!); KL=$!
 if wait_log "$WORK/kl.log" '"type":"peer-up"' 30 && grep -q "TCP connection established with \[AF_INET\]$NET.2:$LPORT" "$WORK/s2.log"; then
-	pass "tcp: a client with local/lport/bind connects from $NET.2:$LPORT"
-	check "tcp: traffic through the bound client's tunnel" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 5 10.214.13.1
+	pass "$T: a client with local/lport/bind connects from $NET.2:$LPORT"
+	check "$T: traffic through the bound client's tunnel" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 5 10.214.13.1
 else
-	fail "tcp: client local/lport/bind" "$(grep 'TCP connection established' "$WORK/s2.log" | tail -1) / $(tail -2 "$WORK/kl.log" | tr '\n' ' ')"
+	fail "$T: client local/lport/bind" "$(grep 'TCP connection established' "$WORK/s2.log" | tail -1) / $(tail -2 "$WORK/kl.log" | tr '\n' ' ')"
 fi
 stop_pid $KL
 
@@ -67,12 +70,12 @@ stop_pid $KL
 printf 'client\ndev dmtc0\nremote %s 1195 udp\nremote %s 1194 tcp\nconnect-timeout 3\nconnect-retry 1 2\nremote-cert-tls server\ndata-ciphers AES-256-GCM\nca %s\ncert %s\nkey %s\n' \
 	"$NET.1" "$NET.1" "$WORK/ca.crt" "$WORK/client.crt" "$WORK/client.key" >"$WORK/client-mixed.conf"
 n0=$(grep -c 'TCP connection established' "$WORK/s2.log")
-ip netns exec $NS_C bin/kovpn up "$WORK/client-mixed.conf" --datapath userspace --log-level info >"$WORK/km.log" 2>&1 & PIDS+=($!); KM=$!
+ip netns exec $NS_C bin/kovpn up "$WORK/client-mixed.conf" --datapath "$DATAPATH" --log-level info >"$WORK/km.log" 2>&1 & PIDS+=($!); KM=$!
 if wait_log "$WORK/km.log" '"type":"peer-up"' 60 && [ "$(grep -c 'TCP connection established' "$WORK/s2.log")" -gt "$n0" ]; then
-	pass "tcp: per-remote protocols: a dead UDP remote, then the TCP remote connects"
-	check "tcp: traffic through the per-remote TCP tunnel" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 5 10.214.13.1
+	pass "$T: per-remote protocols: a dead UDP remote, then the TCP remote connects"
+	check "$T: traffic through the per-remote TCP tunnel" ip netns exec $NS_C ping -q -c 2 -i 0.3 -W 5 10.214.13.1
 else
-	fail "tcp: per-remote protocols (udp then tcp)" "$(tail -3 "$WORK/km.log" | tr '\n' ' ')"
+	fail "$T: per-remote protocols (udp then tcp)" "$(tail -3 "$WORK/km.log" | tr '\n' ' ')"
 fi
 stop_pid $KM
 stop_pid $S2

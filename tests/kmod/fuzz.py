@@ -45,12 +45,12 @@ REAL_CMDS = [CMD[c] for c in ("PEER_NEW", "PEER_SET", "PEER_GET", "PEER_DEL",
 OTHER_CMDS = [0, CMD["PEER_DEL_NTF"], CMD["KEY_SWAP_NTF"], CMD["PEER_FLOAT_NTF"], 12, 100, 255]
 DUMPABLE = (CMD["PEER_GET"],)
 # What a fuzzed request may be answered with: policy (EINVAL, ERANGE), lookups (ENOENT,
-# ENODEV), fds (EBADF, ENOTSOCK, EAFNOSUPPORT, EPROTONOSUPPORT, EOPNOTSUPP for TCP),
+# ENODEV), fds (EBADF, ENOTSOCK, EAFNOSUPPORT, EPROTONOSUPPORT, ENOTCONN for TCP),
 # state (EEXIST, EADDRINUSE, EBUSY), unknown commands (EOPNOTSUPP), a reply that does not
 # fit (EMSGSIZE). Anything else (ENOMEM, EFAULT, EIO, ...) is a finding.
 ALLOWED = {errno.EINVAL, errno.ERANGE, errno.ENOENT, errno.ENODEV, errno.EBADF,
            errno.ENOTSOCK, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT, errno.EOPNOTSUPP,
-           errno.EEXIST, errno.EADDRINUSE, errno.EBUSY, errno.EMSGSIZE}
+           errno.ENOTCONN, errno.EEXIST, errno.EADDRINUSE, errno.EBUSY, errno.EMSGSIZE}
 REPLY_TIMEOUT = float(os.environ.get("KOVPN_FUZZ_REPLY_TIMEOUT", "60"))
 
 PEER_U32 = ("ID", "REMOTE_IPV6_SCOPE_ID", "SOCKET", "KEEPALIVE_INTERVAL", "KEEPALIVE_TIMEOUT",

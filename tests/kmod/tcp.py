@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Kernel tests of ovpn.ko's TCP transport (issue #11), run in the qemu guest:
-tests/qemu/run.sh -- python3 tests/kmod/tcp.py [pattern...]  (module built with make -C kmod OVPN_TCP_WIP=1)
-WORK IN PROGRESS: not in tests/vm-suite.sh; see the commit message for what fails.
+tests/qemu/run.sh -- python3 tests/kmod/tcp.py [pattern...]
 
 Two namespaces, one TCP connection between them, P2P devices with a peer on each end of
 it, AES-GCM keys; pings both ways, framed control packets through userspace, FIN/RST and
-bad streams. One "PASS name" / "FAIL name reason" line per test.
+bad streams, the socket given back after PEER_DEL and module unload; an MP server with one
+accepted connection per client. One "PASS name" / "FAIL name reason" line per test.
 """
 import os
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -19,6 +20,7 @@ from smoke import (KEY_A, KEY_B, TAIL_A, TAIL_B, Check, Node, cleanup, del_ntf, 
                    expect, link_stats, ping, run, sh, teardown, veth)
 import smoke  # noqa: E402
 
+USERSPACE = 1  # OVPN_DEL_PEER_REASON_USERSPACE
 DISCONNECT = 4  # OVPN_DEL_PEER_REASON_TRANSPORT_DISCONNECT
 PORT = 1195
 
@@ -138,15 +140,114 @@ def bad_stream(data, close_after=False):
     return fn
 
 
+def read_until(s, marker, timeout=10):
+    """Bytes read from s until they end with marker (data frames still in flight may
+    precede it), or what came within timeout."""
+    got = b""
+    deadline = time.time() + timeout
+    while not got.endswith(marker) and time.time() < deadline:
+        s.settimeout(max(0.1, deadline - time.time()))
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
 def t_peer_del_traffic():
     a, b, ca, cb = tcp_pair()
     sh("ip netns exec km-a ping -f -c 300 10.78.0.2", check=False)
+    mc = a.mcast()
     a.genl.peer_del(a.ifindex, 1)
-    # the socket is userspace's again: plain bytes flow
+    expect(del_ntf(mc, 10) == (1, USERSPACE), "no PEER_DEL_NTF reason USERSPACE")
+    mc.close()
+    # the socket is userspace's again as PEER_DEL returns: plain bytes flow both ways
     cb.sendall(b"hello")
-    ca.settimeout(5)
-    expect(ca.recv(10) == b"hello", "socket not given back after peer del")
+    got = read_until(ca, b"hello")
+    expect(got.endswith(b"hello"), f"socket not given back after peer del: {got[-16:]!r}")
+    b.genl.peer_del(b.ifindex, 1)
+    ca.sendall(b"x")  # a plain write: not refused as a frame, not framed
+    got = read_until(cb, b"x")
+    expect(got.endswith(b"x"), f"plain write after peer del: {got[-16:]!r}")
     teardown(a, b)
+
+
+def t_rmmod_live():
+    """rmmod with live TCP peers under traffic: the sockets are plain TCP afterwards."""
+    a, b, ca, cb = tcp_pair()
+    flood = subprocess.Popen("ip netns exec km-a ping -f -w 4 10.78.0.2", shell=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2)
+    a.genl.close()
+    b.genl.close()
+    a.genl = b.genl = None
+    r = sh("rmmod ovpn", check=False)
+    flood.wait()
+    rc = sh(f"insmod {smoke.MODULE_KO}", check=False)
+    expect(r.returncode == 0, f"rmmod failed: {r.stderr.strip()}")
+    expect(rc.returncode == 0, f"insmod again failed: {rc.stderr.strip()}")
+    cb.sendall(b"plain")
+    got = read_until(ca, b"plain")
+    expect(got.endswith(b"plain"), f"socket not plain after rmmod: {got[-16:]!r}")
+    teardown(a, b)
+
+
+MP_CLIENTS = 4
+
+
+def t_mp():
+    """An MP server, one accepted TCP connection and peer per client (own namespaces)."""
+    cleanup()
+    srv = Node("km-s")
+    clients = [Node(f"km-c{i}") for i in range(MP_CLIENTS)]
+    for i, c in enumerate(clients):
+        veth(srv, c, f"km-s{i}", f"km-c{i}v", f"10.81.{i}.1", f"10.81.{i}.2",
+             f"fd81:{i}::1", f"fd81:{i}::2")
+    with InNetns(srv.ns):
+        lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        lst.bind(("0.0.0.0", PORT))
+        lst.listen(MP_CLIENTS)
+    srv.socks.append(lst)
+    srv.ovpn(mode=1)
+    sh("ip -n km-s addr add 10.79.0.1/24 dev km-tun")
+    sh("ip -n km-s link set km-tun up")
+    conns = []
+    for i, c in enumerate(clients):
+        with InNetns(c.ns):
+            cs = socket.create_connection((f"10.81.{i}.1", PORT), timeout=10)
+        c.socks.append(cs)
+        ss, _ = lst.accept()
+        srv.socks.append(ss)
+        conns.append((cs, ss))
+        pid = 20 + i
+        srv.genl.peer_new(srv.ifindex, pid, ss, None, vpn4=f"10.79.0.{10 + i}")
+        srv.genl.key_new(srv.ifindex, pid, 0, 0, "aes-gcm", KEY_A, TAIL_A, KEY_B, TAIL_B)
+        c.ovpn()
+        c.genl.peer_new(c.ifindex, pid, cs, None)
+        c.genl.key_new(c.ifindex, pid, 0, 0, "aes-gcm", KEY_B, TAIL_B, KEY_A, TAIL_A)
+        sh(f"ip -n {c.ns} addr add 10.79.0.{10 + i}/24 dev km-tun")
+        sh(f"ip -n {c.ns} link set km-tun up")
+    peers = srv.genl.peer_get(srv.ifindex)
+    expect(len(peers) == MP_CLIENTS, f"{len(peers)} peers in the dump")
+    for i, c in enumerate(clients):
+        expect(ping(c.ns, "10.79.0.1", 1), f"client {i} -> server")
+        expect(ping("km-s", f"10.79.0.{10 + i}", 1), f"server -> client {i}")
+    # one client's connection ends: only its peer goes, the others still talk
+    mc = srv.mcast()
+    clients[1].socks.remove(conns[1][0])
+    conns[1][0].close()
+    got = del_ntf(mc, 10)
+    expect(got == (21, DISCONNECT), f"PEER_DEL_NTF after client 1 closed: {got}")
+    mc.close()
+    expect(len(srv.genl.peer_get(srv.ifindex)) == MP_CLIENTS - 1, "peer count after one close")
+    for i in (0, 2, 3):
+        expect(ping(clients[i].ns, "10.79.0.1", 1), f"client {i} -> server after client 1 left")
+    # device delete with the other peers live
+    sh("ip -n km-s link del km-tun")
+    teardown(srv, *clients)
 
 
 def t_dev_del_traffic():
@@ -185,6 +286,8 @@ def main():
         ("tcp: 65535-byte frame -> no crash", bad_stream(b"\xff\xff\x38" + bytes(65534), True)),
         ("tcp: peer del under traffic, socket given back", t_peer_del_traffic),
         ("tcp: device del under traffic", t_dev_del_traffic),
+        ("tcp: MP server, one accepted connection per client", t_mp),
+        ("tcp: rmmod with live TCP peers, sockets plain after", t_rmmod_live),
     ]
     for name, fn in tests:
         if not only or any(o in name for o in only):

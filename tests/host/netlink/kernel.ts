@@ -13,7 +13,7 @@ import { expect, rejects, until } from './expect.js';
 import { KernelDatapath, KernelUdpSocket } from '../../../src/datapath/kernel.js';
 import { native } from '../../../src/native.js';
 import { encodeSockaddr } from '../../../src/util/sockaddr.js';
-import type { DeviceEvent, KeyConfig } from '../../../src/datapath/types.js';
+import type { DeviceEvent, KeyConfig, TcpTransport } from '../../../src/datapath/types.js';
 import { Rtnl } from '../../../src/link/rtnl.js';
 import { NetlinkError } from '../../../src/netlink/errors.js';
 import { GenlSocket, genlHeader } from '../../../src/netlink/genl.js';
@@ -207,6 +207,45 @@ await test('netlink kernel: openDevice refuses a non-ovpn link', async () => {
   } finally {
     await rtnl.deleteLink('nlnotovpn0');
   }
+});
+
+await test('netlink kernel: TCP transport: control packets framed before and after PEER_NEW, FIN deletes the peer', async () => {
+  const dev = await dp.createDevice('nltcp0', 'p2p');
+  const listener = await dp.tcpListen({ address: '127.0.0.1', port: 0 });
+  const accepted: TcpTransport[] = [];
+  listener.onAccept((c) => accepted.push(c));
+  const client = await dp.tcpConnect(listener.local, { timeoutMs: 10000 });
+  const server = await until(() => accepted[0], 10000, 'accepted connection', 20);
+  expect(server.remote.port === client.local.port, `accepted remote ${JSON.stringify(server.remote)}`);
+  const got: Buffer[] = [];
+  server.onControlPacket((p) => got.push(p));
+  const back: Buffer[] = [];
+  client.onControlPacket((p) => back.push(p));
+  const closed: string[] = [];
+  server.onClose((r) => closed.push(r));
+  const hello = Buffer.from([0x38, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  client.send(hello);
+  await until(() => (got.length === 1 ? true : undefined), 10000, 'control packet before PEER_NEW', 20);
+  expect(got[0]!.equals(hello), `before PEER_NEW: ${got[0]!.toString('hex')}`);
+  await dev.newPeer({ id: 9, socket: server });
+  // now the kernel has the socket: it hands control packets over one per read, framed
+  const second = Buffer.concat([Buffer.from([0x20]), Buffer.alloc(300, 7)]);
+  client.send(second);
+  client.send(hello);
+  await until(() => (got.length === 3 ? true : undefined), 10000, 'control packets after PEER_NEW', 20);
+  expect(got[1]!.equals(second) && got[2]!.equals(hello), `after PEER_NEW: ${got.slice(1).map((b) => b.length).join(',')}`);
+  server.send(second); // through the kernel's send queue
+  await until(() => (back.length === 1 ? true : undefined), 10000, 'control packet from the attached socket', 20);
+  expect(back[0]!.equals(second), `kernel-sent control packet: ${back[0]!.length} bytes`);
+  const p = await dev.getPeer(9);
+  expect(p.remote?.port === client.local.port, `peer remote from the connection: ${JSON.stringify(p.remote)}`);
+  await client.close();
+  const e = await until(() => events.find((x) => x.type === 'peer-deleted' && x.peerId === 9), 10000, 'PEER_DEL_NTF after FIN', 20);
+  expect(e.type === 'peer-deleted' && e.reason === 'transport-disconnect', JSON.stringify(e));
+  await until(() => (closed.length > 0 ? true : undefined), 10000, 'end of stream on the server side', 20);
+  expect(closed[0] === 'eof', `server side closed: ${closed.join(',')}`);
+  await listener.close();
+  await dp.deleteDevice('nltcp0');
 });
 
 await test('netlink kernel: deleting devices', async () => {

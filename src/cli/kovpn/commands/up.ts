@@ -48,15 +48,6 @@ export class UpCommand extends KovpnCommand {
       if (choice === 'auto') log.log('warn', `${what}: compression framing needs the userspace data path, not using the kernel`);
       choice = 'userspace';
     }
-    const tcpRemote = cfg.remotes.find((r) => r.proto === 'tcp');
-    if (cfg.transport?.tcp || tcpRemote) {
-      // The module's TCP transport is not built yet (issue #11): TCP runs on the userspace path,
-      // as OpenVPN 2.6 turns DCO off for what its module cannot carry.
-      const what = cfg.transport?.tcp ? `'proto tcp-${cfg.transport.tcp}'` : `'remote ${tcpRemote!.host} ${tcpRemote!.port} tcp'`;
-      if (choice === 'kernel') throw new ArgumentError(`${what} needs the userspace data path (kovpn's module has no TCP transport yet); use --datapath userspace`);
-      if (choice === 'auto') log.log('warn', `${what}: kovpn's module has no TCP transport yet, not using the kernel`);
-      choice = 'userspace';
-    }
     const datapath = await selectDatapath(choice, (line) => log.log('info', line));
     const daemon = await startDaemon(cfg, datapath, log, this.pidFile ?? cfg.writepid);
     const onUsr1 = () => void daemon.reload(false);
