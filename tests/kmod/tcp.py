@@ -306,21 +306,21 @@ def t_garbage_data():
 def main():
     only = sys.argv[1:]
     tests = [
-        ("tcp: P2P over TCP, AES-GCM, ping both ways, counters", t_ping),
-        ("tcp: control packets framed through userspace, in order", t_control),
-        ("tcp: unconnected socket refused", t_not_established),
-        ("tcp: FIN -> TRANSPORT_DISCONNECT", closing("fin")),
-        ("tcp: RST -> TRANSPORT_DISCONNECT", closing("rst")),
-        ("tcp: local close -> TRANSPORT_DISCONNECT", closing("local")),
-        ("tcp: garbage DATA_V2 counted", t_garbage_data),
-        ("tcp: zero-length frame -> peer deleted", bad_stream(b"\x00\x00")),
-        ("tcp: partial frame then close -> peer deleted", bad_stream(b"\x00\x40\x38abc", True)),
-        ("tcp: 65535-byte frame -> no crash", bad_stream(b"\xff\xff\x38" + bytes(65534), True)),
-        ("tcp: peer del under traffic, socket given back", t_peer_del_traffic),
-        ("tcp: device del under traffic", t_dev_del_traffic),
-        ("tcp: MP server, one accepted connection per client", t_mp),
-        ("tcp: a reader blocked in recv() does not hold the device", t_blocked_reader),
-        ("tcp: rmmod with live TCP peers, sockets plain after", t_rmmod_live),
+        ("kmod tcp: P2P over TCP, AES-GCM, ping both ways, counters", t_ping),
+        ("kmod tcp: control packets framed through userspace, in order", t_control),
+        ("kmod tcp: unconnected socket refused", t_not_established),
+        ("kmod tcp: FIN -> TRANSPORT_DISCONNECT", closing("fin")),
+        ("kmod tcp: RST -> TRANSPORT_DISCONNECT", closing("rst")),
+        ("kmod tcp: local close -> TRANSPORT_DISCONNECT", closing("local")),
+        ("kmod tcp: garbage DATA_V2 counted", t_garbage_data),
+        ("kmod tcp: zero-length frame -> peer deleted", bad_stream(b"\x00\x00")),
+        ("kmod tcp: partial frame then close -> peer deleted", bad_stream(b"\x00\x40\x38abc", True)),
+        ("kmod tcp: 65535-byte frame -> no crash", bad_stream(b"\xff\xff\x38" + bytes(65534), True)),
+        ("kmod tcp: peer del under traffic, socket given back", t_peer_del_traffic),
+        ("kmod tcp: device del under traffic", t_dev_del_traffic),
+        ("kmod tcp: MP server, one accepted connection per client", t_mp),
+        ("kmod tcp: a reader blocked in recv() does not hold the device", t_blocked_reader),
+        ("kmod tcp: rmmod with live TCP peers, sockets plain after", t_rmmod_live),
     ]
     for name, fn in tests:
         if not only or any(o in name for o in only):
