@@ -48,6 +48,9 @@
  * @ops: the socket's own proto_ops, put back on detach
  * @detached: given back to userspace (under the socket lock): send nothing more
  * @osock: the socket wrapper this state belongs to
+ * @refs: the wrapper's and one per reader in recvmsg (a reader may sleep: it
+ *	must hold neither the wrapper nor its device, or a blocked recv() would
+ *	keep a deleted peer's socket attached and its device from going away)
  */
 struct ovpn_tcp {
 	struct strparser strp;
@@ -62,6 +65,7 @@ struct ovpn_tcp {
 	const struct proto_ops *ops;
 	bool detached;
 	struct ovpn_socket *osock;
+	refcount_t refs;
 };
 
 /* copies of the TCP protos and ops with our recvmsg/sendmsg/close/poll, by family */
@@ -300,6 +304,20 @@ void ovpn_tcp_send_skb(struct ovpn_peer *peer, struct sock *sk,
 		ovpn_tx_drop(peer->ovpn->dev, OVPN_DROP_SEND);
 }
 
+/*
+ * The proto the socket had before attach: its current one once detached, else
+ * the saved base (a socket whose last peer went is detached soon, by the
+ * release work; meanwhile it is read and written as plain TCP)
+ */
+static const struct proto *ovpn_tcp_base_prot(struct sock *sk)
+{
+	const struct proto *prot = READ_ONCE(sk->sk_prot);
+
+	if (prot == &ovpn_tcp_prot[0] || prot == &ovpn_tcp_prot[1])
+		prot = ovpn_tcp_prot_base[prot == &ovpn_tcp_prot[1]];
+	return prot;
+}
+
 /* the attached socket with a reference, or NULL */
 static struct ovpn_socket *ovpn_tcp_sock_get(struct sock *sk)
 {
@@ -313,21 +331,80 @@ static struct ovpn_socket *ovpn_tcp_sock_get(struct sock *sk)
 	return osock;
 }
 
+/*
+ * One control packet from @tcp's queue, waiting as the socket's timeout says.
+ * Return: the packet, or NULL with *err set, or NULL with *detached true when
+ * the socket was given back meanwhile (the caller reads it as plain TCP).
+ */
+static struct sk_buff *ovpn_tcp_recv_user(struct sock *sk, struct ovpn_tcp *tcp,
+					  unsigned int flags, int *err,
+					  bool *detached)
+{
+	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	struct sk_buff *skb, *last;
+	int off = 0;
+
+	*detached = false;
+	do {
+		skb = __skb_try_recv_datagram(sk, &tcp->user_queue, flags, &off,
+					      err, &last);
+		if (skb)
+			return skb;
+		if (*err != -EAGAIN)
+			return NULL;
+		/* a reader must not sleep on a queue nobody fills any more */
+		if (READ_ONCE(tcp->detached)) {
+			*detached = true;
+			return NULL;
+		}
+	} while (timeo &&
+		 !__skb_wait_for_more_packets(sk, &tcp->user_queue, err, &timeo,
+					      last));
+	return NULL;
+}
+
+static void ovpn_tcp_put(struct ovpn_tcp *tcp)
+{
+	if (!refcount_dec_and_test(&tcp->refs))
+		return;
+	skb_queue_purge(&tcp->user_queue);
+	kfree(tcp);
+}
+
+/* the TCP state of an attached socket, with a reader's reference, or NULL */
+static struct ovpn_tcp *ovpn_tcp_get(struct sock *sk)
+{
+	struct ovpn_socket *osock;
+	struct ovpn_tcp *tcp = NULL;
+
+	rcu_read_lock();
+	osock = rcu_dereference_sk_user_data(sk);
+	/* osock->tcp outlives a grace period after the detach */
+	if (osock && osock->tcp && refcount_inc_not_zero(&osock->tcp->refs))
+		tcp = osock->tcp;
+	rcu_read_unlock();
+	return tcp;
+}
+
 /* userspace reads control packets, one per call, with their length prefix */
 static int ovpn_tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			    int flags, int *addr_len)
 {
-	struct ovpn_socket *osock;
+	struct ovpn_tcp *tcp;
 	struct sk_buff *skb;
-	int err = 0, off = 0;
+	bool detached;
+	int err = 0;
 	size_t copied;
 
-	osock = ovpn_tcp_sock_get(sk);
-	if (!osock)
-		return -ENOTCONN;
+	tcp = ovpn_tcp_get(sk);
+	if (!tcp)
+		goto plain;
 
-	skb = __skb_recv_datagram(sk, &osock->tcp->user_queue, flags, &off,
-				  &err);
+	skb = ovpn_tcp_recv_user(sk, tcp, flags, &err, &detached);
+	if (detached) {
+		ovpn_tcp_put(tcp);
+		goto plain;
+	}
 	if (!skb) {
 		/* nothing queued and the remote is done: end of stream */
 		if (err == -EAGAIN && (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
@@ -342,8 +419,12 @@ static int ovpn_tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		err = (flags & MSG_TRUNC) ? skb->len : copied;
 	kfree_skb(skb);
 out:
-	ovpn_socket_put(osock);
+	ovpn_tcp_put(tcp);
 	return err;
+
+plain:
+	/* given back, or its last peer gone: the socket's own proto reads the stream */
+	return ovpn_tcp_base_prot(sk)->recvmsg(sk, msg, len, flags, addr_len);
 }
 
 /* userspace sends framed control packets, in order with the data packets */
@@ -353,14 +434,16 @@ static int ovpn_tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	struct sk_buff *skb;
 	int err;
 
-	if (!len)
-		return 0;
-	if (len > OVPN_TCP_MAX_SEND)
-		return -EMSGSIZE;
 	osock = ovpn_tcp_sock_get(sk);
 	if (!osock)
-		return -ENOTCONN;
+		return ovpn_tcp_base_prot(sk)->sendmsg(sk, msg, len);
 
+	err = 0;
+	if (!len)
+		goto out;
+	err = -EMSGSIZE;
+	if (len > OVPN_TCP_MAX_SEND)
+		goto out;
 	skb = alloc_skb(len, GFP_KERNEL);
 	err = -ENOMEM;
 	if (!skb)
@@ -498,6 +581,7 @@ int ovpn_tcp_socket_attach(struct ovpn_socket *osock,
 	skb_queue_head_init(&tcp->user_queue);
 	skb_queue_head_init(&tcp->tx_queue);
 	INIT_WORK(&tcp->tx_work, ovpn_tcp_tx_work);
+	refcount_set(&tcp->refs, 1);
 	tcp->osock = osock;
 	osock->tcp = tcp;
 
@@ -545,7 +629,7 @@ void ovpn_tcp_socket_detach(struct ovpn_socket *osock)
 		WRITE_ONCE(sk->sk_socket->ops, tcp->ops);
 	rcu_assign_sk_user_data(sk, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
-	tcp->detached = true;
+	WRITE_ONCE(tcp->detached, true);
 	skb_queue_purge(&tcp->user_queue);
 
 	/* readers waiting on the control queue look at the stream again */
@@ -569,7 +653,7 @@ void ovpn_tcp_socket_release(struct ovpn_socket *osock)
 	strp_done(&tcp->strp);
 	cancel_work_sync(&tcp->tx_work);
 	skb_queue_purge(&tcp->tx_queue);
-	skb_queue_purge(&tcp->user_queue);
-	kfree(tcp);
 	osock->tcp = NULL;
+	/* a reader still in recvmsg saw it detached and lets go on its own */
+	ovpn_tcp_put(tcp);
 }

@@ -12,6 +12,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -195,6 +196,37 @@ def t_rmmod_live():
     teardown(a, b)
 
 
+def t_blocked_reader():
+    """A recv() blocked on an attached socket holds neither the peer's socket nor the device:
+    device delete completes, and the reader then reads the stream as plain TCP."""
+    a, b, ca, cb = tcp_pair()
+    cb.settimeout(None)
+    got = []
+    th = threading.Thread(target=lambda: got.append(cb.recv(100)), daemon=True)
+    th.start()
+    wchan = f"/proc/{os.getpid()}/task/{th.native_id}/wchan"
+    deadline = time.time() + 10
+    while open(wchan).read().strip() in ("", "0"):
+        expect(time.time() < deadline, "reader thread never blocked")
+        time.sleep(0.05)
+    first = open(wchan).read().strip()  # waiting on the module's control queue
+    try:
+        r = subprocess.run("ip -n km-b link del km-tun", shell=True, timeout=30,
+                           capture_output=True, text=True)
+    except subprocess.TimeoutExpired:
+        raise Check("device delete hangs while a reader is blocked in recv()")
+    expect(r.returncode == 0, f"link del: {r.stderr.strip()}")
+    # the socket is given back (release work): the reader wakes and waits on the stream
+    deadline = time.time() + 15
+    while open(wchan).read().strip() in ("", "0", first):
+        expect(time.time() < deadline, f"reader still waits in {first} after the device went")
+        time.sleep(0.05)
+    ca.sendall(b"plain")
+    th.join(15)
+    expect(got == [b"plain"], f"blocked reader after detach got {got!r}")
+    teardown(a, b)
+
+
 MP_CLIENTS = 4
 
 
@@ -274,20 +306,21 @@ def t_garbage_data():
 def main():
     only = sys.argv[1:]
     tests = [
-        ("tcp: P2P over TCP, AES-GCM, ping both ways, counters", t_ping),
-        ("tcp: control packets framed through userspace, in order", t_control),
-        ("tcp: unconnected socket refused", t_not_established),
-        ("tcp: FIN -> TRANSPORT_DISCONNECT", closing("fin")),
-        ("tcp: RST -> TRANSPORT_DISCONNECT", closing("rst")),
-        ("tcp: local close -> TRANSPORT_DISCONNECT", closing("local")),
-        ("tcp: garbage DATA_V2 counted", t_garbage_data),
-        ("tcp: zero-length frame -> peer deleted", bad_stream(b"\x00\x00")),
-        ("tcp: partial frame then close -> peer deleted", bad_stream(b"\x00\x40\x38abc", True)),
-        ("tcp: 65535-byte frame -> no crash", bad_stream(b"\xff\xff\x38" + bytes(65534), True)),
-        ("tcp: peer del under traffic, socket given back", t_peer_del_traffic),
-        ("tcp: device del under traffic", t_dev_del_traffic),
-        ("tcp: MP server, one accepted connection per client", t_mp),
-        ("tcp: rmmod with live TCP peers, sockets plain after", t_rmmod_live),
+        ("kmod tcp: P2P over TCP, AES-GCM, ping both ways, counters", t_ping),
+        ("kmod tcp: control packets framed through userspace, in order", t_control),
+        ("kmod tcp: unconnected socket refused", t_not_established),
+        ("kmod tcp: FIN -> TRANSPORT_DISCONNECT", closing("fin")),
+        ("kmod tcp: RST -> TRANSPORT_DISCONNECT", closing("rst")),
+        ("kmod tcp: local close -> TRANSPORT_DISCONNECT", closing("local")),
+        ("kmod tcp: garbage DATA_V2 counted", t_garbage_data),
+        ("kmod tcp: zero-length frame -> peer deleted", bad_stream(b"\x00\x00")),
+        ("kmod tcp: partial frame then close -> peer deleted", bad_stream(b"\x00\x40\x38abc", True)),
+        ("kmod tcp: 65535-byte frame -> no crash", bad_stream(b"\xff\xff\x38" + bytes(65534), True)),
+        ("kmod tcp: peer del under traffic, socket given back", t_peer_del_traffic),
+        ("kmod tcp: device del under traffic", t_dev_del_traffic),
+        ("kmod tcp: MP server, one accepted connection per client", t_mp),
+        ("kmod tcp: a reader blocked in recv() does not hold the device", t_blocked_reader),
+        ("kmod tcp: rmmod with live TCP peers, sockets plain after", t_rmmod_live),
     ]
     for name, fn in tests:
         if not only or any(o in name for o in only):
