@@ -35,10 +35,6 @@
 #   J. IPv6 inside the tunnel: a stock client -> kovpn server (MP) with server-ipv6 and an
 #      iroute-ipv6: the client's pool IPv6 address, the kernel peer's VPN_IPV6, ping6 both ways
 #      and to the network behind the client.
-#   K. TCP on the kernel path (issue #11): a kovpn tcp-client to a stock tcp-server and a stock
-#      tcp-client to a kovpn tcp-server, pings, kernel counters, iperf3, the client's stop
-#      removes the server's kernel peer. Not in the default list while the module's TCP is work
-#      in progress (kmod/README.md): run it by name with a module built with OVPN_TCP_WIP=1.
 set -u
 cd "$(dirname "$0")/../.."
 PARTS=()

@@ -115,6 +115,12 @@ export class ListenCommand extends OvpnCommand {
           try {
             await dev.newPeer({ ...peer, socket: c });
           } catch (err) {
+            // ENOTCONN: the kernel found the connection no longer ESTABLISHED (closed before
+            // the peer was added); its end is read a moment later
+            if ((err as { code?: string }).code === 'ENOTCONN') {
+              gone.add(c);
+              await c.close();
+            }
             if (!gone.has(c)) throw err;
           }
         }
