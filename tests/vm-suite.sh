@@ -41,6 +41,7 @@ run_program "netns[kernel]: multi-peer suite" tests/netns/multi-peer-test.sh
 run_program "netns[kernel]: detached holders and socket mark" tests/netns/detach-mark-test.sh
 run_program "netns[kernel]: drop counters by reason" tests/netns/drops-test.sh
 run_program "netns[kernel]: the selftests' sequence (test.sh and variants)" tests/netns/selftest-sequence.sh
+run_program "netns[kernel]: TCP through connect/listen" tests/netns/tcp-test.sh
 unset KOVPN_DATAPATH
 if reload_ovpn && [ "$(cat /sys/module/ovpn/parameters/strict_mainline)" = N ]; then
 	pass "vm: module reloaded in default mode"
