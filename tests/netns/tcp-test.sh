@@ -41,6 +41,14 @@ saddr_of() { [ "$1" = 3 ] && echo "fd02:231:3::1" || echo "10.231.$1.1"; }   # c
 cid_of() { case $1 in 1 | 3) echo $((10 + $1)) ;; *) echo "$1" ;; esac; }      # the client's id of its peer
 ctx_of() { case $1 in 1 | 3) echo "$1" ;; *) echo none ;; esac; }              # the client's tx id
 name() { echo "netns[$PATH_LABEL]: tcp: $*"; }
+# KOVPN_TCP_SERVER_DATAPATH / KOVPN_TCP_CLIENT_DATAPATH: the listening side (PA, S) and the
+# connecting side (PB, the MP clients) on different data paths (tcp-mixed-test.sh)
+if [ -n "${KOVPN_TCP_SERVER_DATAPATH:-}" ]; then
+	for ns in $PA $S; do set_ns_datapath "$ns" "$KOVPN_TCP_SERVER_DATAPATH"; done
+fi
+if [ -n "${KOVPN_TCP_CLIENT_DATAPATH:-}" ]; then
+	for ns in $PB "$(ns_of 1)" "$(ns_of 2)" "$(ns_of 3)"; do set_ns_datapath "$ns" "$KOVPN_TCP_CLIENT_DATAPATH"; done
+fi
 
 CALLS=0
 # ovpn NS ARGS...: one ovpn-cli call (stdout in $OUT, stderr in $OUT.err); its status.
