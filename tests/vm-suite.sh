@@ -50,6 +50,7 @@ else
 	lsmod | grep -q '^ovpn' || insmod "${KOVPN_KMOD:-kmod/ovpn.ko}"
 fi
 run_program "netns[mixed]: kernel <-> userspace" tests/netns/mixed-test.sh
+run_program "netns[mixed]: kernel <-> userspace over TCP" tests/netns/tcp-mixed-test.sh
 # stock openvpn 2.6 with DCO on the module's ovpn-dco-v2 front end (reloads the module twice)
 run_program "dco[kovpn]: stock openvpn 2.6 on ovpn-dco" tests/kmod/dco-openvpn.sh kovpn
 # the same scenarios on Debian's ovpn-dco-v2.ko (built by tests/run-vm.sh): ovpn.ko is swapped
