@@ -303,6 +303,38 @@ def t_garbage_data():
     teardown(a, b)
 
 
+def t_control_flood():
+    """5,000 control packets at a peer whose userspace reads none: the module queues 256
+    (OVPN_TCP_USER_QUEUE_LEN), counts the rest as drop_rx_queue, data still flows, and
+    userspace then reads the 256 in order, framed."""
+    a, b, ca, cb = tcp_pair()
+    before = drop_stats("km-b", "km-tun").get("drop_rx_queue", 0)
+    n = 5000
+    frames = b"".join(struct.pack(">H", 5) + bytes([0x38]) + struct.pack(">I", i) for i in range(n))
+    ca.sendall(frames)
+    deadline = time.time() + 20
+    while drop_stats("km-b", "km-tun").get("drop_rx_queue", 0) - before < n - 256:
+        expect(time.time() < deadline, f"drop_rx_queue grew by {drop_stats('km-b', 'km-tun').get('drop_rx_queue', 0) - before}, want {n - 256}")
+        time.sleep(0.1)
+    dropped = drop_stats("km-b", "km-tun").get("drop_rx_queue", 0) - before
+    expect(dropped == n - 256, f"drop_rx_queue grew by {dropped}, want exactly {n - 256}")
+    expect(ping("km-a", "10.78.0.2", 2), "ping during a full control queue failed")
+    cb.settimeout(5)
+    got = []
+    for _ in range(256):
+        pkt = cb.recv(100)
+        expect(len(pkt) == 7 and pkt[:3] == b"\x00\x05\x38", f"queued control packet {pkt.hex()}")
+        got.append(struct.unpack(">I", pkt[3:7])[0])
+    expect(got == list(range(256)), f"queued packets out of order: {got[:5]}...")
+    cb.setblocking(False)
+    try:
+        extra = cb.recv(100)
+        expect(False, f"more than 256 control packets queued ({extra.hex()})")
+    except BlockingIOError:
+        pass
+    teardown(a, b)
+
+
 def main():
     only = sys.argv[1:]
     tests = [
@@ -313,6 +345,7 @@ def main():
         ("kmod tcp: RST -> TRANSPORT_DISCONNECT", closing("rst")),
         ("kmod tcp: local close -> TRANSPORT_DISCONNECT", closing("local")),
         ("kmod tcp: garbage DATA_V2 counted", t_garbage_data),
+        ("kmod tcp: a control-packet flood fills the bounded queue, the rest counted", t_control_flood),
         ("kmod tcp: zero-length frame -> peer deleted", bad_stream(b"\x00\x00")),
         ("kmod tcp: partial frame then close -> peer deleted", bad_stream(b"\x00\x40\x38abc", True)),
         ("kmod tcp: 65535-byte frame -> no crash", bad_stream(b"\xff\xff\x38" + bytes(65534), True)),
