@@ -183,6 +183,9 @@ export class KernelDevice implements Device {
     }
     conn.attached();
     this.tcpPeers.set(peer.id, conn);
+    conn.onClose(() => {
+      if (this.tcpPeers.get(peer.id) === conn) this.tcpPeers.delete(peer.id);
+    });
   }
 
   setPeer(peer: PeerConfig): Promise<void> {
