@@ -13,6 +13,8 @@ cd "$(dirname "$0")/../.."
 if [[ ${1:-} == --smoke ]]; then
 	shift
 	run_program "vm: kernel smoke tests" python3 tests/kmod/smoke.py "$@"
+	# the TCP transport's tests too, so the kmemleak scan after the torture covers them
+	[[ $# == 0 ]] && run_program "vm: kernel TCP transport" python3 tests/kmod/tcp.py
 fi
 leak=()
 [[ -e /sys/kernel/debug/kmemleak ]] && leak=(--kmemleak)
