@@ -14,7 +14,7 @@ if [[ ${1:-} == --smoke ]]; then
 	shift
 	run_program "vm: kernel smoke tests" python3 tests/kmod/smoke.py "$@"
 	# the TCP transport's tests too, so the kmemleak scan after the torture covers them
-	[[ $# == 0 ]] && run_program "vm: kernel TCP transport" python3 tests/kmod/tcp.py
+	if [[ $# == 0 ]]; then run_program "vm: kernel TCP transport" python3 tests/kmod/tcp.py; fi
 fi
 leak=()
 [[ -e /sys/kernel/debug/kmemleak ]] && leak=(--kmemleak)
