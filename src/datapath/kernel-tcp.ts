@@ -12,6 +12,7 @@
  * frame is half read or half written. After the peer is gone (`detach()`), the socket is
  * the plain stream again.
  */
+import { tcpCloseOf } from './tcp-errors.js';
 import type { NativeAddon, Poller } from '../native.js';
 import { decodeSockaddr, encodeSockaddr, endpointText, unmapAddress } from '../util/sockaddr.js';
 import { setSocketMark } from '../util/sockopt.js';
@@ -181,8 +182,8 @@ export class KernelTcpConnection implements TcpTransport {
       try {
         n = this.addon.streamRead(this.fd, this.rx.subarray(this.rxLen, this.rxLen + want));
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        this.end(code === 'ECONNRESET' ? 'reset' : 'error', code ?? (e as Error).message);
+        const c = tcpCloseOf(e);
+        this.end(c.reason, c.detail);
         return;
       }
       if (n < 0) return;
@@ -261,8 +262,8 @@ export class KernelTcpConnection implements TcpTransport {
       try {
         n = this.addon.streamWrite(this.fd, head.subarray(this.headSent), head.length - this.headSent);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        this.end(code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : 'error', code ?? (e as Error).message);
+        const c = tcpCloseOf(e);
+        this.end(c.reason, c.detail);
         return;
       }
       if (n < 0) break;

@@ -16,6 +16,7 @@
  * channel. End of stream (also in the middle of a frame), a reset or an error ends the
  * connection: `onEnd` runs once with the reason (the engine then deletes the peer).
  */
+import { tcpCloseOf } from '../tcp-errors.js';
 import type { NativeAddon, Poller } from '../../native.js';
 import type { Endpoint, TcpCloseReason } from '../types.js';
 import { decodeSockaddr, encodeSockaddr, SOCKADDR_LEN, unmapAddress, unmapSockaddr } from '../../util/sockaddr.js';
@@ -88,8 +89,8 @@ export class EngineTcp {
       try {
         n = this.addon.streamRead(this.fd, this.rxBuf.subarray(this.rxLen));
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        this.end(code === 'ECONNRESET' ? 'reset' : 'error', code ?? (err as Error).message);
+        const c = tcpCloseOf(err);
+        this.end(c.reason, c.detail);
         return;
       }
       if (n < 0) break;
@@ -208,8 +209,8 @@ export class EngineTcp {
         const n = this.addon.streamWrite(this.fd, buf, len);
         if (n > 0) done = n;
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        this.end(code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : 'error', code ?? (err as Error).message);
+        const c = tcpCloseOf(err);
+        this.end(c.reason, c.detail);
         return;
       }
       if (done === len) return;
@@ -235,8 +236,8 @@ export class EngineTcp {
       try {
         n = this.addon.streamWrite(this.fd, head, head.length);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        this.end(code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : 'error', code ?? (err as Error).message);
+        const c = tcpCloseOf(err);
+        this.end(c.reason, c.detail);
         return;
       }
       if (n < 0) return;
