@@ -13,7 +13,7 @@
 # PATH: veth wireguard openvpn-aes openvpn-chacha kovpn-kernel-aes kovpn-kernel-chacha
 #       openvpn-dco-kovpn (OpenVPN 2.6 with DCO on kovpn's ovpn.ko, AES-256-GCM)
 #       openvpn-dco-debian (the same on Debian's ovpn-dco-v2.ko: that module loaded instead,
-#       so it runs in a pass of its own, see bench/vm.sh)
+#       so bench/vm.sh measures it in passes alternating with openvpn-dco-kovpn)
 #       kovpn-user-aes kovpn-user-chacha
 #       openvpn-tcp-aes kovpn-kernel-tcp-aes kovpn-user-tcp-aes (the TCP transport: OpenVPN
 #       tcp-server/tcp-client; kovpn through ovpn-cli listen/connect)
@@ -21,12 +21,16 @@
 #       base-user-aes base-user-chacha (the userspace path of KOVPN_BASE, another built
 #       checkout, e.g. an older commit: before/after numbers from one run)
 # Environment: BENCH_REPEATS (3), BENCH_SECONDS (3), BENCH_PINGS (200), KOVPN_BASE,
-#   BENCH_KEEP (keep the tunnels' logs there), BENCH_PROFILE_DIR (see bench/lib.sh).
+#   BENCH_KEEP (keep the tunnels' logs there), BENCH_PROFILE_DIR (see bench/lib.sh),
+#   BENCH_APPEND=1 with BENCH_REPEAT_FIRST=N: a later pass into the same OUTDIR whose repeats
+#   are numbered from N, beside the earlier ones (bench/vm.sh's alternating DCO passes).
 set -uo pipefail
 BDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BDIR/.." && pwd)
 OUTDIR=$1; shift
 REPEATS=${BENCH_REPEATS:-3}
+FIRST=${BENCH_REPEAT_FIRST:-1}
+LAST=$((FIRST + REPEATS - 1))
 SECONDS_PER_TEST=${BENCH_SECONDS:-3}
 PINGS=${BENCH_PINGS:-200}
 # Every path gets its own pair of namespaces (bench/lib.sh), all set up first; then the
@@ -129,19 +133,27 @@ meta() {
 		echo "node=$(node --version 2>/dev/null)"
 		echo "kovpn=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 		echo "ovpn_module=$(cat /sys/module/ovpn/srcversion 2>/dev/null || echo none)"
-		echo "repeats=$REPEATS seconds=$SECONDS_PER_TEST pings=$PINGS interleaved=yes"
+		echo "repeats=${BENCH_META_REPEATS:-$REPEATS} seconds=$SECONDS_PER_TEST pings=$PINGS interleaved=yes"
 	} >"$OUTDIR/meta.txt"
 }
 
 mkdir -p "$OUTDIR"
 # BENCH_APPEND=1: a later pass into the same OUTDIR (bench/vm.sh's module swap) keeps the first meta
-[[ ${BENCH_APPEND:-0} == 1 && -f $OUTDIR/meta.txt ]] || meta
+APPEND=${BENCH_APPEND:-0}
+[[ $APPEND == 1 && -f $OUTDIR/meta.txt ]] || meta
 declare -A TARGET
 i=0
 for path in "${PATHS[@]}"; do
 	i=$((i + 1))
 	out=$OUTDIR/$path
-	rm -rf "$out"; mkdir -p "$out"
+	# a pass that continues the repeats of an earlier one keeps them; a failed setup of it is
+	# then logged (status-N) and leaves the earlier repeats' status as it was
+	if [[ $APPEND == 1 ]] && ((FIRST > 1)) && [[ -d $out ]]; then
+		[[ -f $out/status ]] && mv "$out/status" "$out/status-before-$FIRST"
+	else
+		rm -rf "$out"
+	fi
+	mkdir -p "$out"
 	t=$(tag_of "$path") || { echo "n/a: unknown path" >"$out/status"; log "$path: unknown path"; continue; }
 	log "$path: setting up"
 	t0=$(date +%s)
@@ -170,12 +182,23 @@ for path in "${PATHS[@]}"; do
 	log "$path: $(<"$out/status") ($(($(date +%s) - t0)) s)"
 	[[ -n ${TARGET[$path]:-} ]] || teardown_path "$t"
 done
+# continuing passes: an earlier ok stands; this pass's failure is kept beside it
+for path in "${PATHS[@]}"; do
+	out=$OUTDIR/$path
+	[[ -f $out/status-before-$FIRST ]] || continue
+	if [[ $(<"$out/status-before-$FIRST") == ok && $(<"$out/status") != ok ]]; then
+		mv "$out/status" "$out/status-$FIRST"
+		mv "$out/status-before-$FIRST" "$out/status"
+	else
+		rm -f "$out/status-before-$FIRST"
+	fi
+done
 
-for ((r = 1; r <= REPEATS; r++)); do
+for ((r = FIRST; r <= LAST; r++)); do
 	for path in "${PATHS[@]}"; do
 		[[ -n ${TARGET[$path]:-} ]] || continue
 		t0=$(date +%s)
 		measure "$path" "$(tag_of "$path")" "${TARGET[$path]}" "$r"
-		log "$path: repeat $r/$REPEATS ($(($(date +%s) - t0)) s)"
+		log "$path: repeat $r/${BENCH_META_REPEATS:-$LAST} ($(($(date +%s) - t0)) s)"
 	done
 done

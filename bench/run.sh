@@ -22,10 +22,15 @@ while (($#)); do
 	--host-only) do_vm=0; shift ;;
 	--vm-only) do_host=0; shift ;;
 	# Add to (or redo parts of) an earlier run's raw folder, then report on all of it.
-	--raw) RAW=$(realpath "$2"); shift 2 ;;
+	--raw) RAW=$(realpath -m "$2"); shift 2 ;;
 	*) break ;;
 	esac
 done
+# The guest writes its results into the raw folder: only tests/qemu/out is shared writable.
+if ((do_vm)) && [[ $RAW != "$(realpath "$REPO")/tests/qemu/out/"* ]]; then
+	echo "bench: --raw $RAW: the VM can only write under $REPO/tests/qemu/out" >&2
+	exit 2
+fi
 mkdir -p "$RAW"
 # The VM sees this file (the out folder is shared); bench/vm.sh reads the settings from it.
 bench_vars=$(compgen -v BENCH_)
