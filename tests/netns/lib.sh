@@ -16,10 +16,12 @@ if [ "${KOVPN_IN_VM:-0}" = 1 ]; then
 	SLOW=1
 	T_READY=240     # s until a socket holder is ready (node start + data path under TCG)
 	T_REPLY=10      # s ping waits for the last replies
+	T_LATE=30       # s a late echo reply is waited for (echo_count_off)
 else
 	SLOW=0
 	T_READY=30
 	T_REPLY=2
+	T_LATE=10
 fi
 
 NETNS_WORK=$(mktemp -d /tmp/kovpn-netns.XXXXXX)
@@ -195,16 +197,69 @@ ping_summary() {
 	sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' "$1" | tail -1
 }
 
-# ping_ok NAME NS PING_ARGS...: PASS if every packet sent (-c N: exactly N) was answered.
+# Whether every echo request was answered is counted by nft in the sender's namespace, not
+# taken from ping: after its last request iputils' ping waits only twice the slowest RTT so far
+# (-W applies only while no reply has come), so on a busy machine a reply a few ms late counts
+# as lost to ping although the tunnel delivered it.
+#
+# echo_count_on NS DST: counters in NS for the echo requests to DST (output hook) and the echo
+# replies from DST (input hook, after reassembly: one per answered ping, however many
+# fragments) of one ping run, told apart from any other by its ICMP identifier: give ping
+# `-e $ECHO_ID`. The table's name goes to ECHO_TABLE. 1 if nft fails.
+echo_count_on() {
+	local ns=$1 dst=$2 l3=ip l4=icmp
+	case $dst in *:*) l3=ip6 l4=icmpv6 ;; esac
+	ECHO_TABLE=echo_$$_$RANDOM ECHO_ID=$((RANDOM + 1))
+	ip netns exec "$ns" nft -f - <<EOF
+table inet $ECHO_TABLE {
+	counter requests { }
+	counter replies { }
+	chain out {
+		type filter hook output priority -300;
+		$l3 daddr $dst $l4 type echo-request $l4 id $ECHO_ID counter name requests
+	}
+	chain in {
+		type filter hook input priority -300;
+		$l3 saddr $dst $l4 type echo-reply $l4 id $ECHO_ID counter name replies
+	}
+}
+EOF
+}
+
+# echo_count_off NS TABLE: "REQUESTS REPLIES" once every request has its reply, or after
+# T_LATE seconds (late replies are waited for once one came: without any, ping itself waited
+# -W); the table is deleted.
+echo_count_off() {
+	local ns=$1 table=$2 i req rep
+	for ((i = 0; i <= T_LATE * 10; i++)); do
+		# the two counters' "packets N bytes M" lines, in their order above
+		read -r req rep <<<"$(ip netns exec "$ns" nft list table inet "$table" |
+			sed -n 's/^[[:space:]]*packets \([0-9]*\) bytes.*/\1/p' | tr '\n' ' ')"
+		[ -n "$rep" ] && { [ "$rep" = 0 ] || [ "$rep" -ge "$req" ]; } && break
+		sleep 0.1
+	done
+	ip netns exec "$ns" nft delete table inet "$table"
+	echo "${req:-?} ${rep:-?}"
+}
+
+# ping_ok NAME NS PING_ARGS... DST: PASS if ping sent (-c N: exactly N) and every echo request
+# it sent to DST was answered (counted by nft, above; ping's own count is shown beside).
 ping_ok() {
 	local name=$1 ns=$2; shift 2
-	local out=$NETNS_WORK/ping.$RANDOM tx rx
-	ip netns exec "$ns" ping -q -W "$T_REPLY" "$@" >"$out" 2>&1
+	local dst=${*: -1} out=$NETNS_WORK/ping.$RANDOM tx rx req rep table
+	if ! echo_count_on "$ns" "$dst"; then
+		fail "$name" "nft counters for the echo requests to $dst in $ns"
+		return
+	fi
+	table=$ECHO_TABLE
+	ip netns exec "$ns" ping -q -W "$T_REPLY" -e "$ECHO_ID" "$@" >"$out" 2>&1
 	read -r tx rx <<<"$(ping_summary "$out")"
-	if [ -n "$tx" ] && [ "$tx" -gt 0 ] && [ "$tx" = "$rx" ]; then
+	read -r req rep <<<"$(echo_count_off "$ns" "$table")"
+	if [ -n "$tx" ] && [ "$tx" -gt 0 ] && [ "$req" = "$tx" ] && [ "$rep" = "$req" ]; then
 		pass "$name"
+		[ "$rx" = "$tx" ] || echo "  ($name: ping counted $rx of $tx replies; nft saw all $rep arrive, the last after ping stopped waiting)"
 	else
-		fail "$name" "ping $*: ${tx:-?} sent, ${rx:-?} received: $(last_line "$out")"
+		fail "$name" "ping $*: ${tx:-?} sent, ${rx:-?} received (nft: $req echo requests out, $rep replies in): $(last_line "$out")"
 	fi
 }
 

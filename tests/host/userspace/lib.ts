@@ -337,25 +337,5 @@ export async function p2pTunnel(
   return { devA, devB, sockA, sockB };
 }
 
-/** What the last `ping` that got fewer replies than it sent printed (its summary lines). */
-export let lastPingSummary = '';
 
-/**
- * `ping` from a namespace: exactly `count` requests; returns the number of replies received.
- * Late replies are waited for up to 10 s after the last request (-W): on a loaded machine a
- * round trip through two engine processes can take seconds, and ping leaves as soon as all
- * replies are in, so this costs nothing when none is lost. A reply that never comes still
- * counts as lost (no -w, which would send more requests until `count` replies arrive).
- */
-export async function ping(ns: string, dst: string, opts: { count?: number; size?: number; interval?: number } = {}): Promise<number> {
-  const count = opts.count ?? 3;
-  const args = ['ping', '-n', '-q', '-c', String(count), '-i', String(opts.interval ?? 0.2), '-W', '10'];
-  if (opts.size !== undefined) args.push('-s', String(opts.size));
-  args.push(dst);
-  const r = await nsExec(ns, args, 60_000 + count * 1000);
-  const m = /(\d+) (?:packets )?received/.exec(r.stdout);
-  const got = m ? Number(m[1]) : 0;
-  lastPingSummary = got < count ? `${r.stdout.trim().split('\n').slice(-2).join('; ')}${r.stderr.trim() ? ` (${r.stderr.trim()})` : ''}` : '';
-  if (got < count) console.error(`ping ${dst} in ${ns}: ${lastPingSummary}`);
-  return got;
-}
+export { ping, lastPingSummary } from './ping.js';
