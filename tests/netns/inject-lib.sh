@@ -9,7 +9,7 @@
 #   key direction 0 with key id 0 (AES-GCM), PEER_ID: the id B expects from A. Records:
 #   the injector's check (every packet counted by the receiver), "none entered the tunnel
 #   device" (nft on IFB: everything vs. A's echo requests) and "ping through the tunnel"
-#   (nft on IFA: requests out, replies in; late replies waited for).
+#   (echo_count_on/off of lib.sh in A: requests out, replies in; late replies waited for).
 # KOVPN_INJECT_SEED repeats a run; KOVPN_INJECT_WINDOW: packets per round (256; 1024 in the VM).
 
 inject_name() { echo "netns[$PATH_LABEL]: inject $*"; }
@@ -19,21 +19,21 @@ inject_counter() {
 	ip netns exec "$1" nft list counter inet inject "$2" | sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
-# inject_ping_loop NS VPN_B DIR: pings, 10 at a time, until DIR/stop exists; the slowest reply of
-# each run goes to DIR/pings. Whether every request was answered is counted by nft (ping's own
-# count misses a reply slower than twice the RTT).
+# inject_ping_loop NS VPN_B DIR ID: pings with ICMP id ID, 10 at a time, until DIR/stop exists;
+# the slowest reply of each run goes to DIR/pings. Whether every request was answered is
+# counted by nft (echo_count_on: ping's own count misses a reply slower than twice the RTT).
 inject_ping_loop() {
 	local out=$3/ping.loop
 	while [ ! -e "$3/stop" ]; do
-		ip netns exec "$1" ping -q -c 10 -i 0.05 -W "$T_REPLY" "$2" >"$out" 2>&1
+		ip netns exec "$1" ping -q -c 10 -i 0.05 -W "$T_REPLY" -e "$4" "$2" >"$out" 2>&1
 		sed -n 's|^rtt [^=]*= [0-9.]*/[0-9.]*/\([0-9.]*\)/.*|\1|p' "$out" >>"$3/pings"
 	done
 }
 
 inject_run() {
 	local a=$1 ifa=$2 va=$3 b=$4 ifb=$5 vb=$6 dst=$7 key=$8 peer=$9 count=${10}
-	local dir=$NETNS_WORK/inject.$RANDOM dp window loop rc start secs i seed=()
-	local all0 all1 pings0 pings1 v60 v61 req0 rep0 req rep other pmax
+	local dir=$NETNS_WORK/inject.$RANDOM dp window loop rc start secs seed=()
+	local all0 all1 pings0 pings1 v60 v61 req rep other pmax echo_table
 	local c_none="$count bad packets: none entered the tunnel device" c_ping="ping through the tunnel during the injection"
 	mkdir -p "$dir"
 	if [ "$SLOW" = 1 ]; then window=${KOVPN_INJECT_WINDOW:-1024}; else window=${KOVPN_INJECT_WINDOW:-256}; fi
@@ -54,29 +54,16 @@ table inet inject {
 	}
 }
 EOF
-		! ip netns exec "$a" nft -f - <<EOF; then
-table inet inject {
-	counter requests { }
-	counter replies { }
-	chain out {
-		type filter hook output priority -300;
-		oifname "$ifa" ip daddr $vb icmp type echo-request counter name requests
-	}
-	chain pre {
-		type filter hook prerouting priority -300;
-		iifname "$ifa" ip saddr $vb icmp type echo-reply counter name replies
-	}
-}
-EOF
+		! echo_count_on "$a" "$vb"; then
 		fail "$(inject_name "setup")" "IPv6 off on the tunnel devices and nft counters"
 		fail "$(inject_name "$c_none")" "setup failed"
 		fail "$(inject_name "$c_ping")" "setup failed"
 		return 1
 	fi
 	case $PATH_LABEL in kernel | userspace) dp=$PATH_LABEL ;; *) dp=$(ns_datapath "$b") ;; esac
+	echo_table=$ECHO_TABLE
 	all0=$(inject_counter "$b" everything) pings0=$(inject_counter "$b" pings) v60=$(inject_counter "$b" v6)
-	req0=$(inject_counter "$a" requests) rep0=$(inject_counter "$a" replies)
-	inject_ping_loop "$a" "$vb" "$dir" &
+	inject_ping_loop "$a" "$vb" "$dir" "$ECHO_ID" &
 	loop=$!
 	[ -n "${KOVPN_INJECT_SEED:-}" ] && seed=(--seed "$KOVPN_INJECT_SEED")
 	start=$(date +%s.%N)
@@ -92,12 +79,7 @@ EOF
 		fail "$(inject_name "injector runs")" "exit $rc: $(last_line "$dir/err")"
 	fi
 	# every echo request A sent during the run must come back (a late reply may still come)
-	req=$(($(inject_counter "$a" requests) - req0))
-	for ((i = 0; i < T_READY * 10; i++)); do
-		[ "$(inject_counter "$a" replies)" -ge $((rep0 + req)) ] && break
-		sleep 0.1
-	done
-	rep=$(($(inject_counter "$a" replies) - rep0))
+	read -r req rep <<<"$(echo_count_off "$a" "$echo_table")"
 	all1=$(inject_counter "$b" everything) pings1=$(inject_counter "$b" pings) v61=$(inject_counter "$b" v6)
 	other=$(((all1 - all0) - (pings1 - pings0)))
 	if [ "$other" = 0 ] && [ -n "$all1" ]; then
@@ -112,6 +94,5 @@ EOF
 	fi
 	pmax=$(sort -g "$dir/pings" 2>/dev/null | tail -1)
 	echo "inject[$PATH_LABEL]: $count packets in $secs s; $req pings during the run, $rep answered, slowest reply ${pmax:-?} ms"
-	ip netns exec "$a" nft delete table inet inject
 	ip netns exec "$b" nft delete table inet inject
 }
